@@ -1,0 +1,180 @@
+"""Command line: ``python -m app {render,ask,serve,worker,jobs}``.
+
+Every command reports user errors (``GlyphError``) as one readable line on stderr and exits with
+status 2; unexpected failures exit 1 with the traceback in the log, never a crash dump alone.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from app.errors import GlyphError
+
+log = logging.getLogger("app")
+
+app = typer.Typer(
+    name="glyph",
+    help="Glyph-视觉推理: render documents to dense page images and ask a vision-language model "
+    "(or the built-in OCR reader) about them, with red-box evidence.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+jobs_app = typer.Typer(help="Async queue (异步队列): submit jobs and fetch their results.")
+app.add_typer(jobs_app, name="jobs")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _lang() -> str:
+    from app.settings import get_settings
+
+    lang = get_settings().language
+    return "zh" if lang == "zh" else "en"
+
+
+def user_errors(func: F) -> F:
+    """Turn ``GlyphError`` into a clean message and exit status 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except GlyphError as err:
+            typer.echo(f"error: {err.user_message(_lang())}", err=True)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _setup_logging(verbose: bool) -> None:
+    from app.settings import get_settings
+
+    level = logging.DEBUG if verbose else getattr(logging, get_settings().log_level.upper(), 20)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@app.callback()
+def main_callback(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+) -> None:
+    _setup_logging(verbose)
+
+
+@app.command()
+@user_errors
+def render(
+    file: Annotated[
+        str,
+        typer.Argument(help="Input file (PDF, DOCX, TXT, MD, code, HTML) or '-' for stdin text."),
+    ],
+    config: Annotated[
+        str,
+        typer.Option(
+            "--config",
+            "-c",
+            help="Preset (auto, en, zh, fine, medium, coarse) or a Glyph JSON path.",
+        ),
+    ] = "auto",
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Directory for page PNGs and layout.")
+    ] = Path("rendered"),
+) -> None:
+    """Render a document to page images (PNG) plus its character layout map."""
+    from app.render.cli import render_command
+
+    render_command(file, config, out)
+
+
+@app.command()
+@user_errors
+def ask(
+    file: Annotated[str, typer.Argument(help="Input file, or '-' for stdin text.")],
+    question: Annotated[str, typer.Argument(help="The question (ignored by summary mode).")] = "",
+    mode: Annotated[str, typer.Option("--mode", "-m", help="qa | summary | extract")] = "qa",
+    reader: Annotated[
+        str | None, typer.Option("--reader", "-r", help="auto | ocr | vlm | openai")
+    ] = None,
+    config: Annotated[
+        str, typer.Option("--config", "-c", help="Render preset or JSON path.")
+    ] = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Where evidence images go.")
+    ] = None,
+) -> None:
+    """Ask a question about a document; prints the answer and its evidence."""
+    from app.ask_cli import ask_command
+
+    ask_command(file, question, mode=mode, reader=reader, config=config, as_json=as_json, out=out)
+
+
+@app.command()
+@user_errors
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface (default GLYPH_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default GLYPH_PORT, 7860).")] = None,
+) -> None:
+    """Start the web UI (three panes: input, render preview, reasoning)."""
+    from app.ui import launch
+
+    launch(host=host, port=port)
+
+
+@app.command()
+@user_errors
+def worker(
+    workers: Annotated[int, typer.Option("--workers", "-w", help="Worker threads.")] = 1,
+) -> None:
+    """Run a job worker that consumes the async queue (SQLite or Redis)."""
+    from app.jobs.worker import run_worker
+
+    run_worker(workers=workers)
+
+
+@jobs_app.command("submit")
+@user_errors
+def jobs_submit(
+    file: Annotated[Path, typer.Argument(help="Document to ask about.")],
+    question: Annotated[str, typer.Argument(help="The question.")] = "",
+    mode: Annotated[str, typer.Option("--mode", "-m")] = "qa",
+) -> None:
+    """Queue a question; prints the job id."""
+    from app.jobs.cli import submit_command
+
+    submit_command(file, question, mode)
+
+
+@jobs_app.command("status")
+@user_errors
+def jobs_status(job_id: Annotated[str, typer.Argument()]) -> None:
+    """Show a job's status and progress."""
+    from app.jobs.cli import status_command
+
+    status_command(job_id)
+
+
+@jobs_app.command("result")
+@user_errors
+def jobs_result(job_id: Annotated[str, typer.Argument()]) -> None:
+    """Print a finished job's result as JSON."""
+    from app.jobs.cli import result_command
+
+    result_command(job_id)
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,148 @@
+"""Application settings: one pydantic-settings class, environment prefix ``GLYPH_``, read once.
+
+Every tunable of the server lives here so that the README's configuration table, the CLI and the
+Docker image agree. Values come from (highest first) explicit keyword arguments, environment
+variables (``GLYPH_READER=ocr``), a ``.env`` file in the working directory, then the defaults.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ReaderName = Literal["auto", "ocr", "vlm", "openai"]
+
+
+def _default_data_dir() -> Path:
+    # /root/data is what the seeds' users type in the container; elsewhere use the user's data dir.
+    container = Path("/root/data")
+    if container.is_dir() and os.access(container, os.W_OK):
+        return container
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("glyph-visual-reasoning", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """All server settings. Environment variables are the field names upper-cased with ``GLYPH_``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GLYPH_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    # --- reader / model -------------------------------------------------------------------------
+    reader: ReaderName = Field(
+        "auto",
+        description="Which reader answers: 'auto' uses the VLM when a model is configured and "
+        "loads, else the built-in OCR reader; 'ocr', 'vlm' or 'openai' force one.",
+    )
+    model: str | None = Field(
+        None,
+        description="Glyph / GLM-4.1V checkpoint: a local directory or a Hugging Face hub id "
+        "(e.g. /root/models/Glyph or zai-org/Glyph).",
+    )
+    model_profile: str = Field(
+        "int4-vision",
+        description="Quantization profile from configs/models/: 'int4-vision' (INT4 vision "
+        "encoder + FP16 language model, 24 GB cards), 'int4-all' (12-16 GB cards), 'none'.",
+    )
+    device: Literal["auto", "cuda", "cpu"] = Field("auto", description="Where the VLM runs.")
+    dtype: Literal["float16", "bfloat16", "float32"] = Field(
+        "float16", description="Compute dtype of the language model."
+    )
+    max_new_tokens: int = Field(1024, ge=1, le=32768, description="Generation length limit.")
+    max_visual_tokens: int = Field(
+        100_000,
+        ge=1,
+        description="Visual-token budget per question; longer documents are read coarse-to-fine.",
+    )
+
+    # --- OpenAI-compatible server (vLLM, SGLang) ------------------------------------------------
+    openai_base_url: str | None = Field(
+        None, description="Base URL of an OpenAI-compatible server, e.g. http://vllm:8000/v1."
+    )
+    openai_model: str = Field("zai-org/Glyph", description="Model name on that server.")
+    openai_api_key: str = Field("EMPTY", description="API key for that server.")
+    openai_timeout_s: float = Field(300.0, gt=0, description="Request timeout in seconds.")
+
+    # --- built-in OCR reader --------------------------------------------------------------------
+    ocr_engine: Literal["rapidocr", "tesseract"] = Field(
+        "rapidocr", description="OCR engine of the built-in reader."
+    )
+    review_threshold: float = Field(
+        0.6,
+        ge=0.0,
+        le=1.0,
+        description="Answers with confidence below this are flagged 需人工确认 / needs review.",
+    )
+
+    # --- rendering ------------------------------------------------------------------------------
+    render_preset: str = Field(
+        "auto", description="Default render config: 'auto' (zh/en by script), en, zh, fine, ..."
+    )
+
+    # --- storage --------------------------------------------------------------------------------
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Uploads of queued jobs, job store (SQLite) and results live here.",
+    )
+    cache_dir: Path | None = Field(
+        None, description="OCR / render / feature caches (default: DATA_DIR/cache)."
+    )
+    redis_url: str | None = Field(
+        None, description="Redis URL for the job queue; SQLite under DATA_DIR when unset."
+    )
+
+    # --- input limits ---------------------------------------------------------------------------
+    max_upload_mb: float = Field(50.0, gt=0, description="Largest accepted upload, in MB.")
+    max_pages: int = Field(500, ge=1, description="Most pages read from a PDF or DOCX.")
+    max_chars: int = Field(2_000_000, ge=1, description="Most characters of extracted text.")
+    max_paste_chars: int = Field(100_000, ge=1, description="Most characters of pasted text.")
+    max_jobs_per_session: int = Field(4, ge=1, description="Concurrent jobs per browser session.")
+
+    # --- server ---------------------------------------------------------------------------------
+    host: str = Field("0.0.0.0", description="Interface the UI listens on.")
+    port: int = Field(7860, ge=1, le=65535, description="Port of the UI.")
+    auth: str | None = Field(
+        None, description="Optional login: 'user:pass,user2:pass2' or a path to a password file."
+    )
+    language: Literal["auto", "zh", "en"] = Field(
+        "auto", description="Interface language; 'auto' follows the browser."
+    )
+    log_level: str = Field("INFO", description="Python logging level.")
+
+    @field_validator("model", "openai_base_url", "redis_url", "auth", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        # `GLYPH_MODEL=` in an env file means "not set", not "the empty path".
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def resolved_cache_dir(self) -> Path:
+        return self.cache_dir if self.cache_dir is not None else self.data_dir / "cache"
+
+    def ensure_dirs(self) -> None:
+        """Create the data and cache directories (not done at construction: no import side effects)."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.resolved_cache_dir.mkdir(parents=True, exist_ok=True)
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment once."""
+    return Settings()

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Set up a fresh Debian/Ubuntu machine for Glyph-视觉推理: system packages + a venv with the project.
+#
+#   scripts/setup.sh            # runtime: ui, ocr, vlm extras (what 界面推理.sh needs)
+#   scripts/setup.sh --dev      # everything, including test tools (what scripts/test.sh needs)
+#
+# Idempotent: a stamp file records what was installed; a re-run with nothing changed returns in
+# well under a second. Set GLYPH_SKIP_APT=1 to skip system packages (e.g. inside the Docker build).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${GLYPH_VENV:-$ROOT/.venv}"
+PYTHON="${PYTHON:-python3}"
+PROFILE="runtime"
+EXTRAS="ui,ocr,vlm"
+if [[ "${1:-}" == "--dev" ]]; then
+  PROFILE="dev"
+  EXTRAS="all"
+fi
+
+log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
+
+# --- system packages ---------------------------------------------------------------------------
+APT_RUNTIME=(fonts-dejavu-core fonts-noto-cjk tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim)
+APT_DEV=(chromium chromium-driver redis-server poppler-utils)
+want=("${APT_RUNTIME[@]}")
+[[ "$PROFILE" == dev ]] && want+=("${APT_DEV[@]}")
+
+missing=()
+for pkg in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [[ ${#missing[@]} -gt 0 && "${GLYPH_SKIP_APT:-0}" != 1 ]]; then
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then
+    if command -v sudo >/dev/null; then SUDO="sudo"; else
+      log "missing system packages: ${missing[*]} (not root and no sudo: install them yourself)"; SUDO=skip
+    fi
+  fi
+  if [[ "$SUDO" != skip ]] && command -v apt-get >/dev/null; then
+    log "installing system packages: ${missing[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
+
+# --- virtual environment -----------------------------------------------------------------------
+if [[ ! -x "$VENV/bin/python" ]]; then
+  log "creating venv at $VENV"
+  "$PYTHON" -m venv "$VENV"
+fi
+
+# The stamp covers the dependency list and this script, so editing either triggers a reinstall.
+stamp_src="$(cat "$ROOT/pyproject.toml" "$ROOT/scripts/setup.sh"; echo "$PROFILE")"
+stamp_hash="$(printf '%s' "$stamp_src" | sha256sum | cut -d' ' -f1)"
+stamp_file="$VENV/.glyph-setup-$PROFILE"
+if [[ -f "$stamp_file" && "$(cat "$stamp_file")" == "$stamp_hash" ]]; then
+  exit 0
+fi
+
+PIP=("$VENV/bin/python" -m pip install --disable-pip-version-check -q)
+# torch first, pinned: on this kind of machine pip takes the CPU wheel from local disk; on a GPU
+# host PyPI serves the CUDA build. Installing it before the rest stops a dependency from pulling
+# another torch release.
+if ! "$VENV/bin/python" -c 'import torch, sys; sys.exit(torch.__version__.split("+")[0] != "2.13.0")' 2>/dev/null; then
+  log "installing torch==2.13.0"
+  "${PIP[@]}" "torch==2.13.0"
+fi
+log "installing the project with extras [$EXTRAS]"
+"${PIP[@]}" -e "$ROOT[$EXTRAS]"
+
+printf '%s' "$stamp_hash" >"$stamp_file"
+log "ready: $VENV"

@@ -1,0 +1,39 @@
+"""Shared fixtures. Fixtures are made by code here, not committed as binary blobs."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+# Tests never reach a model hub: weights are built locally (see DESIGN.md, "Testing the VLM path").
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # tesseract: one thread per process
+
+
+def _cuda_available() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if any(item.get_closest_marker("gpu") for item in items) and not _cuda_available():
+        skip = pytest.mark.skip(reason="needs CUDA (torch.cuda.is_available() is false)")
+        for item in items:
+            if item.get_closest_marker("gpu"):
+                item.add_marker(skip)
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch):
+    """Settings isolated from the user's environment, with data under tmp_path."""
+    from app.settings import Settings
+
+    for key in list(os.environ):
+        if key.startswith("GLYPH_"):
+            monkeypatch.delenv(key, raising=False)
+    return Settings(_env_file=None, data_dir=tmp_path / "data")
