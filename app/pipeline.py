@@ -98,7 +98,12 @@ class Pipeline:
                 continue
             assert chunk.answer is not None
             started = time.perf_counter()
-            answer = attach(rendered, chunk.answer, review_threshold=self.settings.review_threshold)
+            answer = attach(
+                rendered,
+                chunk.answer,
+                question=question,
+                review_threshold=self.settings.review_threshold,
+            )
             answer.timings["evidence"] = time.perf_counter() - started
             answer.notes = [*choice.notes, *answer.notes]
             yield AnswerChunk(kind="final", answer=answer)

@@ -1,0 +1,195 @@
+"""Find where an answer is supported in the document text.
+
+Three steps, most precise first: exact occurrence of the answer (normalised for case and
+white space; when it occurs several times, the occurrence whose sentence best matches the
+question wins), fuzzy alignment with rapidfuzz over candidate sentences, and finally the sentence
+that best supports question + answer. Each result carries a score in [0, 1] saying how sure the
+match is, which feeds the needs-review flag.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from app.datamodel import Span
+
+# Sentence ends: Latin .!? followed by space, CJK 。！？；, or a line break.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？；])|\n+")
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.%$-]*|[\u3400-\u9fff\uf900-\ufaff]")
+_STOP_WORDS = (
+    "a an the of in on at to for is are was were be by with and or what which who whom whose "
+    "when where why how does do did from as that this these those it its into than then"
+)
+_STOP = frozenset(_STOP_WORDS.split())
+
+EXACT_SCORE = 1.0
+FUZZY_MIN = 0.72  # below this a fuzzy alignment is not evidence
+SUPPORT_MIN = 0.2  # minimum term overlap for a best-supporting sentence
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int
+    end: int
+    text: str
+
+
+def split_sentences(text: str, max_len: int = 400) -> list[Sentence]:
+    """Sentences with their offsets; very long runs are cut into ``max_len`` pieces."""
+    out: list[Sentence] = []
+    pos = 0
+    for match in [*_SENTENCE_END.finditer(text), None]:
+        end = match.start() if match else len(text)
+        nxt = match.end() if match else len(text)
+        seg_start = pos
+        while seg_start < end:
+            seg_end = min(end, seg_start + max_len)
+            piece = text[seg_start:seg_end]
+            stripped = piece.strip()
+            if stripped:
+                lead = len(piece) - len(piece.lstrip())
+                out.append(Sentence(seg_start + lead, seg_start + lead + len(stripped), stripped))
+            seg_start = seg_end
+        pos = nxt
+    return out
+
+
+def terms(text: str) -> set[str]:
+    """Content words (Latin, lower-cased, no stop words) and single CJK characters."""
+    return {t for t in (m.group(0).lower() for m in _WORD.finditer(text)) if t not in _STOP}
+
+
+def _overlap(query: set[str], sentence: str) -> float:
+    if not query:
+        return 0.0
+    return len(query & terms(sentence)) / len(query)
+
+
+def _normalise(text: str) -> tuple[str, list[int]]:
+    """Lower-case, collapse white space; returns the string and a map to original offsets."""
+    chars: list[str] = []
+    index: list[int] = []
+    prev_space = False
+    for i, ch in enumerate(text):
+        if ch.isspace():
+            if prev_space or not chars:
+                continue
+            chars.append(" ")
+            prev_space = True
+        else:
+            chars.append(ch.lower())
+            prev_space = False
+        index.append(i)
+    return "".join(chars), index
+
+
+def _sentence_around(sentences: list[Sentence], offset: int) -> Sentence | None:
+    lo, hi = 0, len(sentences)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if sentences[mid].end <= offset:
+            lo = mid + 1
+        else:
+            hi = mid
+    return sentences[lo] if lo < len(sentences) and sentences[lo].start <= offset else None
+
+
+def exact_spans(text: str, needle: str, question: str = "", limit: int = 3) -> list[Span]:
+    """Occurrences of ``needle`` (case/space-insensitive), best-supported by the question first."""
+    needle_n = " ".join(needle.lower().split())
+    if len(needle_n) < 1:
+        return []
+    hay, index = _normalise(text)
+    hits: list[tuple[int, int]] = []
+    start = hay.find(needle_n)
+    while start >= 0 and len(hits) < 200:
+        end = start + len(needle_n)
+        # a short value ("42") must not match inside a longer token ("1420")
+        if len(needle_n) > 4 or (
+            (start == 0 or not hay[start - 1].isalnum())
+            and (end == len(hay) or not hay[end].isalnum())
+        ):
+            hits.append((index[start], index[end - 1] + 1))
+        start = hay.find(needle_n, start + 1)
+    if not hits:
+        return []
+    sentences = split_sentences(text)
+    query = terms(question)
+    scored = []
+    for s, e in hits:
+        sent = _sentence_around(sentences, s)
+        scored.append((_overlap(query, sent.text) if sent else 0.0, -s, s, e))
+    scored.sort(reverse=True)
+    return [
+        Span(start=s, end=e, text=text[s:e], score=EXACT_SCORE) for _, _, s, e in scored[:limit]
+    ]
+
+
+def fuzzy_span(text: str, needle: str, sentences: list[Sentence] | None = None) -> Span | None:
+    """Best fuzzy alignment of ``needle`` against the document's sentences (and neighbours)."""
+    needle = " ".join(needle.split())
+    if len(needle) < 4:
+        return None
+    sentences = sentences if sentences is not None else split_sentences(text)
+    if not sentences:
+        return None
+    choices = [s.text for s in sentences]
+    candidates = process.extract(
+        needle, choices, scorer=fuzz.partial_ratio, limit=5, score_cutoff=FUZZY_MIN * 100
+    )
+    best: Span | None = None
+    for _, _, idx in candidates:
+        # the answer may straddle a sentence boundary: align against the sentence and its neighbours
+        lo, hi = max(0, idx - 1), min(len(sentences), idx + 2)
+        win_start, win_end = sentences[lo].start, sentences[hi - 1].end
+        window = text[win_start:win_end]
+        align = fuzz.partial_ratio_alignment(needle, window)
+        if align is None or align.score < FUZZY_MIN * 100:
+            continue
+        s, e = win_start + align.dest_start, win_start + align.dest_end
+        # trim white space the alignment may have swallowed
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s and (best is None or align.score / 100 > best.score):
+            best = Span(start=s, end=e, text=text[s:e], score=round(align.score / 100, 4))
+    return best
+
+
+def supporting_sentences(
+    text: str, query: str, limit: int = 1, sentences: list[Sentence] | None = None
+) -> list[Span]:
+    """Sentences sharing the most content terms with ``query`` (question + answer)."""
+    q = terms(query)
+    if not q:
+        return []
+    sentences = sentences if sentences is not None else split_sentences(text)
+    scored = sorted(
+        ((_overlap(q, s.text), -i, s) for i, s in enumerate(sentences)),
+        key=lambda item: (item[0], item[1]),
+        reverse=True,
+    )
+    return [
+        Span(start=s.start, end=s.end, text=s.text, score=round(min(score, 1.0), 4))
+        for score, _, s in scored[:limit]
+        if score >= SUPPORT_MIN
+    ]
+
+
+def locate_answer(text: str, answer: str, question: str = "") -> list[Span]:
+    """Spans supporting ``answer``: exact, else fuzzy, else the best-supporting sentence."""
+    answer = answer.strip()
+    if not answer or not text:
+        return []
+    exact = exact_spans(text, answer, question, limit=1)
+    if exact:
+        return exact
+    sentences = split_sentences(text)
+    fuzzy = fuzzy_span(text, answer, sentences)
+    if fuzzy is not None:
+        return [fuzzy]
+    return supporting_sentences(text, f"{question} {answer}", limit=1, sentences=sentences)

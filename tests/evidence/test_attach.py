@@ -1,0 +1,113 @@
+import numpy as np
+from PIL import Image
+
+from app.datamodel import Answer, Document, Mode, SourcePage, Span, TextBlock, Word
+from app.evidence import attach, draw_boxes, save_annotated
+from tests.helpers.fake_render import CH, CW, fake_render
+
+DOC = "\n".join(
+    [
+        "Quarterly report of the ACME company.",
+        "Revenue grew by 12% to 4.5 million dollars.",
+        "The auditor was Jane Smith from Berlin.",
+    ]
+    * 20
+    + ["The magic number of the green project is 77315."]
+)
+
+
+def test_answer_text_becomes_boxes_on_the_needle_line():
+    rendered = fake_render(DOC, cols=60, rows=20)
+    answer = attach(rendered, Answer(text="77315", confidence=0.9), question="magic number green?")
+    (ev,) = answer.evidence
+    start = DOC.index("77315")
+    assert answer.spans[0].start == start and not answer.needs_review
+    assert ev.page == rendered.layout.char_box(start)[0] == 3
+    (box,) = ev.boxes
+    # the box covers exactly the five characters of the number on the last line
+    col = DOC.rindex("\n", 0, start) + 1
+    x0 = (start - col) * CW
+    assert box == (x0, box[1], x0 + 5 * CW, box[1] + CH)
+
+
+def test_reader_spans_are_used_and_clamped():
+    rendered = fake_render(DOC)
+    given = Span(start=len(DOC) - 6, end=len(DOC) + 50, text="junk", score=0.9)
+    answer = attach(rendered, Answer(text="whatever", spans=[given]))
+    assert answer.spans[0].end == len(DOC) and answer.spans[0].text == DOC[-6:]
+
+
+def test_unsupported_or_low_confidence_answers_need_review():
+    rendered = fake_render(DOC)
+    assert attach(rendered, Answer(text="purple elephants"), question="colour?").needs_review
+    low = attach(rendered, Answer(text="77315", confidence=0.3), review_threshold=0.6)
+    assert low.needs_review and low.evidence[0].needs_review
+    none = attach(rendered, Answer(text="Not found in the document."))
+    assert none.evidence == [] and not none.needs_review
+
+
+def test_span_across_a_page_break_gives_evidence_on_both_pages():
+    text = "\n".join(f"line {i:02d} alpha beta" for i in range(30))
+    rendered = fake_render(text, cols=40, rows=10)
+    start, end = text.index("line 08"), text.index("line 11")
+    answer = attach(rendered, Answer(text="x", spans=[Span(start=start, end=end)]))
+    assert [ev.page for ev in answer.evidence] == [0, 1]
+    assert len(answer.evidence[0].boxes) == 2 and len(answer.evidence[1].boxes) == 1
+
+
+def test_summary_and_extract_map_each_piece():
+    rendered = fake_render(DOC)
+    summary = attach(
+        rendered,
+        Answer(
+            text="Revenue grew by 12% to 4.5 million dollars. The auditor was Jane Smith.",
+            mode=Mode.SUMMARY,
+        ),
+    )
+    assert len(summary.spans) == 2
+    extract = attach(
+        rendered,
+        Answer(text="- Auditor: Jane Smith\n- Growth: 12%\n- Code: 77315", mode=Mode.EXTRACT),
+    )
+    found = {s.text for s in extract.spans}
+    assert {"Jane Smith", "12%", "77315"} <= found
+
+
+def test_pdf_words_give_boxes_on_the_original_page():
+    block = TextBlock(
+        text="Total amount due: 420 EUR",
+        source_page=2,
+        bbox=(50, 100, 300, 112),
+        words=[
+            Word(text="Total", bbox=(50, 100, 80, 112), start=0),
+            Word(text="amount", bbox=(82, 100, 120, 112), start=6),
+            Word(text="due:", bbox=(122, 100, 145, 112), start=13),
+            Word(text="420", bbox=(147, 100, 165, 112), start=18),
+            Word(text="EUR", bbox=(167, 100, 190, 112), start=22),
+        ],
+    )
+    doc = Document(
+        name="inv.pdf",
+        format="pdf",
+        blocks=[TextBlock(text="Invoice", source_page=0), block],
+        pages=[SourcePage(index=i, width=595, height=842) for i in range(3)],
+    )
+    rendered = fake_render(doc)
+    (ev,) = attach(rendered, Answer(text="420 EUR")).evidence
+    assert ev.source_page == 2 and ev.source_boxes == [(147, 100, 190, 112)]
+
+
+def test_drawing_red_boxes_on_a_copy(tmp_path):
+    rendered = fake_render(DOC, rows=20)
+    answer = attach(rendered, Answer(text="77315", confidence=0.95))
+    original = np.asarray(rendered.pages[3].image).copy()
+    paths = save_annotated(rendered, answer.evidence, tmp_path)
+    assert np.array_equal(np.asarray(rendered.pages[3].image), original)  # untouched
+    img = np.asarray(Image.open(paths[3]))
+    red = (img[..., 0] > 200) & (img[..., 1] < 60) & (img[..., 2] < 60)
+    x0, y0, x1, y1 = (int(v) for v in answer.evidence[0].boxes[0])
+    ys, xs = np.nonzero(red)
+    assert red.sum() > 0 and xs.min() >= x0 - 4 and xs.max() <= x1 + 4
+    assert ys.min() >= y0 - 4 and ys.max() <= y1 + 4
+    assert answer.evidence[0].image_path == str(paths[3])
+    assert draw_boxes(Image.new("L", (10, 10), 255), []).mode == "RGB"

@@ -1,0 +1,69 @@
+from app.evidence.match import (
+    exact_spans,
+    fuzzy_span,
+    locate_answer,
+    split_sentences,
+    supporting_sentences,
+    terms,
+)
+
+TEXT = (
+    "The licence was granted in 1991. The magic number of the blue project is 48213.\n"
+    "The red project has magic number 1420. 蓝色项目的编号是 ZX-93。合同金额为 1,250,000 元。"
+)
+
+
+def test_split_sentences_offsets_point_into_text():
+    sentences = split_sentences(TEXT)
+    assert [s.text for s in sentences][:3] == [
+        "The licence was granted in 1991.",
+        "The magic number of the blue project is 48213.",
+        "The red project has magic number 1420.",
+    ]
+    for s in sentences:
+        assert TEXT[s.start : s.end] == s.text
+    assert any(s.text == "蓝色项目的编号是 ZX-93。" for s in sentences)
+
+
+def test_split_sentences_cuts_very_long_runs():
+    text = "x" * 1000
+    pieces = split_sentences(text, max_len=300)
+    assert [len(p.text) for p in pieces] == [300, 300, 300, 100]
+
+
+def test_exact_match_is_case_and_space_insensitive_and_token_bounded():
+    spans = exact_spans(TEXT, "MAGIC  number")
+    assert spans and TEXT[spans[0].start : spans[0].end].lower() == "magic number"
+    # "142" must not match inside "1420"; "1420" does match
+    assert exact_spans(TEXT, "142") == []
+    (span,) = exact_spans(TEXT, "1420", limit=1)
+    assert TEXT[span.start : span.end] == "1420" and span.score == 1.0
+
+
+def test_exact_match_prefers_the_occurrence_the_question_is_about():
+    text = "Alpha weight is 7 kg.\nBeta weight is 7 kg.\nGamma colour is red."
+    (span,) = exact_spans(text, "7", question="What is the weight of Beta?", limit=1)
+    assert text[span.start - 15 : span.start - 1] == "Beta weight is"
+
+
+def test_fuzzy_alignment_finds_a_paraphrased_quote():
+    span = fuzzy_span(TEXT, "the magic number of the blue projekt is 48213")
+    assert span is not None and span.score >= 0.8
+    assert "blue project is 48213" in TEXT[span.start : span.end]
+
+
+def test_supporting_sentence_by_term_overlap():
+    (span,) = supporting_sentences(TEXT, "When was the licence granted?")
+    assert span.text == "The licence was granted in 1991."
+    assert supporting_sentences(TEXT, "zebra giraffe") == []
+    assert "the" not in terms("The Magic")
+
+
+def test_locate_answer_falls_back_in_order():
+    assert locate_answer(TEXT, "48213")[0].score == 1.0  # exact
+    fuzzy = locate_answer(TEXT, "magic number of the blue projct is 48213")[0]
+    assert 0.72 <= fuzzy.score < 1.0
+    support = locate_answer(TEXT, "nineteen ninety-one", question="When was the licence granted?")
+    assert support[0].text == "The licence was granted in 1991."
+    assert locate_answer(TEXT, "") == []
+    assert locate_answer(TEXT, "ZX-93")[0].text == "ZX-93"
