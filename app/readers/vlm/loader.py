@@ -1,0 +1,155 @@
+"""Loading a GLM-4.1V-architecture checkpoint (Glyph, GLM-4.1V-9B-Base/Thinking) in-process.
+
+One code path for a local directory and a hub id, for the tiny test checkpoint and the 9B:
+``AutoModelForImageTextToText.from_pretrained`` with the profile's bitsandbytes config, and the
+torchvision-free ``GlyphGlm4vProcessor``. Every failure becomes a ``ReaderError`` (en + zh) so that
+``resolve_reader`` can fall back to the OCR reader and say why.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.errors import MissingExtraError, ReaderError
+from app.readers.vlm.quant import ModelProfile, linear_layout, summarize_layout
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+@dataclass
+class LoadedModel:
+    model: Any
+    processor: Any
+    device: str
+    dtype: Any
+    source: str
+    profile: ModelProfile
+    load_s: float
+    layout: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def resolve_device(requested: str) -> str:
+    import torch
+
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise ReaderError(
+            "GLYPH_DEVICE=cuda, but no CUDA GPU is visible to PyTorch.",
+            "GLYPH_DEVICE=cuda，但 PyTorch 找不到可用的 CUDA GPU。",
+        )
+    return requested
+
+
+def resolve_dtype(name: str, device: str) -> Any:
+    import torch
+
+    if device == "cpu" and name == "float16":
+        # fp16 matmuls are slow or missing on CPUs; the default fp16 is meant for GPUs
+        log.info("float16 requested on CPU: computing in float32")
+        return torch.float32
+    return {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}[name]
+
+
+def check_source(source: str | None) -> str:
+    """The checkpoint to load: an existing local directory, or something shaped like a hub id."""
+    if not source:
+        raise ReaderError(
+            "No VLM checkpoint is configured: set GLYPH_MODEL to a local directory or a hub id "
+            "(e.g. /root/models/Glyph or zai-org/Glyph).",
+            "未配置 VLM 模型：请将 GLYPH_MODEL 设为本地目录或 Hugging Face 模型名"
+            "（如 /root/models/Glyph 或 zai-org/Glyph）。",
+        )
+    path = Path(source).expanduser()
+    if path.exists():
+        if not (path / "config.json").is_file():
+            raise ReaderError(
+                f"{source} has no config.json: it is not a model checkpoint directory.",
+                f"{source} 中没有 config.json，不是模型目录。",
+            )
+        return str(path)
+    if source.startswith(("/", ".", "~")) or not _HUB_ID.match(source):
+        raise ReaderError(
+            f"Model directory {source} does not exist. Download the checkpoint first, e.g. "
+            "huggingface-cli download zai-org/Glyph --local-dir /root/models/Glyph",
+            f"模型目录 {source} 不存在。请先下载模型，例如："
+            "huggingface-cli download zai-org/Glyph --local-dir /root/models/Glyph",
+        )
+    return source
+
+
+def _is_oom(err: BaseException) -> bool:
+    import torch
+
+    return isinstance(err, torch.cuda.OutOfMemoryError) or "out of memory" in str(err).lower()
+
+
+def load_model(settings: Settings, profile: ModelProfile) -> LoadedModel:
+    """Load processor and model per ``settings`` (model, device, dtype) and ``profile``."""
+    source = check_source(settings.model)
+    try:
+        import torch
+        from transformers import AutoModelForImageTextToText
+    except ImportError as err:  # pragma: no cover - the vlm extra is installed in tests
+        raise MissingExtraError("vlm", err.name or "transformers") from err
+    from app.readers.vlm.processor import GlyphGlm4vProcessor
+
+    device = resolve_device(settings.device)
+    dtype = resolve_dtype(settings.dtype, device)
+    started = time.perf_counter()
+    kwargs: dict[str, Any] = {"dtype": dtype}
+    quant = profile.bnb_config(dtype)
+    if quant is not None:
+        try:
+            import bitsandbytes  # noqa: F401
+        except ImportError as err:
+            raise MissingExtraError("vlm", "bitsandbytes") from err
+        kwargs["quantization_config"] = quant
+    kwargs["device_map"] = {"": 0} if device == "cuda" else "cpu"
+    try:
+        processor = GlyphGlm4vProcessor.from_pretrained(source)
+        model = AutoModelForImageTextToText.from_pretrained(source, **kwargs).eval()
+    except ReaderError:
+        raise
+    except (OSError, ValueError, KeyError, RuntimeError) as err:
+        if _is_oom(err):
+            torch.cuda.empty_cache()
+            raise ReaderError(
+                f"Not enough GPU memory to load {source} with profile '{profile.name}'. Try "
+                "GLYPH_MODEL_PROFILE=int4-all (4-bit language model, 12-16 GB cards).",
+                f"GPU 显存不足，无法以 '{profile.name}' 配置加载 {source}。"
+                "可尝试 GLYPH_MODEL_PROFILE=int4-all（4-bit 语言模型，适合 12-16 GB 显卡）。",
+                detail=repr(err),
+            ) from err
+        raise ReaderError(
+            f"Cannot load the model {source}: {err}",
+            f"无法加载模型 {source}：{err}",
+            detail=repr(err),
+        ) from err
+    if getattr(model.config, "model_type", "") not in {"glm4v", "glm4v_moe"}:
+        raise ReaderError(
+            f"{source} is a '{model.config.model_type}' model; the VLM reader needs the GLM-4.1V "
+            "architecture (Glyph, GLM-4.1V-9B-Base/Thinking).",
+            f"{source} 是 '{model.config.model_type}' 模型；VLM 阅读器需要 GLM-4.1V 架构"
+            "（Glyph、GLM-4.1V-9B-Base/Thinking）。",
+        )
+    layout = summarize_layout(linear_layout(model))
+    load_s = time.perf_counter() - started
+    log.info(
+        "loaded %s on %s (%s, profile %s) in %.1fs; Linear layers: %s",
+        source,
+        device,
+        str(dtype).removeprefix("torch."),
+        profile.name,
+        load_s,
+        layout,
+    )
+    return LoadedModel(model, processor, device, dtype, source, profile, load_s, layout)

@@ -1,0 +1,177 @@
+"""Choosing pages when a document has more visual tokens than the budget allows.
+
+Instead of failing, the reader shows the model the pages most likely to hold the answer: the page
+texts (known exactly from the layout map) are ranked against the question with BM25 over words
+and CJK character bigrams, and the best pages are taken until the visual-token budget
+(``GLYPH_MAX_VISUAL_TOKENS``) is used, then put back in document order. Summaries (and questions
+that match nothing) get pages spread evenly over the document. The answer says which pages were
+read (``Answer.pages_read``) and why (``Answer.notes``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from app.datamodel import Mode
+
+_WORD = re.compile(r"[0-9a-z]+(?:[.,'][0-9a-z]+)*")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "do",
+        "does",
+        "for",
+        "from",
+        "how",
+        "in",
+        "is",
+        "it",
+        "of",
+        "on",
+        "or",
+        "the",
+        "this",
+        "that",
+        "to",
+        "was",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "whom",
+        "why",
+        "with",
+    ]
+)
+
+
+def terms(text: str) -> list[str]:
+    """Lower-cased words (minus stop words) and CJK character bigrams (unigrams for 1-char runs)."""
+    lowered = text.lower()
+    out = [w for w in _WORD.findall(lowered) if w not in _STOP]
+    for run in _CJK.findall(lowered):
+        if len(run) == 1:
+            out.append(run)
+        out.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return out
+
+
+def bm25_scores(query: str, docs: Sequence[str], k1: float = 1.2, b: float = 0.75) -> list[float]:
+    """BM25 score of every doc for ``query`` (0 for docs sharing no term)."""
+    q_terms = set(terms(query))
+    doc_terms = [Counter(terms(d)) for d in docs]
+    n = len(docs)
+    avg_len = sum(sum(c.values()) for c in doc_terms) / max(n, 1) or 1.0
+    scores = []
+    df = {t: sum(1 for c in doc_terms if t in c) for t in q_terms}
+    for counts in doc_terms:
+        length = sum(counts.values())
+        score = 0.0
+        for t in q_terms:
+            tf = counts.get(t, 0)
+            if not tf:
+                continue
+            idf = math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5))
+            score += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / avg_len))
+        scores.append(score)
+    return scores
+
+
+@dataclass
+class PageSelection:
+    pages: list[int]
+    total_tokens: int
+    selected_tokens: int
+    budget: int
+    n_pages: int
+    strategy: str = "all"  # all | retrieval | spread
+    scores: list[float] = field(default_factory=list)
+
+    @property
+    def reduced(self) -> bool:
+        return self.strategy != "all"
+
+    def note(self) -> str:
+        """One user-facing line (English, then Chinese) when pages were left out."""
+        if not self.reduced:
+            return ""
+        shown = ", ".join(str(p + 1) for p in self.pages)
+        how = (
+            "the pages that best match the question"
+            if self.strategy == "retrieval"
+            else "pages spread evenly over the document"
+        )
+        how_zh = "与问题最相关的页面" if self.strategy == "retrieval" else "均匀分布于全文的页面"
+        return (
+            f"The document needs {self.total_tokens} visual tokens, more than the budget of "
+            f"{self.budget} (GLYPH_MAX_VISUAL_TOKENS): read {len(self.pages)} of "
+            f"{self.n_pages} pages, {how} (pages {shown}). / "
+            f"文档需要 {self.total_tokens} 个视觉 token，超过上限 {self.budget}：只读取了{how_zh}"
+            f"（第 {shown} 页）。"
+        )
+
+
+def _spread(n_pages: int, page_tokens: Sequence[int], budget: int) -> list[int]:
+    """Evenly spaced pages (always the first) that fit the budget."""
+    order: list[int] = []
+    for k in range(n_pages, 0, -1):  # try k evenly spaced pages, fewer until they fit
+        picks = sorted({round(i * (n_pages - 1) / max(k - 1, 1)) for i in range(k)})
+        if sum(page_tokens[p] for p in picks) <= budget:
+            order = picks
+            break
+    return order
+
+
+def select_pages(
+    page_tokens: Sequence[int],
+    page_texts: Sequence[str],
+    question: str,
+    mode: Mode,
+    budget: int,
+) -> PageSelection:
+    """Pages to show the model (document order) within ``budget`` visual tokens."""
+    n = len(page_tokens)
+    total = int(sum(page_tokens))
+    if total <= budget:
+        return PageSelection(list(range(n)), total, total, budget, n)
+    scores = bm25_scores(question, page_texts) if question.strip() and mode != Mode.SUMMARY else []
+    if scores and max(scores) > 0:
+        ranked = sorted(range(n), key=lambda p: (-scores[p], p))
+        chosen: list[int] = []
+        used = 0
+        for p in ranked:
+            if scores[p] <= 0 and chosen:
+                break
+            if used + page_tokens[p] <= budget:
+                chosen.append(p)
+                used += page_tokens[p]
+        # leftover budget: neighbours of the best pages (answers often straddle a page break)
+        for p in list(chosen):
+            for q in (p + 1, p - 1):
+                if 0 <= q < n and q not in chosen and used + page_tokens[q] <= budget:
+                    chosen.append(q)
+                    used += page_tokens[q]
+        pages = sorted(chosen)
+        strategy = "retrieval"
+    else:
+        pages = _spread(n, page_tokens, budget)
+        strategy = "spread"
+        scores = scores or [0.0] * n
+    if not pages:  # not even one page fits the budget: read the smallest one rather than none
+        pages = [min(range(n), key=lambda p: page_tokens[p])]
+    return PageSelection(
+        pages, total, int(sum(page_tokens[p] for p in pages)), budget, n, strategy, list(scores)
+    )
