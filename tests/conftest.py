@@ -37,3 +37,15 @@ def settings(tmp_path, monkeypatch):
         if key.startswith("GLYPH_"):
             monkeypatch.delenv(key, raising=False)
     return Settings(_env_file=None, data_dir=tmp_path / "data")
+
+
+@pytest.fixture(scope="session")
+def tiny_vlm_dir(tmp_path_factory):
+    """A tiny random-weight GLM-4.1V checkpoint directory (model, tokenizer, processor).
+
+    Built once per session by ``tests.helpers.tiny_vlm.build_tiny_glm4v`` and loaded by the code
+    under test exactly like a real checkpoint directory.
+    """
+    from tests.helpers.tiny_vlm import build_tiny_glm4v
+
+    return build_tiny_glm4v(tmp_path_factory.mktemp("tiny-glm4v"))
