@@ -1,0 +1,281 @@
+"""HTML: the text a reader would see, as blocks (headings, paragraphs, list items, table rows).
+
+The page is parsed by libxml2's HTML parser in event mode (lxml ``target=``), so no tree is built,
+nothing is fetched and nothing runs: scripts, styles, templates, embedded objects and elements
+hidden with ``hidden`` or ``display:none`` are dropped, and the rest is laid out the way a text
+browser would — block elements start new lines, whitespace collapses except inside ``<pre>``,
+list items get their bullet or number, table rows become ``cell | cell``. Event mode also means
+no nesting-depth limit: a page with 100,000 nested ``<div>`` elements parses in linear time.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.datamodel import BlockKind, Document
+from app.errors import IngestError
+from app.ingest.base import DocumentBuilder, Limits, Loader, clean_text, too_many_chars
+from app.ingest.text import decode_bytes
+
+log = logging.getLogger(__name__)
+
+# Elements whose content is never shown as text.
+SKIP_TAGS = frozenset(
+    {"script", "style", "noscript", "template", "head", "iframe", "object", "embed", "svg",
+     "canvas", "audio", "video", "map", "select", "datalist", "button", "input", "meta",
+     "link", "base", "frameset", "frame", "param", "source", "track"}
+)  # fmt: skip
+BLOCK_TAGS = frozenset(
+    {"address", "article", "aside", "blockquote", "body", "center", "dd", "details", "dialog",
+     "dir", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1",
+     "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "html", "legend", "li", "main",
+     "menu", "nav", "ol", "p", "pre", "section", "summary", "table", "caption", "tbody",
+     "thead", "tfoot", "tr", "td", "th", "ul", "textarea", "title", "br", "option"}
+)  # fmt: skip
+HEADINGS = {f"h{i}": i for i in range(1, 7)}
+_HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_WS_RE = re.compile(r"[ \t\n\r\f\v\u00a0\u200b]+")
+_META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+_HTML_START_RE = re.compile(
+    rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b",
+    re.I | re.S,
+)
+_HTML_TAG_RE = re.compile(rb"<(?:html|head|body|div|p|h1|table|title|meta)\b[^>]*>", re.I)
+
+
+def _hidden(attrib: Any) -> bool:
+    if "hidden" in attrib:
+        return True
+    style = attrib.get("style")
+    return bool(style and _HIDDEN_STYLE_RE.search(style))
+
+
+@dataclass
+class _List:
+    ordered: bool
+    counter: int = 1
+
+
+@dataclass
+class _Collector:
+    """lxml parser target: turns start/end/data events into blocks."""
+
+    builder: DocumentBuilder
+    skip: int = 0
+    pre: int = 0
+    buf: list[str] = field(default_factory=list)
+    stack: list[tuple[str, bool]] = field(default_factory=list)  # (tag, starts a skip)
+    lists: list[_List] = field(default_factory=list)
+    heading: int | None = None
+    in_li: int = 0
+    cells: list[str] | None = None  # the current table row's finished cells
+    cell_depth: int = 0
+    in_caption: int = 0
+    title: str = ""
+    in_title: bool = False
+
+    # --- lxml target interface ----------------------------------------------------------------
+    def start(self, tag: Any, attrib: Any) -> None:
+        tag = tag.lower() if isinstance(tag, str) else ""
+        starts_skip = (tag in SKIP_TAGS and tag != "head") or _hidden(attrib)
+        self.stack.append((tag, starts_skip))
+        if tag == "title" and not self.skip:
+            self.in_title = True
+            return
+        if starts_skip:
+            self.skip += 1
+        if self.skip:
+            return
+        if tag in BLOCK_TAGS:
+            self._boundary()
+        if tag in HEADINGS:
+            self.heading = HEADINGS[tag]
+        elif tag in ("ul", "ol", "menu", "dir"):
+            start = attrib.get("start", "1")
+            self.lists.append(
+                _List(ordered=tag == "ol", counter=int(start) if start.isdigit() else 1)
+            )
+        elif tag == "li":
+            self.in_li += 1
+            lst = self.lists[-1] if self.lists else _List(ordered=False)
+            if self.cells is None:
+                self.buf.append(f"{lst.counter}. " if lst.ordered else "• ")
+            lst.counter += 1
+        elif tag == "tr" and self.cell_depth == 0:
+            self.cells = []
+        elif tag in ("td", "th"):
+            self.cell_depth += 1
+        elif tag == "pre":
+            self.pre += 1
+        elif tag in ("figcaption", "caption"):
+            self.in_caption += 1
+        elif tag == "hr":
+            self._boundary()
+
+    def end(self, tag: Any) -> None:
+        if not self.stack:
+            return
+        tag, started_skip = self.stack.pop()
+        if tag == "title" and self.in_title:
+            self.in_title = False
+            return
+        if self.skip:
+            if started_skip:
+                self.skip -= 1
+            return
+        if tag in ("td", "th"):
+            self.cell_depth = max(0, self.cell_depth - 1)
+            if self.cell_depth == 0 and self.cells is not None:
+                self.cells.append(self._take())
+                return
+        if tag == "tr" and self.cells is not None and self.cell_depth == 0:
+            leftover = self._take()
+            cells = [*self.cells, leftover] if leftover else self.cells
+            self.cells = None
+            if any(cells):
+                self.builder.add(" | ".join(cells), "table_row")
+            return
+        if tag in BLOCK_TAGS:
+            self._boundary()
+        if tag in HEADINGS:
+            self.heading = None
+        elif tag in ("ul", "ol", "menu", "dir") and self.lists:
+            self.lists.pop()
+        elif tag == "li":
+            self.in_li = max(0, self.in_li - 1)
+        elif tag == "pre":
+            self.pre = max(0, self.pre - 1)
+        elif tag in ("figcaption", "caption"):
+            self.in_caption = max(0, self.in_caption - 1)
+
+    def data(self, text: str) -> None:
+        if self.in_title:
+            self.title += text
+        elif not self.skip:
+            self.buf.append(text)
+
+    def close(self) -> _Collector:
+        self._boundary()
+        if self.cells:  # a table row left open at the end of the file
+            self.builder.add(" | ".join(self.cells), "table_row")
+            self.cells = None
+        return self
+
+    # --- helpers ------------------------------------------------------------------------------
+    def _take(self) -> str:
+        raw = clean_text("".join(self.buf))
+        self.buf = []
+        if self.pre:
+            return raw.replace("\u00a0", " ").strip("\n")
+        return _WS_RE.sub(" ", raw).strip()
+
+    def _boundary(self) -> None:
+        """A block element starts or ends: the pending inline text becomes a block."""
+        if self.cell_depth and self.cells is not None:
+            self.buf.append(" ")  # blocks inside a table cell stay in that cell
+            return
+        text = self._take()
+        if not text or (self.in_li and (text == "•" or re.fullmatch(r"\d+\.", text))):
+            return  # an empty list item: only its bullet
+        kind: BlockKind = "paragraph"
+        level: int | None = None
+        if self.heading is not None:
+            kind, level = "heading", self.heading
+        elif self.pre:
+            kind = "code"
+        elif self.in_li:
+            kind, level = "list_item", max(len(self.lists), 1)
+        elif self.in_caption:
+            kind = "caption"
+        self.builder.add(text, kind, level=level)
+
+
+def _declared_charset(data: bytes) -> str | None:
+    match = _META_CHARSET_RE.search(data[:4096])
+    if not match:
+        return None
+    label = match.group(1).decode("ascii", "ignore").lower()
+    try:
+        name = codecs.lookup(label).name
+    except LookupError:
+        return None
+    # What browsers do (WHATWG encoding standard): these labels mean the superset encodings.
+    return {"latin-1": "cp1252", "iso8859-1": "cp1252", "gb2312": "gb18030", "gbk": "gb18030"}.get(
+        name, name
+    )
+
+
+def decode_html(data: bytes, name: str) -> tuple[str, str]:
+    """(text, encoding): BOM, then ``<meta charset>``, then the text module's detection."""
+    if not data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        declared = _declared_charset(data)
+        if declared and declared not in ("utf-16-le", "utf-16-be", "utf-16"):
+            try:
+                return data.decode(declared), declared
+            except UnicodeDecodeError:
+                log.info("%s: declared charset %s does not fit; detecting", name, declared)
+    decoded = decode_bytes(data, name)
+    return decoded.text, decoded.encoding
+
+
+class HtmlLoader(Loader):
+    """Visible text of an HTML page; nothing is executed or fetched."""
+
+    format = "html"
+    suffixes = (".html", ".htm", ".xhtml")
+    label = "HTML"
+
+    @classmethod
+    def sniff(cls, head: bytes) -> bool:
+        head = head[:4096]
+        for bom in (codecs.BOM_UTF8,):
+            if head.startswith(bom):
+                head = head[len(bom) :]
+        if _HTML_START_RE.match(head):
+            return True
+        # A fragment without <html>: several structural tags near the start.
+        return len(_HTML_TAG_RE.findall(head)) >= 3 and head.lstrip().startswith(b"<")
+
+    @classmethod
+    def load(
+        cls, data: bytes, name: str, password: str | None = None, limits: Limits | None = None
+    ) -> Document:
+        from lxml import etree
+
+        limits = limits or Limits()
+        text, encoding = decode_html(data, name)
+        builder = DocumentBuilder(name, "html", limits)
+        builder.metadata["encoding"] = encoding
+        collector = _Collector(builder)
+        # no_network: never fetch a DTD or entity; remove_pis/comments: not visible text.
+        parser = etree.HTMLParser(
+            target=collector, no_network=True, remove_comments=True, remove_pis=True
+        )
+        try:
+            # Feeding in pieces keeps peak memory flat for large pages.
+            for pos in range(0, len(text), 1 << 20):
+                parser.feed(text[pos : pos + (1 << 20)])
+            parser.close()
+        except IngestError:
+            raise
+        except etree.LxmlError as err:
+            raise IngestError(
+                f"'{name}' cannot be read as HTML.",
+                f"无法将“{name}”作为 HTML 读取。",
+                detail=str(err),
+            ) from None
+        title = _WS_RE.sub(" ", clean_text(collector.title)).strip()
+        if title:
+            builder.metadata["title"] = title
+            first = builder.blocks[0].text if builder.blocks else ""
+            if first != title:
+                if len(title) + 1 + builder.chars > limits.max_chars:
+                    raise too_many_chars(name, builder.chars + len(title), limits.max_chars)
+                from app.datamodel import TextBlock
+
+                builder.blocks.insert(0, TextBlock(text=title, kind="heading", level=1))
+        return builder.build()

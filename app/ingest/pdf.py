@@ -1,0 +1,431 @@
+"""PDF (PyMuPDF): text in reading order with word boxes on the original pages.
+
+Each text block MuPDF finds becomes one ``TextBlock`` with its page, box and words; a word is a
+run of non-space characters, and every CJK character is a word of its own, so evidence can be
+outlined character by character on Chinese pages. Lines of a block are joined with a space
+(nothing between two CJK characters, nothing after a hyphen that ends a word), so a paragraph
+reads as one line of text. Blocks are ordered by ``app.ingest.layout.reading_order``.
+
+Pages with (almost) no text but an image over most of the page are marked ``scanned``: their
+content has to come from ``page_image`` (and OCR). Encrypted files raise
+``PasswordRequiredError`` until the right password is given; files MuPDF can repair load with a
+note, the others fail with a clear ``IngestError``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from app.datamodel import Box, Document, SourcePage, TextBlock, Word
+from app.errors import IngestError
+from app.ingest.base import (
+    DocumentBuilder,
+    Limits,
+    Loader,
+    PasswordRequiredError,
+    is_cjk,
+    page_list,
+    too_many_pages,
+    unreadable,
+)
+from app.ingest.layout import reading_order
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SCANNED_MAX_CHARS = 20  # fewer visible characters than this on a page ...
+SCANNED_MIN_IMAGE_COVER = 0.5  # ... with images over at least half of it: a scanned page
+MAX_PAGE_PIXELS = 80_000_000  # page_image refuses larger renders (e.g. A0 at 600 dpi)
+HEADING_RATIO = 1.25  # font size over body size that marks a short block as a heading
+
+_pymupdf: Any = None
+
+
+def _fitz() -> Any:
+    """PyMuPDF, imported once, with MuPDF's stderr chatter turned into log records."""
+    global _pymupdf
+    if _pymupdf is None:
+        import pymupdf
+
+        pymupdf.TOOLS.mupdf_display_errors(False)
+        pymupdf.TOOLS.mupdf_display_warnings(False)
+        _pymupdf = pymupdf
+    return _pymupdf
+
+
+def _text_flags() -> int:
+    f = _fitz()
+    # Ligatures expanded (ﬁ -> f i, so words match what users type); no images in the dict.
+    return f.TEXT_PRESERVE_WHITESPACE | f.TEXT_MEDIABOX_CLIP | f.TEXT_USE_CID_FOR_UNKNOWN_UNICODE
+
+
+def open_pdf(source: bytes | str | Path, name: str, password: str | None = None) -> Any:
+    """A ``pymupdf.Document`` ready to read; ``PasswordRequiredError`` / ``IngestError`` else."""
+    fitz = _fitz()
+    fitz.TOOLS.mupdf_warnings()  # reset, so the log shows this file's warnings only
+    try:
+        if isinstance(source, bytes):
+            doc = fitz.open(stream=source, filetype="pdf")
+        else:
+            doc = fitz.open(str(source), filetype="pdf")
+    except Exception as err:  # FileDataError, EmptyFileError, RuntimeError from MuPDF
+        raise unreadable(
+            name,
+            "the PDF is damaged and could not be repaired",
+            "PDF 文件已损坏，且无法修复",
+            detail=f"{type(err).__name__}: {err}; {fitz.TOOLS.mupdf_warnings()}",
+        ) from None
+    if doc.needs_pass:
+        if not password:
+            doc.close()
+            raise PasswordRequiredError(name, wrong=False)
+        if not doc.authenticate(password):
+            doc.close()
+            raise PasswordRequiredError(name, wrong=True)
+    return doc
+
+
+def _union(boxes: list[Box]) -> Box:
+    arr = np.asarray(boxes, dtype=np.float64)
+    return (
+        float(arr[:, 0].min()),
+        float(arr[:, 1].min()),
+        float(arr[:, 2].max()),
+        float(arr[:, 3].max()),
+    )
+
+
+def _norm_box(b: Any) -> Box:
+    x0, y0, x1, y1 = (float(v) for v in b)
+    return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+
+
+Chars = list[tuple[str, Box | None]]  # one entry per character; None boxes for joiners
+
+
+@dataclass
+class _RawBlock:
+    """A text block being assembled: characters with boxes, font sizes, line boxes."""
+
+    chars: Chars = field(default_factory=list)
+    sizes: Counter[float] = field(default_factory=Counter)
+    line_boxes: list[Box] = field(default_factory=list)
+
+    @property
+    def bbox(self) -> Box:
+        return _union(self.line_boxes)
+
+    @property
+    def size(self) -> float:
+        return self.sizes.most_common(1)[0][0] if self.sizes else 0.0
+
+    def append_line(self, chars: Chars, box: Box) -> None:
+        if self.chars:
+            prev, first = self.chars[-1][0], chars[0][0]
+            prev2 = self.chars[-2][0] if len(self.chars) > 1 else ""
+            if not ((prev == "-" and prev2.isalpha()) or (is_cjk(prev) and is_cjk(first))):
+                self.chars.append((" ", None))  # else: a hyphenated word or CJK text goes on
+        self.chars.extend(chars)
+        self.line_boxes.append(box)
+
+    def extend(self, other: _RawBlock) -> None:
+        first = True
+        for box in other.line_boxes:
+            if first:
+                # ``other.chars`` already holds its own joiners; only the seam needs one.
+                self.append_line(other.chars, box)
+                first = False
+            else:
+                self.line_boxes.append(box)
+        self.sizes.update(other.sizes)
+
+
+def _read_block(block: dict[str, Any]) -> _RawBlock:
+    raw = _RawBlock()
+    for line in block.get("lines", ()):
+        chars: Chars = []
+        sizes: Counter[float] = Counter()
+        for span in line.get("spans", ()):
+            size = round(float(span.get("size", 0.0)), 1)
+            for ch in span.get("chars", ()):
+                for c in ch.get("c", ""):
+                    if c.isspace():
+                        if chars and chars[-1][0] != " ":
+                            chars.append((" ", None))
+                    elif c.isprintable():  # drops controls, soft hyphens, other format chars
+                        chars.append((c, _norm_box(ch["bbox"])))
+                        sizes[size] += 1
+        while chars and chars[-1][0] == " ":
+            chars.pop()
+        if chars:
+            raw.append_line(chars, _union([b for _, b in chars if b is not None]))
+            raw.sizes.update(sizes)
+    return raw
+
+
+def _continues(prev: _RawBlock, nxt: _RawBlock) -> bool:
+    """Is ``nxt`` the next line of ``prev``'s paragraph (MuPDF split them into two blocks)?
+
+    Typical for CJK text set with generous line spacing: each line becomes a block. The test:
+    same font size, same left edge, next line right below, and the previous line filled to the
+    right edge (a short last line ends a paragraph).
+    """
+    size = prev.size
+    if size <= 0 or abs(nxt.size - size) > 0.1 * size:
+        return False
+    last, first = prev.line_boxes[-1], nxt.line_boxes[0]
+    line_h = last[3] - last[1]
+    gap = first[1] - last[3]
+    if not -0.2 * line_h <= gap <= 0.8 * line_h:
+        return False
+    if abs(first[0] - prev.bbox[0]) > size:
+        return False
+    right = max(prev.bbox[2], nxt.bbox[2])
+    return last[2] >= right - 2 * size
+
+
+def _words(chars: Chars) -> list[Word]:
+    words: list[Word] = []
+    start = None
+    boxes: list[Box] = []
+
+    def flush(end: int) -> None:
+        if start is not None and boxes:
+            text = "".join(c for c, _ in chars[start:end])
+            words.append(Word(text=text, bbox=_union(boxes), start=start))
+
+    for i, (c, box) in enumerate(chars):
+        if c == " " or box is None:
+            flush(i)
+            start, boxes = None, []
+        elif is_cjk(c):
+            flush(i)
+            words.append(Word(text=c, bbox=box, start=i))
+            start, boxes = None, []
+        else:
+            if start is None:
+                start = i
+            boxes.append(box)
+    flush(len(chars))
+    return words
+
+
+def _image_cover(page: Any) -> float:
+    """Share of the page covered by images (on a 64x64 grid)."""
+    rect = page.rect
+    if rect.width <= 0 or rect.height <= 0:
+        return 0.0
+    grid = np.zeros((64, 64), dtype=bool)
+    try:
+        infos = page.get_image_info()
+    except Exception:  # a broken image stream: treat as no image
+        return 0.0
+    for info in infos:
+        x0, y0, x1, y1 = _norm_box(info["bbox"])
+        gx0 = int(np.clip((x0 - rect.x0) / rect.width * 64, 0, 64))
+        gx1 = int(np.ceil(np.clip((x1 - rect.x0) / rect.width * 64, 0, 64)))
+        gy0 = int(np.clip((y0 - rect.y0) / rect.height * 64, 0, 64))
+        gy1 = int(np.ceil(np.clip((y1 - rect.y0) / rect.height * 64, 0, 64)))
+        grid[gy0:gy1, gx0:gx1] = True
+    return float(grid.mean())
+
+
+def _weighted_median(sizes: Counter[float]) -> float:
+    total = sum(sizes.values())
+    acc = 0
+    for size in sorted(sizes):
+        acc += sizes[size]
+        if acc * 2 >= total:
+            return size
+    return 0.0
+
+
+class PdfLoader(Loader):
+    """PDF files: text layer with word boxes; scanned pages marked for OCR."""
+
+    format = "pdf"
+    suffixes = (".pdf",)
+    label = "PDF"
+
+    @classmethod
+    def sniff(cls, head: bytes) -> bool:
+        # The header may follow some junk (the spec allows it within the first 1024 bytes).
+        return b"%PDF-" in head[:1024]
+
+    @classmethod
+    def load(
+        cls, data: bytes, name: str, password: str | None = None, limits: Limits | None = None
+    ) -> Document:
+        limits = limits or Limits()
+        doc = open_pdf(data, name, password)
+        try:
+            return cls._extract(doc, name, limits)
+        finally:
+            doc.close()
+
+    @classmethod
+    def _extract(cls, doc: Any, name: str, limits: Limits) -> Document:
+        page_count = doc.page_count
+        if page_count > limits.max_pages:
+            raise too_many_pages(name, page_count, limits.max_pages)
+        builder = DocumentBuilder(name, "pdf", limits)
+        pages: list[SourcePage] = []
+        scanned: list[int] = []
+        empty: list[int] = []
+        failed: list[int] = []
+        sizes: Counter[float] = Counter()
+        block_sizes: list[tuple[TextBlock, float, int]] = []
+        flags = _text_flags()
+
+        for index in range(page_count):
+            try:
+                page = doc.load_page(index)
+                rect = page.rect
+                raw = page.get_text("rawdict", flags=flags, sort=False)
+            except Exception as err:  # one broken page must not lose the others
+                log.info("%s: page %d unreadable: %s", name, index + 1, err)
+                failed.append(index)
+                pages.append(SourcePage(index=index, width=612.0, height=792.0))
+                continue
+            width, height = max(rect.width, 1.0), max(rect.height, 1.0)
+            found = [_read_block(b) for b in raw.get("blocks", ()) if b.get("type") == 0]
+            found = [b for b in found if b.chars]
+            visible = sum(1 for b in found for c, _ in b.chars if c != " ")
+            is_scanned = visible < SCANNED_MAX_CHARS and (
+                _image_cover(page) >= SCANNED_MIN_IMAGE_COVER
+            )
+            pages.append(SourcePage(index=index, width=width, height=height, scanned=is_scanned))
+            if is_scanned:
+                scanned.append(index)
+            elif not found:
+                empty.append(index)
+
+            order = reading_order([b.bbox for b in found], [len(b.line_boxes) for b in found])
+            merged: list[_RawBlock] = []
+            for i in order:
+                if merged and _continues(merged[-1], found[i]):
+                    merged[-1].extend(found[i])
+                else:
+                    merged.append(found[i])
+            for raw_block in merged:
+                text = "".join(c for c, _ in raw_block.chars)
+                block = TextBlock(
+                    text=text,
+                    source_page=index,
+                    bbox=raw_block.bbox,
+                    words=_words(raw_block.chars),
+                )
+                builder.add_block(block)
+                sizes.update(raw_block.sizes)
+                block_sizes.append((block, raw_block.size, len(raw_block.line_boxes)))
+
+        body = _weighted_median(sizes)
+        if body > 0:
+            for block, size, lines in block_sizes:
+                if size >= HEADING_RATIO * body and lines <= 3 and len(block.text) <= 200:
+                    block.kind = "heading"
+                    block.level = 1 if size >= 1.6 * body else 2
+
+        if scanned:
+            builder.note(
+                f"Page(s) {page_list(scanned)} have no text layer (scanned); "
+                "their content is read from the page images.",
+                f"第 {page_list(scanned)} 页没有文字层（扫描件），其内容将从页面图像中读取。",
+            )
+        if empty:
+            builder.note(
+                f"Page(s) {page_list(empty)} contain no text.",
+                f"第 {page_list(empty)} 页没有文字。",
+            )
+        if failed:
+            builder.note(
+                f"Page(s) {page_list(failed)} could not be read and were skipped.",
+                f"第 {page_list(failed)} 页无法读取，已跳过。",
+            )
+        if doc.is_repaired:
+            builder.note(
+                "The PDF was damaged and has been repaired; some content may be missing.",
+                "PDF 文件已损坏并已自动修复，部分内容可能缺失。",
+            )
+        warnings = _fitz().TOOLS.mupdf_warnings()
+        if warnings:
+            log.debug("%s: MuPDF warnings: %s", name, warnings.replace("\n", "; ")[:2000])
+        meta = doc.metadata or {}
+        builder.metadata.update(
+            page_count=page_count,
+            encrypted=bool(doc.is_encrypted or meta.get("encryption")),
+            repaired=bool(doc.is_repaired),
+            scanned_pages=scanned,
+            title=(meta.get("title") or "").strip(),
+        )
+        return builder.build(pages=pages)
+
+
+def page_count(source: bytes | str | Path, password: str | None = None) -> int:
+    doc = open_pdf(
+        source, Path(str(source)).name if not isinstance(source, bytes) else "PDF", password
+    )
+    try:
+        return int(doc.page_count)
+    finally:
+        doc.close()
+
+
+def page_image(
+    source: Document | bytes | str | Path,
+    page_index: int,
+    dpi: int = 150,
+    password: str | None = None,
+    *,
+    settings: Settings | None = None,
+) -> Image.Image:
+    """The original page rendered at ``dpi`` as an RGB image (page images on demand).
+
+    ``source`` is the PDF's bytes or path, or a ``Document`` loaded by ``app.ingest.load``
+    (its original is found in the originals store, see ``app.ingest.store``). Pixel ``(x, y)``
+    is PDF point ``(x, y) * 72 / dpi``, so word boxes scale by ``dpi / 72``.
+    """
+    from PIL import Image
+
+    if isinstance(source, Document):
+        from app.ingest.store import find_original
+
+        path = find_original(source, settings)
+        if path is None:
+            raise IngestError(
+                f"The original PDF of '{source.name}' is no longer available; upload it again.",
+                f"“{source.name}”的原始 PDF 已不可用，请重新上传。",
+            )
+        name, opened = source.name, open_pdf(path, source.name, password)
+    else:
+        name = Path(str(source)).name if not isinstance(source, bytes) else "PDF"
+        opened = open_pdf(source, name, password)
+    if not 18 <= dpi <= 1200:
+        opened.close()
+        raise ValueError(f"dpi must be between 18 and 1200, got {dpi}")
+    try:
+        if not 0 <= page_index < opened.page_count:
+            raise IndexError(f"page {page_index} outside 0..{opened.page_count - 1}")
+        page = opened.load_page(page_index)
+        scale = dpi / 72.0
+        pixels = page.rect.width * scale * page.rect.height * scale
+        if pixels > MAX_PAGE_PIXELS:
+            raise IngestError(
+                f"Page {page_index + 1} of '{name}' at {dpi} dpi would be "
+                f"{pixels / 1e6:.0f} megapixels; choose a lower dpi.",
+                f"“{name}”第 {page_index + 1} 页在 {dpi} dpi 下将达 {pixels / 1e6:.0f} 百万像素，请降低 dpi。",
+            )
+        pix = page.get_pixmap(dpi=dpi, alpha=False, colorspace=_fitz().csRGB)
+        return Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
+    finally:
+        opened.close()
