@@ -489,7 +489,7 @@ class DocxLoader(Loader):
         breaks = sum(1 for _ in body.iter(W + "lastRenderedPageBreak")) + sum(
             1 for br in body.iter(W + "br") if _wattr(br, "type") == "page"
         )
-        pages = declared_pages or breaks + 1
+        pages = max(declared_pages or 0, breaks + 1)  # app.xml may be stale (non-Word writers)
         if pages > limits.max_pages:
             raise too_many_pages(name, pages, limits.max_pages)
         builder.metadata["pages_estimate"] = pages

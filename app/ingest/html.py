@@ -271,8 +271,8 @@ class HtmlLoader(Loader):
         title = _WS_RE.sub(" ", clean_text(collector.title)).strip()
         if title:
             builder.metadata["title"] = title
-            first = builder.blocks[0].text if builder.blocks else ""
-            if first != title:
+            # Pages usually repeat the title in a heading; add it only when it is not there.
+            if not any(b.text == title for b in builder.blocks[:50]):
                 if len(title) + 1 + builder.chars > limits.max_chars:
                     raise too_many_chars(name, builder.chars + len(title), limits.max_chars)
                 from app.datamodel import TextBlock

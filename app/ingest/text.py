@@ -53,7 +53,7 @@ _BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
 # Characters that never occur in real text files: controls other than whitespace, unassigned
 # and private-use code points, and the replacement character.
 _JUNK_RE = re.compile("[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f-\x9f\ufffd\ue000-\uf8ff]")
-_MAX_JUNK = 0.02
+_MAX_JUNK = 0.05
 _MAX_BAD_UTF8 = 0.01  # share of bytes that may be replaced in an otherwise valid UTF-8 file
 
 
@@ -76,9 +76,15 @@ def _not_text(name: str) -> NotTextError:
     )
 
 
-def _junk_share(text: str) -> float:
+def _too_junky(text: str) -> bool:
+    """Binary data decoded by accident: many control, private-use or replacement characters.
+
+    A handful is tolerated in any file (a stray NUL or BEL in a log); binary data decoded as
+    text has 10-20% of them.
+    """
     sample = text[:100_000]
-    return len(_JUNK_RE.findall(sample)) / max(len(sample), 1)
+    junk = len(_JUNK_RE.findall(sample))
+    return junk > 4 and junk > _MAX_JUNK * len(sample)
 
 
 def _looks_utf16(data: bytes) -> str | None:
@@ -101,23 +107,23 @@ def decode_bytes(data: bytes, name: str = "document") -> Decoded:
             text = data[len(bom) :].decode(encoding, errors="replace")
             return Decoded(text, encoding + "-bom", text.count("\ufffd"))
 
+    nul = b"\x00" in data[:65536]
+    if nul and (utf16 := _looks_utf16(data)):
+        text = data.decode(utf16, errors="replace")
+        return Decoded(text, utf16, text.count("\ufffd"))
+
     try:
         return Decoded(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
         pass
+    if nul:  # NUL bytes and not UTF-8 / UTF-16: binary data
+        raise _not_text(name)
 
-    if b"\x00" not in data[:65536]:
-        text = data.decode("utf-8", errors="replace")
-        bad = text.count("\ufffd")
-        multibyte = len(text) < len(data) - 2 * bad  # some valid non-ASCII sequences
-        if multibyte and bad <= _MAX_BAD_UTF8 * len(data):
-            return Decoded(text, "utf-8", bad)
-    else:
-        utf16 = _looks_utf16(data)
-        if utf16 is None:
-            raise _not_text(name)
-        text = data.decode(utf16, errors="replace")
-        return Decoded(text, utf16, text.count("\ufffd"))
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    multibyte = len(text) < len(data) - 2 * bad  # some valid non-ASCII sequences
+    if multibyte and bad <= _MAX_BAD_UTF8 * len(data):
+        return Decoded(text, "utf-8", bad)
 
     from charset_normalizer import from_bytes
 
@@ -199,13 +205,9 @@ class TextLoader(Loader):
             return False
         if any(head.startswith(bom) for bom, _ in _BOMS):
             return True
-        if b"\x00" in head:
-            return _looks_utf16(head) is not None
-        try:
-            sample = head.decode("utf-8", errors="ignore")
-        except Exception:  # pragma: no cover - ignore never raises
-            return False
-        return _junk_share(sample) <= _MAX_JUNK
+        if b"\x00" in head and _looks_utf16(head) is not None:
+            return True
+        return not _too_junky(head.decode("utf-8", errors="ignore"))
 
     @classmethod
     def load(
@@ -217,7 +219,7 @@ class TextLoader(Loader):
         if len(data) > 4 * limits.max_chars:
             raise too_many_chars(name, len(data) // 4, limits.max_chars, at_least=True)
         decoded = decode_bytes(data, name)
-        if _junk_share(decoded.text) > _MAX_JUNK:
+        if _too_junky(decoded.text):
             raise _not_text(name)
         fmt = text_format(name, decoded.text)
         builder = DocumentBuilder(name, fmt, limits)

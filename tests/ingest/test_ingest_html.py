@@ -1,0 +1,103 @@
+"""HTML loading: visible text only, structure as lines, encodings, nothing executed or fetched."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.ingest import load
+
+pytestmark = pytest.mark.timeout(60)
+
+PAGE = """<!DOCTYPE html>
+<html><head><title>Travel Policy</title>
+<meta charset="utf-8"><style>body { color: red }</style>
+<script>document.write("INJECTED"); fetch("http://example.invalid/x")</script>
+<link rel="stylesheet" href="http://example.invalid/s.css"></head>
+<body>
+<nav>Home &amp; <a href="/a">About</a></nav>
+<h1>Travel   Policy</h1>
+<p>Claims are due within <b>15 days</b>.<br>Receipts are required.</p>
+<h2>Rules</h2>
+<ul><li>Economy class</li><li>Hotels under&nbsp;$200<ul><li>Nested rule</li></ul></li></ul>
+<ol start="3"><li>Third</li><li>Fourth</li></ol>
+<table><caption>Rates</caption>
+<tr><th>City</th><th>Rate</th></tr>
+<tr><td>Paris</td><td><p>180</p><p>EUR</p></td></tr>
+</table>
+<div hidden>SECRET hidden div</div>
+<p style="display: none">SECRET display none</p>
+<noscript>SECRET enable javascript</noscript>
+<template><p>SECRET template</p></template>
+<iframe src="http://example.invalid/frame">SECRET iframe fallback</iframe>
+<svg><text>SECRET svg text</text></svg>
+<pre>  code  line
+\tindented</pre>
+<!-- SECRET comment -->
+<p>The end.</p>
+<script>alert("SECRET script 2")</script>
+</body></html>
+"""
+
+
+def test_visible_text_and_structure(settings):
+    doc = load(PAGE.encode(), name="policy.html", settings=settings)
+    assert doc.format == "html"
+    assert "SECRET" not in doc.text and "INJECTED" not in doc.text and "color" not in doc.text
+    got = [(b.kind, b.level, b.text) for b in doc.blocks]
+    assert got == [
+        ("paragraph", None, "Home & About"),
+        ("heading", 1, "Travel Policy"),
+        ("paragraph", None, "Claims are due within 15 days."),
+        ("paragraph", None, "Receipts are required."),
+        ("heading", 2, "Rules"),
+        ("list_item", 1, "• Economy class"),
+        ("list_item", 1, "• Hotels under $200"),
+        ("list_item", 2, "• Nested rule"),
+        ("list_item", 1, "3. Third"),
+        ("list_item", 1, "4. Fourth"),
+        ("caption", None, "Rates"),
+        ("table_row", None, "City | Rate"),
+        ("table_row", None, "Paris | 180 EUR"),
+        ("code", None, "  code  line\n\tindented"),
+        ("paragraph", None, "The end."),
+    ]
+    # The <title> repeats the h1, so it is not added as a block of its own.
+    assert doc.metadata["title"] == "Travel Policy"
+
+
+def test_title_added_when_different(settings):
+    html = b"<html><head><title>Doc Title</title></head><body><p>Body text.</p></body></html>"
+    doc = load(html, name="t.html", settings=settings)
+    assert [(b.kind, b.text) for b in doc.blocks] == [
+        ("heading", "Doc Title"),
+        ("paragraph", "Body text."),
+    ]
+
+
+def test_meta_charset_gb2312(settings):
+    html = '<html><head><meta charset="gb2312"></head><body><p>差旅报销办法</p></body></html>'
+    doc = load(html.encode("gb18030"), name="zh.htm", settings=settings)
+    assert doc.text == "差旅报销办法"
+    assert doc.metadata["encoding"] == "gb18030"
+    assert doc.language == "zh"
+
+
+def test_html_fragment_detected_by_content(settings):
+    frag = b"<div><h1>Heading</h1><p>one</p><p>two</p></div>"
+    doc = load(frag, name="fragment.txt", settings=settings)
+    assert doc.format == "html"
+    assert doc.text == "Heading\none\ntwo"
+
+
+def test_entities_not_expanded_from_internal_dtd(settings):
+    html = b"""<!DOCTYPE html [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;">]>
+<html><body><p>x&b;y</p></body></html>"""
+    doc = load(html, name="laughs.html", settings=settings)
+    assert "aaaaaaaaaa" not in doc.text
+
+
+@pytest.mark.timeout(30)
+def test_deeply_nested_page(settings):
+    html = "<html><body>" + "<div>" * 100_000 + "deep text" + "</div>" * 100_000
+    doc = load(html.encode(), name="deep.html", settings=settings)
+    assert doc.text == "deep text"
