@@ -1,0 +1,44 @@
+"""The web UI. ``create_app(settings)`` builds the Gradio Blocks without side effects;
+``launch()`` serves it (``python -m app serve`` / ``界面推理.sh``)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from app.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    import gradio as gr
+
+    from app.pipeline import Pipeline
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> gr.Blocks:
+    """The three-pane Blocks for ``settings`` (not launched)."""
+    from app.ingest import supported_suffixes
+    from app.pipeline import Pipeline
+    from app.ui.manager import UIManager
+    from app.ui.view import build
+
+    settings = settings or get_settings()
+    pipeline = pipeline or Pipeline(settings)
+    demo = build(UIManager(pipeline), settings.language, upload_types=supported_suffixes())
+    demo.queue(default_concurrency_limit=4)
+    return demo
+
+
+def launch(host: str | None = None, port: int | None = None, **kwargs) -> None:
+    """Serve the UI (blocking)."""
+    settings = get_settings()
+    settings.ensure_dirs()
+    demo = create_app(settings)
+    demo.launch(
+        server_name=host or settings.host,
+        server_port=port or settings.port,
+        max_file_size=settings.max_upload_bytes,
+        show_error=False,
+        **kwargs,
+    )

@@ -1,0 +1,231 @@
+"""The UI's logic, beside the thin Gradio view (app/ui/view.py).
+
+Every method takes a ``Session`` and returns plain Python values; it raises ``GlyphError`` for
+anything the user should be told. The pipeline does the work; this module only decides what the
+three panes show.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image
+
+from app.datamodel import Answer, Evidence, Mode, RenderedDoc
+from app.errors import GlyphError
+from app.evidence import annotate_pages
+from app.pipeline import Pipeline
+from app.report import answer_json, answer_markdown
+from app.ui.session import DPI_STEPS, Session
+from app.ui.texts import t
+
+log = logging.getLogger(__name__)
+
+PREVIEW_MAX_PAGES = 60  # the gallery shows at most this many pages; the reader sees them all
+
+Progress = Callable[[float, str], None]
+
+
+def _no_progress(_fraction: float, _desc: str) -> None:
+    return None
+
+
+class UserError(GlyphError):
+    """A UI-level problem (no document yet, empty question)."""
+
+    code = "ui"
+
+
+@dataclass
+class AskUpdate:
+    """One refresh of the right pane while an answer streams in."""
+
+    answer: str = ""
+    thinking: str = ""
+    status: str = ""
+    final: Answer | None = None
+    evidence_pages: list[int] = field(default_factory=list)
+
+
+class UIManager:
+    """What the buttons do."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+
+    # --- reader ---------------------------------------------------------------------------------
+    def reader_status(self, lang: str) -> str:
+        """One honest line about the active reader (and why a configured model is not used)."""
+        try:
+            choice = self.pipeline.reader()
+        except GlyphError as err:
+            return f"⚠ {err.user_message(lang)}"
+        except Exception as err:  # a broken reader install must not break the page
+            log.exception("no reader could be loaded")
+            return f"⚠ {t('err_unexpected', lang, kind=type(err).__name__)}"
+        caps = choice.reader.capabilities
+        line = t("reader_active", lang, desc=caps.description or choice.reader.name)
+        if choice.reader.name == "ocr" and not self.pipeline.settings.model:
+            line = t("reader_ocr", lang)
+        notes = "".join(f"\n\n⚠ {note}" for note in choice.notes)
+        return line + notes
+
+    # --- input ----------------------------------------------------------------------------------
+    def open_file(self, session: Session, path: str | Path, progress: Progress = _no_progress):
+        progress(0.1, t("status_ingest", session.lang))
+        path = Path(path)
+        document = self.pipeline.open_document(path, name=path.name)
+        return self._set_document(session, document, progress)
+
+    def open_text(self, session: Session, text: str, progress: Progress = _no_progress):
+        progress(0.1, t("status_ingest", session.lang))
+        document = self.pipeline.open_text(text or "")
+        return self._set_document(session, document, progress)
+
+    def _set_document(self, session: Session, document, progress: Progress) -> RenderedDoc:
+        # render before replacing anything, so a failure leaves the session as it was
+        rendered = self._render(session, document, progress)
+        session.document, session.rendered = document, rendered
+        session.evidence_images = {}
+        return rendered
+
+    def rerender(self, session: Session, progress: Progress = _no_progress) -> RenderedDoc | None:
+        if session.document is None:
+            return None
+        session.rendered = self._render(session, session.document, progress)
+        session.evidence_images = {}
+        return session.rendered
+
+    def higher_resolution(self, session: Session, progress: Progress = _no_progress):
+        """Step the dpi up (72 → 96 → 120 → 144 → 200) and re-render."""
+        current = session.rendered.config.dpi if session.rendered else 72
+        session.options.dpi = next((d for d in DPI_STEPS if d > current), DPI_STEPS[-1])
+        return self.rerender(session, progress)
+
+    def _render(self, session: Session, document, progress: Progress) -> RenderedDoc:
+        progress(0.5, t("status_render", session.lang))
+        opts = session.options
+        return self.pipeline.render(document, opts.spec(), **opts.overrides())
+
+    # --- preview --------------------------------------------------------------------------------
+    def preview(self, session: Session) -> tuple[list[tuple[Image.Image, str]], str]:
+        """(gallery items, stats line) for the middle pane."""
+        rendered = session.rendered
+        if rendered is None:
+            return [], t("no_document", session.lang)
+        pages = rendered.pages[:PREVIEW_MAX_PAGES]
+        items = [(p.image, f"{p.index + 1}") for p in pages]
+        stats = rendered.stats
+        line = t(
+            "stats",
+            session.lang,
+            pages=len(rendered.pages),
+            text_tokens=stats.text_tokens,
+            visual_tokens=stats.visual_tokens,
+            ratio=stats.compression_ratio,
+        )
+        cfg = rendered.config
+        line += f" · {cfg.name} · {cfg.dpi} dpi · {cfg.font_size:g} pt"
+        if len(rendered.pages) > PREVIEW_MAX_PAGES:
+            line += f" · preview: first {PREVIEW_MAX_PAGES}"
+        return items, line
+
+    def document_info(self, session: Session) -> str:
+        doc = session.document
+        if doc is None:
+            return ""
+        parts = [f"**{doc.name}** · {doc.format} · {len(doc.text):,} chars"]
+        if doc.pages:
+            parts.append(f"{len(doc.pages)} source pages")
+        if doc.language:
+            parts.append(doc.language)
+        info = " · ".join(parts)
+        return info + "".join(f"\n\nℹ {note}" for note in doc.notes)
+
+    # --- ask ------------------------------------------------------------------------------------
+    def ask(
+        self,
+        session: Session,
+        question: str,
+        mode: str,
+        progress: Progress = _no_progress,
+    ) -> Iterator[AskUpdate]:
+        """Stream updates; the last one carries the final answer with evidence."""
+        if session.rendered is None:
+            raise UserError(t("err_no_document", "en"), t("err_no_document", "zh"))
+        mode_ = Mode(mode)
+        if mode_ is Mode.QA and not (question or "").strip():
+            raise UserError(t("err_no_question", "en"), t("err_no_question", "zh"))
+        if mode_ is not Mode.QA and not (question or "").strip():
+            question = {Mode.SUMMARY: "Summarize the document.", Mode.EXTRACT: "Key information"}[
+                mode_
+            ]
+        started = time.perf_counter()
+        update = AskUpdate(status=t("status_reading", session.lang))
+        progress(0.05, update.status)
+        yield update
+        for chunk in self.pipeline.ask(session.rendered, question, mode_):
+            if chunk.kind == "status":
+                update.status = chunk.text
+                progress(0.5, chunk.text)
+            elif chunk.kind == "thinking":
+                update.thinking += chunk.text
+            elif chunk.kind == "answer":
+                update.answer += chunk.text
+            else:
+                answer = chunk.answer
+                assert answer is not None
+                update.final = answer
+                update.answer = answer.text
+                update.thinking = answer.thinking or update.thinking
+                update.status = t(
+                    "status_done", session.lang, seconds=time.perf_counter() - started
+                )
+                session.answers.append(answer)
+                session.questions.append(question)
+                session.evidence_images = annotate_pages(session.rendered, answer.evidence)
+                update.evidence_pages = sorted(session.evidence_images)
+            yield update
+
+    def evidence_image(self, session: Session, page: int | None) -> Image.Image | None:
+        if not session.evidence_images:
+            return None
+        if page is None or page not in session.evidence_images:
+            page = min(session.evidence_images)
+        return session.evidence_images[page]
+
+    @staticmethod
+    def confidence_line(answer: Answer, lang: str) -> str:
+        line = t("confidence", lang, value=answer.confidence)
+        if answer.needs_review:
+            line += " · " + t("needs_review", lang)
+        if answer.pages_read:
+            pages = ", ".join(str(p + 1) for p in answer.pages_read[:30])
+            line += " · " + t("pages_read_fine", lang, pages=pages)
+        notes = "".join(f"\n\nℹ {n}" for n in answer.notes)
+        return line + notes
+
+    @staticmethod
+    def evidence_choices(evidence: list[Evidence], lang: str) -> list[tuple[str, int]]:
+        pages = sorted({ev.page for ev in evidence})
+        return [(t("evidence_item", lang, page=p + 1), p) for p in pages]
+
+    # --- export ---------------------------------------------------------------------------------
+    def export(self, session: Session, fmt: str, root: Path | None = None) -> Path | None:
+        """Write the latest answer (+ evidence) as JSON or Markdown into the session's dir."""
+        if not session.answers or session.rendered is None:
+            return None
+        answer, question = session.answers[-1], session.questions[-1]
+        out = session.workdir(root)
+        n = len(session.answers)
+        if fmt == "json":
+            path = out / f"answer-{n}.json"
+            path.write_text(answer_json(answer, question, session.rendered), encoding="utf-8")
+        else:
+            path = out / f"answer-{n}.md"
+            path.write_text(answer_markdown(answer, question, session.rendered), "utf-8")
+        return path

@@ -1,0 +1,93 @@
+"""Per-browser-session state: the open document, its render, the answers so far.
+
+Held in a ``gr.State``; nothing here imports gradio, so the logic is testable on its own.
+A failed upload or render never replaces what the session already has.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from app.datamodel import Answer, Document, RenderedDoc
+
+GRANULARITIES = ("standard", "fine", "medium", "coarse")
+PRESETS = ("auto", "en", "zh")
+DPI_STEPS = (72, 96, 120, 144, 200)
+
+
+@dataclass
+class RenderOptions:
+    """What the 'Advanced' accordion sets. ``None`` means: keep the preset's value."""
+
+    preset: str = "auto"
+    granularity: str = "standard"
+    font_size: float | None = None
+    line_height: float | None = None
+    dpi: int | None = None
+    margin: float | None = None
+    newline_marker: bool = True
+    header_footer: bool = False
+    position_marks: bool = False
+
+    def spec(self) -> str:
+        """The preset name for ``app.render.resolve_config``."""
+        return self.preset if self.granularity == "standard" else self.granularity
+
+    def overrides(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.granularity != "standard" and self.preset != "auto":
+            out["language"] = self.preset
+        if self.font_size:
+            out["font_size"] = float(self.font_size)
+        if self.line_height:
+            out["line_height"] = float(self.line_height)
+        if self.dpi:
+            out["dpi"] = int(self.dpi)
+        if self.margin is not None:
+            out["margin_x"] = out["margin_y"] = float(self.margin)
+        if not self.newline_marker:
+            out["newline_markup"] = None
+        if self.header_footer:
+            out["header"] = out["footer"] = True
+        if self.position_marks:
+            out["position_marks"] = True
+        return out
+
+
+@dataclass
+class Session:
+    """Everything one browser tab has done so far."""
+
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    lang: str = "en"
+    document: Document | None = None
+    rendered: RenderedDoc | None = None
+    options: RenderOptions = field(default_factory=RenderOptions)
+    answers: list[Answer] = field(default_factory=list)
+    questions: list[str] = field(default_factory=list)
+    evidence_images: dict[int, Image.Image] = field(default_factory=dict)
+    _workdir: Path | None = None
+
+    def workdir(self, root: Path | None = None) -> Path:
+        """A private directory for this session's downloads and evidence images."""
+        if self._workdir is None or not self._workdir.exists():
+            base = root if root is not None else Path(tempfile.gettempdir())
+            base.mkdir(parents=True, exist_ok=True)
+            self._workdir = Path(tempfile.mkdtemp(prefix=f"glyph-{self.id}-", dir=base))
+        return self._workdir
+
+    def cleanup(self) -> None:
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+
+    def __deepcopy__(self, memo: dict) -> Session:
+        # gr.State deep-copies its initial value per session; a fresh Session is the right copy.
+        return Session(lang=self.lang)

@@ -1,0 +1,122 @@
+"""Interface text in English and Chinese, one table, consistent terms.
+
+Terms: reader 阅读器 · render 渲染 · page image 页面图像 · visual tokens 视觉 token ·
+compression ratio 压缩率 · evidence 证据 · needs review 需人工确认 · run now 网页推理 ·
+queue 异步队列 · QA 问答 · summary 摘要 · key information 关键信息抽取 · thinking 思考过程.
+"""
+
+from __future__ import annotations
+
+LANGS = ("en", "zh")
+
+TEXTS: dict[str, dict[str, str]] = {
+    "title": {
+        "en": "Glyph-视觉推理 · ask questions about long documents",
+        "zh": "Glyph-视觉推理 · 长文档视觉问答",
+    },
+    "subtitle": {
+        "en": "Your document is typeset into dense page images; the reader looks at the images "
+        "and answers, outlining its evidence in red.",
+        "zh": "文档被排版成高密度的页面图像，阅读器读取图像作答，并用红框标出依据。",
+    },
+    "language": {"en": "Language / 语言", "zh": "语言 / Language"},
+    # left pane
+    "input": {"en": "1 · Document", "zh": "1 · 文档"},
+    "upload": {
+        "en": "Upload a file (PDF, DOCX, TXT, Markdown, code, HTML)",
+        "zh": "上传文件（PDF、DOCX、TXT、Markdown、代码、HTML）",
+    },
+    "paste": {"en": "…or paste text", "zh": "……或粘贴文本"},
+    "paste_placeholder": {
+        "en": "Paste up to 100,000 characters here",
+        "zh": "在此粘贴文本（最多 100,000 字符）",
+    },
+    "use_paste": {"en": "Use pasted text", "zh": "使用粘贴的文本"},
+    "examples": {"en": "Example documents", "zh": "示例文档"},
+    "advanced": {"en": "Advanced render settings", "zh": "高级渲染设置"},
+    "preset": {"en": "Preset", "zh": "预设"},
+    "granularity": {"en": "Granularity", "zh": "粒度"},
+    "font_size": {"en": "Font size (pt)", "zh": "字号（pt）"},
+    "line_height": {"en": "Line height (pt)", "zh": "行高（pt）"},
+    "dpi": {"en": "Resolution (dpi)", "zh": "分辨率（dpi）"},
+    "margin": {"en": "Margins (pt)", "zh": "页边距（pt）"},
+    "newline_marker": {"en": "Show newline markers", "zh": "显示换行标记"},
+    "header_footer": {"en": "Header/footer with page numbers", "zh": "页眉页脚（含页码）"},
+    "position_marks": {"en": "Light line numbers", "zh": "浅色行号"},
+    "document_info": {"en": "Document", "zh": "文档信息"},
+    # middle pane
+    "preview": {"en": "2 · Render preview", "zh": "2 · 渲染预览"},
+    "pages": {"en": "Rendered pages", "zh": "渲染页面"},
+    "rerender_hi": {"en": "Re-render at higher resolution", "zh": "以更高分辨率重新渲染"},
+    "stats": {
+        "en": "**{pages}** pages · text ≈ **{text_tokens:,}** tokens · visual **{visual_tokens:,}** "
+        "tokens · compression **{ratio:.1f}×**",
+        "zh": "共 **{pages}** 页 · 文本约 **{text_tokens:,}** token · 视觉 **{visual_tokens:,}** "
+        "token · 压缩率 **{ratio:.1f}×**",
+    },
+    "no_document": {
+        "en": "Upload or paste a document to see its pages.",
+        "zh": "请上传或粘贴文档以查看渲染页面。",
+    },
+    # right pane
+    "reasoning": {"en": "3 · Ask", "zh": "3 · 推理"},
+    "reader_ocr": {
+        "en": "Reader: built-in OCR reader (CPU) — no model configured",
+        "zh": "阅读器：内置 OCR 阅读器（CPU）——未配置模型",
+    },
+    "reader_active": {"en": "Reader: {desc}", "zh": "阅读器：{desc}"},
+    "mode": {"en": "Task", "zh": "任务"},
+    "mode_qa": {"en": "Question answering", "zh": "问答"},
+    "mode_summary": {"en": "Summary", "zh": "摘要"},
+    "mode_extract": {"en": "Key information", "zh": "关键信息抽取"},
+    "question": {"en": "Question", "zh": "问题"},
+    "question_placeholder": {
+        "en": "e.g. What is the annual subscription fee?",
+        "zh": "例如：公司 2024 年营业收入是多少？",
+    },
+    "ask": {"en": "Ask", "zh": "提问"},
+    "compute": {"en": "Compute", "zh": "计算方式"},
+    "run_now": {"en": "Run now (网页推理)", "zh": "网页推理"},
+    "queue": {"en": "Queue (异步队列)", "zh": "异步队列"},
+    "answer": {"en": "Answer", "zh": "答案"},
+    "thinking": {"en": "Thinking", "zh": "思考过程"},
+    "confidence": {"en": "Confidence: **{value:.0%}**", "zh": "置信度：**{value:.0%}**"},
+    "needs_review": {"en": "⚠ needs review (需人工确认)", "zh": "⚠ 需人工确认"},
+    "evidence": {"en": "Evidence", "zh": "证据"},
+    "evidence_pages": {"en": "Evidence pages", "zh": "证据所在页"},
+    "evidence_item": {"en": "page {page}", "zh": "第 {page} 页"},
+    "no_evidence": {"en": "No evidence located.", "zh": "未定位到证据。"},
+    "download_json": {"en": "Download answer (JSON)", "zh": "下载答案（JSON）"},
+    "download_md": {"en": "Download answer (Markdown)", "zh": "下载答案（Markdown）"},
+    "history": {"en": "Earlier answers", "zh": "历史答案"},
+    "pages_read_fine": {"en": "Pages read finely: {pages}", "zh": "精读页面：{pages}"},
+    # status and errors
+    "status_ingest": {"en": "Reading the document…", "zh": "正在读取文档……"},
+    "status_render": {"en": "Rendering pages…", "zh": "正在渲染页面……"},
+    "status_reading": {"en": "Reading the page images…", "zh": "正在阅读页面图像……"},
+    "status_done": {"en": "Done in {seconds:.1f} s", "zh": "完成，用时 {seconds:.1f} 秒"},
+    "err_no_document": {
+        "en": "Please upload or paste a document first.",
+        "zh": "请先上传或粘贴文档。",
+    },
+    "err_no_question": {"en": "Please type a question.", "zh": "请输入问题。"},
+    "err_unexpected": {
+        "en": "Something went wrong ({kind}). Your document and earlier answers are kept; "
+        "please try again.",
+        "zh": "出现错误（{kind}）。您的文档和之前的答案已保留，请重试。",
+    },
+}
+
+
+def t(key: str, lang: str = "en", **fmt: object) -> str:
+    """The text for ``key`` in ``lang`` (falls back to English), formatted with ``fmt``."""
+    entry = TEXTS[key]
+    text = entry.get(lang) or entry["en"]
+    return text.format(**fmt) if fmt else text
+
+
+def pick_lang(value: str | None) -> str:
+    """'zh' for any Chinese locale (zh, zh-CN, zh-TW, 中文 …), else 'en'."""
+    if value and (value.lower().startswith("zh") or value.startswith("中")):
+        return "zh"
+    return "en"
