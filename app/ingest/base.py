@@ -179,7 +179,8 @@ def detect_language(text: str, *, sample: int = 200_000) -> str | None:
 
 
 def is_cjk(ch: str) -> bool:
-    return bool(CJK_CHAR_RE.match(ch))
+    # Everything below U+2E80 is not CJK: a cheap test first, it runs once per PDF character.
+    return ch >= "\u2e80" and bool(CJK_CHAR_RE.match(ch))
 
 
 def page_list(pages: Iterable[int]) -> str:

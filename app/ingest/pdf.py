@@ -25,6 +25,7 @@ import numpy as np
 from app.datamodel import Box, Document, SourcePage, TextBlock, Word
 from app.errors import IngestError
 from app.ingest.base import (
+    CJK_CHAR_RE,
     DocumentBuilder,
     Limits,
     Loader,
@@ -96,17 +97,16 @@ def open_pdf(source: bytes | str | Path, name: str, password: str | None = None)
 
 
 def _union(boxes: list[Box]) -> Box:
-    arr = np.asarray(boxes, dtype=np.float64)
-    return (
-        float(arr[:, 0].min()),
-        float(arr[:, 1].min()),
-        float(arr[:, 2].max()),
-        float(arr[:, 3].max()),
-    )
+    if len(boxes) == 1:
+        return boxes[0]
+    x0s, y0s, x1s, y1s = zip(*boxes, strict=True)
+    return (min(x0s), min(y0s), max(x1s), max(y1s))
 
 
 def _norm_box(b: Any) -> Box:
-    x0, y0, x1, y1 = (float(v) for v in b)
+    x0, y0, x1, y1 = b
+    if x0 <= x1 and y0 <= y1:  # the usual case, kept cheap: this runs once per character
+        return (x0, y0, x1, y1)
     return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
 
 
@@ -115,11 +115,12 @@ Chars = list[tuple[str, Box | None]]  # one entry per character; None boxes for 
 
 @dataclass
 class _RawBlock:
-    """A text block being assembled: characters with boxes, font sizes, line boxes."""
+    """A text block being assembled: characters with boxes, font sizes, lines."""
 
     chars: Chars = field(default_factory=list)
     sizes: Counter[float] = field(default_factory=Counter)
     line_boxes: list[Box] = field(default_factory=list)
+    line_starts: list[int] = field(default_factory=list)  # index in ``chars`` of each line
 
     @property
     def bbox(self) -> Box:
@@ -129,48 +130,107 @@ class _RawBlock:
     def size(self) -> float:
         return self.sizes.most_common(1)[0][0] if self.sizes else 0.0
 
-    def append_line(self, chars: Chars, box: Box) -> None:
+    def _seam(self, first: str) -> None:
         if self.chars:
-            prev, first = self.chars[-1][0], chars[0][0]
+            prev = self.chars[-1][0]
             prev2 = self.chars[-2][0] if len(self.chars) > 1 else ""
             if not ((prev == "-" and prev2.isalpha()) or (is_cjk(prev) and is_cjk(first))):
                 self.chars.append((" ", None))  # else: a hyphenated word or CJK text goes on
+
+    def append_line(self, chars: Chars, box: Box) -> None:
+        self._seam(chars[0][0])
+        self.line_starts.append(len(self.chars))
         self.chars.extend(chars)
         self.line_boxes.append(box)
 
     def extend(self, other: _RawBlock) -> None:
-        first = True
-        for box in other.line_boxes:
-            if first:
-                # ``other.chars`` already holds its own joiners; only the seam needs one.
-                self.append_line(other.chars, box)
-                first = False
-            else:
-                self.line_boxes.append(box)
+        """Append ``other``'s lines (it already holds its own joiners; only the seam is new)."""
+        self._seam(other.chars[0][0])
+        offset = len(self.chars)
+        self.line_starts.extend(offset + i for i in other.line_starts)
+        self.chars.extend(other.chars)
+        self.line_boxes.extend(other.line_boxes)
         self.sizes.update(other.sizes)
 
 
-def _read_block(block: dict[str, Any]) -> _RawBlock:
+def _rotate(box: Box, m: Any) -> Box:
+    x0, y0, x1, y1 = box
+    a, b, c, d, e, f = m.a, m.b, m.c, m.d, m.e, m.f
+    xs = [a * x + c * y + e for x, y in ((x0, y0), (x1, y1))]
+    ys = [b * x + d * y + f for x, y in ((x0, y0), (x1, y1))]
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
+def _read_block(block: dict[str, Any], rotation: Any = None) -> _RawBlock:
+    """One MuPDF rawdict text block; ``rotation`` maps boxes onto the displayed page."""
     raw = _RawBlock()
     for line in block.get("lines", ()):
         chars: Chars = []
         sizes: Counter[float] = Counter()
         for span in line.get("spans", ()):
-            size = round(float(span.get("size", 0.0)), 1)
             for ch in span.get("chars", ()):
                 for c in ch.get("c", ""):
                     if c.isspace():
                         if chars and chars[-1][0] != " ":
                             chars.append((" ", None))
                     elif c.isprintable():  # drops controls, soft hyphens, other format chars
-                        chars.append((c, _norm_box(ch["bbox"])))
-                        sizes[size] += 1
+                        box = _norm_box(ch["bbox"])
+                        chars.append((c, box if rotation is None else _rotate(box, rotation)))
+                        sizes[round(box[3] - box[1], 1)] += 1
         while chars and chars[-1][0] == " ":
             chars.pop()
         if chars:
             raw.append_line(chars, _union([b for _, b in chars if b is not None]))
             raw.sizes.update(sizes)
     return raw
+
+
+def _blocks_from_words(words: list[tuple[Any, ...]], rotation: Any = None) -> list[_RawBlock]:
+    """Blocks from MuPDF's word list: several times faster than rawdict, with word boxes.
+
+    Every character of a word gets the word's box (``_words`` unions them back), which is
+    exact for space-separated scripts; pages with CJK text take the per-character path.
+    """
+    blocks: dict[int, _RawBlock] = {}
+    line_key: tuple[int, int] | None = None
+    chars: Chars = []
+    sizes: Counter[float] = Counter()
+
+    def flush() -> None:
+        if line_key is not None and chars:
+            raw = blocks.setdefault(line_key[0], _RawBlock())
+            raw.append_line(chars, _union([b for _, b in chars if b is not None]))
+            raw.sizes.update(sizes)
+
+    for x0, y0, x1, y1, text, bno, lno, *_ in words:
+        if (bno, lno) != line_key:
+            flush()
+            line_key, chars, sizes = (bno, lno), [], Counter()
+        kept = [c for c in text if c.isprintable() and not c.isspace()]
+        if not kept:
+            continue
+        box = _norm_box((x0, y0, x1, y1))
+        if rotation is not None:
+            box = _rotate(box, rotation)
+        if chars:
+            chars.append((" ", None))
+        chars.extend((c, box) for c in kept)
+        sizes[round(box[3] - box[1], 1)] += len(kept)
+    flush()
+    return [blocks[k] for k in sorted(blocks)]
+
+
+def _page_blocks(page: Any, flags: int) -> list[_RawBlock]:
+    # MuPDF reports positions on the unrotated page; boxes are wanted where the user sees
+    # them, i.e. on the page as displayed and as ``page_image`` renders it.
+    rotation = page.rotation_matrix if page.rotation else None
+    words = page.get_text("words", flags=flags, sort=False)
+    if CJK_CHAR_RE.search("".join(w[4] for w in words)):
+        raw = page.get_text("rawdict", flags=flags, sort=False)
+        found = [_read_block(b, rotation) for b in raw.get("blocks", ()) if b.get("type") == 0]
+    else:
+        found = _blocks_from_words(words, rotation)
+    return [b for b in found if b.chars]
 
 
 def _continues(prev: _RawBlock, nxt: _RawBlock) -> bool:
@@ -194,27 +254,32 @@ def _continues(prev: _RawBlock, nxt: _RawBlock) -> bool:
     return last[2] >= right - 2 * size
 
 
-def _words(chars: Chars) -> list[Word]:
+def _words(text: str, chars: Chars, line_starts: list[int]) -> list[Word]:
+    """Words of a block: runs of non-space characters, each CJK character on its own, and a
+    word hyphenated across two lines split into its two visible parts (one box per line)."""
     words: list[Word] = []
-    start = None
+    breaks = set(line_starts)
+    start = -1
     boxes: list[Box] = []
 
     def flush(end: int) -> None:
-        if start is not None and boxes:
-            text = "".join(c for c, _ in chars[start:end])
-            words.append(Word(text=text, bbox=_union(boxes), start=start))
+        if start >= 0 and boxes:
+            # In the word-list path every character of a word shares one box object.
+            box = boxes[0] if boxes[0] is boxes[-1] else _union(boxes)
+            words.append(Word(text=text[start:end], bbox=box, start=start))
 
     for i, (c, box) in enumerate(chars):
-        if c == " " or box is None:
+        if box is None:
             flush(i)
-            start, boxes = None, []
-        elif is_cjk(c):
+            start, boxes = -1, []
+        elif c >= "\u2e80" and is_cjk(c):
             flush(i)
             words.append(Word(text=c, bbox=box, start=i))
-            start, boxes = None, []
+            start, boxes = -1, []
         else:
-            if start is None:
-                start = i
+            if start < 0 or i in breaks:
+                flush(i)
+                start, boxes = i, []
             boxes.append(box)
     flush(len(chars))
     return words
@@ -291,15 +356,13 @@ class PdfLoader(Loader):
             try:
                 page = doc.load_page(index)
                 rect = page.rect
-                raw = page.get_text("rawdict", flags=flags, sort=False)
+                found = _page_blocks(page, flags)
             except Exception as err:  # one broken page must not lose the others
                 log.info("%s: page %d unreadable: %s", name, index + 1, err)
                 failed.append(index)
                 pages.append(SourcePage(index=index, width=612.0, height=792.0))
                 continue
             width, height = max(rect.width, 1.0), max(rect.height, 1.0)
-            found = [_read_block(b) for b in raw.get("blocks", ()) if b.get("type") == 0]
-            found = [b for b in found if b.chars]
             visible = sum(1 for b in found for c, _ in b.chars if c != " ")
             is_scanned = visible < SCANNED_MAX_CHARS and (
                 _image_cover(page) >= SCANNED_MIN_IMAGE_COVER
@@ -323,7 +386,7 @@ class PdfLoader(Loader):
                     text=text,
                     source_page=index,
                     bbox=raw_block.bbox,
-                    words=_words(raw_block.chars),
+                    words=_words(text, raw_block.chars, raw_block.line_starts),
                 )
                 builder.add_block(block)
                 sizes.update(raw_block.sizes)

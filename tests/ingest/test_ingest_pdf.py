@@ -198,3 +198,68 @@ def test_page_image_from_bytes_and_bounds(settings):
     with pytest.raises(IngestError) as info:
         page_image(missing, 0, settings=settings)
     assert "no longer available" in info.value.en
+
+
+def _ink_box(img):
+    import numpy as np
+
+    a = np.asarray(img.convert("L"))
+    ys, xs = np.where(a < 128)
+    return xs.min(), ys.min(), xs.max(), ys.max()
+
+
+@pytest.mark.parametrize("rotation", [0, 90, 180, 270])
+def test_word_boxes_on_rotated_and_cropped_pages(settings, rotation):
+    """Boxes are where the text is on the page as displayed (and as page_image renders it)."""
+    doc_in = pymupdf.open()
+    page = doc_in.new_page(width=595, height=842)
+    page.insert_text((172, 300), "Rotated hello world", fontsize=20)
+    page.set_cropbox(pymupdf.Rect(100, 200, 500, 700))
+    page.set_rotation(rotation)
+    data = doc_in.tobytes()
+    doc = load(data, name="rot.pdf", settings=settings)
+    src = doc.pages[0]
+    assert (src.width, src.height) == ((400, 500) if rotation in (0, 180) else (500, 400))
+    img = page_image(data, 0, dpi=72)
+    assert img.size == (round(src.width), round(src.height))
+    x0, y0, x1, y1 = _ink_box(img)
+    bx0, by0, bx1, by1 = doc.blocks[0].bbox
+    assert bx0 - 1 <= x0 and by0 - 1 <= y0 and x1 <= bx1 + 1 and y1 <= by1 + 1
+    # and the box is tight around the ink (not the whole page)
+    assert (bx1 - bx0) * (by1 - by0) < 3 * (x1 - x0 + 1) * (y1 - y0 + 1)
+
+
+def test_hyphenated_word_joined_with_one_box_per_line(settings):
+    pdf = pymupdf.open()
+    page = pdf.new_page()
+    page.insert_text((72, 100), "This sentence has an infor-", fontsize=11)
+    page.insert_text((72, 113), "mation word split over lines.", fontsize=11)
+    doc = load(pdf.tobytes(), name="h.pdf", settings=settings)
+    assert doc.text == "This sentence has an infor-mation word split over lines."
+    words = {w.text: w for w in doc.blocks[0].words}
+    assert "infor-" in words and "mation" in words
+    assert words["mation"].bbox[1] > words["infor-"].bbox[1] + 5  # on the next line
+    assert words["mation"].bbox[0] < words["infor-"].bbox[0]
+
+
+def test_word_list_path_matches_character_path():
+    """Latin pages use MuPDF's word list (fast); CJK pages per-character boxes. Same result."""
+    from app.ingest.pdf import _blocks_from_words, _read_block, _text_flags, _words
+
+    pdf = pymupdf.open(stream=two_column_pdf(aligned=False), filetype="pdf")
+    page = pdf[0]
+    flags = _text_flags()
+    fast = _blocks_from_words(page.get_text("words", flags=flags, sort=False))
+    raw = page.get_text("rawdict", flags=flags, sort=False)
+    slow = [_read_block(b) for b in raw["blocks"] if b["type"] == 0]
+    slow = [b for b in slow if b.chars]
+    assert len(fast) == len(slow)
+    for a, b in zip(fast, slow, strict=True):
+        text_a = "".join(c for c, _ in a.chars)
+        text_b = "".join(c for c, _ in b.chars)
+        assert text_a == text_b
+        wa = _words(text_a, a.chars, a.line_starts)
+        wb = _words(text_b, b.chars, b.line_starts)
+        assert [w.text for w in wa] == [w.text for w in wb]
+        for x, y in zip(wa, wb, strict=True):
+            assert all(abs(p - q) < 0.5 for p, q in zip(x.bbox, y.bbox, strict=True))
