@@ -15,6 +15,7 @@ note, the others fail with a clear ``IngestError``.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,10 @@ MAX_PAGE_PIXELS = 80_000_000  # page_image refuses larger renders (e.g. A0 at 60
 HEADING_RATIO = 1.25  # font size over body size that marks a short block as a heading
 
 _pymupdf: Any = None
+
+MUPDF_LOCK = threading.RLock()
+"""PyMuPDF must not be called from two threads at once (it may crash the process); the UI runs
+handlers in threads. Every PyMuPDF call in the app holds this lock, other packages included."""
 
 
 def _fitz() -> Any:
@@ -332,11 +337,12 @@ class PdfLoader(Loader):
         cls, data: bytes, name: str, password: str | None = None, limits: Limits | None = None
     ) -> Document:
         limits = limits or Limits()
-        doc = open_pdf(data, name, password)
-        try:
-            return cls._extract(doc, name, limits)
-        finally:
-            doc.close()
+        with MUPDF_LOCK:
+            doc = open_pdf(data, name, password)
+            try:
+                return cls._extract(doc, name, limits)
+            finally:
+                doc.close()
 
     @classmethod
     def _extract(cls, doc: Any, name: str, limits: Limits) -> Document:
@@ -435,13 +441,13 @@ class PdfLoader(Loader):
 
 
 def page_count(source: bytes | str | Path, password: str | None = None) -> int:
-    doc = open_pdf(
-        source, Path(str(source)).name if not isinstance(source, bytes) else "PDF", password
-    )
-    try:
-        return int(doc.page_count)
-    finally:
-        doc.close()
+    name = "PDF" if isinstance(source, bytes) else Path(str(source)).name
+    with MUPDF_LOCK:
+        doc = open_pdf(source, name, password)
+        try:
+            return int(doc.page_count)
+        finally:
+            doc.close()
 
 
 def page_image(
@@ -458,6 +464,19 @@ def page_image(
     (its original is found in the originals store, see ``app.ingest.store``). Pixel ``(x, y)``
     is PDF point ``(x, y) * 72 / dpi``, so word boxes scale by ``dpi / 72``.
     """
+    if not 18 <= dpi <= 1200:
+        raise ValueError(f"dpi must be between 18 and 1200, got {dpi}")
+    with MUPDF_LOCK:
+        return _page_image(source, page_index, dpi, password, settings)
+
+
+def _page_image(
+    source: Document | bytes | str | Path,
+    page_index: int,
+    dpi: int,
+    password: str | None,
+    settings: Settings | None,
+) -> Image.Image:
     from PIL import Image
 
     if isinstance(source, Document):
@@ -473,9 +492,6 @@ def page_image(
     else:
         name = Path(str(source)).name if not isinstance(source, bytes) else "PDF"
         opened = open_pdf(source, name, password)
-    if not 18 <= dpi <= 1200:
-        opened.close()
-        raise ValueError(f"dpi must be between 18 and 1200, got {dpi}")
     try:
         if not 0 <= page_index < opened.page_count:
             raise IndexError(f"page {page_index} outside 0..{opened.page_count - 1}")

@@ -263,3 +263,26 @@ def test_word_list_path_matches_character_path():
         assert [w.text for w in wa] == [w.text for w in wb]
         for x, y in zip(wa, wb, strict=True):
             assert all(abs(p - q) < 0.5 for p, q in zip(x.bbox, y.bbox, strict=True))
+
+
+def test_threads_share_pymupdf_safely(settings):
+    """The UI serves uploads from several threads; PyMuPDF calls are serialised by a lock."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    data = [pdf_bytes([f"Thread document {i}. " * 50] * 3) for i in range(4)]
+
+    def work(i: int) -> tuple[str, tuple[int, int]]:
+        doc = load(data[i], name=f"t{i}.pdf", settings=settings)
+        return doc.text, page_image(data[i], 1, dpi=50).size
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(work, [0, 1, 2, 3] * 3))
+    for k, (text, size) in enumerate(results):
+        assert text.startswith(f"Thread document {k % 4}.") and size == (414, 585)
+
+
+def test_page_image_pixel_cap():
+    pdf = pymupdf.open()
+    pdf.new_page(width=3000, height=3000)  # a poster-sized page
+    with pytest.raises(IngestError, match="megapixels"):
+        page_image(pdf.tobytes(), 0, dpi=300)
