@@ -9,6 +9,7 @@ torchvision-free ``GlyphGlm4vProcessor``. Every failure becomes a ``ReaderError`
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -92,6 +93,34 @@ def _is_oom(err: BaseException) -> bool:
     return isinstance(err, torch.cuda.OutOfMemoryError) or "out of memory" in str(err).lower()
 
 
+def _guard_cpu_4bit_kernel(model: Any) -> None:
+    """Avoid bitsandbytes' fused CPU 4-bit kernel where it returns garbage.
+
+    bitsandbytes 0.50's AVX512-BF16 CPU kernel for 4-bit layers plans its work for torch's
+    intra-op thread count; when ``OMP_THREAD_LIMIT`` is lower (the OCR reader's tesseract wants
+    ``OMP_THREAD_LIMIT=1``), part of its output stays uninitialized — NaN logits. The generic
+    path (dequantize, then matmul) is exact, and a 4-bit model on a CPU is a test/dev setup anyway.
+    """
+    import torch
+
+    limit = os.environ.get("OMP_THREAD_LIMIT", "")
+    if not (limit.isdigit() and int(limit) < torch.get_num_threads()):
+        return
+    changed = 0
+    for module in model.modules():
+        if getattr(module, "support_avx512bf16_for_cpu", False):
+            module.support_avx512bf16_for_cpu = False
+            changed += 1
+    if changed:
+        log.info(
+            "OMP_THREAD_LIMIT=%s < %d torch threads: bitsandbytes' fused CPU 4-bit kernel disabled "
+            "on %d layers (it returns NaN in that setting)",
+            limit,
+            torch.get_num_threads(),
+            changed,
+        )
+
+
 def load_model(settings: Settings, profile: ModelProfile) -> LoadedModel:
     """Load processor and model per ``settings`` (model, device, dtype) and ``profile``."""
     source = check_source(settings.model)
@@ -141,6 +170,8 @@ def load_model(settings: Settings, profile: ModelProfile) -> LoadedModel:
             f"{source} 是 '{model.config.model_type}' 模型；VLM 阅读器需要 GLM-4.1V 架构"
             "（Glyph、GLM-4.1V-9B-Base/Thinking）。",
         )
+    if device == "cpu" and quant is not None:
+        _guard_cpu_4bit_kernel(model)
     layout = summarize_layout(linear_layout(model))
     load_s = time.perf_counter() - started
     log.info(
