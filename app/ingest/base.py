@@ -255,21 +255,21 @@ class DocumentBuilder:
 
 
 def paragraph_blocks(text: str, kind: BlockKind = "paragraph") -> list[tuple[str, BlockKind]]:
-    """Split text into runs of non-blank lines; each blank line becomes an empty block.
+    """Split text into runs of non-blank lines and runs of blank lines, one block per run.
 
-    Joining the blocks with ``\\n`` gives back ``text`` exactly, so offsets stay true to the
-    file while a long file does not turn into one block object per line.
+    Joining the blocks with ``\n`` gives back ``text`` exactly, so offsets stay true to the
+    file, while a long file does not turn into one block object (~600 bytes) per line.
     """
     out: list[tuple[str, BlockKind]] = []
     run: list[str] = []
+    blank = False
     for line in text.split("\n"):
-        if line.strip():
-            run.append(line)
-            continue
-        if run:
+        is_blank = not line.strip()
+        if run and is_blank != blank:
             out.append(("\n".join(run), kind))
             run = []
-        out.append((line, kind))
+        run.append(line)
+        blank = is_blank
     if run:
         out.append(("\n".join(run), kind))
     return out

@@ -151,26 +151,39 @@ _MD_FENCE_RE = re.compile(r"^[ \t]{0,3}(```|~~~)")
 
 
 def markdown_blocks(text: str) -> list[tuple[str, BlockKind, int | None]]:
-    """Markdown kept verbatim, one block per line, labelled heading / list_item / code / paragraph.
+    """Markdown kept verbatim, labelled heading / list_item / code / paragraph.
 
     The markup stays in the text (the renderer draws what the author wrote); labels let later
-    stages treat headings and list items specially without re-parsing.
+    stages treat headings and list items specially without re-parsing. Headings and list items
+    are one block per line; consecutive paragraph lines, blank lines and fenced code lines are
+    grouped, so blocks join back (with ``\n``) to exactly the text.
     """
-    out: list[tuple[str, BlockKind, int | None]] = []
+    lines: list[tuple[str, BlockKind, int | None, str]] = []  # (line, kind, level, group)
     in_fence = False
     for line in text.split("\n"):
         if _MD_FENCE_RE.match(line):
             in_fence = not in_fence
-            out.append((line, "code", None))
+            lines.append((line, "code", None, "code"))
         elif in_fence:
-            out.append((line, "code", None))
+            lines.append((line, "code", None, "code"))
+        elif not line.strip():
+            lines.append((line, "paragraph", None, "blank"))
         elif m := _MD_HEADING_RE.match(line):
-            out.append((line, "heading", len(m.group(1))))
+            lines.append((line, "heading", len(m.group(1)), ""))
         elif m := _MD_LIST_RE.match(line):
             depth = len(m.group(1).expandtabs(4)) // 2 + 1
-            out.append((line, "list_item", depth))
+            lines.append((line, "list_item", depth, ""))
         else:
-            out.append((line, "paragraph", None))
+            lines.append((line, "paragraph", None, "para"))
+    out: list[tuple[str, BlockKind, int | None]] = []
+    group = ""
+    for line, kind, level, grp in lines:
+        if grp and grp == group:
+            prev, prev_kind, prev_level = out[-1]
+            out[-1] = (prev + "\n" + line, prev_kind, prev_level)
+        else:
+            out.append((line, kind, level))
+        group = grp
     return out
 
 

@@ -93,10 +93,10 @@ def test_markdown_kinds(settings):
         ("list_item", 1),
         ("list_item", 2),
         ("list_item", 1),
-        ("code", None),
-        ("code", None),
-        ("code", None),
+        ("code", None),  # the fenced block, fences included, is one block
     ]
+    fenced = [b.text for b in doc.blocks if b.kind == "code"]
+    assert fenced == ["```\n# not a heading\n```"]
     assert markdown_blocks("plain")[0] == ("plain", "paragraph", None)
 
 
@@ -104,7 +104,10 @@ def test_blocks_join_back_exactly():
     text = "a\nb\n\n\nc\n  \nd"
     blocks = paragraph_blocks(text)
     assert "\n".join(t for t, _ in blocks) == text
-    assert [t for t, _ in blocks] == ["a\nb", "", "", "c", "  ", "d"]
+    for sample in ("", "\n", "\n\nx", "x\n\n", "a\n \n\t\nb"):
+        assert "\n".join(t for t, _ in paragraph_blocks(sample)) == sample
+        assert "\n".join(t for t, _, _ in markdown_blocks(sample)) == sample
+    assert [t for t, _ in blocks] == ["a\nb", "\n", "c", "  ", "d"]
 
 
 def test_clean_text_and_helpers():
@@ -163,3 +166,33 @@ def test_path_errors(settings, tmp_path):
     assert "GLYPH_MAX_UPLOAD_MB" in info.value.en and info.value.actual == 5000
     with pytest.raises(LimitError):
         load(b"a" * 5000, name="big.txt", settings=settings)
+
+
+@pytest.mark.timeout(120)
+def test_any_text_round_trips(settings):
+    """Property: whatever the text, the document is that text with newlines normalised and
+    control characters removed, and its blocks join back to it exactly."""
+    from hypothesis import HealthCheck, given
+    from hypothesis import settings as hsettings
+    from hypothesis import strategies as st
+
+    # Private-use characters and U+FFFD are excluded: many of them mark a file as binary data.
+    alphabet = st.characters(exclude_categories=("Cs", "Co"), exclude_characters="\ufffd")
+
+    @hsettings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.text(alphabet, min_size=1, max_size=300))
+    def check(text: str) -> None:
+        expected = clean_text(text).rstrip()
+        if not expected.strip():
+            with pytest.raises(IngestError):
+                load_text(text, settings=settings)
+            return
+        doc = load_text(text, settings=settings)
+        assert doc.text == expected
+        blocks = paragraph_blocks(expected)
+        assert "\n".join(t for t, _ in blocks) == expected
+        # and through the file path, as UTF-8 bytes with a code suffix (no re-guessing)
+        data = expected.encode("utf-8")
+        assert load(data, name="p.py", settings=settings).text == expected
+
+    check()
