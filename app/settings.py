@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     openai_model: str = Field("zai-org/Glyph", description="Model name on that server.")
     openai_api_key: str = Field("EMPTY", description="API key for that server.")
     openai_timeout_s: float = Field(300.0, gt=0, description="Request timeout in seconds.")
+    openai_max_retries: int = Field(
+        2,
+        ge=0,
+        le=10,
+        description="Retries (with backoff) of a request that failed to connect, timed out or got "
+        "HTTP 408/409/429/5xx before any output.",
+    )
 
     # --- built-in OCR reader --------------------------------------------------------------------
     ocr_engine: Literal["rapidocr", "tesseract"] = Field(
