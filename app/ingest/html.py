@@ -231,14 +231,14 @@ class HtmlLoader(Loader):
 
     @classmethod
     def sniff(cls, head: bytes) -> bool:
-        head = head[:4096]
-        for bom in (codecs.BOM_UTF8,):
-            if head.startswith(bom):
-                head = head[len(bom) :]
-        if _HTML_START_RE.match(head):
-            return True
-        # A fragment without <html>: several structural tags near the start.
-        return len(_HTML_TAG_RE.findall(head)) >= 3 and head.lstrip().startswith(b"<")
+        """A full HTML document: doctype, <html>, <head> or <body> first."""
+        return bool(_HTML_START_RE.match(head[:4096].removeprefix(codecs.BOM_UTF8)))
+
+    @classmethod
+    def sniff_fragment(cls, head: bytes) -> bool:
+        """Markup without <html>: starts with a tag and has several structural tags."""
+        head = head[:4096].removeprefix(codecs.BOM_UTF8)
+        return head.lstrip().startswith(b"<") and len(_HTML_TAG_RE.findall(head)) >= 3
 
     @classmethod
     def load(

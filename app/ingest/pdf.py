@@ -329,8 +329,10 @@ class PdfLoader(Loader):
 
     @classmethod
     def sniff(cls, head: bytes) -> bool:
-        # The header may follow some junk (the spec allows it within the first 1024 bytes).
-        return b"%PDF-" in head[:1024]
+        """The PDF header at the start (``sniff.detect_loader`` also accepts it within the first
+        1024 bytes, as readers do, when the file is named .pdf: a text file that merely
+        mentions "%PDF-" near its top is not a PDF)."""
+        return head.lstrip(b"\x00\t\n\r\x0c ").startswith(b"%PDF-")
 
     @classmethod
     def load(

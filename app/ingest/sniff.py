@@ -1,6 +1,7 @@
 """Choose a loader from the file's content; the file name is only a hint.
 
-Order: PDF header; ZIP packages (DOCX by its directory; XLSX, PPTX, ODT, EPUB named and
+Order: PDF header (at the start; within the first 1 KiB when the file is named .pdf); ZIP
+packages (DOCX by its directory; XLSX, PPTX, ODT, EPUB named and
 refused); other well-known binary signatures (legacy Office, images, archives, executables)
 refused by name; HTML markup; then anything that decodes as text. A binary file that matches
 nothing is refused with a message that mentions what its name claimed it to be.
@@ -93,7 +94,7 @@ def detect_loader(data: bytes, name: str) -> type[Loader]:
     """The loader for ``data``; ``IngestError`` naming the format when none fits."""
     head = data[:8192]
     hinted = loader_for_suffix(name)
-    if PdfLoader.sniff(head):
+    if PdfLoader.sniff(head) or (hinted is PdfLoader and b"%PDF-" in head[:1024]):
         return PdfLoader
 
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
@@ -116,7 +117,11 @@ def detect_loader(data: bytes, name: str) -> type[Loader]:
     if HtmlLoader.sniff(head):
         return HtmlLoader
     if TextLoader.sniff(head):
-        return HtmlLoader if hinted is HtmlLoader else TextLoader
+        # Markup without <html> is HTML unless the name says text: a README.md may well
+        # start with <div align="center"><h1>…</h1><p>…</p>.
+        if hinted is HtmlLoader or (hinted is None and HtmlLoader.sniff_fragment(head)):
+            return HtmlLoader
+        return TextLoader
 
     if hinted is PdfLoader:
         raise IngestError(

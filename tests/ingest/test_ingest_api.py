@@ -35,7 +35,11 @@ def test_loaders_share_the_interface():
     ("data", "name", "expected"),
     [
         (b"%PDF-1.7 ...", "x.bin", PdfLoader),
-        (b"junk before %PDF-1.4\n", "x", PdfLoader),
+        (b"junk before %PDF-1.4\n", "x.pdf", PdfLoader),
+        (b"\n\n%PDF-1.4\n", "x", PdfLoader),
+        (b'MAGIC = b"%PDF-"  # a program that mentions the header\n', "s.py", TextLoader),
+        (b"<div><h1>Title</h1><p>one</p></div>\n\n# Markdown", "README.md", TextLoader),
+        (b"<div><h1>Title</h1><p>one</p></div>", "snippet", HtmlLoader),
         (b"<!doctype html><p>x", "x.txt", HtmlLoader),
         (b"  <html lang='en'><body>", "x", HtmlLoader),
         (b"plain words", "x.html", HtmlLoader),  # text content, the name says HTML

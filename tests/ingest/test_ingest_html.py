@@ -84,9 +84,12 @@ def test_meta_charset_gb2312(settings):
 
 def test_html_fragment_detected_by_content(settings):
     frag = b"<div><h1>Heading</h1><p>one</p><p>two</p></div>"
-    doc = load(frag, name="fragment.txt", settings=settings)
+    doc = load(frag, name="fragment", settings=settings)
     assert doc.format == "html"
     assert doc.text == "Heading\none\ntwo"
+    # The name says text: the markup stays as written.
+    doc = load(frag, name="fragment.md", settings=settings)
+    assert doc.format == "markdown" and doc.text == frag.decode()
 
 
 def test_entities_not_expanded_from_internal_dtd(settings):
