@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 SCANNED_MAX_CHARS = 20  # fewer visible characters than this on a page ...
 SCANNED_MIN_IMAGE_COVER = 0.5  # ... with images over at least half of it: a scanned page
+GARBLED_MIN_SHARE = 0.5  # pages whose text is at least this much U+FFFD are read as images
 MAX_PAGE_PIXELS = 80_000_000  # page_image refuses larger renders (e.g. A0 at 600 dpi)
 HEADING_RATIO = 1.25  # font size over body size that marks a short block as a heading
 
@@ -71,8 +72,10 @@ def _fitz() -> Any:
 
 def _text_flags() -> int:
     f = _fitz()
-    # Ligatures expanded (ﬁ -> f i, so words match what users type); no images in the dict.
-    return f.TEXT_PRESERVE_WHITESPACE | f.TEXT_MEDIABOX_CLIP | f.TEXT_USE_CID_FOR_UNKNOWN_UNICODE
+    # Ligatures expanded (ﬁ -> f i, so words match what users type). No CID fallback: glyphs
+    # without a Unicode mapping come out as U+FFFD, which marks the page unreadable, instead
+    # of as plausible-looking wrong characters.
+    return f.TEXT_PRESERVE_WHITESPACE | f.TEXT_MEDIABOX_CLIP
 
 
 def open_pdf(source: bytes | str | Path, name: str, password: str | None = None) -> Any:
@@ -356,6 +359,7 @@ class PdfLoader(Loader):
         scanned: list[int] = []
         empty: list[int] = []
         failed: list[int] = []
+        garbled: list[int] = []
         sizes: Counter[float] = Counter()
         block_sizes: list[tuple[TextBlock, float, int]] = []
         flags = _text_flags()
@@ -372,8 +376,12 @@ class PdfLoader(Loader):
                 continue
             width, height = max(rect.width, 1.0), max(rect.height, 1.0)
             visible = sum(1 for b in found for c, _ in b.chars if c != " ")
-            is_scanned = visible < SCANNED_MAX_CHARS and (
-                _image_cover(page) >= SCANNED_MIN_IMAGE_COVER
+            unmapped = sum(1 for b in found for c, _ in b.chars if c == "\ufffd")
+            if visible and unmapped >= GARBLED_MIN_SHARE * visible:
+                garbled.append(index)  # fonts without a Unicode map: the text is unreadable
+                found = []
+            is_scanned = bool(garbled and garbled[-1] == index) or (
+                visible < SCANNED_MAX_CHARS and _image_cover(page) >= SCANNED_MIN_IMAGE_COVER
             )
             pages.append(SourcePage(index=index, width=width, height=height, scanned=is_scanned))
             if is_scanned:
@@ -407,11 +415,18 @@ class PdfLoader(Loader):
                     block.kind = "heading"
                     block.level = 1 if size >= 1.6 * body else 2
 
-        if scanned:
+        images = [i for i in scanned if i not in garbled]
+        if images:
             builder.note(
-                f"Page(s) {page_list(scanned)} have no text layer (scanned); "
+                f"Page(s) {page_list(images)} have no text layer (scanned); "
                 "their content is read from the page images.",
-                f"第 {page_list(scanned)} 页没有文字层（扫描件），其内容将从页面图像中读取。",
+                f"第 {page_list(images)} 页没有文字层（扫描件），其内容将从页面图像中读取。",
+            )
+        if garbled:
+            builder.note(
+                f"The text layer of page(s) {page_list(garbled)} cannot be decoded (fonts "
+                "without a Unicode map); their content is read from the page images.",
+                f"第 {page_list(garbled)} 页的文字层无法解码（字体缺少 Unicode 映射），其内容将从页面图像中读取。",
             )
         if empty:
             builder.note(

@@ -286,3 +286,26 @@ def test_page_image_pixel_cap():
     pdf.new_page(width=3000, height=3000)  # a poster-sized page
     with pytest.raises(IngestError, match="megapixels"):
         page_image(pdf.tobytes(), 0, dpi=300)
+
+
+def test_text_layer_without_unicode_map_is_read_as_images(settings):
+    """Fonts without a ToUnicode map give no usable text: such pages go the scanned route
+    instead of producing plausible-looking wrong characters."""
+    from ingest_samples import CJK_FONT
+
+    pdf = pymupdf.open()
+    good = pdf.new_page()
+    good.insert_text((72, 100), "A normal first page.", fontsize=12)
+    bad = pdf.new_page()
+    bad.insert_font(fontname="n", fontfile=CJK_FONT)
+    bad.insert_text((72, 100), ZH_SENTENCE, fontname="n", fontsize=12)
+    font_xref = bad.get_fonts()[0][0]
+    pdf.xref_set_key(font_xref, "ToUnicode", "null")
+    doc = load(pdf.tobytes(), name="garbled.pdf", settings=settings)
+    assert doc.text == "A normal first page."
+    assert [p.scanned for p in doc.pages] == [False, True]
+    assert doc.notes == [
+        "The text layer of page(s) 2 cannot be decoded (fonts without a Unicode map); "
+        "their content is read from the page images."
+    ]
+    assert doc.metadata["scanned_pages"] == [1]
