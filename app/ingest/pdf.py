@@ -17,13 +17,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from app.datamodel import Box, Document, SourcePage, TextBlock, Word
+from app.datamodel import Document, SourcePage, TextBlock
 from app.errors import IngestError
 from app.ingest.base import (
     CJK_CHAR_RE,
@@ -31,12 +30,19 @@ from app.ingest.base import (
     Limits,
     Loader,
     PasswordRequiredError,
-    is_cjk,
     page_list,
     too_many_pages,
     unreadable,
 )
 from app.ingest.layout import reading_order
+from app.ingest.pdf_text import (
+    RawBlock,
+    block_words,
+    blocks_from_words,
+    continues_paragraph,
+    norm_box,
+    read_block,
+)
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -104,193 +110,17 @@ def open_pdf(source: bytes | str | Path, name: str, password: str | None = None)
     return doc
 
 
-def _union(boxes: list[Box]) -> Box:
-    if len(boxes) == 1:
-        return boxes[0]
-    x0s, y0s, x1s, y1s = zip(*boxes, strict=True)
-    return (min(x0s), min(y0s), max(x1s), max(y1s))
-
-
-def _norm_box(b: Any) -> Box:
-    x0, y0, x1, y1 = b
-    if x0 <= x1 and y0 <= y1:  # the usual case, kept cheap: this runs once per character
-        return (x0, y0, x1, y1)
-    return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
-
-
-Chars = list[tuple[str, Box | None]]  # one entry per character; None boxes for joiners
-
-
-@dataclass
-class _RawBlock:
-    """A text block being assembled: characters with boxes, font sizes, lines."""
-
-    chars: Chars = field(default_factory=list)
-    sizes: Counter[float] = field(default_factory=Counter)
-    line_boxes: list[Box] = field(default_factory=list)
-    line_starts: list[int] = field(default_factory=list)  # index in ``chars`` of each line
-
-    @property
-    def bbox(self) -> Box:
-        return _union(self.line_boxes)
-
-    @property
-    def size(self) -> float:
-        return self.sizes.most_common(1)[0][0] if self.sizes else 0.0
-
-    def _seam(self, first: str) -> None:
-        if self.chars:
-            prev = self.chars[-1][0]
-            prev2 = self.chars[-2][0] if len(self.chars) > 1 else ""
-            if not ((prev == "-" and prev2.isalpha()) or (is_cjk(prev) and is_cjk(first))):
-                self.chars.append((" ", None))  # else: a hyphenated word or CJK text goes on
-
-    def append_line(self, chars: Chars, box: Box) -> None:
-        self._seam(chars[0][0])
-        self.line_starts.append(len(self.chars))
-        self.chars.extend(chars)
-        self.line_boxes.append(box)
-
-    def extend(self, other: _RawBlock) -> None:
-        """Append ``other``'s lines (it already holds its own joiners; only the seam is new)."""
-        self._seam(other.chars[0][0])
-        offset = len(self.chars)
-        self.line_starts.extend(offset + i for i in other.line_starts)
-        self.chars.extend(other.chars)
-        self.line_boxes.extend(other.line_boxes)
-        self.sizes.update(other.sizes)
-
-
-def _rotate(box: Box, m: Any) -> Box:
-    x0, y0, x1, y1 = box
-    a, b, c, d, e, f = m.a, m.b, m.c, m.d, m.e, m.f
-    xs = [a * x + c * y + e for x, y in ((x0, y0), (x1, y1))]
-    ys = [b * x + d * y + f for x, y in ((x0, y0), (x1, y1))]
-    return (min(xs), min(ys), max(xs), max(ys))
-
-
-def _read_block(block: dict[str, Any], rotation: Any = None) -> _RawBlock:
-    """One MuPDF rawdict text block; ``rotation`` maps boxes onto the displayed page."""
-    raw = _RawBlock()
-    for line in block.get("lines", ()):
-        chars: Chars = []
-        sizes: Counter[float] = Counter()
-        for span in line.get("spans", ()):
-            for ch in span.get("chars", ()):
-                for c in ch.get("c", ""):
-                    if c.isspace():
-                        if chars and chars[-1][0] != " ":
-                            chars.append((" ", None))
-                    elif c.isprintable():  # drops controls, soft hyphens, other format chars
-                        box = _norm_box(ch["bbox"])
-                        chars.append((c, box if rotation is None else _rotate(box, rotation)))
-                        sizes[round(box[3] - box[1], 1)] += 1
-        while chars and chars[-1][0] == " ":
-            chars.pop()
-        if chars:
-            raw.append_line(chars, _union([b for _, b in chars if b is not None]))
-            raw.sizes.update(sizes)
-    return raw
-
-
-def _blocks_from_words(words: list[tuple[Any, ...]], rotation: Any = None) -> list[_RawBlock]:
-    """Blocks from MuPDF's word list: several times faster than rawdict, with word boxes.
-
-    Every character of a word gets the word's box (``_words`` unions them back), which is
-    exact for space-separated scripts; pages with CJK text take the per-character path.
-    """
-    blocks: dict[int, _RawBlock] = {}
-    line_key: tuple[int, int] | None = None
-    chars: Chars = []
-    sizes: Counter[float] = Counter()
-
-    def flush() -> None:
-        if line_key is not None and chars:
-            raw = blocks.setdefault(line_key[0], _RawBlock())
-            raw.append_line(chars, _union([b for _, b in chars if b is not None]))
-            raw.sizes.update(sizes)
-
-    for x0, y0, x1, y1, text, bno, lno, *_ in words:
-        if (bno, lno) != line_key:
-            flush()
-            line_key, chars, sizes = (bno, lno), [], Counter()
-        kept = [c for c in text if c.isprintable() and not c.isspace()]
-        if not kept:
-            continue
-        box = _norm_box((x0, y0, x1, y1))
-        if rotation is not None:
-            box = _rotate(box, rotation)
-        if chars:
-            chars.append((" ", None))
-        chars.extend((c, box) for c in kept)
-        sizes[round(box[3] - box[1], 1)] += len(kept)
-    flush()
-    return [blocks[k] for k in sorted(blocks)]
-
-
-def _page_blocks(page: Any, flags: int) -> list[_RawBlock]:
+def _page_blocks(page: Any, flags: int) -> list[RawBlock]:
     # MuPDF reports positions on the unrotated page; boxes are wanted where the user sees
     # them, i.e. on the page as displayed and as ``page_image`` renders it.
     rotation = page.rotation_matrix if page.rotation else None
     words = page.get_text("words", flags=flags, sort=False)
     if CJK_CHAR_RE.search("".join(w[4] for w in words)):
         raw = page.get_text("rawdict", flags=flags, sort=False)
-        found = [_read_block(b, rotation) for b in raw.get("blocks", ()) if b.get("type") == 0]
+        found = [read_block(b, rotation) for b in raw.get("blocks", ()) if b.get("type") == 0]
     else:
-        found = _blocks_from_words(words, rotation)
+        found = blocks_from_words(words, rotation)
     return [b for b in found if b.chars]
-
-
-def _continues(prev: _RawBlock, nxt: _RawBlock) -> bool:
-    """Is ``nxt`` the next line of ``prev``'s paragraph (MuPDF split them into two blocks)?
-
-    Typical for CJK text set with generous line spacing: each line becomes a block. The test:
-    same font size, same left edge, next line right below, and the previous line filled to the
-    right edge (a short last line ends a paragraph).
-    """
-    size = prev.size
-    if size <= 0 or abs(nxt.size - size) > 0.1 * size:
-        return False
-    last, first = prev.line_boxes[-1], nxt.line_boxes[0]
-    line_h = last[3] - last[1]
-    gap = first[1] - last[3]
-    if not -0.2 * line_h <= gap <= 0.8 * line_h:
-        return False
-    if abs(first[0] - prev.bbox[0]) > size:
-        return False
-    right = max(prev.bbox[2], nxt.bbox[2])
-    return last[2] >= right - 2 * size
-
-
-def _words(text: str, chars: Chars, line_starts: list[int]) -> list[Word]:
-    """Words of a block: runs of non-space characters, each CJK character on its own, and a
-    word hyphenated across two lines split into its two visible parts (one box per line)."""
-    words: list[Word] = []
-    breaks = set(line_starts)
-    start = -1
-    boxes: list[Box] = []
-
-    def flush(end: int) -> None:
-        if start >= 0 and boxes:
-            # In the word-list path every character of a word shares one box object.
-            box = boxes[0] if boxes[0] is boxes[-1] else _union(boxes)
-            words.append(Word(text=text[start:end], bbox=box, start=start))
-
-    for i, (c, box) in enumerate(chars):
-        if box is None:
-            flush(i)
-            start, boxes = -1, []
-        elif c >= "\u2e80" and is_cjk(c):
-            flush(i)
-            words.append(Word(text=c, bbox=box, start=i))
-            start, boxes = -1, []
-        else:
-            if start < 0 or i in breaks:
-                flush(i)
-                start, boxes = i, []
-            boxes.append(box)
-    flush(len(chars))
-    return words
 
 
 def _image_cover(page: Any) -> float:
@@ -304,7 +134,7 @@ def _image_cover(page: Any) -> float:
     except Exception:  # a broken image stream: treat as no image
         return 0.0
     for info in infos:
-        x0, y0, x1, y1 = _norm_box(info["bbox"])
+        x0, y0, x1, y1 = norm_box(info["bbox"])
         gx0 = int(np.clip((x0 - rect.x0) / rect.width * 64, 0, 64))
         gx1 = int(np.ceil(np.clip((x1 - rect.x0) / rect.width * 64, 0, 64)))
         gy0 = int(np.clip((y0 - rect.y0) / rect.height * 64, 0, 64))
@@ -390,9 +220,9 @@ class PdfLoader(Loader):
                 empty.append(index)
 
             order = reading_order([b.bbox for b in found], [len(b.line_boxes) for b in found])
-            merged: list[_RawBlock] = []
+            merged: list[RawBlock] = []
             for i in order:
-                if merged and _continues(merged[-1], found[i]):
+                if merged and continues_paragraph(merged[-1], found[i]):
                     merged[-1].extend(found[i])
                 else:
                     merged.append(found[i])
@@ -402,7 +232,7 @@ class PdfLoader(Loader):
                     text=text,
                     source_page=index,
                     bbox=raw_block.bbox,
-                    words=_words(text, raw_block.chars, raw_block.line_starts),
+                    words=block_words(text, raw_block.chars, raw_block.line_starts),
                 )
                 builder.add_block(block)
                 sizes.update(raw_block.sizes)

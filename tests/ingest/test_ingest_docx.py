@@ -10,7 +10,8 @@ from ingest_samples import ZH_SENTENCE, docx_bytes, docx_zip_bomb
 
 from app.errors import IngestError, LimitError
 from app.ingest import load
-from app.ingest.docx import Numbering, check_zip, format_number
+from app.ingest.docx import check_zip
+from app.ingest.docx_numbering import Numbering, format_number
 
 pytestmark = pytest.mark.timeout(60)
 

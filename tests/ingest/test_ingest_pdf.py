@@ -244,22 +244,23 @@ def test_hyphenated_word_joined_with_one_box_per_line(settings):
 
 def test_word_list_path_matches_character_path():
     """Latin pages use MuPDF's word list (fast); CJK pages per-character boxes. Same result."""
-    from app.ingest.pdf import _blocks_from_words, _read_block, _text_flags, _words
+    from app.ingest.pdf import _text_flags
+    from app.ingest.pdf_text import block_words, blocks_from_words, read_block
 
     pdf = pymupdf.open(stream=two_column_pdf(aligned=False), filetype="pdf")
     page = pdf[0]
     flags = _text_flags()
-    fast = _blocks_from_words(page.get_text("words", flags=flags, sort=False))
+    fast = blocks_from_words(page.get_text("words", flags=flags, sort=False))
     raw = page.get_text("rawdict", flags=flags, sort=False)
-    slow = [_read_block(b) for b in raw["blocks"] if b["type"] == 0]
+    slow = [read_block(b) for b in raw["blocks"] if b["type"] == 0]
     slow = [b for b in slow if b.chars]
     assert len(fast) == len(slow)
     for a, b in zip(fast, slow, strict=True):
         text_a = "".join(c for c, _ in a.chars)
         text_b = "".join(c for c, _ in b.chars)
         assert text_a == text_b
-        wa = _words(text_a, a.chars, a.line_starts)
-        wb = _words(text_b, b.chars, b.line_starts)
+        wa = block_words(text_a, a.chars, a.line_starts)
+        wb = block_words(text_b, b.chars, b.line_starts)
         assert [w.text for w in wa] == [w.text for w in wb]
         for x, y in zip(wa, wb, strict=True):
             assert all(abs(p - q) < 0.5 for p, q in zip(x.bbox, y.bbox, strict=True))
