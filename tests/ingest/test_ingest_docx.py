@@ -142,3 +142,49 @@ def test_docx_page_breaks_count_as_pages(settings):
     d.save(buf)
     with pytest.raises(LimitError):
         load(buf.getvalue(), name="breaks.docx", settings=settings)
+
+
+def test_multilevel_numbering_with_direct_numpr(settings):
+    """Word's usual list markup: 'List Paragraph' plus w:numPr pointing into numbering.xml."""
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls, qn
+
+    d = docx.Document()
+    numbering = d.part.numbering_part.element
+    numbering.insert(
+        0,
+        parse_xml(
+            f'<w:abstractNum {nsdecls("w")} w:abstractNumId="90">'
+            '<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/>'
+            '<w:lvlText w:val="%1."/></w:lvl>'
+            '<w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="lowerLetter"/>'
+            '<w:lvlText w:val="%1.%2)"/></w:lvl>'
+            '<w:lvl w:ilvl="2"><w:start w:val="1"/><w:numFmt w:val="lowerRoman"/>'
+            '<w:lvlText w:val="%3."/></w:lvl>'
+            "</w:abstractNum>"
+        ),
+    )
+    numbering.append(
+        parse_xml(f'<w:num {nsdecls("w")} w:numId="90"><w:abstractNumId w:val="90"/></w:num>')
+    )
+    for text, level in [("one", 0), ("one-a", 1), ("one-b", 1), ("deep", 2), ("two", 0),
+                        ("two-a", 1)]:  # fmt: skip
+        p = d.add_paragraph(text, style="List Paragraph")
+        ppr = p._p.get_or_add_pPr()
+        ppr.append(
+            parse_xml(
+                f'<w:numPr {nsdecls("w")}><w:ilvl w:val="{level}"/><w:numId w:val="90"/></w:numPr>'
+            )
+        )
+        assert ppr.find(qn("w:numPr")) is not None
+    buf = io.BytesIO()
+    d.save(buf)
+    doc = load(buf.getvalue(), name="lists.docx", settings=settings)
+    assert _kinds(doc) == [
+        ("list_item", 1, "1. one"),
+        ("list_item", 2, "1.a) one-a"),
+        ("list_item", 2, "1.b) one-b"),
+        ("list_item", 3, "i. deep"),
+        ("list_item", 1, "2. two"),
+        ("list_item", 2, "2.a) two-a"),
+    ]
