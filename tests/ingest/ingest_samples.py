@@ -174,6 +174,25 @@ def docx_lying_sizes() -> bytes:
     return bytes(data)
 
 
+def docx_billion_laughs() -> bytes:
+    """A DOCX whose document.xml declares nested entities (10^9 'a' if expanded)."""
+    src = zipfile.ZipFile(io.BytesIO(docx_bytes()))
+    xml = src.read("word/document.xml")
+    ents = (
+        '<!DOCTYPE w:document [<!ENTITY a "aaaaaaaaaa">'
+        + "".join(f'<!ENTITY {chr(98 + i)} "' + f"&{chr(97 + i)};" * 10 + '">' for i in range(8))
+        + "]>"
+    )
+    head = xml.index(b"?>") + 2
+    bomb = xml[:head] + ents.encode() + xml[head:].replace(b"Closing line.", b"Closing &i;", 1)
+    return zip_bytes(
+        {
+            info.filename: bomb if info.filename == "word/document.xml" else src.read(info)
+            for info in src.infolist()
+        }
+    )
+
+
 def random_bytes(n: int, seed: int = 7) -> bytes:
     rng = random.Random(seed)
     return bytes(rng.getrandbits(8) for _ in range(n))

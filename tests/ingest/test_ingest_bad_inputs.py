@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from ingest_samples import (
+    docx_billion_laughs,
     docx_bytes,
     docx_lying_sizes,
     docx_zip_bomb,
@@ -158,6 +159,8 @@ CASES = [
          en=("it is not a valid DOCX file",), zh=("不是有效的 DOCX",)),
     Case("docx-lying-sizes", docx_lying_sizes, "liar.docx", error=IngestError,
          en=("'liar.docx' cannot be read: the Word document is damaged.",), zh=("已损坏",)),
+    Case("docx-billion-laughs", docx_billion_laughs, "laughs.docx", error=IngestError,
+         en=("'laughs.docx' cannot be read: the Word document is damaged.",), seconds=5.0),
     Case("docx-corrupted-stream", _lossy_docx, "flipped.docx", error=IngestError,
          en=("the Word document is damaged",)),
     Case("docx-zip-without-word-part", lambda: zip_bytes({"word/other.xml": b"<x/>"}),
