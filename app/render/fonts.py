@@ -11,8 +11,7 @@ here: a missing font is never an error, it is replaced by the default chain with
 warning per path.
 
 Advances come from the font's ``hmtx`` table (unhinted, like reportlab's), so line widths match
-Glyph's typesetting; bitmaps come from FreeType through Pillow (hinted, which keeps 9 px text
-crisp for readers).
+Glyph's typesetting; outlines are drawn by FreeType through Pillow (see ``glyphs.py``).
 """
 
 from __future__ import annotations

@@ -1,17 +1,19 @@
 """Page composition: scatter cached glyph ink onto a page, colour it, crop it.
 
 All glyphs of a page are composed at once: the sparse ink pixels of every glyph occurrence are
-gathered from the glyph store and accumulated with one ``np.bincount`` per colour layer, so the
-cost is a handful of numpy passes over the ink pixels, independent of how many characters a page
-holds. Overlapping ink (kerned neighbours, descenders reaching into the next line) adds up like
-coverage does, clipped at full ink.
+gathered from the glyph store and accumulated with one ``np.add.at`` per colour layer, so the
+cost is a handful of numpy passes over the ink pixels, not a draw call per character.
+Overlapping ink (a descender reaching into the next line, a combining mark) adds up like coverage
+does, clipped at full ink.
 
-Colours are blended over the background per layer (text, newline marker, header/footer, position
-marks). A page is greyscale ("L") unless a colour in use is not grey.
+Image modes: "L" when every colour in use is grey; "P" when exactly one colour is not grey and
+the background is (Glyph's red newline marker on black-on-white text): a 256-entry palette of 192
+grey levels plus 64 levels of that colour, which keeps pages one byte per pixel; "RGB" otherwise.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +22,10 @@ from PIL import Image
 from app.render.glyphs import GlyphSet
 
 RGB = tuple[int, int, int]
+Fill = tuple[tuple[int, int, int, int], RGB]
+
+GREY_LEVELS = 192  # palette entries 0..191: greys; 192..255: the one colour's ramp
+COLOR_LEVELS = 256 - GREY_LEVELS
 
 
 @dataclass
@@ -33,7 +39,24 @@ class Draws:
     layer: np.ndarray
 
 
-def _scatter(height: int, width: int, draws: Draws, select: np.ndarray | None) -> np.ndarray:
+@dataclass
+class Ink:
+    """Coverage (0-255) of one colour layer: dense (flat HxW) or sparse (positions, values)."""
+
+    dense: np.ndarray | None = None
+    idx: np.ndarray | None = None
+    val: np.ndarray | None = None
+
+    def sparse(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.dense is not None:
+            idx = np.flatnonzero(self.dense)
+            return idx, self.dense[idx]
+        assert self.idx is not None and self.val is not None
+        return self.idx, self.val
+
+
+def _gather(height: int, width: int, draws: Draws, select: np.ndarray | None):
+    """Flat pixel positions and coverage values of the ink of ``draws`` (clipped to the page)."""
     gs = draws.glyphs
     ent, xs, ys = draws.ent, draws.x, draws.y
     if select is not None:
@@ -44,106 +67,178 @@ def _scatter(height: int, width: int, draws: Draws, select: np.ndarray | None) -
     if not keep.all():
         ent, xs, ys, lens = ent[keep], xs[keep], ys[keep], lens[keep]
     if not len(ent):
-        return np.zeros(height * width, np.float64)
+        return np.zeros(0, np.int64), np.zeros(0, np.uint16)
     dy, dx, val = gs.flat()
     box = gs.ent_box[ent]
     total = int(lens.sum())
-    idx = np.arange(total, dtype=np.int64) - np.repeat(
-        np.cumsum(lens) - lens - gs.ent_start[ent], lens
-    )
+    first = np.cumsum(lens) - lens
+    idx = np.arange(total, dtype=np.int64) - np.repeat(first - gs.ent_start[ent], lens)
     inside = (
-        (ys + box[:, 0] >= 0).all()
-        and (ys + box[:, 1] < height).all()
-        and (xs + box[:, 2] >= 0).all()
-        and (xs + box[:, 3] < width).all()
+        int((ys + box[:, 0]).min()) >= 0
+        and int((ys + box[:, 1]).max()) < height
+        and int((xs + box[:, 2]).min()) >= 0
+        and int((xs + box[:, 3]).max()) < width
     )
     if inside:
-        flat = np.repeat(ys * width + xs, lens) + gs.offsets(width)[idx]
-        return np.bincount(flat, weights=val[idx], minlength=height * width)
+        return np.repeat(ys * width + xs, lens) + gs.offsets(width)[idx], val[idx]
     yy = np.repeat(ys, lens) + dy[idx]
     xx = np.repeat(xs, lens) + dx[idx]
     ok = (yy >= 0) & (yy < height) & (xx >= 0) & (xx < width)
-    return np.bincount(yy[ok] * width + xx[ok], weights=val[idx][ok], minlength=height * width)
+    return yy[ok] * width + xx[ok], val[idx][ok]
 
 
-def coverage(height: int, width: int, draws: list[Draws], n_layers: int) -> list[np.ndarray | None]:
-    """Ink coverage (0-255, uint8, flat) of every colour layer; None for empty layers."""
-    layers: list[np.ndarray | None] = [None] * n_layers
+def coverage(height: int, width: int, draws: list[Draws], n_layers: int) -> list[Ink | None]:
+    """Ink of every colour layer; layer 0 (body text) dense, the others sparse."""
+    parts: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(n_layers)]
     for d in draws:
         if not len(d.ent):
             continue
-        present = np.unique(d.layer).tolist()
+        present = np.flatnonzero(np.bincount(d.layer, minlength=n_layers)).tolist()
         for layer in present:
             select = None if len(present) == 1 else d.layer == layer
-            acc = _scatter(height, width, d, select)
-            layers[layer] = acc if layers[layer] is None else layers[layer] + acc
-    out: list[np.ndarray | None] = []
-    for acc in layers:
-        if acc is None:
+            parts[layer].append(_gather(height, width, d, select))
+    out: list[Ink | None] = []
+    for layer, chunks in enumerate(parts):
+        chunks = [c for c in chunks if len(c[0])]
+        if not chunks:
             out.append(None)
+            continue
+        flat = np.concatenate([c[0] for c in chunks])
+        val = np.concatenate([c[1] for c in chunks])
+        acc = np.zeros(height * width, np.uint16)
+        np.add.at(acc, flat, val)
+        np.minimum(acc, 255, out=acc)
+        if layer == 0:
+            out.append(Ink(dense=acc.astype(np.uint8)))
         else:
-            np.minimum(acc, 255.0, out=acc)
-            out.append((acc + 0.5).astype(np.uint8))
+            # sparse layers keep duplicate positions: each carries the summed value, and writing
+            # the same value twice is harmless (no sort needed)
+            out.append(Ink(idx=flat, val=acc[flat].astype(np.uint8)))
     return out
+
+
+def _blend_lut(base: int, target: int) -> np.ndarray:
+    """value after blending ``target`` over ``base`` at coverage 0..255 (rounded)."""
+    k = np.arange(256, dtype=np.int32)
+    delta = (target - base) * k
+    return (base + np.sign(delta) * ((np.abs(delta) + 127) // 255)).astype(np.uint8)
+
+
+def _blend(base: np.ndarray, target: np.ndarray, cov: np.ndarray) -> np.ndarray:
+    a = cov.astype(np.int32)
+    if base.ndim == 2:
+        a = a[:, None]
+    b = base.astype(np.int32)
+    delta = (target.astype(np.int32) - b) * a
+    return (b + np.sign(delta) * ((np.abs(delta) + 127) // 255)).astype(np.uint8)
+
+
+def page_mode(colors: list[RGB], background: RGB, fills: bool) -> tuple[str, int | None]:
+    """("L" | "P" | "RGB", index of the non-grey layer for "P")."""
+    grey = [r == g == b for r, g, b in colors]
+    bg_grey = background[0] == background[1] == background[2]
+    if all(grey) and bg_grey:
+        return "L", None
+    if bg_grey and not fills and grey.count(False) == 1:
+        return "P", grey.index(False)
+    return "RGB", None
+
+
+@functools.lru_cache(maxsize=64)
+def palette(background: RGB, color: RGB) -> list[int]:
+    greys = np.round(np.arange(GREY_LEVELS) * 255 / (GREY_LEVELS - 1)).astype(int)
+    out: list[int] = []
+    for g in greys.tolist():
+        out += [g, g, g]
+    for k in range(COLOR_LEVELS):
+        a = k / (COLOR_LEVELS - 1)
+        out += [round(background[i] + (color[i] - background[i]) * a) for i in range(3)]
+    return out
+
+
+_GREY_INDEX = np.round(np.arange(256) * (GREY_LEVELS - 1) / 255).astype(np.uint8)
+_IDENTITY = np.arange(256, dtype=np.uint8)
+_INDEX_GREY = np.round(np.arange(GREY_LEVELS) * 255 / (GREY_LEVELS - 1)).astype(np.uint8)
+_COLOR_INDEX = (GREY_LEVELS + np.round(np.arange(256) * (COLOR_LEVELS - 1) / 255)).astype(np.uint8)
 
 
 def compose(
     height: int,
     width: int,
-    covers: list[np.ndarray | None],
+    inks: list[Ink | None],
     colors: list[RGB],
     background: RGB,
-    grey: bool,
-    fills: list[tuple[tuple[int, int, int, int], RGB]] = (),  # type: ignore[assignment]
-) -> np.ndarray:
-    """Blend the layers over the background (plus rectangles ``fills``) → HxW or HxWx3 uint8."""
-    channels = 1 if grey else 3
-    bg = np.array(background[:channels], np.uint8)
-    first = covers[0] if covers else None
-    plain = not fills and first is not None and channels == 1 and bg[0] == 255
-    if plain and colors[0][0] == 0:
-        # the common case, black on white: one subtraction
-        out = (255 - first).reshape(height * width, 1)
-        start = 1
-    else:
-        out = np.empty((height * width, channels), np.uint8)
-        out[:] = bg
+    mode: str,
+    color_layer: int | None = None,
+    fills: list[Fill] | tuple[Fill, ...] = (),
+) -> Image.Image:
+    """Blend the layers over the background (plus rectangles ``fills``) into a page image."""
+    if mode == "RGB":
+        out = np.empty((height * width, 3), np.uint8)
+        out[:] = background
         if fills:
-            view = out.reshape(height, width, channels)
+            view = out.reshape(height, width, 3)
             for (x0, y0, x1, y1), fill in fills:
-                view[max(y0, 0) : max(y1, 0), max(x0, 0) : max(x1, 0)] = fill[:channels]
-        start = 0
-    for layer in range(start, len(covers)):
-        cov = covers[layer]
-        if cov is None:
+                view[max(y0, 0) : max(y1, 0), max(x0, 0) : max(x1, 0)] = fill
+        for ink, color in zip(inks, colors, strict=False):
+            if ink is None:
+                continue
+            idx, val = ink.sparse()
+            out[idx] = _blend(out[idx], np.array(color, np.uint8)[None, :], val)
+        return Image.fromarray(out.reshape(height, width, 3))
+
+    bg = background[0]
+    to_index = _GREY_INDEX if mode == "P" else _IDENTITY
+    plane: np.ndarray | None = None  # grey values ("L") or palette indices ("P")
+    for layer, (ink, color) in enumerate(zip(inks, colors, strict=False)):
+        if ink is None or layer == color_layer:
             continue
-        nz = np.flatnonzero(cov)
-        if not len(nz):
+        if plane is None and ink.dense is not None and not fills:
+            plane = to_index[_blend_lut(bg, color[0])][ink.dense]
             continue
-        a = cov[nz].astype(np.int32)[:, None]
-        base = out[nz].astype(np.int32)
-        target = np.array(colors[layer][:channels], np.int32)[None, :]
-        delta = (target - base) * a
-        out[nz] = (base + np.sign(delta) * ((np.abs(delta) + 127) // 255)).astype(np.uint8)
-    return out.reshape(height, width) if grey else out.reshape(height, width, 3)
+        if plane is None:
+            grey = np.full(height * width, bg, np.uint8)
+            view = grey.reshape(height, width)
+            for (x0, y0, x1, y1), fill in fills:
+                view[max(y0, 0) : max(y1, 0), max(x0, 0) : max(x1, 0)] = fill[0]
+            plane = to_index[grey]
+        idx, val = ink.sparse()
+        under = _INDEX_GREY[plane[idx]] if mode == "P" else plane[idx]
+        plane[idx] = to_index[_blend(under, np.uint8(color[0]), val)]
+    if plane is None:
+        plane = np.full(height * width, to_index[bg], np.uint8)
+    if mode == "L":
+        return Image.fromarray(plane.reshape(height, width))
+
+    # "P": the one colour through its own ramp where it dominates
+    ink = inks[color_layer] if color_layer is not None else None
+    if ink is not None:
+        idx, val = ink.sparse()
+        wins = (val >= 128) | (plane[idx] == to_index[bg])
+        plane[idx[wins]] = _COLOR_INDEX[val[wins]]
+    image = Image.frombytes("P", (width, height), plane.tobytes())
+    image.putpalette(palette(tuple(background), tuple(colors[color_layer or 0])))
+    return image
 
 
-def ink_extent(covers: list[np.ndarray | None], height: int, width: int) -> tuple[int, int] | None:
+def ink_extent(inks: list[Ink | None], height: int, width: int) -> tuple[int, int] | None:
     """(last ink column + 1, last ink row) where coverage exceeds Glyph's tolerance of 5."""
-    total: np.ndarray | None = None
-    for cov in covers:
-        if cov is None:
+    right, bottom = -1, -1
+    for ink in inks:
+        if ink is None:
             continue
-        mask = (cov > 5).reshape(height, width)
-        total = mask if total is None else (total | mask)
-    if total is None:
+        if ink.dense is not None:
+            mask = (ink.dense > 5).reshape(height, width)
+            cols = np.flatnonzero(mask.any(axis=0))
+            rows = np.flatnonzero(mask.any(axis=1))
+            if len(cols):
+                right, bottom = max(right, int(cols[-1])), max(bottom, int(rows[-1]))
+        else:
+            idx, val = ink.sparse()
+            idx = idx[val > 5]
+            if len(idx):
+                right = max(right, int((idx % width).max()))
+                bottom = max(bottom, int((idx // width).max()))
+    if right < 0:
         return None
-    cols = np.flatnonzero(total.any(axis=0))
-    if not len(cols):
-        return None
-    rows = np.flatnonzero(total.any(axis=1))
-    return int(cols[-1]) + 1, int(rows[-1])
-
-
-def to_image(pixels: np.ndarray) -> Image.Image:
-    return Image.fromarray(np.ascontiguousarray(pixels))  # 2-D → "L", HxWx3 → "RGB"
+    return right + 1, bottom

@@ -133,7 +133,10 @@ def place(adv: np.ndarray, cls: np.ndarray, geo: Geometry) -> Placement:
     vis_end = np.concatenate(([0], last_ink + 1)).astype(np.int64)
     newlines = np.flatnonzero(cls == NEWLINE).astype(np.int64)
     para_ends = np.concatenate((newlines, [n])).astype(np.int64)
-    cand = np.union1d(break_opportunities(cls), para_ends)
+    mask = np.zeros(n + 1, bool)
+    mask[break_opportunities(cls)] = True
+    mask[para_ends] = True
+    cand = np.flatnonzero(mask)
     cand_width = cum[vis_end[cand]]
     cand_l = cand.tolist()
     ends_l = para_ends.tolist()
