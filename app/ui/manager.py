@@ -75,11 +75,31 @@ class UIManager:
         return line + notes
 
     # --- input ----------------------------------------------------------------------------------
-    def open_file(self, session: Session, path: str | Path, progress: Progress = _no_progress):
+    def open_file(
+        self,
+        session: Session,
+        path: str | Path,
+        progress: Progress = _no_progress,
+        password: str | None = None,
+    ):
+        """Open an uploaded file; an encrypted PDF is remembered until its password arrives."""
+        from app.ingest.base import PasswordRequiredError
+
         progress(0.1, t("status_ingest", session.lang))
         path = Path(path)
-        document = self.pipeline.open_document(path, name=path.name)
+        try:
+            document = self.pipeline.open_document(path, name=path.name, password=password)
+        except PasswordRequiredError:
+            session.pending_path = path
+            raise
+        session.pending_path = None
         return self._set_document(session, document, progress)
+
+    def unlock(self, session: Session, password: str, progress: Progress = _no_progress):
+        """Retry the encrypted upload with ``password``."""
+        if session.pending_path is None:
+            raise UserError(t("err_no_document", "en"), t("err_no_document", "zh"))
+        return self.open_file(session, session.pending_path, progress, password=password or "")
 
     def open_text(self, session: Session, text: str, progress: Progress = _no_progress):
         progress(0.1, t("status_ingest", session.lang))

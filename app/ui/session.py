@@ -73,6 +73,7 @@ class Session:
     answers: list[Answer] = field(default_factory=list)
     questions: list[str] = field(default_factory=list)
     evidence_images: dict[int, Image.Image] = field(default_factory=dict)
+    pending_path: Path | None = None  # an encrypted upload waiting for its password
     _workdir: Path | None = None
 
     def workdir(self, root: Path | None = None) -> Path:

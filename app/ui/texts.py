@@ -32,6 +32,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "在此粘贴文本（最多 100,000 字符）",
     },
     "use_paste": {"en": "Use pasted text", "zh": "使用粘贴的文本"},
+    "password": {"en": "PDF password", "zh": "PDF 密码"},
+    "unlock": {"en": "Open with password", "zh": "输入密码打开"},
     "examples": {"en": "Example documents", "zh": "示例文档"},
     "advanced": {"en": "Advanced render settings", "zh": "高级渲染设置"},
     "preset": {"en": "Preset", "zh": "预设"},

@@ -68,6 +68,11 @@ def build(manager: UIManager, settings_lang: str = "auto", upload_types: list[st
                     type="filepath",
                     elem_id="upload",
                 )
+                with gr.Row(visible=False) as password_row:
+                    password = gr.Textbox(
+                        label=t("password", "en"), type="password", scale=3, elem_id="password"
+                    )
+                    unlock = gr.Button(t("unlock", "en"), scale=1, elem_id="unlock")
                 paste = gr.Textbox(
                     label=t("paste", "en"),
                     placeholder=t("paste_placeholder", "en"),
@@ -168,7 +173,7 @@ def build(manager: UIManager, settings_lang: str = "auto", upload_types: list[st
                     )
 
         sliders = [font_size, line_height, dpi, margin]
-        doc_outputs = [session, doc_info, gallery, stats, message, *sliders]
+        doc_outputs = [session, doc_info, gallery, stats, message, *sliders, password_row]
 
         # ---- handlers ----
         def _after_render(s: Session) -> list[Any]:
@@ -177,16 +182,24 @@ def build(manager: UIManager, settings_lang: str = "auto", upload_types: list[st
             values = (
                 [cfg.font_size, cfg.line_height, cfg.dpi, cfg.margin_x] if cfg else [KEEP()] * 4
             )
-            return [s, manager.document_info(s), items, line, "", *values]
+            return [s, manager.document_info(s), items, line, "", *values, gr.update(visible=False)]
 
         def _doc_error(err: BaseException, s: Session) -> list[Any]:
-            return [s, KEEP(), KEEP(), KEEP(), _error_text(err, s.lang), *[KEEP()] * 4]
+            locked = gr.update(visible=s.pending_path is not None)
+            return [s, KEEP(), KEEP(), KEEP(), _error_text(err, s.lang), *[KEEP()] * 4, locked]
 
         def on_upload(s: Session, path: str | None, progress=gr.Progress()):
             if not path:
                 return [s, *[KEEP()] * (len(doc_outputs) - 1)]
             try:
                 manager.open_file(s, path, _progress(progress))
+            except Exception as err:
+                return _doc_error(err, s)
+            return _after_render(s)
+
+        def on_unlock(s: Session, secret: str, progress=gr.Progress()):
+            try:
+                manager.unlock(s, secret, _progress(progress))
             except Exception as err:
                 return _doc_error(err, s)
             return _after_render(s)
@@ -309,13 +322,19 @@ def build(manager: UIManager, settings_lang: str = "auto", upload_types: list[st
             ),
             *[
                 (btn, lambda lg, k=key: gr.update(value=t(k, lg)))
-                for btn, key in ((use_paste, "use_paste"), (hires, "rerender_hi"), (ask_btn, "ask"))
+                for btn, key in (
+                    (use_paste, "use_paste"),
+                    (hires, "rerender_hi"),
+                    (ask_btn, "ask"),
+                    (unlock, "unlock"),
+                )
             ],
             *[
                 (comp, lambda lg, k=key: gr.update(label=t(k, lg)))
                 for comp, key in (
                     (upload, "upload"),
                     (examples, "examples"),
+                    (password, "password"),
                     (preset, "preset"),
                     (granularity, "granularity"),
                     (font_size, "font_size"),
@@ -352,6 +371,8 @@ def build(manager: UIManager, settings_lang: str = "auto", upload_types: list[st
         # ---- wiring ----
         upload.upload(on_upload, [session, upload], doc_outputs, api_name="upload")
         use_paste.click(on_paste, [session, paste], doc_outputs, api_name="paste")
+        for trigger in (unlock.click, password.submit):
+            trigger(on_unlock, [session, password], doc_outputs, api_visibility="private")
         examples.click(on_example, [session, examples], doc_outputs, api_visibility="private")
         for control in (preset, granularity, newline_marker, header_footer, position_marks):
             control.input(
