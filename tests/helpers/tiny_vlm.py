@@ -101,8 +101,15 @@ def build_tokenizer(vocab_size: int = 512):
     return fast
 
 
-def tiny_config(tokenizer, *, text_layers: int = 2, vision_depth: int = 2):
-    """A ``Glm4vConfig`` with GLM-4.1V's structure and tiny sizes."""
+def tiny_config(
+    tokenizer,
+    *,
+    text_layers: int = 2,
+    vision_depth: int = 2,
+    text_overrides: dict | None = None,
+    vision_overrides: dict | None = None,
+):
+    """A ``Glm4vConfig`` with GLM-4.1V's structure and tiny sizes (overridable, e.g. for benches)."""
     from transformers import Glm4vConfig
 
     ids = {t: tokenizer.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS}
@@ -140,6 +147,8 @@ def tiny_config(tokenizer, *, text_layers: int = 2, vision_depth: int = 2):
         "image_size": 56,
         "initializer_range": 0.5,
     }
+    text.update(text_overrides or {})
+    vision.update(vision_overrides or {})
     return Glm4vConfig(
         text_config=text,
         vision_config=vision,
@@ -152,11 +161,19 @@ def tiny_config(tokenizer, *, text_layers: int = 2, vision_depth: int = 2):
     )
 
 
-def build_tiny_glm4v(path: str | Path, *, seed: int = 0, max_pixels: int = 28 * 28 * 2048) -> Path:
+def build_tiny_glm4v(
+    path: str | Path,
+    *,
+    seed: int = 0,
+    max_pixels: int = 28 * 28 * 2048,
+    text_overrides: dict | None = None,
+    vision_overrides: dict | None = None,
+) -> Path:
     """Write a tiny random GLM-4.1V checkpoint (model, tokenizer, processor) to ``path``.
 
     ``max_pixels`` bounds one image after resizing (``longest_edge`` of the image processor), like
-    the real checkpoint's processor config does.
+    the real checkpoint's processor config does. ``text_overrides`` / ``vision_overrides`` change
+    sub-config fields (keep every Linear's input size a multiple of 64 for 4-bit on CPU).
     """
     import torch
     from transformers import GenerationConfig, Glm4vForConditionalGeneration, Glm4vImageProcessorPil
@@ -164,7 +181,9 @@ def build_tiny_glm4v(path: str | Path, *, seed: int = 0, max_pixels: int = 28 * 
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     tokenizer = build_tokenizer()
-    config = tiny_config(tokenizer)
+    config = tiny_config(
+        tokenizer, text_overrides=text_overrides, vision_overrides=vision_overrides
+    )
 
     torch.manual_seed(seed)
     model = Glm4vForConditionalGeneration(config).eval()

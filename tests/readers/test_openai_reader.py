@@ -35,6 +35,7 @@ class FakeServer:
         self.chat_status: tuple[int, dict] | None = None  # a fixed error response
         self.models_status: int | None = None
         self.delay_s = 0.0
+        self.max_model_len: int | None = None
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -66,6 +67,8 @@ class FakeServer:
                         {"id": m, "object": "model", "created": 0, "owned_by": "vllm"}
                         for m in server.models
                     ]
+                    if server.max_model_len:  # vLLM reports the served context length
+                        data[0]["max_model_len"] = server.max_model_len
                     return self._json(200, {"object": "list", "data": data})
                 return self._json(404, {"error": {"message": "not found"}})
 
@@ -308,3 +311,17 @@ def test_page_budget_sends_fewer_images(settings, server, rendered):
     assert any("GLYPH_MAX_VISUAL_TOKENS" in n for n in answer.notes)
     summary = reader.ask(rendered, "", Mode.SUMMARY)
     assert summary.pages_read[0] == 0 and len(summary.pages_read) == 2
+
+
+def test_context_reported_by_vllm_limits_the_pages(settings, server, rendered):
+    from app.readers.vlm.select import PROMPT_RESERVE
+
+    server.deltas = [{"delta": {"content": "Jane Smith"}}]
+    server.max_model_len = PROMPT_RESERVE + 64 + 3 * 36
+    reader = make_reader(settings, server)
+    assert reader.context == server.max_model_len
+    answer = reader.ask(rendered, "Who was the auditor from Berlin?")
+    assert answer.stats.visual_tokens <= 3 * 36 and len(answer.pages_read) < len(rendered.pages)
+    images = server.chats[0]["body"]["messages"][0]["content"][:-1]
+    assert len(images) == len(answer.pages_read)
+    assert any("-token context" in n for n in answer.notes)

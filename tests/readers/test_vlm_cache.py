@@ -154,6 +154,18 @@ def test_too_many_pages_reads_the_best_ones_and_says_so(fresh):
     assert summary.pages_read == [0, 9]
 
 
+def test_pages_beyond_the_model_context_are_not_sent(fresh, rendered, monkeypatch):
+    from app.readers.vlm.select import PROMPT_RESERVE
+
+    per_page = fresh.engine.page_tokens(rendered.pages[0].image)
+    text_config = fresh.engine.model.config.text_config
+    context = PROMPT_RESERVE + fresh.settings.max_new_tokens + 2 * per_page
+    monkeypatch.setattr(text_config, "max_position_embeddings", context)
+    answer = final_of(list(fresh.answer(rendered, "Who was the auditor from Berlin?")))
+    assert len(answer.pages_read) == 2
+    assert any(f"{context}-token context" in n for n in answer.notes)
+
+
 def _oom(*args, **kwargs):
     raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 

@@ -290,3 +290,18 @@ def test_length_limit_is_noted(fresh, rendered, monkeypatch):
     answer = final_of(list(fresh.answer(rendered, "Repeat?")))
     assert answer.stats.output_tokens == 12
     assert any("GLYPH_MAX_NEW_TOKENS=12" in n for n in answer.notes)
+
+
+def test_pipeline_with_the_real_renderer(tiny_vlm_dir, tmp_path):
+    from app.pipeline import Pipeline
+
+    pipeline = Pipeline(make_settings(tiny_vlm_dir, tmp_path, reader="vlm"))
+    try:
+        rendered = pipeline.render(DOC, "en")
+        answer = pipeline.ask_once(rendered, "Who was the auditor?")
+        assert answer.reader == "vlm" and answer.stats.visual_tokens > 0
+        assert "evidence" in answer.timings  # app.evidence ran on the VLM's answer
+        follow_up = pipeline.ask_once(rendered, "How much did revenue grow?")
+        assert follow_up.timings["vision"] == 0 and follow_up.timings["prefill_document"] == 0
+    finally:
+        pipeline.close()

@@ -50,3 +50,14 @@ def test_unmatched_question_spreads_and_a_single_huge_page_still_reads_one():
     assert sel.strategy == "spread" and len(sel.pages) == 2
     sel = select_pages([500, 400], PAGES[:2], "revenue", Mode.QA, budget=100)
     assert len(sel.pages) == 1 and sel.reduced
+
+
+def test_budget_is_capped_by_the_model_context():
+    from app.readers.vlm.select import PROMPT_RESERVE, visual_budget
+
+    budget, limit = visual_budget(100_000, 65536, 1024)
+    assert budget == 65536 - 1024 - PROMPT_RESERVE and "65536-token context" in limit
+    assert visual_budget(1000, 65536, 1024) == (1000, "GLYPH_MAX_VISUAL_TOKENS")
+    assert visual_budget(1000, None, 1024) == (1000, "GLYPH_MAX_VISUAL_TOKENS")
+    sel = select_pages([100] * 6, PAGES, "auditor?", Mode.QA, 200, limit)
+    assert "65536-token context" in sel.note()

@@ -24,7 +24,7 @@ from app.errors import MissingExtraError, ReaderError
 from app.readers.base import Reader, ReaderCapabilities
 from app.readers.openai.messages import chat_messages, reasoning_of
 from app.readers.vlm.output import OutputSplitter, split_output
-from app.readers.vlm.select import PageSelection, select_pages
+from app.readers.vlm.select import PageSelection, select_pages, visual_budget
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,7 @@ class OpenAIReader(Reader):
         self.base_url = settings.openai_base_url.rstrip("/")
         self.model = settings.openai_model
         self._openai = openai
+        self.context: int | None = None  # tokens, when the server says (vLLM's max_model_len)
         self.client = openai.OpenAI(
             base_url=self.base_url,
             api_key=settings.openai_api_key,
@@ -118,7 +119,7 @@ class OpenAIReader(Reader):
             timeout=min(PROBE_TIMEOUT_S, self.settings.openai_timeout_s), max_retries=0
         )
         try:
-            served = [m.id for m in probe.models.list().data]
+            listed = probe.models.list().data
         except (
             openai.NotFoundError
         ):  # some gateways have no /models: find out at the first question
@@ -126,6 +127,10 @@ class OpenAIReader(Reader):
             return
         except openai.APIError as err:
             raise self._error(err) from err
+        served = [m.id for m in listed]
+        for item in listed:  # vLLM reports the context length it serves the model with
+            if item.id == self.model and isinstance(getattr(item, "max_model_len", None), int):
+                self.context = item.max_model_len
         if served and self.model not in served:
             raise ReaderError(
                 f"The server at {self.base_url} does not serve {self.model} (GLYPH_OPENAI_MODEL); "
@@ -144,9 +149,11 @@ class OpenAIReader(Reader):
     # --- answering ------------------------------------------------------------------------------
     def _select(self, rendered: RenderedDoc, question: str, mode: Mode) -> PageSelection:
         tokens = [_page_tokens(page.size) for page in rendered.pages]
-        budget = self.settings.max_visual_tokens
+        budget, limit = visual_budget(
+            self.settings.max_visual_tokens, self.context, self.settings.max_new_tokens
+        )
         texts = [] if sum(tokens) <= budget else [rendered.page_text(i) for i in range(len(tokens))]
-        return select_pages(tokens, texts, question, mode, budget)
+        return select_pages(tokens, texts, question, mode, budget, limit)
 
     def _confidence(self, tokens: list[tuple[str, float]]) -> tuple[float | None, list[str]]:
         if not tokens:

@@ -25,7 +25,7 @@ from app.readers.vlm.loader import LoadedModel, load_model
 from app.readers.vlm.output import OutputSplitter, split_output
 from app.readers.vlm.prompts import chat_prompt, detect_language, instruction
 from app.readers.vlm.quant import load_profile
-from app.readers.vlm.select import PageSelection, select_pages
+from app.readers.vlm.select import PageSelection, select_pages, visual_budget
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -100,11 +100,15 @@ class VlmReader(Reader):
 
     def _select(self, rendered: RenderedDoc, question: str, mode: Mode) -> PageSelection:
         tokens = [self.engine.page_tokens(page.image) for page in rendered.pages]
-        if sum(tokens) <= self.settings.max_visual_tokens:
+        context = getattr(self.loaded.model.config.text_config, "max_position_embeddings", None)
+        budget, limit = visual_budget(
+            self.settings.max_visual_tokens, context, self.settings.max_new_tokens
+        )
+        if sum(tokens) <= budget:
             texts: list[str] = []  # not needed: every page fits
         else:
             texts = [rendered.page_text(i) for i in range(len(rendered.pages))]
-        return select_pages(tokens, texts, question, mode, self.settings.max_visual_tokens)
+        return select_pages(tokens, texts, question, mode, budget, limit)
 
     def _peak_memory_mb(self) -> float:
         import torch

@@ -99,6 +99,7 @@ class PageSelection:
     n_pages: int
     strategy: str = "all"  # all | retrieval | spread
     scores: list[float] = field(default_factory=list)
+    limit: str = "GLYPH_MAX_VISUAL_TOKENS"  # what set the budget
 
     @property
     def reduced(self) -> bool:
@@ -117,11 +118,27 @@ class PageSelection:
         how_zh = "与问题最相关的页面" if self.strategy == "retrieval" else "均匀分布于全文的页面"
         return (
             f"The document needs {self.total_tokens} visual tokens, more than the budget of "
-            f"{self.budget} (GLYPH_MAX_VISUAL_TOKENS): read {len(self.pages)} of "
+            f"{self.budget} ({self.limit}): read {len(self.pages)} of "
             f"{self.n_pages} pages, {how} (pages {shown}). / "
             f"文档需要 {self.total_tokens} 个视觉 token，超过上限 {self.budget}：只读取了{how_zh}"
             f"（第 {shown} 页）。"
         )
+
+
+# Prompt text around the images (chat tags, the mode's template, the question) is a few hundred
+# tokens; keep this much of the context free for it.
+PROMPT_RESERVE = 1024
+
+
+def visual_budget(
+    max_visual_tokens: int, context: int | None, max_new_tokens: int
+) -> tuple[int, str]:
+    """(visual-token budget, what limits it): the setting, or the model's context window."""
+    if context:
+        room = context - max_new_tokens - PROMPT_RESERVE
+        if 0 < room < max_visual_tokens:
+            return room, f"the model's {context}-token context"
+    return max_visual_tokens, "GLYPH_MAX_VISUAL_TOKENS"
 
 
 def _spread(n_pages: int, page_tokens: Sequence[int], budget: int) -> list[int]:
@@ -141,12 +158,13 @@ def select_pages(
     question: str,
     mode: Mode,
     budget: int,
+    limit: str = "GLYPH_MAX_VISUAL_TOKENS",
 ) -> PageSelection:
     """Pages to show the model (document order) within ``budget`` visual tokens."""
     n = len(page_tokens)
     total = int(sum(page_tokens))
     if total <= budget:
-        return PageSelection(list(range(n)), total, total, budget, n)
+        return PageSelection(list(range(n)), total, total, budget, n, limit=limit)
     scores = bm25_scores(question, page_texts) if question.strip() and mode != Mode.SUMMARY else []
     if scores and max(scores) > 0:
         ranked = sorted(range(n), key=lambda p: (-scores[p], p))
@@ -173,5 +191,12 @@ def select_pages(
     if not pages:  # not even one page fits the budget: read the smallest one rather than none
         pages = [min(range(n), key=lambda p: page_tokens[p])]
     return PageSelection(
-        pages, total, int(sum(page_tokens[p] for p in pages)), budget, n, strategy, list(scores)
+        pages,
+        total,
+        int(sum(page_tokens[p] for p in pages)),
+        budget,
+        n,
+        strategy,
+        list(scores),
+        limit,
     )
