@@ -146,10 +146,11 @@ def _setup(config: RenderConfig, text: str) -> _Setup:
         space_before=config.space_before * scale,
         space_after=config.space_after * scale,
         alignment=config.alignment,
-        tab_width=config.tab_size * float(glyphs.advances[glyphs.space_gid])
-        if len(glyphs.advances)
-        else config.tab_size * size_px * 0.3,
+        tab_width=config.tab_size * float(glyphs.advances[glyphs.space_gid]),
         baseline=ascent,  # reportlab: first baseline one ascent below the frame top
+        # character boxes: one line high, centred on the font's ink band so they cover the
+        # glyphs (CJK faces sit lower under reportlab's ascent-based baseline)
+        box_offset=ascent + glyphs.ink_center * size_px - line_h / 2,
     )
     in_use = [colors[LAYER_TEXT]]
     in_use.append(colors[LAYER_MARKER] if style.kind == "marker" else colors[LAYER_TEXT])
@@ -193,7 +194,8 @@ def _run(gs: GlyphSet, text: str, x: float, baseline: float, layer: int) -> Draw
 
 
 def _width(gs: GlyphSet, text: str) -> float:
-    return float(gs.advances[gs.lookup(chars.codepoints(text))].sum())
+    gids = gs.lookup(chars.codepoints(text))  # may grow gs.advances: look up first
+    return float(gs.advances[gids].sum())
 
 
 def _fit(gs: GlyphSet, text: str, width: float) -> str:
@@ -227,7 +229,7 @@ def _decorations(
 
 
 def _layout(
-    text_len: int, items: chars.Items, placement: Placement, line_h: float
+    text_len: int, items: chars.Items, placement: Placement, line_h: float, box_offset: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per source character: page, box and line, from the items' placement."""
     line = placement.line
@@ -254,7 +256,7 @@ def _layout(
     lines = np.full(text_len, -1, np.int64)
     for char_idx, bx0, bx1, bline in parts:  # each part is in text order
         page[char_idx] = placement.line_page[bline]
-        top = placement.line_top[bline]
+        top = placement.line_top[bline] + box_offset
         boxes[char_idx, 0] = bx0
         boxes[char_idx, 1] = top
         boxes[char_idx, 2] = bx1
@@ -362,7 +364,7 @@ def render(text: str, config: RenderConfig, *, name: str = "") -> RenderedDoc:
         scale_x.append(sx)
         sizes.append(image.size)
 
-    page, boxes, lines = _layout(len(text), items, placement, geo.line_h)
+    page, boxes, lines = _layout(len(text), items, placement, geo.line_h, geo.box_offset)
     if len(text):
         # scale x (horizontal-scale) and clip to the cropped page; row -1 serves undrawn chars
         sx = np.asarray([*scale_x, 0.0], np.float32)[page]

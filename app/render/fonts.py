@@ -174,6 +174,11 @@ class FontFace:
         hhea = font["hhea"]
         self.ascent = hhea.ascent / self.units_per_em
         self.descent = -hhea.descent / self.units_per_em  # positive, below the baseline
+        os2 = font.get("OS/2")
+        typo_ascent = os2.sTypoAscender / self.units_per_em if os2 else self.ascent
+        typo_descent = -os2.sTypoDescender / self.units_per_em if os2 else self.descent
+        # middle of the design's ink band relative to the baseline (negative = above), in em
+        self.ink_center = (typo_descent - typo_ascent) / 2
         self._font = font  # keeps the lazily read tables alive
         self._pil: dict[float, ImageFont.FreeTypeFont] = {}
 

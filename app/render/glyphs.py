@@ -61,8 +61,10 @@ class GlyphSet:
         self._flat_dirty = False
         self.replacement_gid = self._new_gid_for(REPLACEMENT, fallback="?")
         self.space_gid = self._new_gid_for(0x20, fallback=" ")
+        self.advances = np.asarray(self._adv, dtype=np.float64)
         self.ascent = self.faces[0].ascent if self.faces else 0.8
         self.descent = self.faces[0].descent if self.faces else 0.2
+        self.ink_center = self.faces[0].ink_center if self.faces else -0.3
 
     # --- code points → glyph ids ----------------------------------------------------------------
     def _face_for(self, cp: int) -> int:

@@ -52,6 +52,7 @@ class Geometry:
     alignment: str  # LEFT | CENTER | RIGHT | JUSTIFY
     tab_width: float
     baseline: float  # baseline offset from a line's top
+    box_offset: float = 0.0  # top of a line's character boxes relative to the line's top
 
 
 @dataclass
