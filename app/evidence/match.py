@@ -16,8 +16,30 @@ from rapidfuzz import fuzz, process
 
 from app.datamodel import Span
 
-# Sentence ends: Latin .!? followed by space, CJK 。！？；, or a line break.
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？；])|\n+")
+# Sentence ends: Latin .!? followed by space, CJK 。！？；, or a line break — but not the dot of
+# a title or abbreviation ("Dr. Amelia Hart", "Bluefin Ltd. and", "e.g. this", "J. Smith").
+_ABBREV = (
+    "Dr",
+    "Mr",
+    "Ms",
+    "Mrs",
+    "Prof",
+    "St",
+    "No",
+    "vs",
+    "e.g",
+    "i.e",
+    "etc",
+    "Ltd",
+    "Inc",
+    "Co",
+    "Corp",
+)
+_SENTENCE_END = re.compile(
+    r"(?<!\b[A-Z]\.)"
+    + "".join(rf"(?<!\b{re.escape(a)}\.)" for a in _ABBREV)
+    + r"(?<=[.!?])\s+(?![a-z])|(?<=[。！？；])|\n+"
+)
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.%$-]*|[\u3400-\u9fff\uf900-\ufaff]")
 _STOP_WORDS = (
     "a an the of in on at to for is are was were be by with and or what which who whom whose "

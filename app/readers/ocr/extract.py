@@ -1,0 +1,242 @@
+"""Extractive QA over OCR text: from the retrieved sentences, pick the value the question asks for.
+
+For "what is the X of Y" questions the answer is the value that follows the matched key words
+("The annual subscription fee is EUR 186,400" → "EUR 186,400"; "公司实现营业收入 38.62 亿元" →
+"38.62 亿元"). The question's wording says which kinds of value fit (amounts, dates, numbers,
+codes, names, …); among the values in a candidate sentence the one closest after the key words
+and of a fitting kind wins. Without any typed value the clause after the key words is returned.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from app.readers.ocr.patterns import Match, find_values
+from app.readers.ocr.retrieve import STOP_WORDS, is_cjk_text
+
+_LATIN_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'-]*")
+_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+_CJK_ASK = re.compile(
+    r"是多少|为多少|有多少|是什么|是谁|是哪[一个位天年里些]*|多少钱?|什么时候|什么|哪些|哪个|哪里|哪位|何时|几[个项次年月天]?|吗|呢|请问|的"
+)
+_ASK_WORDS = frozenset(
+    [
+        "much",
+        "many",
+        "long",
+        "number",
+        "value",
+        "amount",
+        "name",
+        "figure",
+        "kind",
+        "type",
+        "sort",
+        "mentioned",
+        "stated",
+        "given",
+        "listed",
+        "say",
+        "says",
+        "according",
+    ]
+)
+_COPULA = re.compile(
+    r"^\s*(?:is|are|was|were|be|of|equals?|amounts? to|totals?|reads?|=|:|：|为|是|达|约)?\s*[:：]?\s*",
+    re.I,
+)
+
+# question cue → kinds of value that answer it, best first
+_EN_KINDS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
+    (re.compile(r"e-?mail", re.I), ("email",)),
+    (re.compile(r"\b(?:phone|telephone|call|fax|hotline)\b", re.I), ("phone",)),
+    (re.compile(r"\b(?:url|website|web site|link)\b", re.I), ("url",)),
+    (re.compile(r"\b(?:when|date|day|deadline|dated)\b", re.I), ("date",)),
+    (re.compile(r"\bhow long\b|\b(?:duration|term|period)\b", re.I), ("duration", "date")),
+    (
+        re.compile(r"\b(?:percent|percentage|rate|share|ratio|margin|growth)\b|%", re.I),
+        ("percent", "amount", "number"),
+    ),
+    (
+        re.compile(
+            r"\bhow much\b|\b(?:fee|fees|price|cost|amount|revenue|paid|pay|salary|budget|profit|income|total|sum|worth|value)\b",
+            re.I,
+        ),
+        ("amount", "percent", "number"),
+    ),
+    (
+        re.compile(r"\b(?:code|reference|ref|id|identifier|serial|iban|number)\b", re.I),
+        ("code", "number", "phone"),
+    ),
+    (re.compile(r"\bhow many\b|\bcount\b", re.I), ("number", "amount", "duration")),
+    (
+        re.compile(
+            r"\b(?:who|whom|whose|person|officer|director|manager|signed|signatory)\b", re.I
+        ),
+        ("person", "org"),
+    ),
+    (
+        re.compile(r"\b(?:company|organisation|organization|provider|client|firm|bank)\b", re.I),
+        ("org", "person"),
+    ),
+]
+_ZH_KINDS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
+    (re.compile(r"邮箱|邮件"), ("email",)),
+    (re.compile(r"电话|手机|热线"), ("phone",)),
+    (re.compile(r"何时|什么时候|哪天|哪一天|日期|时间|哪年|哪一年"), ("date",)),
+    (re.compile(r"比例|比率|百分比|增长|占比|增速|率"), ("percent", "amount", "number")),
+    (
+        re.compile(r"金额|收入|利润|费用|价格|资产|净额|投入|红利|营收|成本|多少钱|多少元|股本"),
+        ("amount", "percent", "number"),
+    ),
+    (re.compile(r"代码|编号|号码|代号|编码"), ("code", "number", "phone")),
+    (re.compile(r"谁|哪位|姓名|董事长|秘书|负责人|经理"), ("person", "org")),
+    (re.compile(r"公司|单位|机构"), ("org",)),
+    (re.compile(r"多少|几"), ("number", "amount", "percent", "duration")),
+]
+_GENERIC = (
+    "amount",
+    "percent",
+    "date",
+    "code",
+    "number",
+    "email",
+    "phone",
+    "duration",
+    "person",
+    "org",
+    "url",
+)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a question asks: its key words (Latin) or key bigrams (CJK) and fitting value kinds."""
+
+    text: str
+    cjk: bool
+    keys: tuple[str, ...]
+    kinds: tuple[str, ...]
+    typed: bool  # the question named a kind of value
+
+
+def profile(question: str) -> Profile:
+    cjk = is_cjk_text(question)
+    keys: list[str] = []
+    for word in _LATIN_WORD.findall(question):
+        low = word.lower()
+        if low not in STOP_WORDS and low not in _ASK_WORDS and low not in keys:
+            keys.append(low)
+    if cjk:
+        for run in _CJK_RUN.findall(_CJK_ASK.sub(" ", question)):
+            grams = [run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)]
+            keys.extend(g for g in grams if g not in keys)
+    table = _ZH_KINDS + _EN_KINDS if cjk else _EN_KINDS
+    kinds: list[str] = []
+    for pattern, ks in table:
+        if pattern.search(question):
+            kinds.extend(k for k in ks if k not in kinds)
+    typed = bool(kinds)
+    kinds.extend(k for k in _GENERIC if k not in kinds)
+    return Profile(question, cjk, tuple(keys), tuple(kinds), typed)
+
+
+def key_matches(prof: Profile, text: str) -> tuple[float, list[tuple[int, int]]]:
+    """(fraction of the question's keys found in ``text``, their (start, end) positions)."""
+    if not prof.keys:
+        return 0.0, []
+    low = text.lower()
+    words = [(m.start(), m.end(), m.group(0).lower()) for m in _LATIN_WORD.finditer(text)]
+    found = 0
+    spans: list[tuple[int, int]] = []
+    for key in prof.keys:
+        hits: list[tuple[int, int]] = []
+        if _CJK_RUN.fullmatch(key):
+            start = low.find(key)
+            while start >= 0:
+                hits.append((start, start + len(key)))
+                start = low.find(key, start + 1)
+        else:
+            for a, b, w in words:
+                if w == key or (len(key) >= 5 and fuzz.ratio(w, key) >= 85):  # OCR slips
+                    hits.append((a, b))
+        if hits:
+            found += 1
+            spans.extend(hits)
+    return found / len(prof.keys), sorted(spans)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    start: int  # offsets in the text given to ``extract``
+    end: int
+    kind: str
+    score: float
+
+
+def _trim_phrase(text: str, start: int, limit: int = 90) -> tuple[int, int] | None:
+    m = _COPULA.match(text[start:])
+    a = start + (m.end() if m else 0)
+    stop = re.search(r"[,;.。，；!?！？\n]\s|[。，；！？\n]|$", text[a : a + limit])
+    b = a + (stop.start() if stop else min(limit, len(text) - a))
+    while b > a and text[b - 1] in " ,.;:，。；：":
+        b -= 1
+    return (a, b) if b > a else None
+
+
+def extract(prof: Profile, text: str) -> Candidate | None:
+    """The best answer value inside ``text`` (a sentence, maybe with its neighbour)."""
+    _, keys = key_matches(prof, text)
+    if not keys:
+        return None
+    key_spans = keys
+    question_low = prof.text.lower()
+    best: Candidate | None = None
+    values = [
+        v
+        for v in find_values(text, prof.kinds)
+        # not part of the key itself ("2024" in "2024 年营业收入"), not the question's own words
+        if not any(a < v.end and v.start < b for a, b in key_spans)
+        and not (len(v.text) > 2 and v.text.lower() in question_low)
+    ]
+    for n, value in enumerate(values):
+        # keys between the previous value and this one: "董事长为林雨晨，董事会秘书为周文博"
+        # pairs 董事长 with 林雨晨 even though 董事 occurs again before 周文博
+        seg_start = values[n - 1].end if n else 0
+        seg_end = values[n + 1].start if n + 1 < len(values) else len(text)
+        score = _value_score(prof, value, key_spans, text, seg_start, seg_end)
+        if best is None or score > best.score:
+            best = Candidate(value.start, value.end, value.kind, score)
+    if best is not None and (best.kind in prof.kinds[:3] or not prof.typed):
+        return best
+    # no fitting typed value: the clause right after the last key word
+    last_key_end = max(b for _, b in key_spans)
+    phrase = _trim_phrase(text, last_key_end)
+    if phrase is not None and (best is None or best.score < 0.5):
+        return Candidate(phrase[0], phrase[1], "phrase", 0.45)
+    return best
+
+
+def _value_score(
+    prof: Profile,
+    value: Match,
+    keys: list[tuple[int, int]],
+    text: str,
+    seg_start: int,
+    seg_end: int,
+) -> float:
+    rank = prof.kinds.index(value.kind) if value.kind in prof.kinds else len(prof.kinds)
+    kind_w = 1.0 if rank == 0 else (0.85 if rank < 3 and prof.typed else 0.6 if prof.typed else 0.8)
+    before = [b for _, b in keys if b <= value.start]
+    if before:
+        dist = value.start - max(before)
+        position = 1.0 / (1.0 + dist / 30.0)
+        own = key_matches(prof, text[seg_start : value.start])[0]
+    else:  # the value precedes its key ("EUR 5 is the fee"): possible, less likely
+        dist = min(a for a, _ in keys) - value.end
+        position = 0.6 / (1.0 + dist / 30.0)
+        own = 0.5 * key_matches(prof, text[value.end : seg_end])[0]
+    return kind_w * (0.4 + 0.6 * position) * (0.5 + 0.5 * own)

@@ -1,0 +1,190 @@
+"""OCR lines of all pages → one text in reading order, each character tied to the rendered text.
+
+The text is what the OCR read (never the source text). The ``LayoutMap`` is used only to say
+*where* a read character sits: each OCR character has a page and an x position, the layout says
+which rendered character was drawn there, so an answer read from the pixels gets an exact span of
+``RenderedDoc.text`` (for evidence boxes) without its wording coming from that text.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from app.datamodel import LayoutMap
+from app.evidence.match import Sentence, split_sentences
+from app.readers.ocr.engines import OcrLine, _is_cjk
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class OcrText:
+    """All read text with, per character, its source offset (-1: none), confidence and page."""
+
+    text: str
+    offsets: np.ndarray
+    conf: np.ndarray
+    page: np.ndarray
+    sentences: list[Sentence] = field(default_factory=list)
+
+    def source_span(self, start: int, end: int) -> tuple[int, int] | None:
+        """Offsets in the rendered text covered by OCR characters ``start:end``."""
+        seg = self.offsets[max(0, start) : end]
+        seg = seg[seg >= 0]
+        if not len(seg):
+            return None
+        return int(seg.min()), int(seg.max()) + 1
+
+    def confidence(self, start: int, end: int) -> float:
+        """Mean OCR confidence of the non-space characters ``start:end``."""
+        chars = self.text[start:end]
+        vals = [
+            float(c) for ch, c in zip(chars, self.conf[start:end], strict=True) if not ch.isspace()
+        ]
+        return float(np.mean(vals)) if vals else 0.0
+
+    def pages_of(self, start: int, end: int) -> list[int]:
+        seg = self.page[max(0, start) : end]
+        return sorted({int(p) for p in seg if p >= 0})
+
+
+class _PageLayout:
+    """The rendered lines of one page: y centre and per-character x ranges, for lookups."""
+
+    def __init__(self, layout: LayoutMap, page: int, text: str | None = None) -> None:
+        self.text = text
+        idx = np.flatnonzero(layout.page == page)
+        self.lines: list[tuple[float, np.ndarray, np.ndarray, np.ndarray]] = []
+        if not len(idx):
+            self.centres = np.zeros(0)
+            return
+        line_ids = layout.line[idx]
+        cuts = np.flatnonzero(np.diff(line_ids)) + 1
+        for a, b in zip(
+            np.concatenate(([0], cuts)), np.concatenate((cuts, [len(idx)])), strict=True
+        ):
+            offs = idx[a:b]
+            boxes = layout.boxes[offs]
+            order = np.argsort(boxes[:, 0], kind="stable")
+            yc = float((boxes[:, 1].min() + boxes[:, 3].max()) / 2)
+            self.lines.append((yc, offs[order], boxes[order, 0], boxes[order, 2]))
+        self.centres = np.array([ln[0] for ln in self.lines])
+        heights = np.diff(np.sort(self.centres))
+        self.pitch = float(np.median(heights)) if len(heights) else 10.0
+
+    def offsets_for(self, line: OcrLine) -> np.ndarray:
+        out = np.full(len(line.text), -1, np.int64)
+        if not self.lines or not len(line.text):
+            return out
+        i = int(np.argmin(np.abs(self.centres - line.y_centre)))
+        if abs(self.centres[i] - line.y_centre) > max(self.pitch, 4.0) * 0.75:
+            return out  # read text where nothing was rendered (page decoration)
+        _, offs, x0, x1 = self.lines[i]
+        xs = np.asarray(line.char_x)
+        pos = np.clip(np.searchsorted(x0, xs, side="right") - 1, 0, len(offs) - 1)
+        # a centre just right of a character's box belongs to the nearer neighbour
+        nxt = np.clip(pos + 1, 0, len(offs) - 1)
+        closer = (xs >= x1[pos]) & (np.abs(x0[nxt] - xs) < np.abs(xs - x1[pos]))
+        pos = np.where(closer, nxt, pos)
+        out[:] = offs[pos]
+        if self.text is not None:
+            self._align(line.text, offs, out)
+        return out
+
+    def _align(self, read: str, offs: np.ndarray, out: np.ndarray) -> None:
+        """Refine positions where the read text and the drawn characters agree.
+
+        Positions from x alone can be off by one character on narrow glyphs; aligning the read
+        row against the characters drawn on that row fixes them. Only positions change here:
+        the text stays what the OCR read.
+        """
+        from rapidfuzz.distance import Levenshtein
+
+        drawn = "".join(self.text[o] for o in offs)
+        for op in Levenshtein.opcodes(read, drawn):
+            if op.tag == "equal":
+                out[op.src_start : op.src_end] = offs[op.dest_start : op.dest_end]
+
+
+def _separator(left: str, right: str) -> str:
+    if not left or not right or left[-1] == "\n" or right[0] == "\n":
+        return ""
+    if _is_cjk(left[-1]) or _is_cjk(right[0]):
+        return ""
+    return " "
+
+
+def assemble(pages: list[list[OcrLine]], layout: LayoutMap, text: str | None = None) -> OcrText:
+    """Join the lines of every page (already in reading order) into one ``OcrText``.
+
+    ``text`` (the rendered text) only refines where each read character sits; see ``_align``.
+    """
+    parts: list[str] = []
+    offsets: list[np.ndarray] = []
+    confs: list[np.ndarray] = []
+    page_ids: list[np.ndarray] = []
+    last = ""
+    for page_index, lines in enumerate(pages):
+        page_layout = _PageLayout(layout, page_index, text)
+        for line in lines:
+            if not line.text:
+                continue
+            sep = _separator(last, line.text)
+            if sep:
+                parts.append(sep)
+                offsets.append(np.full(1, -1, np.int64))
+                confs.append(np.ones(1, np.float32))
+                page_ids.append(np.full(1, page_index, np.int32))
+            parts.append(line.text)
+            offsets.append(page_layout.offsets_for(line))
+            confs.append(np.asarray(line.char_conf, np.float32))
+            page_ids.append(np.full(len(line.text), page_index, np.int32))
+            last = line.text
+    if not parts:
+        empty = np.zeros(0, np.int64)
+        return OcrText("", empty, empty.astype(np.float32), empty.astype(np.int32))
+    joined = "".join(parts)
+    result = OcrText(
+        text=joined,
+        offsets=np.concatenate(offsets),
+        conf=np.concatenate(confs),
+        page=np.concatenate(page_ids),
+    )
+    result.sentences = split_sentences(soften_newlines(joined))
+    return result
+
+
+_HARD_END = set(".!?:;。！？；：")
+_BLOCK_START = re.compile(r"[#*•>|-]|\d{1,3}[.、)]|[一二三四五六七八九十]+、|[（(]")
+
+
+def soften_newlines(text: str, min_line: int = 40) -> str:
+    """``text`` with hard-wrap newlines (inside a sentence) turned into spaces, same length.
+
+    Source files are often wrapped at a fixed width, and the renderer draws every one of those
+    newlines as a marker; a sentence must not end there. A newline stays a break after sentence
+    punctuation, before a list item or heading, around blank lines and after a short line.
+    """
+    chars = list(text)
+    line_start = 0
+    for i, ch in enumerate(text):
+        if ch != "\n":
+            continue
+        prev_line = text[line_start:i].strip()
+        line_start = i + 1
+        nxt = text[i + 1 : i + 6]
+        if (
+            not prev_line
+            or len(prev_line) < min_line
+            or prev_line[-1] in _HARD_END
+            or nxt[:1] in ("\n", "")
+            or (i > 0 and text[i - 1] == "\n")
+            or _BLOCK_START.match(nxt.lstrip())
+        ):
+            continue
+        chars[i] = " "
+    return "".join(chars)

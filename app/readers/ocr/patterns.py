@@ -1,0 +1,115 @@
+"""Value patterns shared by answer extraction and key-information mode (English and Chinese).
+
+Each pattern names a kind of value: dates, amounts, percentages, durations, e-mails, phones,
+codes/IDs, plain numbers, organisations and person names. They run on OCR text, so they accept
+the spacing variants OCR produces ("38.62亿元" and "38.62 亿元").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_MONTHS = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+)
+_NUM = r"\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_CUR = r"(?:EUR|USD|GBP|CNY|RMB|JPY|CHF|HKD|€|\$|£|¥|￥)"
+_SCALE = r"(?:million|billion|thousand|bn|mn|m|k)\b"
+_CJK_UNIT = r"(?:万亿元|亿元|万元|千元|美元|欧元|港元|元|亿股|万股|亿|万)"
+
+PATTERNS: dict[str, re.Pattern[str]] = {
+    "email": re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"),
+    "url": re.compile(r"https?://[^\s，。；）)]+"),
+    "date": re.compile(
+        rf"\d{{4}}\s?年\s?\d{{1,2}}\s?月(?:\s?\d{{1,2}}\s?[日号])?"
+        rf"|\d{{4}}-\d{{1,2}}-\d{{1,2}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}"
+        rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTHS}\.?,?\s+\d{{4}}"
+        rf"|{_MONTHS}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
+        rf"|{_MONTHS}\s+\d{{4}}",
+        re.IGNORECASE,
+    ),
+    "phone": re.compile(
+        r"(?<![\w.])(?:\+\d{1,3}[\s-]?)?(?:\(?\d{2,5}\)?[\s-]){1,4}\d{3,5}(?![\w.])"
+    ),
+    "percent": re.compile(rf"[-+]?(?:{_NUM})\s?(?:%|％|percent\b|个百分点)", re.IGNORECASE),
+    "amount": re.compile(
+        rf"{_CUR}\s?(?:{_NUM})(?:\s?{_SCALE})?"
+        rf"|(?:{_NUM})\s?(?:{_SCALE}\s?)?(?:EUR|USD|GBP|CNY|RMB|dollars?|euros?|pounds?|yuan)\b"
+        rf"|(?:{_NUM})\s?{_CJK_UNIT}",
+        re.IGNORECASE,
+    ),
+    "duration": re.compile(
+        rf"(?:{_NUM})\s?(?:-\s?)?(?:days?|weeks?|months?|years?|hours?|minutes?|个月|天|周|小时|年(?!度))",
+        re.IGNORECASE,
+    ),
+    "code": re.compile(
+        r"\b[A-Z]{1,6}\d*(?:[-/][A-Z0-9]{1,10}){1,6}\b|\b(?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{4,}\b"
+    ),
+    "number": re.compile(rf"[-+]?(?:{_NUM})(?:\s?(?:项|个|人|名|家|次|股))?"),
+    "org": re.compile(
+        r"(?:[A-Z][\w&'-]*\s+){0,5}[A-Z][\w&'-]*\s+(?:GmbH|Ltd\.?|Inc\.?|LLC|AG|SA|plc|Co\.|"
+        r"Company|Corporation|Corp\.?|Group|University|Bank|Foundation|Institute)"
+        # CJK: a name right after a boundary, ending in an organisation word
+        r"|(?:(?<=[为是：:，。、；\s（(])|^)(?P<v>(?:(?![为是的和与])[\u4e00-\u9fff]){2,16}?"
+        r"(?:股份有限公司|有限责任公司|有限公司|集团|银行|大学|研究院|研究所|委员会|协会|医院))",
+        re.MULTILINE,
+    ),
+    "person": re.compile(
+        r"(?:Dr|Mr|Mrs|Ms|Prof|Sir)\.?\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,2}"
+        r"|\b[A-Z][a-z]+(?:\s+[A-Z]\.)?\s+[A-Z][a-z]{2,}\b"
+        # CJK: a 2-3 character name after a role ("董事长为林雨晨", "联系人：王芳")
+        r"|(?:董事长|总经理|经理|秘书|负责人|联系人|法定代表人|主任|院长|校长|作者|签字人|代表|主席)"
+        r"\s?[为是：:]?\s?(?P<p>[\u4e00-\u9fff]{2,3})(?=[，。；、,;\s]|$)"
+    ),
+}
+
+# Kinds that are spans of digits: a shorter kind inside a longer one is the same value.
+NUMERIC = ("date", "amount", "percent", "duration", "phone", "code", "number")
+
+
+@dataclass(frozen=True)
+class Match:
+    kind: str
+    start: int
+    end: int
+    text: str
+
+
+def find_values(text: str, kinds: tuple[str, ...] | None = None) -> list[Match]:
+    """Non-overlapping value matches, the more specific kind winning an overlap."""
+    order = kinds or tuple(PATTERNS)
+    found: list[Match] = []
+    taken = [False] * (len(text) + 1)
+    for kind in order:
+        for m in PATTERNS[kind].finditer(text):
+            # a named group marks the value inside its context ("董事长为林雨晨" → "林雨晨")
+            group = next((g for g, v in m.groupdict().items() if v is not None), None)
+            a, b = m.span(group) if group else m.span()
+            while b > a and text[b - 1] in " ,，.":
+                b -= 1
+            if b <= a or any(taken[a:b]):
+                continue
+            if kind == "phone" and sum(ch.isdigit() for ch in text[a:b]) < 7:
+                continue
+            if kind == "person" and _common_words(text[a:b]):
+                continue
+            for i in range(a, b):
+                taken[i] = True
+            found.append(Match(kind, a, b, text[a:b]))
+    return sorted(found, key=lambda m: m.start)
+
+
+_NOT_NAMES_TEXT = (
+    "The This That These Those Each Either Any All If On In Of For And Or But When Where "
+    "Client Provider Agreement License Licence Program Section Signed Data Road Street Avenue "
+    "Lane Square Director Officer Manager Chief Operating Managing Executive European Economic "
+    "Central Area Region General Public Free Software Foundation Court Courts Act"
+)
+_NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
+
+
+def _common_words(span: str) -> bool:
+    words = span.replace(".", " ").split()
+    return bool(words) and (words[0] in _NOT_NAMES or words[-1] in _NOT_NAMES)

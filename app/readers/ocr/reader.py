@@ -1,0 +1,293 @@
+"""The built-in CPU reader: OCR of the rendered page images, retrieval, extractive answers.
+
+Every answer word comes from OCR of the page pixels; the layout map only ties read characters to
+positions in the rendered text so that evidence boxes are exact. Pages are OCR'd once per page
+image hash (disk cache), the assembled text and its retrieval index once per rendered document
+(memory), so follow-up questions cost retrieval only.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from app.datamodel import Answer, AnswerChunk, Mode, RenderedDoc, Span
+from app.readers.base import Reader, ReaderCapabilities
+from app.readers.ocr.cache import OcrCache
+from app.readers.ocr.engines import OcrLine, get_engine
+from app.readers.ocr.extract import extract, key_matches, profile
+from app.readers.ocr.keyinfo import format_items, key_information
+from app.readers.ocr.lines import OcrText, assemble
+from app.readers.ocr.retrieve import HybridIndex, is_cjk_text
+from app.readers.ocr.summarize import requested_length, summarize
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+NOT_FOUND = {"en": "Not found in the document.", "zh": "文档中未找到答案。"}
+MIN_COVERAGE = 0.34  # fewer of the question's key words than this: no answer
+TOP_K = 12
+DOCS_IN_MEMORY = 8
+
+
+@dataclass
+class _Doc:
+    ocr: OcrText
+    index: HybridIndex
+    ocr_s: float
+    pages: int
+
+
+class OcrReader(Reader):
+    """OCR (rapidocr or tesseract) + BM25/MiniLM retrieval + extractive QA, summary, key info."""
+
+    name = "ocr"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine_name = settings.ocr_engine
+        self.engine = get_engine(self.engine_name)  # fails early if the extra is missing
+        self.cache = OcrCache(settings.resolved_cache_dir / "ocr")
+        self._docs: OrderedDict[str, _Doc] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def capabilities(self) -> ReaderCapabilities:
+        return ReaderCapabilities(
+            modes=frozenset(Mode),
+            streaming=True,
+            thinking=False,
+            device="cpu",
+            description=f"built-in OCR reader ({self.engine_name}, CPU)",
+        )
+
+    # -- reading the pixels ------------------------------------------------------------------
+    def _language(self, rendered: RenderedDoc) -> str:
+        lang = rendered.config.language
+        if lang in ("en", "zh"):
+            return lang
+        return (
+            rendered.document.language
+            if rendered.document and rendered.document.language
+            else "auto"
+        )
+
+    def read_pages(self, rendered: RenderedDoc) -> Iterator[tuple[int, list[OcrLine], bool]]:
+        """(page index, lines, from cache) for every page, OCR'ing those not cached."""
+        version = self.engine.version
+        lang = self._language(rendered)
+        for page in rendered.pages:
+            sha = page.sha256
+            lines = self.cache.get(self.engine_name, version, sha)
+            cached = lines is not None
+            if lines is None:
+                lines = self.engine.read(page.image, lang)
+                self.cache.put(self.engine_name, version, sha, lines)
+            yield page.index, lines, cached
+
+    def _document(self, rendered: RenderedDoc) -> Iterator[AnswerChunk | _Doc]:
+        key = f"{rendered.key}:{self.engine_name}:{self.engine.version}"
+        with self._lock:
+            doc = self._docs.get(key)
+            if doc is not None:
+                self._docs.move_to_end(key)
+        if doc is not None:
+            yield doc
+            return
+        started = time.perf_counter()
+        total = len(rendered.pages)
+        pages: list[list[OcrLine]] = [[] for _ in range(total)]
+        for index, lines, cached in self.read_pages(rendered):
+            pages[index] = lines
+            note = " (cached)" if cached else ""
+            yield AnswerChunk(kind="status", text=f"OCR page {index + 1}/{total}{note}")
+        ocr = assemble(pages, rendered.layout, rendered.text)
+        index = HybridIndex([s.text for s in ocr.sentences])
+        doc = _Doc(ocr, index, time.perf_counter() - started, total)
+        with self._lock:
+            self._docs[key] = doc
+            while len(self._docs) > DOCS_IN_MEMORY:
+                self._docs.popitem(last=False)
+        yield doc
+
+    # -- answering ---------------------------------------------------------------------------
+    def answer(
+        self, rendered: RenderedDoc, question: str, mode: Mode = Mode.QA, *, stream: bool = True
+    ) -> Iterator[AnswerChunk]:
+        started = time.perf_counter()
+        mode = Mode(mode)
+        doc: _Doc | None = None
+        for item in self._document(rendered):
+            if isinstance(item, _Doc):
+                doc = item
+            elif stream:
+                yield item
+        assert doc is not None
+        ocr_s = time.perf_counter() - started
+        yield AnswerChunk(kind="status", text=f"Searching {len(doc.ocr.sentences)} read sentences")
+        t0 = time.perf_counter()
+        lang = (
+            "zh"
+            if is_cjk_text(question) or (mode is not Mode.QA and is_cjk_text(doc.ocr.text[:2000]))
+            else "en"
+        )
+        if mode is Mode.QA:
+            answer = self._qa(doc, rendered, question, lang)
+        elif mode is Mode.SUMMARY:
+            answer = self._summary(doc, rendered, question, lang)
+        else:
+            answer = self._extract(doc, rendered, lang)
+        answer.timings.update(
+            {
+                "ocr": round(ocr_s, 4),
+                "answer": round(time.perf_counter() - t0, 4),
+                "total": round(time.perf_counter() - started, 4),
+            }
+        )
+        answer.stats = rendered.stats.model_copy()
+        answer.pages_read = list(range(len(rendered.pages)))
+        if answer.text:
+            yield AnswerChunk(kind="answer", text=answer.text)
+        yield AnswerChunk(kind="final", answer=answer)
+
+    def _span(
+        self,
+        doc: _Doc,
+        rendered: RenderedDoc,
+        start: int,
+        end: int,
+        score: float,
+        label: str | None = None,
+    ) -> Span | None:
+        src = doc.ocr.source_span(start, end)
+        if src is None:
+            return None
+        a, b = src
+        return Span(
+            start=a,
+            end=b,
+            text=rendered.text[a:b],
+            score=round(min(1.0, max(0.0, score)), 4),
+            label=label,
+        )
+
+    def _qa(self, doc: _Doc, rendered: RenderedDoc, question: str, lang: str) -> Answer:
+        prof = profile(question)
+        sentences = doc.ocr.sentences
+        text = doc.ocr.text
+        best = None  # (total, coverage, candidate, sentence index, window start)
+        for idx, retrieval in doc.index.search(question, k=TOP_K):
+            sent = sentences[idx]
+            # a key followed by a colon at the end of its sentence: the value is in the next one
+            end = (
+                sentences[idx + 1].end
+                if idx + 1 < len(sentences) and sent.text.rstrip().endswith((":", "："))
+                else sent.end
+            )
+            window = text[sent.start : end]
+            coverage, _ = key_matches(prof, window)
+            if coverage < MIN_COVERAGE:
+                continue
+            cand = extract(prof, window)
+            if cand is None:
+                continue
+            total = (0.55 * coverage + 0.25 * retrieval + 0.2) * cand.score
+            if best is None or total > best[0]:
+                best = (total, coverage, cand, idx, sent.start)
+        if best is None:
+            return Answer(
+                text=NOT_FOUND[lang],
+                mode=Mode.QA,
+                reader=self.name,
+                confidence=0.0,
+                needs_review=True,
+                notes=["no sentence read on the pages matches the question"],
+            )
+        _, coverage, cand, idx, base = best
+        a, b = base + cand.start, base + cand.end
+        answer_text = " ".join(text[a:b].split())
+        ocr_conf = doc.ocr.confidence(a, b)
+        typed = 1.0 if cand.kind != "phrase" else 0.8
+        confidence = round(ocr_conf * (0.3 + 0.7 * coverage) * typed, 4)
+        spans = []
+        value_span = self._span(doc, rendered, a, b, ocr_conf)
+        if value_span is not None:
+            spans.append(value_span)
+        sent = sentences[idx]
+        sent_span = self._span(doc, rendered, sent.start, sent.end, coverage)
+        if sent_span is not None and (
+            value_span is None
+            or (sent_span.start, sent_span.end) != (value_span.start, value_span.end)
+        ):
+            spans.append(sent_span)
+        return Answer(
+            text=answer_text,
+            mode=Mode.QA,
+            reader=self.name,
+            confidence=confidence,
+            needs_review=confidence < self.settings.review_threshold,
+            spans=spans,
+            notes=[f"read by OCR ({self.engine_name}); answer kind: {cand.kind}"],
+        )
+
+    def _summary(self, doc: _Doc, rendered: RenderedDoc, question: str, lang: str) -> Answer:
+        sentences = doc.ocr.sentences
+        n = requested_length(question)
+        chosen = summarize([s.text for s in sentences], n, max_chars=n * 220)
+        if not chosen:
+            return Answer(
+                text="", mode=Mode.SUMMARY, reader=self.name, confidence=0.0, needs_review=True
+            )
+        joiner = "" if lang == "zh" else " "
+        parts, spans, confs = [], [], []
+        for i in chosen:
+            s = sentences[i]
+            parts.append(" ".join(s.text.split()))
+            conf = doc.ocr.confidence(s.start, s.end)
+            confs.append(conf)
+            span = self._span(doc, rendered, s.start, s.end, conf)
+            if span is not None:
+                spans.append(span)
+        confidence = round(min(confs), 4) if confs else 0.0
+        return Answer(
+            text=joiner.join(parts),
+            mode=Mode.SUMMARY,
+            reader=self.name,
+            confidence=confidence,
+            needs_review=confidence < self.settings.review_threshold,
+            spans=spans,
+            notes=[f"extractive summary: {len(chosen)} of {len(sentences)} sentences (TextRank)"],
+        )
+
+    def _extract(self, doc: _Doc, rendered: RenderedDoc, lang: str) -> Answer:
+        items = key_information(doc.ocr.text)
+        spans, confs, kept = [], [], []
+        for item in items:
+            conf = doc.ocr.confidence(item.start, item.end)
+            span = self._span(doc, rendered, item.start, item.end, conf, label=item.kind)
+            if span is None:
+                continue
+            kept.append(item)
+            spans.append(span)
+            confs.append(conf)
+        if not kept:
+            return Answer(
+                text=NOT_FOUND[lang],
+                mode=Mode.EXTRACT,
+                reader=self.name,
+                confidence=0.0,
+                needs_review=True,
+            )
+        confidence = round(float(sum(confs) / len(confs)), 4)
+        return Answer(
+            text=format_items(kept, lang),
+            mode=Mode.EXTRACT,
+            reader=self.name,
+            confidence=confidence,
+            needs_review=confidence < self.settings.review_threshold,
+            spans=spans,
+        )
