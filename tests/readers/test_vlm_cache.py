@@ -116,12 +116,20 @@ def _reference_tokens(engine, rendered, prompt, n_tokens):
     return out[0, inputs["input_ids"].shape[1] :].tolist()
 
 
-def test_cached_path_decodes_exactly_like_the_uncached_model(fresh, rendered):
+@pytest.mark.parametrize(("prefill_chunk", "vision_batch"), [(8192, 8192), (37, 40)])
+def test_cached_path_decodes_exactly_like_the_uncached_model(
+    fresh, rendered, monkeypatch, prefill_chunk, vision_batch
+):
     engine = fresh.engine
+    monkeypatch.setattr(engine, "prefill_chunk", prefill_chunk)  # 37: prefill in many slices
+    monkeypatch.setattr(engine, "vision_batch_tokens", vision_batch)  # 40: one page per call
+    runs = engine.vision_runs
     for question, cached in (("How much did revenue grow?", False), ("Who audited it?", True)):
         tokens, hit, prompt = _engine_tokens(engine, rendered, question)
         assert hit is cached
         assert tokens == _reference_tokens(engine, rendered, prompt, len(tokens))[: len(tokens)]
+    expected_calls = 1 if vision_batch == 8192 else len(rendered.pages)
+    assert engine.vision_runs - runs == expected_calls
 
 
 def test_other_pages_reuse_page_features(fresh, rendered, probe):

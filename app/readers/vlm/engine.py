@@ -44,6 +44,9 @@ class VlmEngine:
         self.features = FeatureCache(cache.feature_pages)
         self.prefixes = PrefixCache(cache.prefix_entries)
         self.vision_runs = 0  # calls of the vision encoder (for tests and benchmarks)
+        # bound the activations of long documents: pages per vision call, tokens per prefill step
+        self.vision_batch_tokens = cache.vision_batch_tokens
+        self.prefill_chunk = cache.prefill_chunk
         self.prefix_runs = 0  # document prefills
         self.image_token = self.processor.image_token
         self._model_key = f"{loaded.source}|{loaded.dtype}|{loaded.profile.name}"
@@ -71,19 +74,33 @@ class VlmEngine:
                 missing.append(i)
             else:
                 found[i] = hit
-        if missing:
+        for batch_pages in self._vision_batches(missing, images):
             batch = self.processor.image_processor(
-                images=[images[i].convert("RGB") for i in missing], return_tensors="pt"
+                images=[images[i].convert("RGB") for i in batch_pages], return_tensors="pt"
             )
             pixel_values = batch["pixel_values"].to(self.device)
             grid = batch["image_grid_thw"].to(self.device)
             self.vision_runs += 1
             out = self.model.model.get_image_features(pixel_values, grid, return_dict=True)
-            for i, feats, thw in zip(missing, out.pooler_output, grid.tolist(), strict=True):
+            for i, feats, thw in zip(batch_pages, out.pooler_output, grid.tolist(), strict=True):
                 page = PageFeatures(feats.detach().to("cpu"), tuple(int(v) for v in thw))
                 found[i] = page
                 self.features.put(self._feature_key(hashes[i]), page)
         return [found[i] for i in range(len(hashes))]
+
+    def _vision_batches(self, pages: list[int], images: Sequence[Any]) -> list[list[int]]:
+        """Pages grouped so that one vision call sees at most ``vision_batch_tokens`` tokens."""
+        batches: list[list[int]] = []
+        used = 0
+        for i in pages:
+            tokens = self.page_tokens(images[i])
+            if batches and used + tokens <= self.vision_batch_tokens:
+                batches[-1].append(i)
+                used += tokens
+            else:
+                batches.append([i])
+                used = tokens
+        return batches
 
     # --- document prefix ------------------------------------------------------------------------
     def _expand_images(self, text: str, pages: Sequence[PageFeatures]) -> str:
@@ -117,28 +134,18 @@ class VlmEngine:
         started = time.perf_counter()
         ids = self.tokenizer(
             self._expand_images(prefix_text, pages), add_special_tokens=False, return_tensors="pt"
-        )["input_ids"]
+        )["input_ids"].to(self.device)
         mm_types = torch.tensor(self.processor.create_mm_token_type_ids(ids.tolist()))
-        grid = torch.tensor([p.grid_thw for p in pages], dtype=torch.long)
-        feats = tuple(p.features.to(self.device) for p in pages)
-        from transformers.modeling_outputs import BaseModelOutputWithPooling
-
+        mm_types = mm_types.to(self.device)
+        grid = torch.tensor([p.grid_thw for p in pages], dtype=torch.long, device=self.device)
         self.prefix_runs += 1
-        out = self.model(
-            input_ids=ids.to(self.device),
-            attention_mask=torch.ones_like(ids).to(self.device),
-            mm_token_type_ids=mm_types.to(self.device),
-            image_grid_thw=grid.to(self.device),
-            mm_encoder_outputs={"image": BaseModelOutputWithPooling(pooler_output=feats)},
-            use_cache=True,
-            logits_to_keep=1,  # the vocabulary logits of the prefix are never needed
-        )
+        cache, rope_deltas = self._prefill(ids, mm_types, grid, pages)
         entry = PrefixEntry(
-            cache=out.past_key_values,
-            input_ids=ids.to(self.device),
-            mm_token_type_ids=mm_types.to(self.device),
-            image_grid_thw=grid.to(self.device),
-            rope_deltas=self.model.model.rope_deltas.detach().clone(),
+            cache=cache,
+            input_ids=ids,
+            mm_token_type_ids=mm_types,
+            image_grid_thw=grid,
+            rope_deltas=rope_deltas,
             visual_tokens=sum(p.tokens for p in pages),
             prefill_s=_sync_elapsed(started, self.device),
             vision_s=vision_s,
@@ -146,6 +153,38 @@ class VlmEngine:
         )
         self.prefixes.put(key, entry)
         return entry, False
+
+    def _prefill(
+        self, ids: torch.Tensor, mm_types: torch.Tensor, grid: torch.Tensor, pages: list
+    ) -> tuple[Any, torch.Tensor]:
+        """KV cache and M-RoPE offset of the prefix, prefilled in chunks of ``prefill_chunk``.
+
+        The same steps as ``Glm4vModel.forward`` (embed, scatter the image features into the
+        image placeholders, 3-D positions from ``get_rope_index``), but the language model runs
+        over slices of the sequence with a growing cache: activations stay bounded by the chunk
+        size however many pages there are, and no vocabulary logits are computed for the prefix.
+        The tests check the result decodes exactly like ``generate`` on the whole prompt.
+        """
+        from transformers import DynamicCache
+
+        glm = self.model.model
+        embeds = self.model.get_input_embeddings()(ids)
+        feats = torch.cat([p.features for p in pages]).to(embeds.device, embeds.dtype)
+        mask = (ids == self.model.config.image_token_id).unsqueeze(-1)
+        embeds = embeds.masked_scatter(mask, feats)
+        position_ids, rope_deltas = glm.get_rope_index(
+            ids, mm_token_type_ids=mm_types, image_grid_thw=grid
+        )
+        cache = DynamicCache(config=self.model.config.text_config)
+        chunk = max(int(self.prefill_chunk), 1)
+        for start in range(0, ids.shape[1], chunk):
+            glm.language_model(
+                inputs_embeds=embeds[:, start : start + chunk],
+                position_ids=position_ids[:, :, start : start + chunk],
+                past_key_values=cache,
+                use_cache=True,
+            )
+        return cache, rope_deltas.detach().clone()
 
     # --- question -------------------------------------------------------------------------------
     def answer(

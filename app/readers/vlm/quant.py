@@ -45,6 +45,12 @@ class GenerationProfile(BaseModel):
 class CacheProfile(BaseModel):
     prefix_entries: int = Field(2, ge=0, description="documents whose prefix KV cache is kept")
     feature_pages: int = Field(256, ge=0, description="pages whose vision features are kept")
+    vision_batch_tokens: int = Field(
+        8192, ge=1, description="visual tokens per vision-encoder call (bounds its activations)"
+    )
+    prefill_chunk: int = Field(
+        8192, ge=1, description="prompt tokens per language-model step when prefilling a document"
+    )
 
 
 class ModelProfile(BaseModel):
