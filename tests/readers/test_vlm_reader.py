@@ -305,3 +305,15 @@ def test_pipeline_with_the_real_renderer(tiny_vlm_dir, tmp_path):
         assert follow_up.timings["vision"] == 0 and follow_up.timings["prefill_document"] == 0
     finally:
         pipeline.close()
+
+
+def test_out_of_memory_while_loading_suggests_the_int4_profile(tiny_vlm_dir, tmp_path, monkeypatch):
+    import transformers
+
+    def oom(*args, **kwargs):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 1.00 GiB")
+
+    monkeypatch.setattr(transformers.AutoModelForImageTextToText, "from_pretrained", oom)
+    with pytest.raises(ReaderError, match="GLYPH_MODEL_PROFILE=int4-all") as info:
+        VlmReader(make_settings(tiny_vlm_dir, tmp_path))
+    assert "显存" in info.value.zh

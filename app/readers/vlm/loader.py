@@ -87,10 +87,13 @@ def check_source(source: str | None) -> str:
     return source
 
 
-def _is_oom(err: BaseException) -> bool:
+def is_oom(err: BaseException) -> bool:
+    """A CUDA out-of-memory error (some kernels raise a plain RuntimeError saying so)."""
     import torch
 
-    return isinstance(err, torch.cuda.OutOfMemoryError) or "out of memory" in str(err).lower()
+    return isinstance(err, torch.cuda.OutOfMemoryError) or (
+        isinstance(err, RuntimeError) and "out of memory" in str(err).lower()
+    )
 
 
 def _guard_cpu_4bit_kernel(model: Any) -> None:
@@ -149,7 +152,7 @@ def load_model(settings: Settings, profile: ModelProfile) -> LoadedModel:
     except ReaderError:
         raise
     except (OSError, ValueError, KeyError, RuntimeError) as err:
-        if _is_oom(err):
+        if is_oom(err):
             torch.cuda.empty_cache()
             raise ReaderError(
                 f"Not enough GPU memory to load {source} with profile '{profile.name}'. Try "

@@ -21,7 +21,7 @@ from app.datamodel import Answer, AnswerChunk, Mode, RenderedDoc, TokenStats
 from app.errors import ReaderError
 from app.readers.base import Reader, ReaderCapabilities
 from app.readers.vlm.cache import LRU
-from app.readers.vlm.loader import LoadedModel, load_model
+from app.readers.vlm.loader import LoadedModel, is_oom, load_model
 from app.readers.vlm.output import OutputSplitter, split_output
 from app.readers.vlm.prompts import chat_prompt, detect_language, instruction
 from app.readers.vlm.quant import load_profile
@@ -31,14 +31,6 @@ from app.settings import Settings
 log = logging.getLogger(__name__)
 
 MAX_LOW_CONFIDENCE_NOTES = 3
-
-
-def is_oom(err: BaseException) -> bool:
-    import torch
-
-    return isinstance(err, torch.cuda.OutOfMemoryError) or (
-        isinstance(err, RuntimeError) and "out of memory" in str(err).lower()
-    )
 
 
 def oom_error(pages: int, visual_tokens: int, profile: str, err: BaseException) -> ReaderError:
@@ -216,7 +208,10 @@ class VlmReader(Reader):
                 " / 已缓存的文档：跳过视觉编码和文档预填充。"
             )
         elif entry.vision_runs == 0:
-            notes.append("Page features came from the cache; the vision encoder was skipped.")
+            notes.append(
+                "Page features came from the cache; the vision encoder was skipped."
+                " / 页面特征来自缓存，跳过了视觉编码。"
+            )
 
         splitter = OutputSplitter(self._special)
         result = None
