@@ -178,6 +178,8 @@ class Items:
     cls: np.ndarray  # uint8: class, see the constants above
     layer: np.ndarray  # uint8: 0 = text colour, 1 = newline-marker colour
     identity: bool  # True when items and source characters correspond one to one
+    first: np.ndarray | None = None  # int64 per character: its first item (not identity)
+    count: np.ndarray | None = None  # int64 per character: its number of items (not identity)
 
     def __len__(self) -> int:
         return len(self.src)
@@ -215,11 +217,19 @@ def build_items(text: str, style: NewlineStyle) -> Items:
     item_cp = cps[src]
     item_cls = cls[src]
     layer = np.zeros(len(src), np.uint8)
+    starts = np.cumsum(counts) - counts
     if style.kind == "marker" and newline.any():
-        starts = np.cumsum(counts) - counts
         in_marker = newline[src]
         pos = np.arange(len(src), dtype=np.int64) - starts[src]
         item_cp[in_marker] = marker[pos[in_marker]]
         item_cls[in_marker] = classify(marker)[pos[in_marker]]
         layer[in_marker] = 1
-    return Items(src=src, cp=item_cp, cls=item_cls, layer=layer, identity=False)
+    return Items(
+        src=src,
+        cp=item_cp,
+        cls=item_cls,
+        layer=layer,
+        identity=False,
+        first=starts,
+        count=counts,
+    )

@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 DECOR_COLOR = "#707070"  # header / footer
 MARK_COLOR = "#B4B4B4"  # position marks: light enough not to be read as text
 MARK_EVERY = 5
+MAX_FONT_PX = 512  # glyphs are cached per size: keep one glyph's bitmap reasonable
+MAX_PAGE_PIXELS = 64_000_000
 LAYER_TEXT, LAYER_MARKER, LAYER_DECOR, LAYER_MARK = range(4)
 
 
@@ -91,6 +93,15 @@ def _setup(config: RenderConfig, text: str) -> _Setup:
     size_px = config.font_size * scale
     glyphs = glyph_set(chain, round(size_px, 4), phases_for(size_px))
     page_w, page_h = config.page_pixels
+    if size_px > MAX_FONT_PX or page_w * page_h > MAX_PAGE_PIXELS:
+        raise ConfigError(
+            f"Render config too large: {size_px:.0f} px text on {page_w}x{page_h} px pages "
+            f"(limits {MAX_FONT_PX} px text, {MAX_PAGE_PIXELS // 1_000_000} megapixel pages); "
+            "lower dpi, font-size or page-size.",
+            f"渲染配置过大：文字 {size_px:.0f} 像素、页面 {page_w}x{page_h} 像素"
+            f"（上限为文字 {MAX_FONT_PX} 像素、页面 {MAX_PAGE_PIXELS // 1_000_000} 百万像素）；"
+            "请降低 dpi、font-size 或 page-size。",
+        )
     line_h = config.line_height * scale
     mx, my = config.margin_x * scale, config.margin_y * scale
 
@@ -240,17 +251,17 @@ def _layout(
         one = np.flatnonzero(placed)
         parts = [(one, x0[one], x1[one], line[one])]
     else:
-        src = items.src
-        n_items = len(src)
-        starts = np.flatnonzero(np.concatenate(([True], src[1:] != src[:-1]))) if n_items else src
-        glen = np.diff(np.concatenate((starts, [n_items])))
-        single = glen == 1
-        one = starts[single]
-        one = one[placed[one]]
-        parts = [(src[one], x0[one], x1[one], line[one])]
-        multi = np.flatnonzero(~single)
+        assert items.first is not None and items.count is not None
+        single = np.flatnonzero(items.count == 1)
+        one = items.first[single]
+        keep = placed[one]
+        single, one = single[keep], one[keep]
+        parts = [(single, x0[one], x1[one], line[one])]
+        multi = np.flatnonzero(items.count > 1)
         if len(multi):
-            parts.append(_multi_item_boxes(items, placement, starts[multi], glen[multi]))
+            parts.append(
+                _multi_item_boxes(items, placement, items.first[multi], items.count[multi])
+            )
     page = np.full(text_len, -1, np.int32)
     boxes = np.zeros((text_len, 4), np.float32)
     lines = np.full(text_len, -1, np.int64)

@@ -205,7 +205,7 @@ class GlyphSet:
         return cached
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=8)
 def glyph_set(chain: tuple[FontSpec, ...], size_px: float, phases: int) -> GlyphSet:
     """Process-wide cache: renders with the same fonts and size share rasterised glyphs."""
     return GlyphSet(chain, size_px, phases)

@@ -15,7 +15,7 @@ import zlib
 import numpy as np
 from PIL import Image
 
-COMPRESS_LEVEL = 6
+COMPRESS_LEVEL = 3  # zlib level: ~2x faster than 6 on text pages for ~12% larger files
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _COLOR_TYPE = {"L": 0, "RGB": 2, "P": 3}
 

@@ -41,7 +41,8 @@ class Draws:
 
 @dataclass
 class Ink:
-    """Coverage (0-255) of one colour layer: dense (flat HxW) or sparse (positions, values)."""
+    """Coverage of one colour layer: dense (flat HxW, uint16 sums that may exceed 255 where ink
+    overlaps: read it through ``_clip16`` or a 65536-entry table) or sparse (positions, 0-255)."""
 
     dense: np.ndarray | None = None
     idx: np.ndarray | None = None
@@ -50,7 +51,7 @@ class Ink:
     def sparse(self) -> tuple[np.ndarray, np.ndarray]:
         if self.dense is not None:
             idx = np.flatnonzero(self.dense)
-            return idx, self.dense[idx]
+            return idx, _CLIP16[self.dense[idx]]
         assert self.idx is not None and self.val is not None
         return self.idx, self.val
 
@@ -107,13 +108,12 @@ def coverage(height: int, width: int, draws: list[Draws], n_layers: int) -> list
         val = np.concatenate([c[1] for c in chunks])
         acc = np.zeros(height * width, np.uint16)
         np.add.at(acc, flat, val)
-        np.minimum(acc, 255, out=acc)
         if layer == 0:
-            out.append(Ink(dense=acc.astype(np.uint8)))
+            out.append(Ink(dense=acc))  # clipped later, through the colour table
         else:
             # sparse layers keep duplicate positions: each carries the summed value, and writing
             # the same value twice is harmless (no sort needed)
-            out.append(Ink(idx=flat, val=acc[flat].astype(np.uint8)))
+            out.append(Ink(idx=flat, val=_CLIP16[acc[flat]]))
     return out
 
 
@@ -158,6 +158,17 @@ def palette(background: RGB, color: RGB) -> list[int]:
 
 _GREY_INDEX = np.round(np.arange(256) * (GREY_LEVELS - 1) / 255).astype(np.uint8)
 _IDENTITY = np.arange(256, dtype=np.uint8)
+_CLIP16 = np.minimum(np.arange(65536), 255).astype(np.uint8)
+
+
+@functools.lru_cache(maxsize=32)
+def _dense_table(background: int, color: int, palette_index: bool) -> np.ndarray:
+    """Output value (grey, or palette index) for every uint16 coverage sum: clipping, blending
+    and indexing in one table lookup per pixel."""
+    grey = _blend_lut(background, color)[_CLIP16]
+    return _GREY_INDEX[grey] if palette_index else grey
+
+
 _INDEX_GREY = np.round(np.arange(GREY_LEVELS) * 255 / (GREY_LEVELS - 1)).astype(np.uint8)
 _COLOR_INDEX = (GREY_LEVELS + np.round(np.arange(256) * (COLOR_LEVELS - 1) / 255)).astype(np.uint8)
 
@@ -194,7 +205,7 @@ def compose(
         if ink is None or layer == color_layer:
             continue
         if plane is None and ink.dense is not None and not fills:
-            plane = to_index[_blend_lut(bg, color[0])][ink.dense]
+            plane = _dense_table(bg, color[0], mode == "P")[ink.dense]
             continue
         if plane is None:
             grey = np.full(height * width, bg, np.uint8)
@@ -216,7 +227,7 @@ def compose(
         idx, val = ink.sparse()
         wins = (val >= 128) | (plane[idx] == to_index[bg])
         plane[idx[wins]] = _COLOR_INDEX[val[wins]]
-    image = Image.frombytes("P", (width, height), plane.tobytes())
+    image = Image.frombuffer("P", (width, height), plane, "raw", "P", 0, 1)
     image.putpalette(palette(tuple(background), tuple(colors[color_layer or 0])))
     return image
 

@@ -17,6 +17,7 @@ spaces from the paragraph start.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import numpy as np
@@ -138,21 +139,22 @@ def place(adv: np.ndarray, cls: np.ndarray, geo: Geometry) -> Placement:
     mask[break_opportunities(cls)] = True
     mask[para_ends] = True
     cand = np.flatnonzero(mask)
-    cand_width = cum[vis_end[cand]]
+    # the loop below runs once per line: plain Python lists and bisect beat numpy scalars there
     cand_l = cand.tolist()
+    cand_width = cum[vis_end[cand]].tolist()
     ends_l = para_ends.tolist()
+    end_width = cum[vis_end[para_ends]].tolist()
 
     starts, stops, firsts, lasts = [], [], [], []
     s, k, first = 0, 0, True
-    width = geo.width
+    width, first_indent = geo.width, geo.first_indent
     while True:
         f = ends_l[k]
-        avail = width - (geo.first_indent if first else 0.0)
-        limit = cum[s] + avail + _EPS
-        if cum[vis_end[f]] <= limit:
+        limit = float(cum[s]) + width - (first_indent if first else 0.0) + _EPS
+        if end_width[k] <= limit:
             e = f
         else:
-            j = int(np.searchsorted(cand_width, limit, side="right")) - 1
+            j = bisect.bisect_right(cand_width, limit) - 1
             e = cand_l[j] if j >= 0 else s
             if e <= s or e > f:
                 # nothing fits before an opportunity: hard break inside the word

@@ -210,3 +210,11 @@ def test_config_from_glyph_json_keys_renders(tmp_path):
     doc = render(EN_PARAGRAPH * 3, config)
     assert doc.pages[0].size == (400, 267)
     assert len(doc.pages) >= 2
+
+
+def test_absurd_sizes_are_refused_with_a_config_error():
+    from app.errors import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        render("x", resolve_config("en", font_size=200, dpi=600))
+    assert "dpi" in info.value.en and "dpi" in info.value.zh
