@@ -26,15 +26,27 @@ import torch
 print(torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no")
 PYEOF
 )"
-if [[ "$cuda" == "no" ]]; then
+if [[ "$cuda" == "no" || -z "$cuda" ]]; then
   echo "[界面推理] GPU: none detected (CPU mode)"
 else
   echo "[界面推理] GPU: $cuda"
 fi
-if [[ -n "${GLYPH_MODEL:-}" ]]; then
+# Which reader answers, by the same rule as app.readers.resolve_reader (auto: model, then server).
+reader="${GLYPH_READER:-auto}"
+if [[ "$reader" == "openai" || ("$reader" == "auto" && -z "${GLYPH_MODEL:-}" && -n "${GLYPH_OPENAI_BASE_URL:-}") ]]; then
+  echo "[界面推理] reader: OpenAI-compatible server ${GLYPH_OPENAI_BASE_URL:-(GLYPH_OPENAI_BASE_URL is not set)}"
+elif [[ "$reader" == "ocr" ]]; then
+  echo "[界面推理] reader: the built-in OCR reader (CPU), as GLYPH_READER=ocr asks"
+elif [[ -n "${GLYPH_MODEL:-}" ]]; then
   echo "[界面推理] model: $GLYPH_MODEL"
 else
   echo "[界面推理] model: none configured — using the built-in OCR reader (CPU)"
+fi
+# In the Docker image /root/data is a mount point; a host folder owned by root is not writable by
+# the image's user, and the app would then keep results inside the container only.
+if [[ -z "${GLYPH_DATA_DIR:-}" && -d /root/data && ! -w /root/data ]]; then
+  echo "[界面推理] warning: /root/data is not writable by uid $(id -u), so results will not be kept there;" \
+    "on the host run: sudo chown -R $(id -u):$(id -g) /root/data (docs/DEPLOY.md)" >&2
 fi
 shown_host="$GLYPH_HOST"
 [[ "$shown_host" == "0.0.0.0" ]] && shown_host="localhost"
