@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from PIL import Image
@@ -32,6 +32,17 @@ Progress = Callable[[float, str], None]
 
 def _no_progress(_fraction: float, _desc: str) -> None:
     return None
+
+
+def crop_around(image: Image.Image, boxes: list, context: float = 0.12) -> Image.Image:
+    """Full width, and vertically the boxes plus ``context`` of the page height on each side."""
+    if not boxes:
+        return image
+    w, h = image.size
+    pad = max(40, int(h * context))
+    top = max(0, int(min(b[1] for b in boxes)) - pad)
+    bottom = min(h, int(max(b[3] for b in boxes)) + pad)
+    return image.crop((0, top, w, bottom)) if bottom - top < h else image
 
 
 class UserError(GlyphError):
@@ -187,7 +198,7 @@ class UIManager:
         started = time.perf_counter()
         update = AskUpdate(status=t("status_reading", session.lang))
         progress(0.05, update.status)
-        yield update
+        yield replace(update)
         for chunk in self.pipeline.ask(session.rendered, question, mode_):
             if chunk.kind == "status":
                 update.status = chunk.text
@@ -209,14 +220,17 @@ class UIManager:
                 session.questions.append(question)
                 session.evidence_images = annotate_pages(session.rendered, answer.evidence)
                 update.evidence_pages = sorted(session.evidence_images)
-            yield update
+            yield replace(update)
 
     def evidence_image(self, session: Session, page: int | None) -> Image.Image | None:
-        if not session.evidence_images:
+        """The annotated page, cropped to a readable window around its red boxes."""
+        if not session.evidence_images or not session.answers:
             return None
         if page is None or page not in session.evidence_images:
             page = min(session.evidence_images)
-        return session.evidence_images[page]
+        image = session.evidence_images[page]
+        boxes = [b for ev in session.answers[-1].evidence if ev.page == page for b in ev.boxes]
+        return crop_around(image, boxes)
 
     @staticmethod
     def confidence_line(answer: Answer, lang: str) -> str:
@@ -225,7 +239,7 @@ class UIManager:
             line += " · " + t("needs_review", lang)
         if answer.pages_read:
             pages = ", ".join(str(p + 1) for p in answer.pages_read[:30])
-            line += " · " + t("pages_read_fine", lang, pages=pages)
+            line += " · " + t("pages_read", lang, pages=pages)
         notes = "".join(f"\n\nℹ {n}" for n in answer.notes)
         return line + notes
 

@@ -91,7 +91,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "download_json": {"en": "Download answer (JSON)", "zh": "下载答案（JSON）"},
     "download_md": {"en": "Download answer (Markdown)", "zh": "下载答案（Markdown）"},
     "history": {"en": "Earlier answers", "zh": "历史答案"},
-    "pages_read_fine": {"en": "Pages read finely: {pages}", "zh": "精读页面：{pages}"},
+    "pages_read": {"en": "Pages read: {pages}", "zh": "已读页面：{pages}"},
     # status and errors
     "status_ingest": {"en": "Reading the document…", "zh": "正在读取文档……"},
     "status_render": {"en": "Rendering pages…", "zh": "正在渲染页面……"},

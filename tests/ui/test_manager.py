@@ -1,0 +1,116 @@
+"""The UI logic without a browser: real pipeline, real built-in reader."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.errors import IngestError
+from app.pipeline import Pipeline
+from app.ui.manager import UIManager, UserError
+from app.ui.session import Session
+from app.ui.texts import TEXTS, pick_lang, t
+from app.ui.view import EXAMPLES_DIR
+from tests.helpers.documents import report_pdf
+
+
+@pytest.fixture(scope="module")
+def manager(tmp_path_factory):
+    from app.settings import Settings
+
+    data = tmp_path_factory.mktemp("data")
+    return UIManager(Pipeline(Settings(_env_file=None, data_dir=data)))
+
+
+def test_every_text_exists_in_both_languages():
+    for key, entry in TEXTS.items():
+        assert set(entry) == {"en", "zh"}, key
+        assert entry["en"].strip() and entry["zh"].strip(), key
+    assert pick_lang("zh-CN") == "zh" and pick_lang("en-GB") == "en" and pick_lang(None) == "en"
+
+
+def test_open_preview_ask_export(manager, tmp_path):
+    s = Session()
+    manager.open_file(s, EXAMPLES_DIR / "service_agreement.md")
+    items, line = manager.preview(s)
+    assert len(items) == len(s.rendered.pages) >= 1
+    assert "compression" in line and "tokens" in line
+    assert "service_agreement.md" in manager.document_info(s)
+
+    updates = list(manager.ask(s, "What is the annual subscription fee?", "qa"))
+    assert len(updates) >= 2 and updates[0].final is None  # streamed before the final answer
+    final = updates[-1].final
+    assert final is not None and "186,400" in final.text
+    assert updates[-1].evidence_pages and manager.evidence_image(s, None) is not None
+    label, page = manager.evidence_choices(final.evidence, "en")[0]
+    assert label == f"page {page + 1}" and page in updates[-1].evidence_pages
+
+    data = json.loads(manager.export(s, "json", tmp_path).read_text())
+    assert data["question"] == "What is the annual subscription fee?"
+    assert data["evidence"] and data["evidence"][0]["page"] >= 1
+    md = manager.export(s, "md", tmp_path).read_text()
+    assert "186,400" in md and "## Evidence" in md
+
+
+def test_errors_keep_earlier_work(manager, tmp_path):
+    s = Session()
+    manager.open_file(s, EXAMPLES_DIR / "service_agreement.md")
+    before = s.rendered
+    bad = tmp_path / "broken.pdf"
+    bad.write_bytes(b"%PDF-1.7\n garbage that is not a pdf")
+    with pytest.raises(IngestError):
+        manager.open_file(s, bad)
+    assert s.rendered is before and s.document.name == "service_agreement.md"
+    with pytest.raises(UserError):
+        list(manager.ask(s, "   ", "qa"))
+    with pytest.raises(UserError):
+        list(manager.ask(Session(), "anything", "qa"))
+
+
+def test_pdf_upload_and_higher_resolution(manager, tmp_path):
+    s = Session()
+    manager.open_file(s, report_pdf(tmp_path / "report.pdf"))
+    assert s.document.format == "pdf"
+    dpi = s.rendered.config.dpi
+    manager.higher_resolution(s)
+    assert s.rendered.config.dpi > dpi
+    assert s.rendered.pages[0].size[0] > 0
+
+
+def test_encrypted_pdf_asks_for_a_password(manager, tmp_path):
+    import pymupdf
+
+    from app.ingest.base import PasswordRequiredError
+
+    path = tmp_path / "locked.pdf"
+    doc = pymupdf.open()
+    doc.new_page().insert_text((72, 72), "Secret budget: 9,900 EUR", fontsize=12)
+    doc.save(path, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="pw1", owner_pw="own")
+    s = Session()
+    with pytest.raises(PasswordRequiredError):
+        manager.open_file(s, path)
+    assert s.pending_path == path
+    with pytest.raises(PasswordRequiredError):
+        manager.unlock(s, "wrong")
+    manager.unlock(s, "pw1")
+    assert s.pending_path is None and "9,900" in s.document.text
+
+
+def test_render_options_reach_the_renderer(manager):
+    s = Session()
+    manager.open_file(s, EXAMPLES_DIR / "年度财报摘要.txt")
+    assert s.rendered.config.language == "zh" or s.rendered.config.name == "zh"
+    s.options.granularity = "coarse"
+    s.options.newline_marker = False
+    s.options.font_size = 10
+    manager.rerender(s)
+    cfg = s.rendered.config
+    assert cfg.font_size == 10 and cfg.newline_markup is None
+
+
+def test_reader_status_is_honest(manager):
+    line = manager.reader_status("en")
+    assert "built-in OCR reader" in line
+    assert "内置 OCR 阅读器" in manager.reader_status("zh")
+    assert t("needs_review", "zh") == "⚠ 需人工确认"
