@@ -17,6 +17,7 @@ import itertools
 import logging
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -95,8 +96,8 @@ def split_markers(image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
 def marker_runs(mask: np.ndarray, y0: int, y1: int, x0: int, x1: int) -> list[float]:
     """x centres of the newline markers inside a line's band (one per connected column run)."""
     # only the central rows: the band of a crop also holds the edges of the lines around it
-    quarter = max(1, (y1 - y0) // 4)
-    band = mask[max(0, y0 + quarter) : y1 - quarter, max(0, x0) : x1]
+    trim = max(1, round(0.3 * (y1 - y0)))
+    band = mask[max(0, y0 + trim) : y1 - trim, max(0, x0) : x1]
     if not band.any():
         return []
     cols = np.flatnonzero(band.any(axis=0))
@@ -290,7 +291,7 @@ class RapidEngine:
             }
         )
         options = ort.SessionOptions()
-        options.intra_op_num_threads = self.threads
+        options.intra_op_num_threads = 1  # parallel over batches instead (see _recognise)
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         self._rec = ort.InferenceSession(str(rec_path), options, providers=["CPUExecutionProvider"])
@@ -302,7 +303,8 @@ class RapidEngine:
             )
         # CTC classes: blank, the model's characters, then space (PaddleOCR's convention)
         self._chars = ["", *meta["character"].splitlines(), " "]
-        self._lock = threading.Lock()
+        self._rec_input = self._rec.get_inputs()[0].name
+        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="ocr-rec")
 
     # -- detection --------------------------------------------------------------------------
     def _detect(self, rgb: np.ndarray) -> list[Box]:
@@ -354,23 +356,34 @@ class RapidEngine:
         return out
 
     def _recognise(self, crops: list[tuple[np.ndarray, float, float, Box]]) -> list[OcrLine]:
+        # batches of similar width (little padding), run on all cores at once: one session per
+        # batch-thread scales better than intra-op threads on these small convolutions
         order = sorted(range(len(crops)), key=lambda i: crops[i][0].shape[1])
+        batches = [order[k : k + BATCH] for k in range(0, len(order), BATCH)]
         lines: list[OcrLine | None] = [None] * len(crops)
-        for start in range(0, len(order), BATCH):
-            idx = order[start : start + BATCH]
-            width = max(crops[i][0].shape[1] for i in idx)
-            batch = np.ones((len(idx), 3, REC_HEIGHT, width), np.float32)  # white padding
-            for j, i in enumerate(idx):
-                img = crops[i][0].astype(np.float32) / 127.5 - 1.0
-                batch[j, :, :, : img.shape[1]] = img[None]
-            with self._lock:
-                preds = self._rec.run(None, {self._rec.get_inputs()[0].name: batch})[0]
-            steps = preds.shape[1]
-            for j, i in enumerate(idx):
-                _, x0, scale, box = crops[i]
-                valid = min(steps, int(np.ceil(crops[i][0].shape[1] * steps / width)))
-                lines[i] = self._decode(preds[j, :valid], width / steps, x0, scale, box)
+        for idx, decoded in zip(
+            batches, self._pool.map(lambda ids: self._run_batch(crops, ids), batches), strict=True
+        ):
+            for i, line in zip(idx, decoded, strict=True):
+                lines[i] = line
         return [line for line in lines if line is not None and line.text.strip()]
+
+    def _run_batch(
+        self, crops: list[tuple[np.ndarray, float, float, Box]], idx: list[int]
+    ) -> list[OcrLine]:
+        width = max(crops[i][0].shape[1] for i in idx)
+        batch = np.ones((len(idx), 3, REC_HEIGHT, width), np.float32)  # white padding
+        for j, i in enumerate(idx):
+            img = crops[i][0].astype(np.float32) / 127.5 - 1.0
+            batch[j, :, :, : img.shape[1]] = img[None]
+        preds = self._rec.run(None, {self._rec_input: batch})[0]
+        steps = preds.shape[1]
+        out = []
+        for j, i in enumerate(idx):
+            _, x0, scale, box = crops[i]
+            valid = min(steps, int(np.ceil(crops[i][0].shape[1] * steps / width)))
+            out.append(self._decode(preds[j, :valid], width / steps, x0, scale, box))
+        return out
 
     def _decode(
         self, pred: np.ndarray, step_px: float, x0: float, scale: float, box: Box

@@ -10,6 +10,7 @@ and of a fitting kind wins. Without any typed value the clause after the key wor
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -121,6 +122,7 @@ class Profile:
     keys: tuple[str, ...]
     kinds: tuple[str, ...]
     typed: bool  # the question named a kind of value
+    runs: tuple[str, ...] = ()  # CJK key runs ("特殊魔法数字")
 
 
 def profile(question: str) -> Profile:
@@ -130,8 +132,15 @@ def profile(question: str) -> Profile:
         low = word.lower()
         if low not in STOP_WORDS and low not in _ASK_WORDS and low not in keys:
             keys.append(low)
+    runs: list[str] = []
     if cjk:
-        for run in _CJK_RUN.findall(_CJK_ASK.sub(" ", question)):
+        found_runs = _CJK_RUN.findall(_CJK_ASK.sub(" ", question))
+        if any(len(r) > 1 for r in found_runs):
+            # a lone character ("元" of "多少元", "每") is a unit or particle, not a key
+            found_runs = [r for r in found_runs if len(r) > 1]
+        for run in found_runs:
+            if run not in runs:
+                runs.append(run)
             grams = [run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)]
             keys.extend(g for g in grams if g not in keys)
     table = _ZH_KINDS + _EN_KINDS if cjk else _EN_KINDS
@@ -141,32 +150,73 @@ def profile(question: str) -> Profile:
             kinds.extend(k for k in ks if k not in kinds)
     typed = bool(kinds)
     kinds.extend(k for k in _GENERIC if k not in kinds)
-    return Profile(question, cjk, tuple(keys), tuple(kinds), typed)
+    return Profile(question, cjk, tuple(keys), tuple(kinds), typed, tuple(runs))
 
 
-def key_matches(prof: Profile, text: str) -> tuple[float, list[tuple[int, int]]]:
-    """(fraction of the question's keys found in ``text``, their (start, end) positions)."""
-    if not prof.keys:
-        return 0.0, []
+Weight = Callable[[str], float]
+
+
+def _unit(_: str) -> float:
+    return 1.0
+
+
+def _run_weight(run: str, weight: Weight) -> float:
+    grams = [run] if len(run) < 2 else [run[i : i + 2] for i in range(len(run) - 1)]
+    return float(sum(weight(g) for g in grams) / len(grams)) * len(run) ** 0.5
+
+
+def key_matches(
+    prof: Profile, text: str, weight: Weight | None = None
+) -> tuple[float, list[tuple[int, int]]]:
+    """(weighted share of the question's keys found in ``text``, where they were found).
+
+    Latin keys are words (an OCR slip in a long word still counts); Chinese keys are the
+    question's runs of CJK characters, aligned fuzzily so that one misread character ("特殊面法
+    数字" for "特殊魔法数字") costs a little, not the whole key. ``weight`` (e.g. the document's
+    inverse document frequency) makes a rare key — the city a needle is about — count more than
+    the words every similar sentence shares.
+    """
+    weight = weight or _unit
     low = text.lower()
-    words = [(m.start(), m.end(), m.group(0).lower()) for m in _LATIN_WORD.finditer(text)]
-    found = 0
     spans: list[tuple[int, int]] = []
+    got = total = 0.0
+    words = [(m.start(), m.end(), m.group(0).lower()) for m in _LATIN_WORD.finditer(text)]
     for key in prof.keys:
-        hits: list[tuple[int, int]] = []
         if _CJK_RUN.fullmatch(key):
-            start = low.find(key)
-            while start >= 0:
-                hits.append((start, start + len(key)))
-                start = low.find(key, start + 1)
-        else:
-            for a, b, w in words:
-                if w == key or (len(key) >= 5 and fuzz.ratio(w, key) >= 85):  # OCR slips
-                    hits.append((a, b))
+            continue  # CJK keys are scored as runs below
+        w = weight(key)
+        total += w
+        hits = [
+            (a, b)
+            for a, b, word in words
+            if word == key or (len(key) >= 5 and fuzz.ratio(word, key) >= 85)  # OCR slips
+        ]
         if hits:
-            found += 1
+            got += w
             spans.extend(hits)
-    return found / len(prof.keys), sorted(spans)
+    for run in prof.runs:
+        w = _run_weight(run, weight)
+        total += w
+        start = low.find(run)
+        if start >= 0:
+            got += w
+            while start >= 0:
+                spans.append((start, start + len(run)))
+                start = low.find(run, start + 1)
+            continue
+        if len(run) >= 3:
+            align = fuzz.partial_ratio_alignment(run, low, score_cutoff=60)
+            if align is not None:
+                got += w * align.score / 100
+                spans.append((align.dest_start, align.dest_end))
+                continue
+        # pieces of a run (its bigrams) still place the key, for free
+        for gram in (run[i : i + 2] for i in range(len(run) - 1)):
+            start = low.find(gram)
+            if start >= 0:
+                got += w * 0.5 / max(1, len(run) - 1)
+                spans.append((start, start + 2))
+    return (got / total if total else 0.0), sorted(spans)
 
 
 @dataclass(frozen=True)
@@ -187,9 +237,9 @@ def _trim_phrase(text: str, start: int, limit: int = 90) -> tuple[int, int] | No
     return (a, b) if b > a else None
 
 
-def extract(prof: Profile, text: str) -> Candidate | None:
+def extract(prof: Profile, text: str, weight: Weight | None = None) -> Candidate | None:
     """The best answer value inside ``text`` (a sentence, maybe with its neighbour)."""
-    _, keys = key_matches(prof, text)
+    _, keys = key_matches(prof, text, weight)
     if not keys:
         return None
     key_spans = keys
@@ -207,7 +257,7 @@ def extract(prof: Profile, text: str) -> Candidate | None:
         # pairs 董事长 with 林雨晨 even though 董事 occurs again before 周文博
         seg_start = values[n - 1].end if n else 0
         seg_end = values[n + 1].start if n + 1 < len(values) else len(text)
-        score = _value_score(prof, value, key_spans, text, seg_start, seg_end)
+        score = _value_score(prof, value, key_spans, text, seg_start, seg_end, weight)
         if best is None or score > best.score:
             best = Candidate(value.start, value.end, value.kind, score)
     if best is not None and (best.kind in prof.kinds[:3] or not prof.typed):
@@ -227,6 +277,7 @@ def _value_score(
     text: str,
     seg_start: int,
     seg_end: int,
+    weight: Weight | None = None,
 ) -> float:
     rank = prof.kinds.index(value.kind) if value.kind in prof.kinds else len(prof.kinds)
     kind_w = 1.0 if rank == 0 else (0.85 if rank < 3 and prof.typed else 0.6 if prof.typed else 0.8)
@@ -234,9 +285,9 @@ def _value_score(
     if before:
         dist = value.start - max(before)
         position = 1.0 / (1.0 + dist / 30.0)
-        own = key_matches(prof, text[seg_start : value.start])[0]
+        own = key_matches(prof, text[seg_start : value.start], weight)[0]
     else:  # the value precedes its key ("EUR 5 is the fee"): possible, less likely
         dist = min(a for a, _ in keys) - value.end
         position = 0.6 / (1.0 + dist / 30.0)
-        own = 0.5 * key_matches(prof, text[value.end : seg_end])[0]
+        own = 0.5 * key_matches(prof, text[value.end : seg_end], weight)[0]
     return kind_w * (0.4 + 0.6 * position) * (0.5 + 0.5 * own)

@@ -177,6 +177,7 @@ class OcrReader(Reader):
 
     def _qa(self, doc: _Doc, rendered: RenderedDoc, question: str, lang: str) -> Answer:
         prof = profile(question)
+        weight = doc.index.bm25.idf_of  # rare keys (the thing asked about) count more
         sentences = doc.ocr.sentences
         text = doc.ocr.text
         best = None  # (total, coverage, candidate, sentence index, window start)
@@ -189,10 +190,10 @@ class OcrReader(Reader):
                 else sent.end
             )
             window = text[sent.start : end]
-            coverage, _ = key_matches(prof, window)
+            coverage, _ = key_matches(prof, window, weight)
             if coverage < MIN_COVERAGE:
                 continue
-            cand = extract(prof, window)
+            cand = extract(prof, window, weight)
             if cand is None:
                 continue
             total = (0.55 * coverage + 0.25 * retrieval + 0.2) * cand.score

@@ -166,6 +166,13 @@ class BM25:
         self._starts = np.searchsorted(cols_a[order], np.arange(len(vocab) + 1))
         self.n = len(docs)
 
+    def idf_of(self, token: str) -> float:
+        """Inverse document frequency of ``token`` (unseen tokens: as rare as possible)."""
+        tid = self.vocab.get(token)
+        if tid is None:
+            return float(np.log(1 + (self.n + 0.5) / 0.5))
+        return float(self.idf[tid])
+
     def scores(self, query: list[str]) -> np.ndarray:
         out = np.zeros(self.n, np.float32)
         for tok in set(query):
