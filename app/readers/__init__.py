@@ -31,6 +31,10 @@ class ReaderChoice:
     reader: Reader
     requested: str
     notes: list[str] = field(default_factory=list)
+    notes_zh: list[str] = field(default_factory=list)
+
+    def user_notes(self, lang: str = "en") -> list[str]:
+        return self.notes_zh if lang.startswith("zh") and self.notes_zh else self.notes
 
 
 def load_reader(name: str, settings: Settings) -> Reader:
@@ -64,14 +68,16 @@ def resolve_reader(settings: Settings, name: str | None = None) -> ReaderChoice:
     else:
         candidates = [requested] if requested == "ocr" else [requested, "ocr"]
     notes: list[str] = []
+    notes_zh: list[str] = []
     for candidate in candidates:
         try:
-            return ReaderChoice(load_reader(candidate, settings), requested, notes)
+            return ReaderChoice(load_reader(candidate, settings), requested, notes, notes_zh)
         except GlyphError as err:
             if candidate == "ocr":
                 raise
             log.warning("reader %s unavailable: %s", candidate, err.detail or err)
             notes.append(f"{candidate}: {err.en} — falling back to the built-in OCR reader.")
+            notes_zh.append(f"{candidate}：{err.zh}——已改用内置 OCR 阅读器。")
         except Exception as err:  # a broken checkpoint must not take the server down
             if candidate == "ocr":
                 raise
@@ -79,6 +85,9 @@ def resolve_reader(settings: Settings, name: str | None = None) -> ReaderChoice:
             notes.append(
                 f"{candidate}: failed to load ({type(err).__name__}: {err}) — "
                 "falling back to the built-in OCR reader."
+            )
+            notes_zh.append(
+                f"{candidate}：加载失败（{type(err).__name__}: {err}）——已改用内置 OCR 阅读器。"
             )
     raise ReaderError("No reader is available.", "没有可用的阅读器。")
 

@@ -79,10 +79,13 @@ class UIManager:
             log.exception("no reader could be loaded")
             return f"⚠ {t('err_unexpected', lang, kind=type(err).__name__)}"
         caps = choice.reader.capabilities
-        line = t("reader_active", lang, desc=caps.description or choice.reader.name)
-        if choice.reader.name == "ocr" and not self.pipeline.settings.model:
-            line = t("reader_ocr", lang)
-        notes = "".join(f"\n\n⚠ {note}" for note in choice.notes)
+        if choice.reader.name == "ocr":
+            line = t("reader_ocr_active", lang)
+            if not self.pipeline.settings.model and not self.pipeline.settings.openai_base_url:
+                line += t("reader_no_model", lang)
+        else:
+            line = t("reader_active", lang, desc=caps.description or choice.reader.name)
+        notes = "".join(f"\n\n⚠ {note}" for note in choice.user_notes(lang))
         return line + notes
 
     # --- input ----------------------------------------------------------------------------------

@@ -62,10 +62,11 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     # right pane
     "reasoning": {"en": "3 · Ask", "zh": "3 · 推理"},
-    "reader_ocr": {
-        "en": "Reader: built-in OCR reader (CPU) — no model configured",
-        "zh": "阅读器：内置 OCR 阅读器（CPU）——未配置模型",
+    "reader_ocr_active": {
+        "en": "Reader: built-in OCR reader (CPU)",
+        "zh": "阅读器：内置 OCR 阅读器（CPU）",
     },
+    "reader_no_model": {"en": " — no model configured", "zh": "——未配置模型"},
     "reader_active": {"en": "Reader: {desc}", "zh": "阅读器：{desc}"},
     "mode": {"en": "Task", "zh": "任务"},
     "mode_qa": {"en": "Question answering", "zh": "问答"},

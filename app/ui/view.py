@@ -211,6 +211,11 @@ def build(manager: UIManager, settings_lang: str = "auto", upload_types: list[st
                 return _doc_error(err, s)
             return _after_render(s)
 
+        def on_paste_live(s: Session, text: str, progress=gr.Progress()):
+            if not (text or "").strip():
+                return [s, *[KEEP()] * (len(doc_outputs) - 1)]
+            return on_paste(s, text, progress)
+
         def on_example(s: Session, index: int, progress=gr.Progress()):
             return on_upload(s, str(EXAMPLES_DIR / EXAMPLES[index]), progress)
 
@@ -371,6 +376,15 @@ def build(manager: UIManager, settings_lang: str = "auto", upload_types: list[st
         # ---- wiring ----
         upload.upload(on_upload, [session, upload], doc_outputs, api_name="upload")
         use_paste.click(on_paste, [session, paste], doc_outputs, api_name="paste")
+        # live preview while typing: always_last drops intermediate keystrokes (a debounce)
+        paste.input(
+            on_paste_live,
+            [session, paste],
+            doc_outputs,
+            trigger_mode="always_last",
+            show_progress="hidden",
+            api_visibility="private",
+        )
         for trigger in (unlock.click, password.submit):
             trigger(on_unlock, [session, password], doc_outputs, api_visibility="private")
         examples.click(on_example, [session, examples], doc_outputs, api_visibility="private")

@@ -114,3 +114,12 @@ def test_reader_status_is_honest(manager):
     assert "built-in OCR reader" in line
     assert "内置 OCR 阅读器" in manager.reader_status("zh")
     assert t("needs_review", "zh") == "⚠ 需人工确认"
+
+
+def test_a_model_that_fails_to_load_falls_back_and_says_why(tmp_path):
+    from app.settings import Settings
+
+    settings = Settings(_env_file=None, data_dir=tmp_path, model=str(tmp_path / "no-such-model"))
+    line = UIManager(Pipeline(settings)).reader_status("en")
+    assert "built-in OCR reader" in line or "Reader:" in line
+    assert "falling back to the built-in OCR reader" in line
