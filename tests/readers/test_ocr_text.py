@@ -1,0 +1,217 @@
+"""The OCR reader's text side without OCR: patterns, question profiles, extraction, retrieval,
+summary, key information, assembly of read lines onto the layout, markers and the disk cache."""
+
+import json
+
+import numpy as np
+from PIL import Image
+
+from app.readers.ocr.cache import OcrCache
+from app.readers.ocr.engines import OcrLine, insert_markers, marker_runs, merge_rows, split_markers
+from app.readers.ocr.extract import extract, key_matches, profile
+from app.readers.ocr.keyinfo import format_items, key_information
+from app.readers.ocr.lines import assemble, soften_newlines
+from app.readers.ocr.patterns import find_values
+from app.readers.ocr.retrieve import BM25, HybridIndex, tokens
+from app.readers.ocr.summarize import requested_length, summarize, textrank
+from tests.helpers.fake_render import CW, fake_render
+
+
+def _answer(question: str, sentence: str) -> str | None:
+    cand = extract(profile(question), sentence)
+    return None if cand is None else sentence[cand.start : cand.end]
+
+
+def test_value_after_the_key_english():
+    s = "The annual subscription fee is EUR 186,400, invoiced quarterly in advance."
+    assert _answer("What is the annual subscription fee?", s) == "EUR 186,400"
+    s = "The Agreement starts on 1 April 2025 and runs for an initial term of 24 months."
+    assert _answer("When does the Agreement start?", s) == "1 April 2025"
+    assert _answer("How long is the initial term?", s) == "24 months"
+    s = "The special magic number for Lisbon is 4829301."
+    assert _answer("What is the special magic number for Lisbon?", s) == "4829301"
+    s = "Contract reference: NW-BF-2025-0314."
+    assert _answer("What is the contract reference?", s) == "NW-BF-2025-0314"
+    s = "The data protection officer of the Provider is Dr. Amelia Hart (dpo@x.example)."
+    assert _answer("Who is the data protection officer?", s) == "Dr. Amelia Hart"
+    assert _answer("What is the e-mail of the data protection officer?", s) == "dpo@x.example"
+
+
+def test_value_after_the_key_chinese():
+    s = "2024 年度，公司实现营业收入 38.62 亿元，同比增长 21.4%。"
+    assert _answer("公司2024年营业收入是多少？", s) == "38.62 亿元"
+    assert _answer("营业收入同比增长多少？", s) == "21.4%"
+    s = "董事长为林雨晨，董事会秘书为周文博，联系电话 0571-8765 4321。"
+    assert _answer("董事长是谁？", s) == "林雨晨"
+    assert _answer("董事会秘书是谁？", s) == "周文博"
+    assert _answer("联系电话是多少？", s) == "0571-8765 4321"
+    s = "向全体股东每 10 股派发现金红利 3.60 元（含税），合计派发现金红利 1.51 亿元。"
+    assert _answer("每10股派发现金红利多少元？", s) == "3.60 元"
+
+
+def test_key_matching_tolerates_ocr_slips_and_weights_rare_keys():
+    prof = profile("西安的特殊魔法数字是多少？")
+    assert prof.runs == ("西安", "特殊魔法数字")
+    rare = {"西安": 6.0, "苏州": 6.0}
+
+    def weight(token: str) -> float:
+        return rare.get(token, 1.0)
+
+    misread, _ = key_matches(prof, "西安的特殊面法数字是 3209808。", weight)  # 魔 read as 面
+    other, _ = key_matches(prof, "苏州的特殊魔法数字是 7472292。", weight)
+    assert misread > 0.8 > other
+    prof = profile("What is the licence fee?")
+    assert key_matches(prof, "The licnce fee is 5 EUR.")[0] == 1.0  # one slip in a long word
+    cov, spans = key_matches(prof, "The lcnc fee is 5 EUR.")
+    assert cov == 0.5 and spans  # too garbled: only "fee" counts
+
+
+def test_patterns_find_typed_values():
+    text = (
+        "Signed on 14 March 2025 by Dr. Amelia Hart of Bluefin Analytics Ltd. for EUR 12,750 "
+        "(4.5% above base). Call +44 20 7946 0321 or mail dpo@bluefin.example, ref NW-BF-2025-0314. "
+        "截至 2024 年 12 月 31 日，星河智能科技股份有限公司总资产为 92.40 亿元。"
+    )
+    kinds = {(m.kind, m.text) for m in find_values(text)}
+    for expected in [
+        ("date", "14 March 2025"),
+        ("person", "Dr. Amelia Hart"),
+        ("org", "Bluefin Analytics Ltd"),
+        ("amount", "EUR 12,750"),
+        ("percent", "4.5%"),
+        ("phone", "+44 20 7946 0321"),
+        ("email", "dpo@bluefin.example"),
+        ("code", "NW-BF-2025-0314"),
+        ("date", "2024 年 12 月 31 日"),
+        ("org", "星河智能科技股份有限公司"),
+        ("amount", "92.40 亿元"),
+    ]:
+        assert expected in kinds, expected
+
+
+def test_key_information_items_are_labelled_and_unique():
+    text = "Fee EUR 5,000 due 1 May 2025. Fee EUR 5,000 again. Contact: a@b.example."
+    items = key_information(text)
+    assert [(i.kind, i.text) for i in items] == [
+        ("date", "1 May 2025"),
+        ("amount", "EUR 5,000"),
+        ("email", "a@b.example"),
+    ]
+    assert all(text[i.start : i.end] == i.text for i in items)
+    assert format_items(items, "zh").splitlines()[0] == "- 日期: 1 May 2025"
+
+
+def test_bm25_char_ngrams_rank_the_right_sentence_in_both_languages():
+    docs = [
+        "The licence applies to all modified versions.",
+        "The special magic number for Oslo is 5467002.",
+        "公司实现营业收入 38.62 亿元。",
+        "董事长为林雨晨。",
+    ]
+    index = HybridIndex(docs, embeddings=False)
+    assert index.search("What is the special magic number for Oslo?")[0][0] == 1
+    assert index.search("公司的营业收入是多少？")[0][0] == 2
+    # an OCR slip inside a word still shares character trigrams
+    assert index.search("licence modifed versions")[0][0] == 0
+    assert "#li" in tokens("licence") and "收入" in tokens("营业收入")
+    bm = BM25([["a", "b"], ["b"], []])
+    scores = bm.scores(["a"])
+    assert scores[0] > 0 and scores[1] == 0 and scores[2] == 0
+    assert bm.idf_of("a") > bm.idf_of("b") and bm.idf_of("zzz") >= bm.idf_of("a")
+
+
+def test_textrank_prefers_central_sentences_and_keeps_order():
+    texts = [
+        "Revenue grew strongly in the year thanks to new customers.",
+        "The weather was pleasant on the day of the meeting.",
+        "New customers drove revenue growth across the year.",
+        "Revenue from new customers grew in every quarter of the year.",
+    ]
+    scores = textrank(texts)
+    assert abs(scores.sum() - 1) < 1e-6 and scores[1] == scores.min()
+    assert summarize(texts, 2) == sorted(summarize(texts, 2)) and 1 not in summarize(texts, 2)
+    assert (
+        requested_length("Summarise in 3 sentences") == 3 and requested_length("用2句话总结") == 2
+    )
+    assert requested_length("Summarise") == 5
+
+
+def test_soft_newlines_join_wrapped_sentences_only():
+    text = "This Service Agreement is entered into on 14 March 2025 between\nNorthwind Logistics.\n\n## 2. Term\nShort line\nNext."
+    soft = soften_newlines(text)
+    assert len(soft) == len(text)
+    assert "between Northwind" in soft  # hard wrap inside a sentence
+    assert "Logistics.\n\n## 2. Term\nShort line\nNext." in soft  # real breaks stay
+
+
+def test_markers_are_removed_from_pixels_and_put_back_as_newlines():
+    img = Image.new("RGB", (60, 10), "white")
+    px = img.load()
+    for x in range(20, 26):
+        for y in range(3, 8):
+            px[x, y] = (255, 0, 0)
+    rgb, mask = split_markers(img)
+    assert mask.sum() == 30 and (rgb[mask] == 255).all()
+    assert marker_runs(mask, 0, 10, 0, 60) == [22.5]
+    line = OcrLine("ab cd", (0, 0, 60, 10), 0.9, [5, 10, 22, 35, 40], [0.9] * 5)
+    out = insert_markers(line, [22.5])
+    assert out.text == "ab\ncd" and len(out.char_x) == len(out.text)
+
+
+def test_rows_are_merged_left_to_right_without_repeats():
+    left = OcrLine("Hello", (0, 0, 30, 10), 0.9, [2, 8, 14, 20, 26], [0.9] * 5)
+    right = OcrLine("o world", (25, 1, 80, 11), 0.8, [26, 32, 38, 44, 50, 56, 62], [0.8] * 7)
+    below = OcrLine("Next", (0, 12, 30, 22), 0.9, [2, 8, 14, 20], [0.9] * 4)
+    rows = merge_rows([below, right, left])
+    assert [r.text for r in rows] == ["Hello world", "Next"]
+    assert rows[0].char_x == sorted(rows[0].char_x)
+
+
+def test_assemble_maps_read_characters_onto_the_rendered_text():
+    text = "alpha beta\ngamma 42"
+    rendered = fake_render(text, cols=20, rows=5)
+    line1 = OcrLine(
+        "alpha beta", (0, 0, 60, 10), 0.9, [(i + 0.5) * CW for i in range(10)], [0.9] * 10
+    )
+    # the OCR misread 'gamma' as 'garnma': the text stays as read, positions still land
+    read2 = "garnma 42"
+    xs2 = [3.0, 9.0, 14.0, 17.0, 21.0, 27.0, 33.0, 39.0, 45.0]
+    line2 = OcrLine(read2, (0, 10, 60, 20), 0.8, xs2, [0.8] * len(read2))
+    ocr = assemble([[line1, line2]], rendered.layout, rendered.text)
+    assert ocr.text == "alpha beta garnma 42"
+    start = ocr.text.index("42")
+    assert ocr.source_span(start, start + 2) == (text.index("42"), text.index("42") + 2)
+    assert ocr.source_span(0, 5) == (0, 5)
+    assert abs(ocr.confidence(start, start + 2) - 0.8) < 1e-6
+    assert ocr.pages_of(0, len(ocr.text)) == [0]
+    assert [s.text for s in ocr.sentences] == ["alpha beta garnma 42"]
+
+
+def test_cache_round_trip_and_corrupt_entries(tmp_path):
+    cache = OcrCache(tmp_path)
+    lines = [OcrLine("abc", (1, 2, 3, 4), 0.5, [1, 2, 3], [0.1, 0.2, 0.3])]
+    assert cache.get("rapidocr", "v1", "ab" * 32) is None
+    cache.put("rapidocr", "v1", "ab" * 32, lines)
+    assert cache.get("rapidocr", "v1", "ab" * 32) == lines
+    assert cache.get("rapidocr", "v2", "ab" * 32) is None  # another engine version
+    (path,) = tmp_path.rglob("*.json")
+    path.write_text("{not json", encoding="utf-8")
+    assert cache.get("rapidocr", "v1", "ab" * 32) is None
+    data = {"format": 1, "sha256": "ab" * 32, "lines": [{"text": "x", "box": [0, 0, 1, 1]}]}
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert cache.get("rapidocr", "v1", "ab" * 32) is None
+    assert cache.hits == 1 and cache.misses == 4
+    assert OcrCache(None).get("rapidocr", "v1", "x") is None
+
+
+def test_hybrid_index_with_embeddings_reranks_paraphrases():
+    docs = [
+        "The tenant must pay the rent on the first day of every month.",
+        "Pets are not allowed in the building.",
+        "Payment of the monthly rent is due at the beginning of each month.",
+    ] + [f"Filler sentence number {i} about nothing in particular." for i in range(5)]
+    index = HybridIndex(docs)
+    hits = index.search("When is the rent due?", k=3)
+    assert {hits[0][0], hits[1][0]} == {0, 2}
+    assert all(0 <= score <= 1 for _, score in hits)
+    assert np.isfinite([s for _, s in hits]).all()
