@@ -24,9 +24,12 @@ log = logging.getLogger(__name__)
 class Pipeline:
     """ingest → render → reader → evidence, configured by one ``Settings``."""
 
+    RETRY_FALLBACK_S = 60.0  # a reader that fell back is re-tried after this many seconds
+
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
         self._readers: dict[str, ReaderChoice] = {}
+        self._resolved_at: dict[str, float] = {}
         self._reader_lock = threading.Lock()
 
     # --- ingest ---------------------------------------------------------------------------------
@@ -72,9 +75,20 @@ class Pipeline:
         """The reader for ``name`` (default from settings), loaded once per process."""
         key = name or self.settings.reader
         with self._reader_lock:
-            if key not in self._readers:
-                self._readers[key] = resolve_reader(self.settings, key)
-            return self._readers[key]
+            choice = self._readers.get(key)
+            # A fallback (model still loading, vLLM restarting) is not forever: try again later.
+            stale = (
+                choice is not None
+                and choice.notes
+                and time.monotonic() - self._resolved_at[key] > self.RETRY_FALLBACK_S
+            )
+            if choice is None or stale:
+                if choice is not None:
+                    choice.reader.close()
+                choice = resolve_reader(self.settings, key)
+                self._readers[key] = choice
+                self._resolved_at[key] = time.monotonic()
+            return choice
 
     def ask(
         self,
