@@ -1,0 +1,240 @@
+"""The built-in OCR reader end to end on real rendered pages: engines, QA in English and Chinese,
+summary and key information with evidence, streaming, review flags, the OCR cache, and proof that
+answers come from the pixels (not from the source text)."""
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from app.datamodel import Mode
+from app.errors import ReaderError
+from app.pipeline import Pipeline
+from app.readers.ocr import OcrReader
+from app.readers.ocr import engines as engines_mod
+from app.render import render, resolve_config
+
+pytest.importorskip("rapidocr")
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "app" / "ui" / "examples"
+
+
+@pytest.fixture(scope="module")
+def shared_settings(tmp_path_factory):
+    """Settings whose OCR cache is shared by this module's tests (each page is read once)."""
+    from app.settings import Settings
+
+    return Settings(_env_file=None, data_dir=tmp_path_factory.mktemp("ocr-data"))
+
+
+@pytest.fixture(scope="module")
+def pipeline(shared_settings):
+    pipe = Pipeline(shared_settings)
+    yield pipe
+    pipe.close()
+
+
+@pytest.fixture(scope="module")
+def agreement(pipeline):
+    return pipeline.render(pipeline.open_document(EXAMPLES / "service_agreement.md"))
+
+
+@pytest.fixture(scope="module")
+def report(pipeline):
+    return pipeline.render(pipeline.open_document(EXAMPLES / "年度财报摘要.txt"))
+
+
+def _on_line(rendered, evidence, start, end) -> bool:
+    """Some red box lies on the rendered line of characters ``start:end``."""
+    page, box = rendered.layout.boxes_for_span(start, end)[0]
+    return any(
+        ev.page == page and any(b[1] < box[3] and box[1] < b[3] for b in ev.boxes)
+        for ev in evidence
+    )
+
+
+def test_rapidocr_reads_lines_with_positions_and_markers():
+    text = "Invoice 2024-117 total EUR 4,250.\nPaid by Acme GmbH on 3 May 2024."
+    rendered = render(text, resolve_config("en"))
+    lines = engines_mod.get_engine("rapidocr").read(rendered.pages[0].image, "en")
+    read = "".join(line.text for line in lines)
+    assert "EUR 4,250" in read and "3 May 2024" in read
+    assert "\n" in read  # the red newline marker came back as a line break
+    for line in lines:
+        assert len(line.char_x) == len(line.text) == len(line.char_conf)
+        assert 0 < line.confidence <= 1
+        inner = [x for ch, x in zip(line.text, line.char_x, strict=True) if ch != "\n"]
+        assert all(line.box[0] - 2 <= x <= line.box[2] + 2 for x in inner)
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract is not installed")
+def test_tesseract_engine_is_selectable(tmp_path):
+    from app.settings import Settings
+
+    settings = Settings(_env_file=None, data_dir=tmp_path, ocr_engine="tesseract")
+    reader = OcrReader(settings)
+    assert "tesseract" in reader.capabilities.description
+    text = "The annual subscription fee is EUR 186,400, invoiced quarterly in advance."
+    rendered = render(text, resolve_config("en"))
+    answer = reader.ask(rendered, "What is the annual subscription fee?")
+    assert answer.text == "EUR 186,400"
+    assert answer.spans[0].text == "EUR 186,400"
+
+
+def test_unknown_engine_is_a_user_error():
+    with pytest.raises(ReaderError):
+        engines_mod.get_engine("abbyy")
+
+
+def test_new_users_path_english(pipeline, agreement):
+    answer = pipeline.ask_once(agreement, "What is the annual subscription fee?", reader="ocr")
+    assert answer.text == "EUR 186,400"
+    assert answer.reader == "ocr" and not answer.needs_review and answer.confidence >= 0.8
+    start = agreement.text.index("EUR 186,400")
+    assert answer.spans[0].start == start and answer.spans[0].end == start + len("EUR 186,400")
+    assert _on_line(agreement, answer.evidence, start, start + 11)
+    assert "supporting" not in answer.notes  # notes are user-facing remarks
+    assert answer.timings["ocr"] >= 0 and answer.stats.visual_tokens > 0
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Who is the data protection officer?", "Dr. Amelia Hart"),
+        ("When does the Agreement start?", "1 April 2025"),
+        ("What is the contract reference?", "NW-BF-2025-0314"),
+        ("How long is the initial term?", "24 months"),
+    ],
+)
+def test_more_english_questions(pipeline, agreement, question, expected):
+    answer = pipeline.ask_once(agreement, question, reader="ocr")
+    assert answer.text == expected
+    start = agreement.text.index(expected)
+    assert _on_line(agreement, answer.evidence, start, start + len(expected))
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("公司2024年营业收入是多少？", "38.62 亿元"),
+        ("董事长是谁？", "林雨晨"),
+        ("公司总资产是多少？", "92.40 亿元"),
+        ("每10股派发现金红利多少元？", "3.60 元"),
+    ],
+)
+def test_chinese_questions(pipeline, report, question, expected):
+    answer = pipeline.ask_once(report, question, reader="ocr")
+    assert answer.text == expected
+    assert not answer.needs_review
+    start = report.text.index(expected)
+    assert _on_line(report, answer.evidence, start, start + len(expected))
+
+
+def test_unanswerable_question_is_flagged_for_review(pipeline, agreement):
+    answer = pipeline.ask_once(agreement, "What is the capital of France?", reader="ocr")
+    assert answer.needs_review and answer.confidence < 0.6 and answer.evidence == []
+
+
+def test_summary_is_extractive_with_a_length_control(pipeline, agreement):
+    answer = pipeline.ask_once(agreement, "Summarise in 3 sentences", Mode.SUMMARY, reader="ocr")
+    assert answer.mode is Mode.SUMMARY and 1 <= len(answer.spans) <= 3
+    for span in answer.spans:
+        assert agreement.text[span.start : span.end] == span.text
+    assert answer.evidence and {ev.span.start for ev in answer.evidence} <= {
+        s.start for s in answer.spans
+    }
+    longer = pipeline.ask_once(agreement, "Summarise in 6 sentences", Mode.SUMMARY, reader="ocr")
+    assert len(longer.spans) > len(answer.spans)
+
+
+def test_key_information_items_each_have_evidence(pipeline, agreement, report):
+    answer = pipeline.ask_once(agreement, "key facts", Mode.EXTRACT, reader="ocr")
+    labels = {s.label for s in answer.spans}
+    assert {"date", "amount", "percent", "email", "phone", "code"} <= labels
+    texts = {s.text for s in answer.spans}
+    assert {"EUR 186,400", "14 March 2025", "dpo@bluefin-analytics.example"} <= texts
+    assert "- Amount: EUR 186,400" in answer.text.splitlines()
+    assert len(answer.evidence) >= min(len(answer.spans), 8)
+    zh = pipeline.ask_once(report, "关键信息", Mode.EXTRACT, reader="ocr")
+    assert "- 金额: 38.62 亿元" in zh.text.splitlines()
+    assert any(s.label == "org" and "星河智能科技股份有限公司" in s.text for s in zh.spans)
+
+
+def test_streaming_order_status_answer_final(tmp_path, agreement):
+    from app.settings import Settings
+
+    pipe = Pipeline(Settings(_env_file=None, data_dir=tmp_path))
+    chunks = list(pipe.ask(agreement, "What is the one-off onboarding fee?", reader="ocr"))
+    kinds = [c.kind for c in chunks]
+    assert kinds[-1] == "final" and kinds[-2] == "answer" and kinds.count("final") == 1
+    assert "OCR page 1/1" in [c.text for c in chunks if c.kind == "status"]
+    assert chunks[-2].text == chunks[-1].answer.text == "EUR 12,750"
+    # the same document again in a new process-like reader: OCR comes from the disk cache
+    again = Pipeline(Settings(_env_file=None, data_dir=tmp_path))
+    statuses = [c.text for c in again.ask(agreement, "fee?", reader="ocr") if c.kind == "status"]
+    assert "OCR page 1/1 (cached)" in statuses
+
+
+def test_follow_ups_and_reopens_do_not_ocr_again(tmp_path, monkeypatch, report):
+    from app.settings import Settings
+
+    settings = Settings(_env_file=None, data_dir=tmp_path)
+    reader = OcrReader(settings)
+    calls = []
+    real_read = reader.engine.read
+    monkeypatch.setattr(
+        reader.engine, "read", lambda *a, **k: calls.append(1) or real_read(*a, **k)
+    )
+    reader.ask(report, "董事长是谁？")
+    assert len(calls) == len(report.pages)
+    reader.ask(report, "公司总资产是多少？")  # follow-up: in memory
+    OcrReader(settings).ask(report, "公司总资产是多少？")  # re-open: from disk
+    assert len(calls) == len(report.pages)
+    # a corrupted cache entry is read again, not fatal
+    for path in (settings.resolved_cache_dir / "ocr").rglob("*.json"):
+        path.write_bytes(b"\x00garbage")
+    assert OcrReader(settings).ask(report, "董事长是谁？").text == "林雨晨"
+    assert len(calls) == 2 * len(report.pages)
+
+
+def test_the_answer_is_what_the_pixels_say(tmp_path):
+    """Paint a different figure over the page image: the reader answers what it sees there,
+    while the evidence still points at the place in the text."""
+    from app.settings import Settings
+
+    text = "Project notes.\nThe special magic number for Quito is 5318008.\nEnd of notes."
+    rendered = render(text, resolve_config("en"))
+    start = text.index("5318008")
+    (page, box), *_ = rendered.layout.boxes_for_span(start, start + 7)
+    image = rendered.pages[page].image.copy()
+    draw = ImageDraw.Draw(image)
+    draw.rectangle(box, fill="white")
+    font = _font(rendered)
+    draw.text((box[0], box[1] + 0.5), "5318009", fill="black", font=font)
+    rendered.pages[page] = type(rendered.pages[page])(page, image)
+    answer = OcrReader(Settings(_env_file=None, data_dir=tmp_path)).ask(
+        rendered, "What is the special magic number for Quito?"
+    )
+    assert answer.text == "5318009"  # read from the pixels, not copied from the text
+    assert answer.spans[0].start == start
+
+
+def _font(rendered):
+    from PIL import ImageFont
+
+    from app.render.fonts import DEJAVU_SANS, find_font
+
+    size = round(rendered.config.font_size * rendered.config.dpi / 72)
+    return ImageFont.truetype(str(find_font(DEJAVU_SANS)), size)
+
+
+def test_blank_pages_give_no_answer(tmp_path):
+    from app.settings import Settings
+
+    rendered = render("x", resolve_config("en"))
+    white = Image.fromarray(np.full((200, 300, 3), 255, np.uint8))
+    rendered.pages[0] = type(rendered.pages[0])(0, white)
+    answer = OcrReader(Settings(_env_file=None, data_dir=tmp_path)).ask(rendered, "What is it?")
+    assert answer.needs_review and answer.spans == []
