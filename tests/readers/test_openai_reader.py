@@ -1,6 +1,7 @@
 """The OpenAI-compatible reader against a local server speaking chat-completions SSE streaming."""
 
 import base64
+import contextlib
 import json
 import math
 import threading
@@ -91,6 +92,11 @@ class FakeServer:
                 if server.chat_status:
                     return self._json(*server.chat_status)
                 time.sleep(server.delay_s)
+                # the client may have given up already (timeout test)
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self._stream()
+
+            def _stream(self):
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
