@@ -182,3 +182,56 @@ def make_haystack(
     for needle in needles:
         assert text[needle.offset : needle.offset + len(needle.value)] == needle.value
     return Haystack(text, needles, language)
+
+
+@dataclass(frozen=True)
+class NeedleResult:
+    language: str
+    n_chars: int
+    key: str
+    depth_offset: int
+    expected: str
+    answer: str
+    exact: bool
+    box_on_line: bool
+    confidence: float
+    seconds: float
+
+
+def box_on_needle_line(rendered, evidence, start: int, end: int) -> bool:
+    """Some red box of the evidence lies on the rendered line that holds ``start:end``."""
+    boxes = rendered.layout.boxes_for_span(start, end)
+    if not boxes:
+        return False
+    page, box = boxes[0]
+    return any(
+        ev.page == page and any(b[1] < box[3] and box[1] < b[3] for b in ev.boxes)
+        for ev in evidence
+    )
+
+
+def evaluate(pipeline, haystack: Haystack, reader: str = "ocr") -> list[NeedleResult]:
+    """Render the haystack, ask every needle's question, check answer and red box."""
+    import time
+
+    rendered = pipeline.render(haystack.text)
+    results = []
+    for needle in haystack.needles:
+        started = time.perf_counter()
+        answer = pipeline.ask_once(rendered, needle.question, reader=reader)
+        end = needle.offset + len(needle.value)
+        results.append(
+            NeedleResult(
+                language=haystack.language,
+                n_chars=len(haystack.text),
+                key=needle.key,
+                depth_offset=needle.offset,
+                expected=needle.value,
+                answer=answer.text,
+                exact=answer.text.strip() == needle.value,
+                box_on_line=box_on_needle_line(rendered, answer.evidence, needle.offset, end),
+                confidence=answer.confidence,
+                seconds=time.perf_counter() - started,
+            )
+        )
+    return results
