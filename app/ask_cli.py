@@ -62,6 +62,7 @@ def answer_dict(
                 "image": ev.image_path,
                 "source_page": ev.source_page,
                 "source_boxes": [[round(v, 2) for v in box] for box in ev.source_boxes],
+                "source_image": ev.source_image_path,
             }
             for ev in answer.evidence
         ],
@@ -90,7 +91,7 @@ def ask_command(
     out: Path | None = None,
 ) -> None:
     """Run one question end to end and print the result (see the module docstring)."""
-    from app.evidence import save_annotated
+    from app.evidence import save_annotated, save_annotated_sources
     from app.pipeline import Pipeline
 
     chosen = _mode(mode)
@@ -132,6 +133,12 @@ def ask_command(
     out_dir = out if out is not None else Path(tempfile.mkdtemp(prefix="glyph-ask-"))
     if final.evidence:
         save_annotated(rendered, final.evidence, out_dir)
+        if doc.format == "pdf":  # the same boxes on the user's own PDF pages
+            from app.ingest.store import find_original
+
+            original = find_original(doc, pipeline.settings)
+            if original is not None:
+                save_annotated_sources(original, final.evidence, out_dir)
     timings["total"] = time.perf_counter() - started
     data = answer_dict(final, rendered, file=file, question=question, timings=timings)
     pipeline.close()
@@ -160,6 +167,8 @@ def _print_text(data: dict[str, Any]) -> None:
         echo(f"    boxes {boxes}")
         if ev["source_page"] is not None:
             echo(f"    original page {ev['source_page'] + 1}: {ev['source_boxes']}")
+            if ev["source_image"]:
+                echo(f"    original image {ev['source_image']}")
         if ev["image"]:
             echo(f"    image {ev['image']}")
     stats = data["stats"]

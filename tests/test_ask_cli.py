@@ -95,3 +95,29 @@ def test_ask_user_errors_exit_2(runner, tmp_path):
     assert bad_mode.exit_code == 2 and "poem" in bad_mode.stderr
     no_question = runner.invoke(app, ["ask", "-"], input="text")
     assert no_question.exit_code == 2
+
+
+def test_ask_pdf_marks_the_original_page_too(runner, tmp_path):
+    pymupdf = pytest.importorskip("pymupdf")
+    pdf = pymupdf.open()
+    pdf.new_page(width=595, height=842).insert_text(
+        (72, 120), "The late fee of the contract is EUR 2,300 per month.", fontsize=11
+    )
+    pdf.save(tmp_path / "contract.pdf")
+    out = tmp_path / "ev"
+    result = runner.invoke(
+        app,
+        [
+            "ask",
+            str(tmp_path / "contract.pdf"),
+            "What is the late fee?",
+            "--json",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["answer"] == "EUR 2,300"
+    ev = next(e for e in data["evidence"] if e["source_boxes"])
+    assert ev["source_page"] == 0 and Path(ev["source_image"]).is_file()

@@ -13,7 +13,13 @@ import re
 
 from app.datamodel import Answer, Evidence, Mode, RenderedDoc, Span
 from app.evidence.boxes import evidence_for_span, source_boxes
-from app.evidence.draw import annotate_pages, draw_boxes, save_annotated
+from app.evidence.draw import (
+    annotate_pages,
+    annotate_source_pages,
+    draw_boxes,
+    save_annotated,
+    save_annotated_sources,
+)
 from app.evidence.match import locate_answer, split_sentences, supporting_sentences
 
 MAX_EVIDENCE = 8
@@ -89,11 +95,13 @@ def attach(
 
 __all__ = [
     "annotate_pages",
+    "annotate_source_pages",
     "attach",
     "draw_boxes",
     "evidence_for_span",
     "locate_answer",
     "save_annotated",
+    "save_annotated_sources",
     "source_boxes",
     "split_sentences",
     "supporting_sentences",

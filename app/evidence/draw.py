@@ -66,3 +66,63 @@ def save_annotated(
         if ev.page in paths:
             ev.image_path = str(paths[ev.page])
     return paths
+
+
+def annotate_source_pages(
+    pdf_path: str | Path,
+    evidence: Sequence[Evidence],
+    *,
+    dpi: int = 110,
+    password: str | None = None,
+) -> dict[int, Image.Image]:
+    """Original PDF page index → that page rasterised with red boxes around ``source_boxes``.
+
+    The boxes come from the PDF's word boxes (in points), so they mark the answer where the user
+    knows it: on the page of the file they uploaded.
+    """
+    import pymupdf
+
+    by_page: dict[int, list[Evidence]] = {}
+    for ev in evidence:
+        if ev.source_page is not None and ev.source_boxes:
+            by_page.setdefault(ev.source_page, []).append(ev)
+    if not by_page:
+        return {}
+    scale = dpi / 72.0
+    out: dict[int, Image.Image] = {}
+    with pymupdf.open(str(pdf_path)) as pdf:
+        if pdf.needs_pass and not (password and pdf.authenticate(password)):
+            return {}
+        for page_no, items in sorted(by_page.items()):
+            if not 0 <= page_no < pdf.page_count:
+                continue
+            pix = pdf[page_no].get_pixmap(matrix=pymupdf.Matrix(scale, scale), alpha=False)
+            image = Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
+            for item in items:
+                boxes = [tuple(v * scale for v in box) for box in item.source_boxes]
+                image = draw_boxes(image, boxes, color=AMBER if item.needs_review else RED)  # type: ignore[arg-type]
+            out[page_no] = image
+    return out
+
+
+def save_annotated_sources(
+    pdf_path: str | Path,
+    evidence: Sequence[Evidence],
+    out_dir: Path,
+    prefix: str = "evidence-original",
+    **kwargs: object,
+) -> dict[int, Path]:
+    """Write annotated original pages as PNG and record each path on its evidence items."""
+    images = annotate_source_pages(pdf_path, evidence, **kwargs)  # type: ignore[arg-type]
+    if not images:
+        return {}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for page, image in images.items():
+        path = out_dir / f"{prefix}-page{page + 1:03d}.png"
+        image.save(path)
+        paths[page] = path
+    for ev in evidence:
+        if ev.source_page in paths:
+            ev.source_image_path = str(paths[ev.source_page])
+    return paths

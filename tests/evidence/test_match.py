@@ -67,3 +67,12 @@ def test_locate_answer_falls_back_in_order():
     assert support[0].text == "The licence was granted in 1991."
     assert locate_answer(TEXT, "") == []
     assert locate_answer(TEXT, "ZX-93")[0].text == "ZX-93"
+
+
+def test_titles_and_abbreviations_do_not_end_sentences():
+    text = "The officer is Dr. Amelia Hart of Bluefin Ltd. in London. J. Smith signed it. Done."
+    assert [s.text for s in split_sentences(text)] == [
+        "The officer is Dr. Amelia Hart of Bluefin Ltd. in London.",
+        "J. Smith signed it.",
+        "Done.",
+    ]
