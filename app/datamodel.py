@@ -477,6 +477,9 @@ class Evidence(BaseModel):
     source_page: int | None = Field(None, description="original PDF page, when known")
     source_boxes: list[Box] = Field(default_factory=list, description="boxes there, in points")
     image_path: str | None = Field(None, description="annotated image written for the user")
+    source_image_path: str | None = Field(
+        None, description="annotated image of the original (PDF) page, when one was written"
+    )
 
 
 class Answer(BaseModel):
