@@ -34,6 +34,8 @@ REC_HEIGHT = 48  # the recogniser's fixed input height
 REC_STRIDE = 8  # input pixels per CTC time step
 CROP_PITCH = 1.6  # crop height as a multiple of the line pitch: best accuracy at 72 dpi
 BATCH = 8
+# bump when the post-processing (markers, spaces, row merging) changes: cached pages then differ
+POSTPROCESS = 2
 
 
 @dataclass
@@ -233,10 +235,15 @@ def with_markers(rows: list[OcrLine], mask: np.ndarray) -> list[OcrLine]:
     if not mask.any():
         return rows
     width = mask.shape[1]
-    return [
-        insert_markers(row, marker_runs(mask, int(row.box[1]), int(np.ceil(row.box[3])), 0, width))
-        for row in rows
-    ]
+    # a band of the typical row height around each row's centre: a row box that grew over two
+    # printed lines (tesseract does that on touching lines) must not collect both lines' markers
+    height = float(np.median([row.box[3] - row.box[1] for row in rows]))
+    out = []
+    for row in rows:
+        yc = row.y_centre
+        y0, y1 = round(yc - height / 2), round(yc + height / 2)
+        out.append(insert_markers(row, marker_runs(mask, y0, y1, 0, width)))
+    return out
 
 
 def _ort_threads() -> int:
@@ -278,7 +285,7 @@ class RapidEngine:
 
         det_path, rec_path = _rapidocr_models()
         self.threads = threads or _ort_threads()
-        self.version = f"{det_path.stem}+{rec_path.stem}+crop{CROP_PITCH}"
+        self.version = f"{det_path.stem}+{rec_path.stem}+crop{CROP_PITCH}+post{POSTPROCESS}"
         # use_cls=False: upright rendered text would otherwise sometimes be read upside down
         self._det = RapidOCR(
             params={
@@ -455,7 +462,10 @@ class TesseractEngine:
         os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # tesseract's own threads fight ours
         self._tess = pytesseract
         try:
-            self.version = f"tesseract-{pytesseract.get_tesseract_version()}-psm6-x{self.UPSCALE}"
+            self.version = (
+                f"tesseract-{pytesseract.get_tesseract_version()}-psm6-x{self.UPSCALE}"
+                f"-post{POSTPROCESS}"
+            )
             langs = set(pytesseract.get_languages(config=""))
         except Exception as err:  # binary missing
             raise ReaderError(
