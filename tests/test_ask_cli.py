@@ -13,13 +13,19 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "app" / "ui" / "examples"
 pytest.importorskip("rapidocr")
 
 
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    """One data dir for the module: its OCR cache spares re-reading the same example pages."""
+    return tmp_path_factory.mktemp("ask-data")
+
+
 @pytest.fixture
-def runner(tmp_path, monkeypatch):
+def runner(data_dir, monkeypatch):
     from app.settings import get_settings
 
-    for key in ("GLYPH_READER", "GLYPH_MODEL", "GLYPH_OPENAI_BASE_URL"):
+    for key in ("GLYPH_READER", "GLYPH_MODEL", "GLYPH_OPENAI_BASE_URL", "GLYPH_CACHE_DIR"):
         monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("GLYPH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("GLYPH_DATA_DIR", str(data_dir))
     get_settings.cache_clear()
     yield CliRunner()
     get_settings.cache_clear()
