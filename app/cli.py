@@ -140,17 +140,70 @@ def worker(
     run_worker(workers=workers)
 
 
+_PRESET_OPT = typer.Option("--render-preset", "-c", help="Render preset or JSON path.")
+_READER_OPT = typer.Option("--reader", "-r", help="auto | ocr | vlm | openai")
+_SET_OPT = typer.Option("--set", help="Render override KEY=VALUE (repeatable), e.g. dpi=96.")
+_WAIT_OPT = typer.Option("--wait", help="Follow the job with a progress bar; print its result.")
+
+
 @jobs_app.command("submit")
 @user_errors
 def jobs_submit(
     file: Annotated[Path, typer.Argument(help="Document to ask about.")],
     question: Annotated[str, typer.Argument(help="The question.")] = "",
     mode: Annotated[str, typer.Option("--mode", "-m")] = "qa",
+    render_preset: Annotated[str | None, _PRESET_OPT] = None,
+    reader: Annotated[str | None, _READER_OPT] = None,
+    overrides: Annotated[list[str] | None, _SET_OPT] = None,
+    wait: Annotated[bool, _WAIT_OPT] = False,
 ) -> None:
     """Queue a question; prints the job id."""
     from app.jobs.cli import submit_command
 
-    submit_command(file, question, mode)
+    submit_command(
+        file,
+        question,
+        mode,
+        preset=render_preset,
+        reader=reader,
+        overrides=overrides,
+        wait=wait,
+    )
+
+
+@jobs_app.command("batch")
+@user_errors
+def jobs_batch(
+    source: Annotated[Path, typer.Argument(help="A folder of documents or a JSONL of items.")],
+    questions: Annotated[
+        list[str] | None, typer.Option("--question", "-q", help="Asked of every document.")
+    ] = None,
+    mode: Annotated[str, typer.Option("--mode", "-m")] = "qa",
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Where results.jsonl goes (resume).")
+    ] = None,
+    render_preset: Annotated[str | None, _PRESET_OPT] = None,
+    reader: Annotated[str | None, _READER_OPT] = None,
+    overrides: Annotated[list[str] | None, _SET_OPT] = None,
+    wait: Annotated[bool, _WAIT_OPT] = False,
+    local: Annotated[
+        bool, typer.Option("--local", help="Run here (no queue), with a progress bar.")
+    ] = False,
+) -> None:
+    """Queue documents × questions; results.jsonl + evidence images, resumable."""
+    from app.jobs.cli import batch_command
+
+    batch_command(
+        source,
+        questions,
+        mode,
+        out=out,
+        preset=render_preset,
+        reader=reader,
+        overrides=overrides,
+        wait=wait,
+        local=local,
+    )
 
 
 @jobs_app.command("status")
@@ -169,6 +222,26 @@ def jobs_result(job_id: Annotated[str, typer.Argument()]) -> None:
     from app.jobs.cli import result_command
 
     result_command(job_id)
+
+
+@jobs_app.command("list")
+@user_errors
+def jobs_list(
+    limit: Annotated[int, typer.Option("--limit", "-n")] = 20,
+) -> None:
+    """Recent jobs, newest first."""
+    from app.jobs.cli import list_command
+
+    list_command(limit)
+
+
+@jobs_app.command("cancel")
+@user_errors
+def jobs_cancel(job_id: Annotated[str, typer.Argument()]) -> None:
+    """Cancel a job that has not started yet."""
+    from app.jobs.cli import cancel_command
+
+    cancel_command(job_id)
 
 
 def print_json(data: Any) -> None:

@@ -109,6 +109,26 @@ class Settings(BaseSettings):
         None, description="Redis URL for the job queue; SQLite under DATA_DIR when unset."
     )
 
+    # --- job queue (app/jobs) -------------------------------------------------------------------
+    inprocess_worker: bool | None = Field(
+        None,
+        description="Run a job worker thread inside the UI process. Default: on with the SQLite "
+        "queue, off with Redis (run `python -m app worker` on the GPU machines instead).",
+    )
+    job_max_attempts: int = Field(
+        3,
+        ge=1,
+        le=20,
+        description="Attempts per job before it is marked failed; a worker that dies mid-job "
+        "uses up one attempt.",
+    )
+    job_lease_s: float = Field(
+        60.0,
+        gt=0,
+        description="A worker renews its claim on a job every third of this; a job whose worker "
+        "is silent this long (killed, crashed) is retried.",
+    )
+
     # --- input limits ---------------------------------------------------------------------------
     max_upload_mb: float = Field(50.0, gt=0, description="Largest accepted upload, in MB.")
     max_pages: int = Field(500, ge=1, description="Most pages read from a PDF or DOCX.")
@@ -127,7 +147,9 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("INFO", description="Python logging level.")
 
-    @field_validator("model", "openai_base_url", "redis_url", "auth", mode="before")
+    @field_validator(
+        "model", "openai_base_url", "redis_url", "auth", "inprocess_worker", mode="before"
+    )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         # `GLYPH_MODEL=` in an env file means "not set", not "the empty path".
@@ -138,6 +160,13 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def run_inprocess_worker(self) -> bool:
+        """Whether the UI process consumes the queue itself (see ``inprocess_worker``)."""
+        if self.inprocess_worker is not None:
+            return self.inprocess_worker
+        return self.redis_url is None
 
     @property
     def resolved_cache_dir(self) -> Path:

@@ -1,0 +1,248 @@
+"""Running one claimed job: the heartbeat that keeps its lease, the ask job, the result files.
+
+A worker thread calls ``JobRunner.run(job_id)`` for every queue message. The runner claims the
+job (a message for a job that is not queued is dropped), keeps the lease alive from a heartbeat
+thread while the pipeline works, writes the result files atomically and only then marks the job
+done. User errors (``GlyphError``: an unreadable file, a bad preset) fail the job at once since a
+retry would fail the same way; any other exception is retried up to ``job_max_attempts``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import socket
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app.datamodel import Answer, Mode, RenderedDoc
+from app.errors import GlyphError
+from app.jobs.files import (
+    atomic_save_png,
+    atomic_write_json,
+    atomic_write_text,
+    open_ref,
+    read_json,
+    relative,
+    result_dir,
+)
+from app.jobs.models import Job, JobKind, JobStatus
+
+if TYPE_CHECKING:
+    from app.jobs.queue import JobQueue
+    from app.pipeline import Pipeline
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[float, str], None]
+_PAGE_OF = re.compile(r"(\d+)\s*/\s*(\d+)")
+_LOCKS: weakref.WeakKeyDictionary[Any, threading.Lock] = weakref.WeakKeyDictionary()
+_LOCKS_GUARD = threading.Lock()
+
+
+def reader_lock(pipeline: Pipeline) -> threading.Lock:
+    """One lock per pipeline around reader calls.
+
+    Job threads and the UI share the pipeline (and with it one loaded model); reading one
+    document at a time keeps GPU memory bounded. A plain ``Lock`` (not ``RLock``) because the UI
+    holds it across generator steps that Gradio may resume on different threads.
+    """
+    with _LOCKS_GUARD:
+        lock = _LOCKS.get(pipeline)
+        if lock is None:
+            lock = _LOCKS[pipeline] = threading.Lock()
+        return lock
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.current_thread().name}"
+
+
+class LeaseLost(Exception):
+    """The job's lease expired and another worker may own it now: stop working on it."""
+
+
+class Heartbeat:
+    """Renews a job's lease from a thread and carries progress to the job table."""
+
+    MIN_GAP_S = 0.5  # progress is pushed at most this often
+
+    def __init__(self, queue: JobQueue, job: Job) -> None:
+        self.store, self.job_id = queue.store, job.id
+        self.token = job.lease_owner or ""
+        self.lease_s = queue.settings.job_lease_s
+        self.interval = max(0.2, self.lease_s / 3)
+        self.fraction, self.text = job.progress, job.progress_text
+        self.lost = False
+        self._stop, self._wake = threading.Event(), threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"heartbeat-{job.id}", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=10)
+
+    def update(self, fraction: float, text: str) -> None:
+        """Record progress (0..1); raises ``LeaseLost`` when the job is no longer ours."""
+        if self.lost:
+            raise LeaseLost(self.job_id)
+        self.fraction, self.text = max(0.0, min(1.0, fraction)), text[:300]
+        self._wake.set()
+
+    def _beat(self) -> None:
+        try:
+            ok = self.store.heartbeat(
+                self.job_id, self.token, self.lease_s, self.fraction, self.text
+            )
+        except Exception as err:  # a busy database must not kill the job; the next beat retries
+            log.warning("job %s: heartbeat failed (%s)", self.job_id, err)
+            return
+        if not ok and not self.lost:
+            log.warning("job %s: lease lost (another worker may be running it)", self.job_id)
+            self.lost = True
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            self._beat()
+            self._stop.wait(self.MIN_GAP_S)
+
+
+def ask_rendered(
+    pipeline: Pipeline,
+    rendered: RenderedDoc,
+    question: str,
+    mode: Mode,
+    reader: str | None,
+    progress: Progress,
+    span: tuple[float, float] = (0.3, 0.9),
+) -> Answer:
+    """Run the reader to its final answer, mapping its status lines ("OCR page 3/12") to progress."""
+    lo, hi = span
+    final: Answer | None = None
+    with reader_lock(pipeline):
+        for chunk in pipeline.ask(rendered, question, mode, reader=reader, stream=False):
+            if chunk.kind == "status":
+                match = _PAGE_OF.search(chunk.text)
+                frac = int(match[1]) / max(1, int(match[2])) if match else 0.0
+                progress(lo + (hi - lo) * min(1.0, frac), chunk.text)
+            elif chunk.kind == "final":
+                final = chunk.answer
+    if final is None:
+        raise GlyphError("The reader gave no answer.", "阅读器未给出答案。")
+    return final
+
+
+def save_answer(
+    answer: Answer, question: str, rendered: RenderedDoc, out_dir: Path, prefix: str = "evidence"
+) -> tuple[dict[str, Any], list[Path]]:
+    """Evidence PNGs (atomically) under ``out_dir``; returns the answer record and the PNGs."""
+    from app.evidence import annotate_pages
+    from app.report import answer_record
+
+    paths: dict[int, Path] = {}
+    for page, image in annotate_pages(rendered, answer.evidence).items():
+        paths[page] = atomic_save_png(out_dir / f"{prefix}-page{page + 1:03d}.png", image)
+    for ev in answer.evidence:
+        if ev.page in paths:
+            ev.image_path = str(paths[ev.page])
+    return answer_record(answer, question, rendered), sorted(paths.values())
+
+
+def run_ask(pipeline: Pipeline, job: Job, progress: Progress) -> dict[str, Any]:
+    """Open, render, read, write ``result.json`` (+ answer.json, result.md, evidence PNGs)."""
+    from app.report import answer_markdown
+
+    settings = pipeline.settings
+    spec = job.ask_spec()
+    out = result_dir(settings, job.id)
+    previous = read_json(out / "result.json")
+    if previous and previous.get("job_id") == job.id:
+        # An earlier attempt wrote the result and died before marking the job done: keep it.
+        progress(1.0, "result already written")
+        return previous
+    started = time.perf_counter()
+    progress(0.05, "opening the document")
+    doc = open_ref(pipeline, spec.document)
+    progress(0.15, "rendering")
+    t0 = time.perf_counter()
+    rendered = pipeline.render(doc, spec.render.preset, **spec.render.overrides)
+    render_s = time.perf_counter() - t0
+    progress(0.3, f"reading {len(rendered.pages)} page(s)")
+    answer = ask_rendered(pipeline, rendered, spec.question, spec.mode, spec.reader, progress)
+    answer.timings.setdefault("render", render_s)
+    progress(0.92, "writing the result")
+    record, images = save_answer(answer, spec.question, rendered, out)
+    atomic_write_text(out / "answer.json", answer.model_dump_json(indent=2))
+    atomic_write_text(out / "result.md", answer_markdown(answer, spec.question, rendered))
+    result = {
+        "job_id": job.id,
+        "kind": JobKind.ASK.value,
+        "result_dir": relative(settings, out),
+        "record": record,
+        "files": {
+            "json": "result.json",
+            "answer": "answer.json",
+            "markdown": "result.md",
+            "evidence": [p.name for p in images],
+        },
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+    # result.json last: its presence means every other file of the result is complete
+    atomic_write_json(out / "result.json", result)
+    return result
+
+
+class JobRunner:
+    """Executes queue messages in a worker (see the module docstring)."""
+
+    def __init__(self, queue: JobQueue, pipeline: Pipeline) -> None:
+        self.queue, self.pipeline = queue, pipeline
+
+    def run(self, job_id: str) -> JobStatus | None:
+        store, settings = self.queue.store, self.queue.settings
+        worker = worker_name()
+        job = store.claim(job_id, worker, settings.job_lease_s)
+        if job is None:
+            log.debug("job %s is not queued (duplicate message or cancelled); skipped", job_id)
+            return None
+        token = job.lease_owner or ""
+        log.info("job %s (%s) attempt %d/%d on %s", job.id, job.kind, job.attempts,
+                 job.max_attempts, worker)  # fmt: skip
+        with Heartbeat(self.queue, job) as beat:
+            try:
+                if job.kind is JobKind.BATCH:
+                    from app.jobs.batch import run_batch_job
+
+                    result = run_batch_job(self.pipeline, job, beat.update)
+                else:
+                    result = run_ask(self.pipeline, job, beat.update)
+            except LeaseLost:
+                return None
+            except GlyphError as err:
+                log.info("job %s failed: %s", job.id, err.en)
+                return store.fail(job.id, token, err.en, err.zh, retry=False)
+            except Exception as err:
+                log.exception("job %s: attempt %d failed", job.id, job.attempts)
+                reason = f"{type(err).__name__}: {err}"[:1000]
+                status = store.fail(job.id, token, reason, reason, retry=True)
+                if status is JobStatus.QUEUED:
+                    self.queue.enqueue(job.id)
+                return status
+        if beat.lost or not store.complete(job.id, token, result):
+            log.warning("job %s finished after losing its lease; result kept on disk", job.id)
+            return None
+        log.info("job %s done", job.id)
+        return JobStatus.DONE
