@@ -238,3 +238,19 @@ def test_blank_pages_give_no_answer(tmp_path):
     rendered.pages[0] = type(rendered.pages[0])(0, white)
     answer = OcrReader(Settings(_env_file=None, data_dir=tmp_path)).ask(rendered, "What is it?")
     assert answer.needs_review and answer.spans == []
+
+
+def test_prefetch_reads_in_the_background_and_questions_wait_for_it(tmp_path, monkeypatch, report):
+    from app.settings import Settings
+
+    reader = OcrReader(Settings(_env_file=None, data_dir=tmp_path))
+    calls = []
+    real_read = reader.engine.read
+    monkeypatch.setattr(
+        reader.engine, "read", lambda *a, **k: calls.append(1) or real_read(*a, **k)
+    )
+    thread = reader.prefetch(report)
+    answer = reader.ask(report, "公司总资产是多少？")  # asked while the pages are being read
+    thread.join(timeout=120)
+    assert answer.text == "92.40 亿元"
+    assert len(calls) == len(report.pages)  # read once, not twice

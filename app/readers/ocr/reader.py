@@ -53,6 +53,7 @@ class OcrReader(Reader):
         self.engine = get_engine(self.engine_name)  # fails early if the extra is missing
         self.cache = OcrCache(settings.resolved_cache_dir / "ocr")
         self._docs: OrderedDict[str, _Doc] = OrderedDict()
+        self._inflight: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
 
     @property
@@ -90,29 +91,61 @@ class OcrReader(Reader):
             yield page.index, lines, cached
 
     def _document(self, rendered: RenderedDoc) -> Iterator[AnswerChunk | _Doc]:
+        """The read document (OCR text + index), from memory, from a read in progress, or new."""
         key = f"{rendered.key}:{self.engine_name}:{self.engine.version}"
-        with self._lock:
-            doc = self._docs.get(key)
-            if doc is not None:
-                self._docs.move_to_end(key)
+        while True:
+            with self._lock:
+                doc = self._docs.get(key)
+                if doc is not None:
+                    self._docs.move_to_end(key)
+                    break
+                pending = self._inflight.get(key)
+                if pending is None:
+                    self._inflight[key] = threading.Event()
+                    break
+            # another thread (a prefetch, a second user) is reading these pages: wait for it
+            yield AnswerChunk(kind="status", text="OCR already in progress for this document")
+            pending.wait()
         if doc is not None:
             yield doc
             return
-        started = time.perf_counter()
-        total = len(rendered.pages)
-        pages: list[list[OcrLine]] = [[] for _ in range(total)]
-        for index, lines, cached in self.read_pages(rendered):
-            pages[index] = lines
-            note = " (cached)" if cached else ""
-            yield AnswerChunk(kind="status", text=f"OCR page {index + 1}/{total}{note}")
-        ocr = assemble(pages, rendered.layout, rendered.text)
-        index = HybridIndex([s.text for s in ocr.sentences])
-        doc = _Doc(ocr, index, time.perf_counter() - started, total)
-        with self._lock:
-            self._docs[key] = doc
-            while len(self._docs) > DOCS_IN_MEMORY:
-                self._docs.popitem(last=False)
+        try:
+            started = time.perf_counter()
+            total = len(rendered.pages)
+            pages: list[list[OcrLine]] = [[] for _ in range(total)]
+            for index, lines, cached in self.read_pages(rendered):
+                pages[index] = lines
+                note = " (cached)" if cached else ""
+                yield AnswerChunk(kind="status", text=f"OCR page {index + 1}/{total}{note}")
+            ocr = assemble(pages, rendered.layout, rendered.text)
+            index = HybridIndex([s.text for s in ocr.sentences])
+            doc = _Doc(ocr, index, time.perf_counter() - started, total)
+            with self._lock:
+                self._docs[key] = doc
+                while len(self._docs) > DOCS_IN_MEMORY:
+                    self._docs.popitem(last=False)
+        finally:
+            with self._lock:
+                event = self._inflight.pop(key, None)
+            if event is not None:
+                event.set()
         yield doc
+
+    def prefetch(self, rendered: RenderedDoc) -> threading.Thread:
+        """Start reading ``rendered``'s pages in the background (e.g. while the user looks at
+        the render preview and types a question); a question asked meanwhile waits for it
+        instead of reading the pages a second time."""
+
+        def run() -> None:
+            try:
+                for _ in self._document(rendered):
+                    pass
+            except Exception:  # the question asked later reports the error to the user
+                log.exception("background OCR failed")
+
+        thread = threading.Thread(target=run, name="ocr-prefetch", daemon=True)
+        thread.start()
+        return thread
 
     # -- answering ---------------------------------------------------------------------------
     def answer(
