@@ -1,0 +1,80 @@
+"""The VLM reader with the ONNX vision encoder (onnxruntime) and the PyTorch language model."""
+
+import pytest
+
+from app.export.engine import OnnxVisionEngine, use_onnx_vision
+from app.export.errors import ExportError
+from app.export.onnx_export import FP32_TOLERANCE, export_checkpoint, relative_error
+from app.readers.vlm import VlmReader
+from app.settings import Settings
+from tests.helpers.fake_render import fake_render
+
+DOC = "Revenue grew by 12% to 4.5 million dollars. The auditor was Jane Smith.\n" * 12
+
+
+@pytest.fixture(scope="module")
+def onnx_fp32(tiny_vlm_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("onnx-engine") / "vision.onnx"
+    export_checkpoint(tiny_vlm_dir, out, quantize="none", verify=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def reader(tiny_vlm_dir, tmp_path_factory):
+    settings = Settings(
+        _env_file=None,
+        model=str(tiny_vlm_dir),
+        model_profile="none",
+        device="cpu",
+        dtype="float32",
+        max_new_tokens=10,
+        max_visual_tokens=100_000,
+        data_dir=tmp_path_factory.mktemp("vlm-onnx") / "data",
+    )
+    r = VlmReader(settings)
+    yield r
+    r.close()
+
+
+def final_answer(reader, rendered, question):
+    chunks = list(reader.answer(rendered, question))
+    return next(c.answer for c in chunks if c.kind == "final")
+
+
+def test_onnx_features_and_answer_match_pytorch(reader, onnx_fp32):
+    rendered = fake_render(DOC, cols=40, rows=10)
+    images = [p.image for p in rendered.pages]
+    hashes = [f"p{i}" for i in range(len(images))]
+    torch_engine = reader.engine
+    want_pages = torch_engine.encode_pages(images, hashes)
+    want = final_answer(reader, rendered, "How much did revenue grow?")
+
+    engine = use_onnx_vision(reader, onnx_fp32, threads=1)
+    try:
+        assert reader.engine is engine and isinstance(engine, OnnxVisionEngine)
+        got_pages = engine.encode_pages(images, hashes)
+        for a, b in zip(got_pages, want_pages, strict=True):
+            assert a.grid_thw == b.grid_thw
+            assert relative_error(a.features.numpy(), b.features.numpy()) <= FP32_TOLERANCE
+        assert engine.vision_runs == 1
+        engine.encode_pages(images, hashes)
+        assert engine.vision_runs == 1  # cached: onnxruntime not called again
+        got = final_answer(reader, rendered, "How much did revenue grow?")
+        assert (want.text or want.thinking) and got.text == want.text
+        assert got.thinking == want.thinking
+        assert engine.vision_s > 0
+    finally:
+        reader.engine = torch_engine
+
+
+def test_features_of_another_model_are_refused(reader, tmp_path):
+    from tests.helpers.tiny_vlm import build_tiny_glm4v
+
+    other = build_tiny_glm4v(
+        tmp_path / "other", vision_overrides={"out_hidden_size": 128}, text_overrides={}
+    )
+    out = tmp_path / "other.onnx"
+    export_checkpoint(other, out, quantize="none", verify=False)
+    with pytest.raises(ExportError) as info:
+        OnnxVisionEngine(reader.loaded, out)
+    assert "128" in info.value.user_message("en")
