@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 REC_HEIGHT = 48  # the recogniser's fixed input height
 REC_STRIDE = 8  # input pixels per CTC time step
 CROP_PITCH = 1.6  # crop height as a multiple of the line pitch: best accuracy at 72 dpi
-BATCH = 8
+BATCH = 4  # lines per recogniser call; several calls run at once (one per core)
 # bump when the post-processing (markers, spaces, row merging) changes: cached pages then differ
 POSTPROCESS = 2
 
