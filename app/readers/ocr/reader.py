@@ -34,6 +34,14 @@ TOP_K = 12
 DOCS_IN_MEMORY = 8
 
 
+def _text_language(text: str) -> str:
+    """'zh' when CJK characters are at least 10% of the letters read, else 'en'."""
+    sample = text[:20_000]
+    cjk = sum("\u3400" <= ch <= "\u9fff" for ch in sample)
+    latin = sum(ch.isascii() and ch.isalpha() for ch in sample)
+    return "zh" if cjk and cjk >= 0.1 * (cjk + latin) else "en"
+
+
 @dataclass
 class _Doc:
     ocr: OcrText
@@ -163,13 +171,15 @@ class OcrReader(Reader):
                 yield item
         assert doc is not None
         ocr_s = time.perf_counter() - started
-        yield AnswerChunk(kind="status", text=f"Searching {len(doc.ocr.sentences)} read sentences")
+        if stream:
+            yield AnswerChunk(
+                kind="status", text=f"Searching {len(doc.ocr.sentences)} read sentences"
+            )
         t0 = time.perf_counter()
-        lang = (
-            "zh"
-            if is_cjk_text(question) or (mode is not Mode.QA and is_cjk_text(doc.ocr.text[:2000]))
-            else "en"
-        )
+        # answer in the question's language; summaries and key facts in the document's
+        lang = "zh" if is_cjk_text(question) else "en"
+        if mode is not Mode.QA:
+            lang = _text_language(doc.ocr.text)
         if mode is Mode.QA:
             answer = self._qa(doc, rendered, question, lang)
         elif mode is Mode.SUMMARY:
