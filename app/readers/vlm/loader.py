@@ -8,6 +8,7 @@ torchvision-free ``GlyphGlm4vProcessor``. Every failure becomes a ``ReaderError`
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -23,6 +24,7 @@ from app.settings import Settings
 log = logging.getLogger(__name__)
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+ADAPTER_CONFIG = "adapter_config.json"  # a PEFT LoRA adapter written by ``python -m app.train``
 
 
 @dataclass
@@ -71,7 +73,7 @@ def check_source(source: str | None) -> str:
         )
     path = Path(source).expanduser()
     if path.exists():
-        if not (path / "config.json").is_file():
+        if not (path / "config.json").is_file() and not (path / ADAPTER_CONFIG).is_file():
             raise ReaderError(
                 f"{source} has no config.json: it is not a model checkpoint directory.",
                 f"{source} 中没有 config.json，不是模型目录。",
@@ -124,6 +126,55 @@ def _guard_cpu_4bit_kernel(model: Any) -> None:
         )
 
 
+def adapter_base(adapter: str) -> str:
+    """The base checkpoint a LoRA adapter directory was trained on (``base_model_name_or_path``)."""
+    try:
+        config = json.loads(Path(adapter, ADAPTER_CONFIG).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise ReaderError(
+            f"Cannot read the adapter config in {adapter}: {err}",
+            f"无法读取 {adapter} 中的适配器配置：{err}",
+        ) from err
+    base = config.get("base_model_name_or_path")
+    if not base:
+        raise ReaderError(
+            f"The adapter in {adapter} does not name its base model (base_model_name_or_path).",
+            f"{adapter} 中的适配器未注明基础模型（base_model_name_or_path）。",
+        )
+    try:
+        return check_source(base)
+    except ReaderError as err:
+        raise ReaderError(
+            f"The LoRA adapter {adapter} needs its base model {base}: {err.en} Edit "
+            f"base_model_name_or_path in {ADAPTER_CONFIG}, or merge the adapter once with "
+            "`python -m app.train merge ADAPTER OUT --base BASE` and load OUT.",
+            f"LoRA 适配器 {adapter} 需要基础模型 {base}：{err.zh} 请修改 {ADAPTER_CONFIG} 中的 "
+            "base_model_name_or_path，或用 `python -m app.train merge ADAPTER OUT --base BASE` "
+            "合并后加载 OUT。",
+        ) from err
+
+
+def apply_adapter(model: Any, adapter: str) -> Any:
+    """``model`` with the LoRA adapter in ``adapter``: merged into the weights where they are
+    full-precision (no inference overhead), kept as separate LoRA layers over 4-bit weights
+    (merging into NF4 would re-quantize and lose the adapter's small updates)."""
+    try:
+        from peft import PeftModel
+    except ImportError as err:
+        raise MissingExtraError("train", "peft") from err
+    peft_model = PeftModel.from_pretrained(model, adapter, is_trainable=False)
+    over_4bit = any(
+        type(getattr(module, "base_layer", None)).__name__ == "Linear4bit"
+        for module in peft_model.modules()
+        if hasattr(module, "lora_A")
+    )
+    if over_4bit:
+        log.info("LoRA adapter %s applied unmerged (its target layers are 4-bit)", adapter)
+        return peft_model.get_base_model()
+    log.info("LoRA adapter %s merged into the base weights", adapter)
+    return peft_model.merge_and_unload()
+
+
 def load_model(settings: Settings, profile: ModelProfile) -> LoadedModel:
     """Load processor and model per ``settings`` (model, device, dtype) and ``profile``."""
     source = check_source(settings.model)
@@ -146,9 +197,14 @@ def load_model(settings: Settings, profile: ModelProfile) -> LoadedModel:
             raise MissingExtraError("vlm", "bitsandbytes") from err
         kwargs["quantization_config"] = quant
     kwargs["device_map"] = {"": 0} if device == "cuda" else "cpu"
+    adapter = source if Path(source, ADAPTER_CONFIG).is_file() else None
+    base = adapter_base(adapter) if adapter else source
     try:
-        processor = GlyphGlm4vProcessor.from_pretrained(source)
-        model = AutoModelForImageTextToText.from_pretrained(source, **kwargs).eval()
+        has_tokenizer = Path(source, "tokenizer_config.json").is_file() or not adapter
+        processor = GlyphGlm4vProcessor.from_pretrained(source if has_tokenizer else base)
+        model = AutoModelForImageTextToText.from_pretrained(base, **kwargs).eval()
+        if adapter:
+            model = apply_adapter(model, adapter).eval()
     except ReaderError:
         raise
     except (OSError, ValueError, KeyError, RuntimeError) as err:
