@@ -8,6 +8,11 @@ Each input line is {"id": ..., "text": ...} or {"id": ..., "path": "file.pdf"} (
 "config"). Output: OUT_DIR/<id>/page_001.png … (+ layout.npz, text.txt, manifest.json) and one
 line per record in OUT_DIR/manifest.jsonl. Rerunning skips ids already rendered.
 The logic lives in app/render/batch.py.
+
+Training / evaluation rows ({"text"|"path"|"image_path(s)", "question", "answer"}; detected by
+their "question", or --qa) are rendered once per distinct document into OUT_DIR/docs/ and
+OUT_DIR/<input name> is written with "image_paths" (and "doc_dir") instead of text/path — the
+input of `python -m app.train sft` and scripts/eval_inference.py (logic: app/train/prepare.py).
 """
 
 from __future__ import annotations
@@ -48,12 +53,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-resume", action="store_true", help="start over")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--qa", action="store_true", help="input rows are training/eval rows (auto-detected)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
     from app.errors import GlyphError
     from app.render.batch import run_batch
 
+    if args.qa or _looks_like_qa(args.input):
+        return _render_qa(args)
     try:
         counts = run_batch(
             args.input,
@@ -72,6 +82,45 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(f"ok {counts['ok']}, failed {counts['error']}, skipped {counts['skipped']} → {args.out}")
     return 1 if counts["error"] else 0
+
+
+def _looks_like_qa(path: Path) -> bool:
+    """True when the first record is a question row (has 'question', no 'id'-only render row)."""
+    try:
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    record = json.loads(line)
+                    return isinstance(record, dict) and "question" in record
+    except (OSError, ValueError):
+        return False  # run_batch reports unreadable input itself
+    return False
+
+
+def _render_qa(args: argparse.Namespace) -> int:
+    from app.errors import GlyphError
+    from app.train.prepare import render_rows
+
+    try:
+        info = render_rows(
+            args.input,
+            args.out,
+            config=args.config,
+            overrides=dict(args.overrides),
+            workers=args.workers,
+            resume=not args.no_resume,
+            progress=not args.no_progress,
+            need_answer=False,
+        )
+    except GlyphError as err:
+        print(f"error: {err.en}", file=sys.stderr)
+        return 2
+    print(
+        f"{info['rows']} rows → {info['jsonl']} ({info['documents']} documents: "
+        f"{info['rendered']} rendered, {info['already_rendered']} already there, "
+        f"{info['render_errors']} failed; {info['rows_failed']} rows left out)"
+    )
+    return 1 if info["rows_failed"] else 0
 
 
 if __name__ == "__main__":
