@@ -495,6 +495,11 @@ class Answer(BaseModel):
     stats: TokenStats = Field(default_factory=TokenStats)
     timings: dict[str, float] = Field(default_factory=dict, description="seconds per stage")
     pages_read: list[int] = Field(default_factory=list, description="pages the reader looked at")
+    fine_pages: list[int] = Field(
+        default_factory=list,
+        description="coarse-to-fine reading: the pages (of the document's render) that were "
+        "re-rendered at the fine preset and read; empty otherwise",
+    )
     notes: list[str] = Field(default_factory=list, description="user-facing remarks")
     evidence: list[Evidence] = Field(
         default_factory=list, description="red boxes, filled by app.evidence after the reader"

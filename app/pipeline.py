@@ -98,15 +98,26 @@ class Pipeline:
         *,
         reader: str | None = None,
         stream: bool = True,
+        coarse_to_fine: bool | None = None,
     ) -> Iterator[AnswerChunk]:
-        """Stream the reader's chunks; the final chunk's answer carries evidence boxes."""
+        """Stream the reader's chunks; the final chunk's answer carries evidence boxes.
+
+        ``coarse_to_fine`` (default ``settings.coarse_to_fine``): ``rendered`` is the overview;
+        the pages matching the question are re-rendered fine and only those are read
+        (``app.readers.coarse_to_fine``). Evidence boxes are on ``rendered``'s pages either way.
+        """
         from app.evidence import attach
 
         mode = Mode(mode)
         choice = self.reader(reader)
         for note in choice.notes:
             yield AnswerChunk(kind="status", text=note)
-        for chunk in choice.reader.answer(rendered, question, mode, stream=stream):
+        active = choice.reader
+        if self.settings.coarse_to_fine if coarse_to_fine is None else coarse_to_fine:
+            from app.readers.coarse_to_fine import CoarseToFineReader
+
+            active = CoarseToFineReader(choice.reader, self.settings)
+        for chunk in active.answer(rendered, question, mode, stream=stream):
             if chunk.kind != "final":
                 yield chunk
                 continue
@@ -129,10 +140,14 @@ class Pipeline:
         mode: Mode | str = Mode.QA,
         *,
         reader: str | None = None,
+        coarse_to_fine: bool | None = None,
     ) -> Answer:
         """``ask`` run to completion."""
         final: Answer | None = None
-        for chunk in self.ask(rendered, question, mode, reader=reader, stream=False):
+        chunks = self.ask(
+            rendered, question, mode, reader=reader, stream=False, coarse_to_fine=coarse_to_fine
+        )
+        for chunk in chunks:
             if chunk.kind == "final":
                 final = chunk.answer
         assert final is not None, "every reader ends with a final chunk"

@@ -96,6 +96,15 @@ class Settings(BaseSettings):
     render_preset: str = Field(
         "auto", description="Default render config: 'auto' (zh/en by script), en, zh, fine, ..."
     )
+    coarse_to_fine: bool = Field(
+        False,
+        description="Answer questions coarse-to-fine: the pages that best match the question are "
+        "re-rendered at the fine preset and only those are read (fewer visual tokens than "
+        "reading every page fine). Pair it with GLYPH_RENDER_PRESET=coarse.",
+    )
+    coarse_to_fine_pages: int = Field(
+        3, ge=1, le=50, description="Most pages re-rendered fine per question (coarse-to-fine)."
+    )
 
     # --- storage --------------------------------------------------------------------------------
     data_dir: Path = Field(

@@ -164,6 +164,8 @@ class UIManager:
         )
         cfg = rendered.config
         line += f" · {cfg.name} · {cfg.dpi} dpi · {cfg.font_size:g} pt"
+        if session.options.coarse_to_fine:
+            line += " · " + t("coarse_to_fine_note", session.lang)
         if len(rendered.pages) > PREVIEW_MAX_PAGES:
             line += f" · preview: first {PREVIEW_MAX_PAGES}"
         return items, line
@@ -202,7 +204,10 @@ class UIManager:
         update = AskUpdate(status=t("status_reading", session.lang))
         progress(0.05, update.status)
         yield replace(update)
-        for chunk in self.pipeline.ask(session.rendered, question, mode_):
+        chunks = self.pipeline.ask(
+            session.rendered, question, mode_, coarse_to_fine=session.options.coarse_to_fine
+        )
+        for chunk in chunks:
             if chunk.kind == "status":
                 update.status = chunk.text
                 progress(0.5, chunk.text)
@@ -240,7 +245,10 @@ class UIManager:
         line = t("confidence", lang, value=answer.confidence)
         if answer.needs_review:
             line += " · " + t("needs_review", lang)
-        if answer.pages_read:
+        if answer.fine_pages:  # coarse-to-fine: say which pages were re-read at fine resolution
+            pages = ", ".join(str(p + 1) for p in answer.fine_pages[:30])
+            line += " · " + t("pages_read_fine", lang, pages=pages)
+        elif answer.pages_read:
             pages = ", ".join(str(p + 1) for p in answer.pages_read[:30])
             line += " · " + t("pages_read", lang, pages=pages)
         notes = "".join(f"\n\nℹ {n}" for n in answer.notes)

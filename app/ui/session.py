@@ -17,7 +17,8 @@ from PIL import Image
 
 from app.datamodel import Answer, Document, RenderedDoc
 
-GRANULARITIES = ("standard", "fine", "medium", "coarse")
+GRANULARITIES = ("standard", "fine", "medium", "coarse", "coarse-to-fine")
+COARSE_TO_FINE = "coarse-to-fine"  # render coarse, re-read the pages a question needs fine
 PRESETS = ("auto", "en", "zh")
 DPI_STEPS = (72, 96, 120, 144, 200)
 
@@ -38,7 +39,13 @@ class RenderOptions:
 
     def spec(self) -> str:
         """The preset name for ``app.render.resolve_config``."""
+        if self.granularity == COARSE_TO_FINE:
+            return "coarse"
         return self.preset if self.granularity == "standard" else self.granularity
+
+    @property
+    def coarse_to_fine(self) -> bool:
+        return self.granularity == COARSE_TO_FINE
 
     def overrides(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -93,6 +93,14 @@ TEXTS: dict[str, dict[str, str]] = {
     "download_md": {"en": "Download answer (Markdown)", "zh": "下载答案（Markdown）"},
     "history": {"en": "Earlier answers", "zh": "历史答案"},
     "pages_read": {"en": "Pages read: {pages}", "zh": "已读页面：{pages}"},
+    "pages_read_fine": {
+        "en": "🔍 Pages read finely (re-rendered at high resolution): {pages}",
+        "zh": "🔍 精读页面（以高分辨率重新渲染）：{pages}",
+    },
+    "coarse_to_fine_note": {
+        "en": "coarse-to-fine: each question re-reads its best-matching pages finely",
+        "zh": "由粗到细：每个问题以高分辨率精读最相关的页面",
+    },
     # status and errors
     "status_ingest": {"en": "Reading the document…", "zh": "正在读取文档……"},
     "status_render": {"en": "Rendering pages…", "zh": "正在渲染页面……"},
