@@ -357,6 +357,9 @@ class GeneticSearch:
         for ind in history:
             if ind.result is not None and ind.fingerprint:
                 self._memo.setdefault(ind.fingerprint, (ind.result, None))
+        if not population and gen < self.options.generations:
+            previous = [i for i in history if i.generation == gen - 1]
+            population = self._next(previous, history, gen, rng)
         from tqdm import tqdm
 
         remaining = max(0, self.options.generations - gen) * self.options.population
@@ -374,7 +377,10 @@ class GeneticSearch:
                     bar.update(1)
                     bar.set_postfix(best=f"{best.fitness:.3f}", gen=gen)
                 gen += 1
-                population = self._next(population, history, gen, rng)
+                # the next population only when it will be evaluated (a proposer call costs);
+                # extending a finished search builds it from the last generation on resume
+                last = gen == self.options.generations
+                population = [] if last else self._next(population, history, gen, rng)
                 self._save_state(gen, population, rng, history)
                 self._write_history(history)
         finally:

@@ -13,25 +13,37 @@ from app.render import render, resolve_config
 from app.search import EvalResult, SearchSpace, ValidationItem, default_genes
 
 FACTS = [
-    ("The delivery code for the north warehouse is 58213.", "delivery code", "58213"),
-    ("The invoice total for March was 4120 dollars.", "invoice total for March", "4120"),
-    ("Staff meetings happen every Tuesday at nine.", "staff meetings", "every Tuesday"),
-    ("The backup server is named Falcon.", "backup server", "Falcon"),
+    ("The delivery code for the north warehouse is 58213.", "58213"),
+    ("The invoice total for March was 4120 dollars.", "4120"),
+    ("Staff meetings happen every Tuesday at nine.", "every Tuesday"),
+    ("The backup server is named Falcon.", "Falcon"),
+]
+QUESTIONS = [
+    "What is the delivery code for the north warehouse?",
+    "What was the invoice total for March?",
+    "When do staff meetings happen?",
+    "What is the backup server named?",
+]
+FILLER = [
+    "The lobby plants are watered by the front desk team.",
+    "Visitors sign in at the reception and wear a badge.",
+    "The printer on the second floor prints double sided by default.",
+    "Coffee beans are ordered from a local roaster each month.",
+    "The parking garage closes at midnight on weekdays.",
+    "Old laptops are wiped and donated to the school nearby.",
+    "The fire drill takes place twice a year in spring and autumn.",
+    "Team lunches are announced on the notice board in the kitchen.",
 ]
 
 
 def synthetic_items() -> list[ValidationItem]:
-    """One short document, one question per fact."""
-    text = " ".join(f for f, _, _ in FACTS)
-    questions = [
-        "What is the delivery code for the north warehouse?",
-        "What was the invoice total for March?",
-        "When do staff meetings happen?",
-        "What is the backup server named?",
-    ]
+    """One memo of about 700 characters (facts among filler), one question per fact."""
+    sentences = []
+    for i, (fact, _) in enumerate(FACTS):
+        sentences += [FILLER[2 * i], fact, FILLER[2 * i + 1]]
+    text = " ".join(sentences)
     return [
-        ValidationItem(text, q, (a,), "facts")
-        for q, (_, _, a) in zip(questions, FACTS, strict=True)
+        ValidationItem(text, q, (a,), "memo") for q, (_, a) in zip(QUESTIONS, FACTS, strict=True)
     ]
 
 
@@ -78,7 +90,7 @@ class LegibilityStandIn:
 
 def small_space(name: str = "searched") -> SearchSpace:
     """The default genes over a small page (cheap renders, cheap OCR)."""
-    base = resolve_config("en", page_size=(320, 160), margin_x=6, margin_y=6)
+    base = resolve_config("en", page_size=(320, 240), margin_x=6, margin_y=6)
     return SearchSpace(base, default_genes(), name=name)
 
 

@@ -58,7 +58,7 @@ def test_outputs_best_config_json_and_history_csv(space, items, tmp_path):
     _, result = run(space, items, tmp_path)
     data = json.loads((tmp_path / "out" / "best.json").read_text(encoding="utf-8"))
     assert data["font-size"] == result.best_config.font_size
-    assert data["page-size"] == "320,160" and data["name"] == "searched"
+    assert data["page-size"] == "320,240" and data["name"] == "searched"
     # the written file is a usable config, equal to the best one
     loaded = resolve_config(str(tmp_path / "out" / "best.json"))
     assert loaded.fingerprint() == result.best_config.fingerprint()
