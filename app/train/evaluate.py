@@ -186,6 +186,10 @@ def run_from_args(args: argparse.Namespace) -> int:
         values["model"] = args.model
     if args.profile:
         values["model_profile"] = args.profile
+    unknown = sorted(set(values) - set(Settings.model_fields))
+    if unknown:
+        print(f"error: unknown setting(s): {', '.join(unknown)}", file=sys.stderr)
+        return 2
     try:
         settings = Settings(**values)
     except ValueError as err:
