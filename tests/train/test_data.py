@@ -59,6 +59,11 @@ def test_rows_of_every_source_kind(tmp_path):
     assert len(rows[1].images) == 2 and rows[1].answers == ["x", "y"] and rows[1].answer == "x"
     assert rows[2].text == "Some text." and rows[2].lang == "en"
     assert rows[3].path == tmp_path / "doc.txt" and rows[3].mode == "summary"
+    docs = Documents("auto", SMALL)
+    assert docs.get(rows[3]).text == "Hello world."  # ingested, then rendered
+    assert docs.get(rows[3]).document.name == "doc.txt"
+    pages = docs.get(rows[1])  # bare images: pages without text or layout
+    assert len(pages.pages) == 2 and pages.text == "" and len(pages.layout) == 0
 
 
 def test_invalid_rows_are_reported_with_line_numbers(tmp_path):
