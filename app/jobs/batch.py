@@ -225,12 +225,18 @@ def run_batch(
     items: list[BatchItem],
     out_dir: Path,
     *,
+    settings: Settings | None = None,
     render_preset: str | None = None,
     overrides: dict[str, Any] | None = None,
     reader: str | None = None,
     progress: Progress = lambda _f, _t: None,
+    confirm: Callable[[], None] = lambda: None,
 ) -> dict[str, Any]:
-    """Answer every item not yet in ``out_dir/results.jsonl``; returns counts and paths."""
+    """Answer every item not yet in ``out_dir/results.jsonl``; returns counts and paths.
+
+    ``confirm`` runs before each line is appended; a queued batch passes the lease check
+    there, so a worker that lost its job never adds a line behind the new owner's back.
+    """
     from app.jobs.runner import ask_rendered, save_answer
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -259,7 +265,7 @@ def run_batch(
             try:
                 if cached is None or cached[0] != item.document.path:
                     step(0.05, "rendering")
-                    doc = open_ref(pipeline, item.document)
+                    doc = open_ref(pipeline, settings or pipeline.settings, item.document)
                     cached = (
                         item.document.path,
                         pipeline.render(doc, render_preset, **(overrides or {})),
@@ -279,6 +285,7 @@ def run_batch(
                 )
             except GlyphError as err:
                 entry.update(status="error", error=err.en, error_zh=err.zh)
+            confirm()
             _append(fh, entry)
             finished[item.key] = entry
             count += 1
@@ -299,9 +306,14 @@ def batch_out_dir(settings: Settings, job: Job) -> Path:
     return resolve(settings, spec.out_dir) if spec.out_dir else result_dir(settings, job.id)
 
 
-def run_batch_job(pipeline: Pipeline, job: Job, progress: Progress) -> dict[str, Any]:
+def run_batch_job(
+    pipeline: Pipeline,
+    settings: Settings,
+    job: Job,
+    progress: Progress,
+    confirm: Callable[[], None] = lambda: None,
+) -> dict[str, Any]:
     """The queued form: items from the job's manifest, result.json next to results.jsonl."""
-    settings = pipeline.settings
     spec = job.batch_spec()
     items = read_manifest(settings, spec.manifest)
     out_dir = batch_out_dir(settings, job)
@@ -309,10 +321,12 @@ def run_batch_job(pipeline: Pipeline, job: Job, progress: Progress) -> dict[str,
         pipeline,
         items,
         out_dir,
+        settings=settings,
         render_preset=spec.render.preset,
         overrides=spec.render.overrides,
         reader=spec.reader,
         progress=progress,
+        confirm=confirm,
     )
     result = {"job_id": job.id, "kind": JobKind.BATCH.value, **summary}
     atomic_write_json(result_dir(settings, job.id) / "result.json", result)

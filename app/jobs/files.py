@@ -153,9 +153,9 @@ def stage_document(settings: Settings, job_id: str, document: Document) -> Docum
     return DocumentRef(kind="document", path=relative(settings, dest), name=document.name)
 
 
-def open_ref(pipeline, ref: DocumentRef) -> Document:
+def open_ref(pipeline, settings: Settings, ref: DocumentRef) -> Document:
     """The ``Document`` a job refers to, read through the pipeline's loaders and limits."""
-    path = resolve(pipeline.settings, ref.path)
+    path = resolve(settings, ref.path)
     if not path.is_file():
         raise GlyphError(
             f"The input of this job ({ref.name}) is no longer in the data dir ({path}).",

@@ -109,9 +109,13 @@ class JobQueue:
             return self._huey
 
     def _on_message(self, job_id: str) -> None:
-        if self.runner is None:
-            raise RuntimeError("a job message reached a process without a runner")
-        self.runner(job_id)
+        runner = self.runner
+        if runner is None:
+            # A worker that is stopping took one more message: hand it back to the queue.
+            log.info("job %s: message returned to the queue (worker stopping)", job_id)
+            self.enqueue(job_id)
+            return
+        runner(job_id)
 
     def enqueue(self, job_id: str) -> None:
         """Send the job's message (again); duplicates are harmless."""

@@ -32,6 +32,7 @@ from app.jobs.files import (
     result_dir,
 )
 from app.jobs.models import Job, JobKind, JobStatus
+from app.settings import Settings
 
 if TYPE_CHECKING:
     from app.jobs.queue import JobQueue
@@ -98,6 +99,18 @@ class Heartbeat:
         self.fraction, self.text = max(0.0, min(1.0, fraction)), text[:300]
         self._wake.set()
 
+    def confirm(self) -> None:
+        """Renew the lease now and raise ``LeaseLost`` unless it is still ours.
+
+        Called right before a result is written: the lease was just extended by a full
+        ``job_lease_s``, so no other worker can take the job over while the write happens.
+        """
+        if self.lost or not self.store.heartbeat(
+            self.job_id, self.token, self.lease_s, self.fraction, self.text
+        ):
+            self.lost = True
+            raise LeaseLost(self.job_id)
+
     def _beat(self) -> None:
         try:
             ok = self.store.heartbeat(
@@ -161,11 +174,19 @@ def save_answer(
     return answer_record(answer, question, rendered), sorted(paths.values())
 
 
-def run_ask(pipeline: Pipeline, job: Job, progress: Progress) -> dict[str, Any]:
-    """Open, render, read, write ``result.json`` (+ answer.json, result.md, evidence PNGs)."""
+def run_ask(
+    pipeline: Pipeline,
+    settings: Settings,
+    job: Job,
+    progress: Progress,
+    confirm: Callable[[], None] = lambda: None,
+) -> dict[str, Any]:
+    """Open, render, read, write ``result.json`` (+ answer.json, result.md, evidence PNGs).
+
+    ``settings`` places the files (the queue's data dir); ``pipeline`` does the reading.
+    """
     from app.report import answer_markdown
 
-    settings = pipeline.settings
     spec = job.ask_spec()
     out = result_dir(settings, job.id)
     previous = read_json(out / "result.json")
@@ -175,7 +196,7 @@ def run_ask(pipeline: Pipeline, job: Job, progress: Progress) -> dict[str, Any]:
         return previous
     started = time.perf_counter()
     progress(0.05, "opening the document")
-    doc = open_ref(pipeline, spec.document)
+    doc = open_ref(pipeline, settings, spec.document)
     progress(0.15, "rendering")
     t0 = time.perf_counter()
     rendered = pipeline.render(doc, spec.render.preset, **spec.render.overrides)
@@ -184,6 +205,7 @@ def run_ask(pipeline: Pipeline, job: Job, progress: Progress) -> dict[str, Any]:
     answer = ask_rendered(pipeline, rendered, spec.question, spec.mode, spec.reader, progress)
     answer.timings.setdefault("render", render_s)
     progress(0.92, "writing the result")
+    confirm()
     record, images = save_answer(answer, spec.question, rendered, out)
     atomic_write_text(out / "answer.json", answer.model_dump_json(indent=2))
     atomic_write_text(out / "result.md", answer_markdown(answer, spec.question, rendered))
@@ -226,9 +248,9 @@ class JobRunner:
                 if job.kind is JobKind.BATCH:
                     from app.jobs.batch import run_batch_job
 
-                    result = run_batch_job(self.pipeline, job, beat.update)
+                    result = run_batch_job(self.pipeline, settings, job, beat.update, beat.confirm)
                 else:
-                    result = run_ask(self.pipeline, job, beat.update)
+                    result = run_ask(self.pipeline, settings, job, beat.update, beat.confirm)
             except LeaseLost:
                 return None
             except GlyphError as err:

@@ -99,15 +99,22 @@ class Worker:
                  self.workers, self.queue.backend)  # fmt: skip
         return self
 
-    def stop(self, graceful: bool = False) -> None:
+    def stop(self, wait: bool = True) -> None:
+        """Stop taking jobs; with ``wait``, return once the running job (if any) has finished."""
+        self.queue.runner = None  # a message taken from now on goes back to the queue
         self._stop.set()
         if self.consumer is not None:
-            self.consumer.stop(graceful=graceful)
+            self.consumer.stop(graceful=wait)
 
     def run(self) -> None:
         """Block in the main thread; SIGINT finishes running jobs, SIGTERM stops at once."""
         from huey.consumer import Consumer
 
+        try:  # load the model before taking jobs: the first job is not slower, errors show now
+            choice = self.pipeline.reader()
+            log.info("job worker reader: %s %s", choice.reader.name, " ".join(choice.notes))
+        except Exception:
+            log.exception("the reader could not be loaded; jobs will report the error")
         self._maintain_once()
         self._maintenance.start()
         self.consumer = self._make_consumer(Consumer)
