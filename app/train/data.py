@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -203,11 +204,14 @@ class Documents:
         overrides: dict[str, Any] | None = None,
         *,
         open_document: Callable[[Path], Any] | None = None,
+        keep: int | None = None,
     ) -> None:
         self.render_config = render_config
         self.overrides = dict(overrides or {})
         self._open = open_document
-        self._docs: dict[str, RenderedDoc] = {}
+        self.keep = keep  # documents kept in memory (None: all, as training needs)
+        self._docs: OrderedDict[str, RenderedDoc] = OrderedDict()
+        self.loaded = 0  # documents rendered or read so far
 
     def _render_text(self, text: str, name: str) -> RenderedDoc:
         from app.render import render, resolve_config
@@ -220,7 +224,13 @@ class Documents:
         doc = self._docs.get(key)
         if doc is None:
             doc = self._load(row)
+            self.loaded += 1
             self._docs[key] = doc
+            if self.keep is not None:
+                while len(self._docs) > max(self.keep, 1):
+                    self._docs.popitem(last=False)
+        else:
+            self._docs.move_to_end(key)
         return doc
 
     def _load(self, row: Row) -> RenderedDoc:
@@ -240,4 +250,4 @@ class Documents:
         return images_doc(row.images, name=row.id)
 
     def __len__(self) -> int:
-        return len(self._docs)
+        return self.loaded

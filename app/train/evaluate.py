@@ -199,7 +199,8 @@ def run_from_args(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     reader = load_reader(args.reader, settings)
     load_s = time.perf_counter() - t0
-    documents = Documents(args.config or settings.render_preset)
+    # rows about one document are usually adjacent: a few rendered documents in memory suffice
+    documents = Documents(args.config or settings.render_preset, keep=8)
     out_dir = args.out
     try:
         if out_dir is not None:

@@ -98,7 +98,8 @@ def build_examples(
     with_layout: dict[str, Any] = {}  # doc key → RenderedDoc with text (OCR aux source)
     weights: dict[str, int] = {}
     for row in rows:
-        if row.images and row.doc_dir is None:
+        if row.images and (row.doc_dir is None or not cfg.ocr_aux_ratio):
+            # pre-rendered pages are read when encoded; their layout only matters for OCR rows
             images: list[Any] = list(row.images)
             text = ""
         else:

@@ -121,6 +121,10 @@ def test_documents_render_each_text_once():
     docs.get(rows[2])
     assert len(docs) == 2
     assert first.text == rows_data[0]["text"] and first.pages
+    bounded = Documents("auto", SMALL, keep=1)  # evaluation keeps only a few in memory
+    for row in (rows[0], rows[1], rows[2], rows[0]):
+        bounded.get(row)
+    assert len(bounded) == 3  # rows[1] reused rows[0]'s render; rows[0] was evicted by rows[2]
 
 
 def test_render_text_script_writes_training_rows(tmp_path):
