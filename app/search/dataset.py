@@ -2,9 +2,9 @@
 
 A JSONL file, one question per line: ``{"text": "...", "question": "...", "answer": "..."}`` or
 ``{"path": "doc.pdf", ...}`` (read through ``app.ingest``; relative paths are relative to the JSONL
-file). ``answer`` may also be a list of accepted answers. The dataset hash (texts, questions,
-answers) is part of every cached evaluation's key, so editing the file never reuses stale
-scores.
+file). ``answer`` (or ``answers``, as in ``scripts/eval_inference.py`` rows) may also be a list of
+accepted answers. The dataset hash (texts, questions, answers) is part of every cached
+evaluation's key, so editing the file never reuses stale scores.
 """
 
 from __future__ import annotations
@@ -58,7 +58,8 @@ def load_jsonl(path: str | Path, settings=None) -> list[ValidationItem]:
             raise _bad(path, number, f"not JSON ({err.msg})") from None
         if not isinstance(row, dict):
             raise _bad(path, number, "each line must be a JSON object")
-        question, answer = row.get("question"), row.get("answer")
+        question = row.get("question")
+        answer = row.get("answer", row.get("answers"))  # eval_inference.py's rows use "answers"
         if not isinstance(question, str) or not question.strip():
             raise _bad(path, number, "'question' is missing or empty")
         answers = [answer] if isinstance(answer, str) else answer

@@ -14,7 +14,7 @@ def test_load_text_path_and_answer_lists(tmp_path, settings):
     rows = [
         {"text": "Alice lives in Oslo.", "question": "Where does Alice live?", "answer": "Oslo"},
         {"path": "docs/memo.txt", "question": "What is the gate code?", "answer": ["4471"]},
-        {"path": "docs/memo.txt", "question": "Gate code?", "answer": ["4471", "four"]},
+        {"path": "docs/memo.txt", "question": "Gate code?", "answers": ["4471", "four"]},
     ]
     path = tmp_path / "val.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n", encoding="utf-8")
