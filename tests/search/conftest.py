@@ -87,6 +87,9 @@ class LegibilityStandIn:
             pages=len(rendered.pages),
         )
 
+    def close(self) -> None:
+        pass
+
 
 def small_space(name: str = "searched") -> SearchSpace:
     """The default genes over a small page (cheap renders, cheap OCR)."""
