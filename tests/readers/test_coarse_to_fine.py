@@ -192,3 +192,44 @@ def test_ui_option_renders_coarse_and_says_which_pages_were_read_finely(
     manager.rerender(session)
     plain = [u for u in manager.ask(session, needle.question, "qa") if u.final][-1].final
     assert plain.fine_pages == [] and "Pages read:" in manager.confidence_line(plain, "en")
+
+
+def test_vlm_reader_reads_the_fine_view_and_evaluates_search_configs(tiny_vlm_dir, tmp_path):
+    """Plumbing with the tiny random GLM-4.1V: the VLM reads only the re-rendered pages, and the
+    search's VLM evaluator runs end to end (answers are noise: a random-weight model)."""
+    pytest.importorskip("transformers")
+    from app.readers.vlm import VlmReader
+    from app.search import make_evaluator
+    from app.search.dataset import ValidationItem
+    from app.settings import Settings
+
+    settings = Settings(
+        _env_file=None,
+        model=str(tiny_vlm_dir),
+        device="cpu",
+        max_new_tokens=6,
+        data_dir=tmp_path / "data",
+    )
+    small = {"page_size": (300, 160), "margin_x": 6, "margin_y": 6}
+    text = "\n".join(
+        f"Section {i}: the parcel for {city} weighs {i + 3} kilograms."
+        for i, city in enumerate(["Oslo", "Lima", "Kyoto", "Accra", "Perth", "Quito"] * 8)
+    )
+    coarse = render(text, resolve_config("coarse", **small))
+    assert len(coarse.pages) >= 3
+    reader = VlmReader(settings)
+    try:
+        wrapped = CoarseToFineReader(reader, fine=resolve_config("fine", **small), max_pages=1)
+        answer = wrapped.ask(coarse, "How much does the parcel for Kyoto weigh?")
+        assert len(answer.fine_pages) == 1 and answer.pages_read == answer.fine_pages
+        fine_all = render(text, resolve_config("fine", **small))
+        assert 0 < answer.stats.visual_tokens < fine_all.stats.visual_tokens
+        evaluator = make_evaluator("vlm", settings)
+        assert evaluator.id.startswith(f"vlm:{tiny_vlm_dir}")
+        item = ValidationItem(text[:200], "What weighs 3 kilograms?", ("Oslo",))
+        result = evaluator.evaluate(resolve_config("en", **small), [item])
+        assert result.questions == 1 and result.error is None and len(result.answers) == 1
+        assert result.visual_tokens > 0 and result.compression > 0
+        evaluator.close()
+    finally:
+        reader.close()
