@@ -50,6 +50,7 @@ def test_needles_chinese_small(pipeline):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # 200k Chinese characters are ~57 dense pages to read
 @pytest.mark.parametrize("language", ["en", "zh"])
 @pytest.mark.parametrize("n_chars", [20_000, 50_000, 100_000, 200_000])
 def test_needles_full_suite(pipeline, language, n_chars):
