@@ -229,6 +229,7 @@ def run_batch(
     render_preset: str | None = None,
     overrides: dict[str, Any] | None = None,
     reader: str | None = None,
+    coarse_to_fine: bool | None = None,
     progress: Progress = lambda _f, _t: None,
     confirm: Callable[[], None] = lambda: None,
 ) -> dict[str, Any]:
@@ -272,7 +273,14 @@ def run_batch(
                     )
                 rendered = cached[1]
                 answer = ask_rendered(
-                    pipeline, rendered, item.question, item.mode, reader, step, span=(0.2, 0.9)
+                    pipeline,
+                    rendered,
+                    item.question,
+                    item.mode,
+                    reader,
+                    step,
+                    span=(0.2, 0.9),
+                    coarse_to_fine=coarse_to_fine,
                 )
                 prefix = "item-" + hashlib.sha1(item.key.encode()).hexdigest()[:10]
                 record, images = save_answer(
@@ -325,6 +333,7 @@ def run_batch_job(
         render_preset=spec.render.preset,
         overrides=spec.render.overrides,
         reader=spec.reader,
+        coarse_to_fine=spec.coarse_to_fine,
         progress=progress,
         confirm=confirm,
     )

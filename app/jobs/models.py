@@ -55,6 +55,7 @@ class AskSpec(BaseModel):
     mode: Mode = Mode.QA
     render: RenderSpec = Field(default_factory=RenderSpec)
     reader: str | None = None
+    coarse_to_fine: bool | None = Field(None, description="None: GLYPH_COARSE_TO_FINE decides")
 
 
 class BatchItem(BaseModel):
@@ -73,6 +74,7 @@ class BatchSpec(BaseModel):
     out_dir: str | None = Field(None, description="results.jsonl goes here (default: job dir)")
     render: RenderSpec = Field(default_factory=RenderSpec)
     reader: str | None = None
+    coarse_to_fine: bool | None = None
 
 
 def new_job_id() -> str:

@@ -148,6 +148,7 @@ class JobQueue:
         preset: str | None = None,
         overrides: dict[str, Any] | None = None,
         reader: str | None = None,
+        coarse_to_fine: bool | None = None,
         owner: str = "cli",
     ) -> Job:
         """Queue one question; the input (a file, pasted text or an extracted document) is copied
@@ -183,6 +184,7 @@ class JobQueue:
             mode=mode_,
             render=RenderSpec(preset=preset, overrides=overrides or {}),
             reader=reader,
+            coarse_to_fine=coarse_to_fine,
         )
         job = Job(
             id=job_id,
@@ -204,6 +206,7 @@ class JobQueue:
         preset: str | None = None,
         overrides: dict[str, Any] | None = None,
         reader: str | None = None,
+        coarse_to_fine: bool | None = None,
         owner: str = "cli",
     ) -> Job:
         """Queue a batch (a folder or JSONL of documents × questions; see batch.py)."""
@@ -219,6 +222,7 @@ class JobQueue:
             out_dir=str(Path(out_dir).resolve()) if out_dir else None,
             render=RenderSpec(preset=preset, overrides=overrides or {}),
             reader=reader,
+            coarse_to_fine=coarse_to_fine,
         )
         job = Job(
             id=job_id,

@@ -141,12 +141,16 @@ def ask_rendered(
     reader: str | None,
     progress: Progress,
     span: tuple[float, float] = (0.3, 0.9),
+    coarse_to_fine: bool | None = None,
 ) -> Answer:
     """Run the reader to its final answer, mapping its status lines ("OCR page 3/12") to progress."""
     lo, hi = span
     final: Answer | None = None
     with reader_lock(pipeline):
-        for chunk in pipeline.ask(rendered, question, mode, reader=reader, stream=False):
+        chunks = pipeline.ask(
+            rendered, question, mode, reader=reader, stream=False, coarse_to_fine=coarse_to_fine
+        )
+        for chunk in chunks:
             if chunk.kind == "status":
                 match = _PAGE_OF.search(chunk.text)
                 frac = int(match[1]) / max(1, int(match[2])) if match else 0.0
@@ -202,7 +206,15 @@ def run_ask(
     rendered = pipeline.render(doc, spec.render.preset, **spec.render.overrides)
     render_s = time.perf_counter() - t0
     progress(0.3, f"reading {len(rendered.pages)} page(s)")
-    answer = ask_rendered(pipeline, rendered, spec.question, spec.mode, spec.reader, progress)
+    answer = ask_rendered(
+        pipeline,
+        rendered,
+        spec.question,
+        spec.mode,
+        spec.reader,
+        progress,
+        coarse_to_fine=spec.coarse_to_fine,
+    )
     answer.timings.setdefault("render", render_s)
     progress(0.92, "writing the result")
     confirm()
