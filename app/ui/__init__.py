@@ -11,30 +11,48 @@ from app.settings import Settings, get_settings
 if TYPE_CHECKING:
     import gradio as gr
 
+    from app.jobs.queue import JobQueue
     from app.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> gr.Blocks:
-    """The three-pane Blocks for ``settings`` (not launched)."""
+def create_app(
+    settings: Settings | None = None,
+    pipeline: Pipeline | None = None,
+    queue: JobQueue | None = None,
+) -> gr.Blocks:
+    """The three-pane Blocks for ``settings`` (not launched; no job worker is started)."""
     from app.ingest import supported_suffixes
+    from app.jobs.queue import JobQueue
     from app.pipeline import Pipeline
+    from app.ui.jobs_view import JobsManager
     from app.ui.manager import UIManager
     from app.ui.view import build
 
     settings = settings or get_settings()
     pipeline = pipeline or Pipeline(settings)
-    demo = build(UIManager(pipeline), settings.language, upload_types=supported_suffixes())
+    jobs = JobsManager(queue or JobQueue(settings))  # opens its files on first use only
+    demo = build(
+        UIManager(pipeline), settings.language, upload_types=supported_suffixes(), jobs=jobs
+    )
     demo.queue(default_concurrency_limit=4)
     return demo
 
 
 def launch(host: str | None = None, port: int | None = None, **kwargs) -> None:
     """Serve the UI (blocking)."""
+    from app.jobs.queue import JobQueue
+    from app.jobs.worker import start_inprocess_worker
+    from app.pipeline import Pipeline
+
     settings = get_settings()
     settings.ensure_dirs()
-    demo = create_app(settings)
+    pipeline, queue = Pipeline(settings), JobQueue(settings)
+    demo = create_app(settings, pipeline, queue)
+    # GLYPH_INPROCESS_WORKER (default: on without Redis): queued jobs run in this process,
+    # sharing the loaded reader with the UI.
+    start_inprocess_worker(settings, pipeline, queue)
     demo.launch(
         server_name=host or settings.host,
         server_port=port or settings.port,

@@ -15,9 +15,10 @@ from pathlib import Path
 
 from PIL import Image
 
-from app.datamodel import Answer, Evidence, Mode, RenderedDoc
+from app.datamodel import Answer, AnswerChunk, Evidence, Mode, RenderedDoc
 from app.errors import GlyphError
 from app.evidence import annotate_pages
+from app.jobs.runner import reader_lock
 from app.pipeline import Pipeline
 from app.report import answer_json, answer_markdown
 from app.ui.session import DPI_STEPS, Session
@@ -107,7 +108,9 @@ class UIManager:
             session.pending_path = path
             raise
         session.pending_path = None
-        return self._set_document(session, document, progress)
+        rendered = self._set_document(session, document, progress)
+        session.source_path = path
+        return rendered
 
     def unlock(self, session: Session, password: str, progress: Progress = _no_progress):
         """Retry the encrypted upload with ``password``."""
@@ -118,7 +121,9 @@ class UIManager:
     def open_text(self, session: Session, text: str, progress: Progress = _no_progress):
         progress(0.1, t("status_ingest", session.lang))
         document = self.pipeline.open_text(text or "")
-        return self._set_document(session, document, progress)
+        rendered = self._set_document(session, document, progress)
+        session.source_path = None
+        return rendered
 
     def _set_document(self, session: Session, document, progress: Progress) -> RenderedDoc:
         # render before replacing anything, so a failure leaves the session as it was
@@ -207,6 +212,27 @@ class UIManager:
         chunks = self.pipeline.ask(
             session.rendered, question, mode_, coarse_to_fine=session.options.coarse_to_fine
         )
+        # the in-process job worker shares this pipeline: one document at a time per reader
+        lock = reader_lock(self.pipeline)
+        if not lock.acquire(blocking=False):
+            update.status = t("status_waiting_reader", session.lang)
+            yield replace(update)
+            lock.acquire()
+        try:
+            yield from self._stream(session, chunks, update, question, started, progress)
+        finally:
+            lock.release()
+
+    def _stream(
+        self,
+        session: Session,
+        chunks: Iterator[AnswerChunk],
+        update: AskUpdate,
+        question: str,
+        started: float,
+        progress: Progress,
+    ) -> Iterator[AskUpdate]:
+        """The reader's chunks as pane updates (called with the reader lock held)."""
         for chunk in chunks:
             if chunk.kind == "status":
                 update.status = chunk.text

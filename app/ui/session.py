@@ -81,6 +81,7 @@ class Session:
     questions: list[str] = field(default_factory=list)
     evidence_images: dict[int, Image.Image] = field(default_factory=dict)
     pending_path: Path | None = None  # an encrypted upload waiting for its password
+    source_path: Path | None = None  # the open document's upload (copied when queued as a job)
     _workdir: Path | None = None
 
     def workdir(self, root: Path | None = None) -> Path:

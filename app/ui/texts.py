@@ -101,6 +101,49 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "coarse-to-fine: each question re-reads its best-matching pages finely",
         "zh": "由粗到细：每个问题以高分辨率精读最相关的页面",
     },
+    # async queue (异步队列)
+    "my_jobs": {"en": "My jobs (异步队列)", "zh": "我的任务（异步队列）"},
+    "job_id": {"en": "Job id", "zh": "任务 ID"},
+    "show_result": {"en": "Show result", "zh": "查看结果"},
+    "refresh_jobs": {"en": "Refresh", "zh": "刷新"},
+    "col_id": {"en": "Job", "zh": "任务"},
+    "col_status": {"en": "Status", "zh": "状态"},
+    "col_progress": {"en": "Progress", "zh": "进度"},
+    "col_task": {"en": "Question · document", "zh": "问题 · 文档"},
+    "col_created": {"en": "Submitted", "zh": "提交时间"},
+    "col_error": {"en": "Error", "zh": "错误"},
+    "job_queued": {"en": "Queued", "zh": "排队中"},
+    "job_running": {"en": "Running", "zh": "运行中"},
+    "job_done": {"en": "Done", "zh": "已完成"},
+    "job_failed": {"en": "Failed", "zh": "失败"},
+    "job_cancelled": {"en": "Cancelled", "zh": "已取消"},
+    "status_job_queued": {
+        "en": "Job {id} queued — follow it under “My jobs” below.",
+        "zh": "任务 {id} 已加入异步队列，可在下方“我的任务”中查看进度。",
+    },
+    "status_job_loaded": {"en": "Result of job {id}", "zh": "任务 {id} 的结果"},
+    "batch_summary": {
+        "en": "Batch: {done} of {total} items answered, {errors} errors. Results: {path}",
+        "zh": "批处理：{total} 项中已回答 {done} 项，错误 {errors} 项。结果文件：{path}",
+    },
+    "status_waiting_reader": {
+        "en": "Waiting for the reader (a queued job is using it)…",
+        "zh": "正在等待阅读器（异步队列中的任务正在使用）……",
+    },
+    "err_too_many_jobs": {
+        "en": "This session already has {limit} unfinished jobs (GLYPH_MAX_JOBS_PER_SESSION); "
+        "please wait for one to finish.",
+        "zh": "本会话已有 {limit} 个未完成的任务（GLYPH_MAX_JOBS_PER_SESSION），请等待其完成。",
+    },
+    "err_no_job_id": {"en": "Please enter a job id.", "zh": "请输入任务 ID。"},
+    "err_job_not_done": {
+        "en": "Job {id} is {status}. {detail}",
+        "zh": "任务 {id} 状态：{status}。{detail}",
+    },
+    "err_job_result_missing": {
+        "en": "The result files of job {id} are missing from the data dir.",
+        "zh": "数据目录中缺少任务 {id} 的结果文件。",
+    },
     # status and errors
     "status_ingest": {"en": "Reading the document…", "zh": "正在读取文档……"},
     "status_render": {"en": "Rendering pages…", "zh": "正在渲染页面……"},

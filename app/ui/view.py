@@ -14,6 +14,8 @@ from typing import Any
 import gradio as gr
 
 from app.errors import GlyphError
+from app.ui.jobs_pane import JobsPane
+from app.ui.jobs_view import JobsManager
 from app.ui.manager import UIManager
 from app.ui.session import GRANULARITIES, PRESETS, Session
 from app.ui.texts import pick_lang, t
@@ -43,8 +45,13 @@ def _progress(progress: gr.Progress) -> Callable[[float, str], None]:
     return report
 
 
-def build(manager: UIManager, settings_lang: str = "auto", upload_types: list[str] | None = None):
-    """Create the Blocks (not launched)."""
+def build(
+    manager: UIManager,
+    settings_lang: str = "auto",
+    upload_types: list[str] | None = None,
+    jobs: JobsManager | None = None,
+):
+    """Create the Blocks (not launched); ``jobs`` enables the async queue (异步队列)."""
     with gr.Blocks(title="Glyph-视觉推理", analytics_enabled=False) as demo:
         session = gr.State(_new_session, delete_callback=lambda s: s.cleanup())
         with gr.Row():
@@ -138,7 +145,7 @@ def build(manager: UIManager, settings_lang: str = "auto", upload_types: list[st
                     [(t("run_now", "en"), "now"), (t("queue", "en"), "queue")],
                     value="now",
                     label=t("compute", "en"),
-                    visible=False,  # the job queue (issue 8) makes this visible
+                    visible=jobs is not None,
                     elem_id="compute",
                 )
                 ask_btn = gr.Button(t("ask", "en"), variant="primary", elem_id="ask")
@@ -171,6 +178,7 @@ def build(manager: UIManager, settings_lang: str = "auto", upload_types: list[st
                     dl_md = gr.DownloadButton(
                         t("download_md", "en"), visible=False, elem_id="dl-md"
                     )
+                pane = JobsPane.build(visible=jobs is not None)
 
         sliders = [font_size, line_height, dpi, margin]
         doc_outputs = [session, doc_info, gallery, stats, message, *sliders, password_row]
@@ -258,7 +266,15 @@ def build(manager: UIManager, settings_lang: str = "auto", upload_types: list[st
             message,
         ]
 
-        def on_ask(s: Session, q: str, m: str, progress=gr.Progress()):
+        def on_ask(s: Session, q: str, m: str, c: str = "now", progress=gr.Progress()):
+            if c == "queue" and jobs is not None:
+                try:
+                    job = jobs.submit(s, q, m)
+                except Exception as err:
+                    yield [*[KEEP()] * 2, "", *[KEEP()] * 5, _error_text(err, s.lang)]
+                    return
+                yield [*[KEEP()] * 2, t("status_job_queued", s.lang, id=job.id), *[KEEP()] * 5, ""]
+                return
             try:
                 for update in manager.ask(s, q, m, _progress(progress)):
                     if update.final is None:
@@ -332,6 +348,8 @@ def build(manager: UIManager, settings_lang: str = "auto", upload_types: list[st
                     (hires, "rerender_hi"),
                     (ask_btn, "ask"),
                     (unlock, "unlock"),
+                    (pane.show, "show_result"),
+                    (pane.refresh, "refresh_jobs"),
                 )
             ],
             *[
@@ -358,6 +376,8 @@ def build(manager: UIManager, settings_lang: str = "auto", upload_types: list[st
                     (thinking_acc, "thinking"),
                     (dl_json, "download_json"),
                     (dl_md, "download_md"),
+                    (pane.accordion, "my_jobs"),
+                    (pane.job_id, "job_id"),
                 )
             ],
             (stats, lambda lg: None),  # placeholders: filled from the session below
@@ -414,14 +434,21 @@ def build(manager: UIManager, settings_lang: str = "auto", upload_types: list[st
             api_name="render",
         )
         ask_kwargs: dict[str, Any] = {"concurrency_limit": 1, "concurrency_id": "reader"}
-        ask_btn.click(on_ask, [session, question, mode], ask_outputs, api_name="ask", **ask_kwargs)
-        question.submit(
-            on_ask, [session, question, mode], ask_outputs, api_visibility="private", **ask_kwargs
-        )
+        # compute: 'now' streams the answer here; 'queue' submits a job ("My jobs" follows it)
+        ask_inputs = [session, question, mode, compute]
+        asked = [
+            ask_btn.click(on_ask, ask_inputs, ask_outputs, api_name="ask", **ask_kwargs),
+            question.submit(
+                on_ask, ask_inputs, ask_outputs, api_visibility="private", **ask_kwargs
+            ),
+        ]
+        pane.wire(session, manager, jobs, ask_outputs, _error_text, after=asked)
         evidence_pages.change(
             on_evidence_page, [session, evidence_pages], [evidence_img], api_visibility="private"
         )
-        lang.change(on_lang, [session, lang], lang_outputs, api_visibility="private")
+        pane.refresh_after(
+            lang.change(on_lang, [session, lang], lang_outputs, api_visibility="private"), session
+        )
         forced = None if settings_lang == "auto" else settings_lang
         browser_locale = gr.Textbox(visible=False)
         demo.load(

@@ -1,0 +1,157 @@
+"""The UI's async-queue logic (异步队列): submit the session's document as a job, list the
+session's jobs ("My jobs"), and load a finished job's answer into the reasoning pane.
+
+Like manager.py, nothing here imports gradio. The view (view.py) only wires these methods.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+from app.datamodel import Answer, Mode
+from app.jobs import Job, JobKind, JobQueue, JobStatus
+from app.jobs.files import read_json, resolve, result_dir
+from app.ui.manager import UserError
+from app.ui.session import Session
+from app.ui.texts import t
+
+log = logging.getLogger(__name__)
+
+COLUMNS = ("col_status", "col_progress", "col_task", "col_created", "col_error", "col_id")
+COLUMN_WIDTHS = ["14%", "14%", "32%", "12%", "16%", "12%"]
+
+
+@dataclass
+class JobAnswer:
+    """A finished ask job, ready for the reasoning pane."""
+
+    job: Job
+    answer: Answer
+    question: str
+    json_path: Path | None
+    md_path: Path | None
+
+
+def _error(key: str, **fmt: object) -> UserError:
+    return UserError(t(key, "en", **fmt), t(key, "zh", **fmt))
+
+
+class JobsManager:
+    """What the queue controls do, for one ``JobQueue`` shared by every session."""
+
+    def __init__(self, queue: JobQueue) -> None:
+        self.queue = queue
+
+    # --- submit ---------------------------------------------------------------------------------
+    def submit(self, session: Session, question: str, mode: str) -> Job:
+        """Queue the session's document with its render settings; raises ``GlyphError``."""
+        doc = session.document
+        if doc is None or session.rendered is None:
+            raise _error("err_no_document")
+        if Mode(mode) is Mode.QA and not (question or "").strip():
+            raise _error("err_no_question")
+        limit = self.queue.settings.max_jobs_per_session
+        if self.queue.store.count_active(session.id) >= limit:
+            raise _error("err_too_many_jobs", limit=limit)
+        opts = session.options
+        common = {
+            "mode": mode,
+            "preset": opts.spec(),
+            "overrides": opts.overrides(),
+            "coarse_to_fine": opts.coarse_to_fine,
+            "owner": session.id,
+        }
+        source = session.source_path
+        # The upload is copied into the data dir now: Gradio's temp file may go with the session.
+        if doc.format == "paste":
+            return self.queue.submit_ask(question, text=doc.text, name=doc.name, **common)
+        if source is not None and source.is_file() and not doc.metadata.get("encrypted"):
+            return self.queue.submit_ask(question, file=source, name=doc.name, **common)
+        # An unlocked encrypted PDF (or a vanished upload): the extracted text, no password.
+        return self.queue.submit_ask(question, document=doc, **common)
+
+    # --- list -----------------------------------------------------------------------------------
+    def jobs(self, session: Session, limit: int = 20) -> list[Job]:
+        return self.queue.list(owner=session.id, limit=limit)
+
+    def has_active(self, session: Session) -> bool:
+        return any(not j.finished_state for j in self.jobs(session))
+
+    @staticmethod
+    def headers(lang: str) -> list[str]:
+        return [t(key, lang) for key in COLUMNS]
+
+    def rows(self, session: Session) -> list[list[str]]:
+        """One row per job of this session, newest first; the job id is the last column."""
+        lang = session.lang
+        rows = []
+        for job in self.jobs(session):
+            status = t(f"job_{job.status.value}", lang)
+            if job.status is JobStatus.QUEUED and job.attempts:
+                status += f" ({job.attempts + 1}/{job.max_attempts})"
+            progress = f"{job.progress:.0%}"
+            if job.status is JobStatus.RUNNING and job.progress_text:
+                progress += f" · {job.progress_text[:40]}"
+            error = (job.error_zh if lang == "zh" and job.error_zh else job.error) or ""
+            if job.status is JobStatus.DONE:
+                error = ""
+            created = time.strftime("%H:%M:%S", time.localtime(job.created))
+            rows.append([status, progress, job.title, created, error, job.id])
+        return rows
+
+    def table(self, session: Session) -> dict:
+        """The "My jobs" table as Gradio's Dataframe value."""
+        return {"headers": self.headers(session.lang), "data": self.rows(session)}
+
+    # --- result ---------------------------------------------------------------------------------
+    def load(self, session: Session, job_id: str) -> JobAnswer | str:
+        """A finished job's answer, now the session's latest answer (evidence pages included).
+
+        Any job id works, not only this session's (ids are unguessable). A batch job returns a
+        one-line summary instead: its results are a JSONL file of many answers.
+        """
+        if not (job_id or "").strip():
+            raise _error("err_no_job_id")
+        job = self.queue.get(job_id.strip())
+        if job.status is not JobStatus.DONE:
+            detail = (job.error_zh if session.lang == "zh" else job.error) or ""
+            status = t(f"job_{job.status.value}", session.lang)
+            raise UserError(
+                t("err_job_not_done", "en", id=job.id, status=status, detail=job.error or ""),
+                t("err_job_not_done", "zh", id=job.id, status=status, detail=detail),
+            )
+        result = job.result or read_json(result_dir(self.queue.settings, job.id) / "result.json")
+        if result is None:
+            raise _error("err_job_result_missing", id=job.id)
+        if job.kind is JobKind.BATCH:
+            return t("batch_summary", session.lang, **{k: result[k] for k in ("total", "done")},
+                     errors=result["errors"], path=result["results"])  # fmt: skip
+        out = resolve(self.queue.settings, result["result_dir"])
+        try:
+            answer = Answer.model_validate_json((out / "answer.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise _error("err_job_result_missing", id=job.id) from None
+        images: dict[int, Image.Image] = {}
+        for ev in answer.evidence:
+            path = out / f"evidence-page{ev.page + 1:03d}.png"
+            if ev.page not in images and path.is_file():
+                with Image.open(path) as img:
+                    images[ev.page] = img.convert("RGB")
+        question = job.ask_spec().question
+        session.answers.append(answer)
+        session.questions.append(question)
+        session.evidence_images = images
+        # Gradio serves downloads from its own temp dirs, not from the data dir: copy them.
+        work = session.workdir()
+        copies: dict[str, Path | None] = {}
+        for key in ("json", "markdown"):
+            src = out / result["files"][key]
+            dest = work / f"job-{job.id}-{src.name}"
+            copies[key] = shutil.copyfile(src, dest) if src.is_file() else None
+        return JobAnswer(job, answer, question, copies["json"], copies["markdown"])
