@@ -21,6 +21,26 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# What an edge device runs: the runner alone in a fresh process (no torch), one rendered page.
+RUNNER = """
+import json, resource, sys, time
+sys.path.insert(0, {root!r})
+from app.export.runner import VisionEncoderRunner
+from app.render import render, resolve_config
+text = "Revenue grew by 12 percent to 4.5 million dollars; invoice 2024-0173 is due. " * 120
+page = render(text, resolve_config("en")).pages[0].image
+started = time.perf_counter()
+runner = VisionEncoderRunner({path!r})
+load_s = time.perf_counter() - started
+first = runner.encode(page)
+second = runner.encode(page)
+print(json.dumps({{"load_s": round(load_s, 1), "first_page_s": round(first.encode_s, 1),
+    "page_s": round(second.encode_s, 1), "preprocess_s": round(second.preprocess_s, 3),
+    "grid": first.grid_thw, "tokens": first.tokens,
+    "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, 2),
+    "torch_imported": "torch" in sys.modules}}))
+"""
+
 
 def write_checkpoint(path: Path, shards: int = 2) -> int:
     import torch
@@ -84,6 +104,12 @@ def main() -> None:
         print(proc.stderr[-4000:])
         sys.exit(proc.returncode)
     report = json.loads(proc.stdout)
+    run = subprocess.run(
+        [sys.executable, "-c", RUNNER.format(root=str(ROOT), path=str(out))],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     print(
         json.dumps(
             {
@@ -96,6 +122,7 @@ def main() -> None:
                 "exporter": report["exporter"],
                 "parity": report["parity"],
                 "notes": report["notes"],
+                "runner_on_one_page": json.loads(run.stdout.strip().splitlines()[-1]),
             },
             indent=1,
         )

@@ -83,3 +83,22 @@ def test_loading_reports_missing_vision_weights(tiny_vlm_dir, tmp_path):
     with pytest.raises(ExportError) as info:
         load_vision_tower(tmp_path)
     assert "merger" in info.value.user_message("en")
+
+
+def test_runner_imports_no_torch():
+    """The edge-device path: onnxruntime, numpy and Pillow only (torch/transformers not needed)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, app.export.runner, app.export.preprocess; "
+        "print(sorted(m for m in ('torch', 'transformers', 'onnx') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=SCRIPT.parents[1],
+    )
+    assert out.stdout.strip() == "[]"
