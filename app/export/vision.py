@@ -58,8 +58,8 @@ class VisionTowerExport(nn.Module):
 
     def patch_embed(self, pixel_values: torch.Tensor) -> torch.Tensor:
         """``Glm4vVisionPatchEmbed``: its Conv3d's kernel equals its stride and covers a whole
-        flattened patch, so it is a Linear over the C·T·P·P values (an INT8-quantizable MatMul
-        instead of a Conv3d that dynamic quantization cannot handle)."""
+        flattened patch, so it is a Linear over the C·T·P·P values (a MatMul, quantized to INT8
+        with the other weights, instead of a 3-D Conv)."""
         bias = self.visual.patch_embed.proj.bias
         return F.linear(pixel_values.to(self.patch_weight.dtype), self.patch_weight, bias)
 
