@@ -1,7 +1,7 @@
 """Granularity presets: compression against readability, and coarse-to-fine reading.
 
     .venv/bin/python bench/granularity.py [--en-chars 20000] [--zh-chars 10000]
-        [--needle-chars 60000] [--needles 5] [--skip-needles]
+        [--needle-chars 60000] [--needles 5] [--needle-lang en zh] [--skip-needles] [--skip-presets]
 
 Part 1, per preset and language: pages, estimated text tokens, GLM-4.1V visual tokens, the
 compression ratio (text tokens / visual tokens) and the OCR character error rate of the pages as
@@ -9,8 +9,9 @@ the built-in reader's engine reads them (rapidocr with the models in its wheel; 
 markers are taken out of the pixels by the engine; white space is removed on both sides, so only
 characters count). ``en``/``zh`` (Glyph's own configs) are printed for reference.
 
-Part 2, needle questions (``bench/needle_data.py``, English licence prose) answered by the
-built-in OCR reader from the pixels: every page read at coarse / medium / fine, against
+Part 2, needle questions (``bench/needle_data.py``: English licence prose, Chinese system
+message catalogues) answered by the built-in OCR reader from the pixels: every page read at
+coarse / medium / fine, against
 coarse-to-fine (the coarse render, the best-matching 1 or 3 pages re-rendered at fine): exact
 answers and visual tokens fed to the reader per question. All numbers come from one run.
 """
@@ -81,13 +82,13 @@ def print_row(r: dict) -> None:
     )
 
 
-def needles(n_chars: int, n_needles: int, workdir: Path) -> None:
+def needles(lang: str, n_chars: int, n_needles: int, workdir: Path) -> None:
     from app.pipeline import Pipeline
     from app.settings import Settings
     from bench.needle_data import make_haystack
 
     depths = tuple(round((i + 0.5) / n_needles, 3) for i in range(n_needles))
-    hay = make_haystack("en", n_chars, depths, seed=5)
+    hay = make_haystack(lang, n_chars, depths, seed=5)
     settings = Settings(_env_file=None, data_dir=workdir)
     renders = {name: render(hay.text, resolve_config(name, text=hay.text)) for name in PRESETS}
     coarse = renders["coarse"]
@@ -95,7 +96,7 @@ def needles(n_chars: int, n_needles: int, workdir: Path) -> None:
     runs += [(f"coarse-to-fine, {k} page(s)", coarse, True, k) for k in (1, 3)]
     fine_tokens = renders["fine"].stats.visual_tokens
     print(
-        f"\n{len(hay.text):,} characters, {n_needles} needles; pages: "
+        f"\n{lang}: {len(hay.text):,} characters, {n_needles} needles; pages: "
         + ", ".join(f"{n} {len(r.pages)}" for n, r in renders.items())
     )
     print("\n| reading | exact answers | visual tokens per question | vs fine (all pages) | s |")
@@ -124,20 +125,23 @@ def main() -> None:
     parser.add_argument("--zh-chars", type=int, default=10_000)
     parser.add_argument("--needle-chars", type=int, default=60_000)
     parser.add_argument("--needles", type=int, default=5)
+    parser.add_argument("--needle-lang", nargs="+", default=["en"], choices=["en", "zh"])
+    parser.add_argument("--skip-presets", action="store_true", help="needle part only")
     parser.add_argument("--skip-needles", action="store_true")
     parser.add_argument("--reference", action="store_true", help="also Glyph's en / zh configs")
     args = parser.parse_args()
-    print(
-        "| lang | preset | dpi | font/line pt | pages | text tokens | visual tokens | "
-        "compression | OCR CER | OCR s |"
-    )
-    print("|---|---|---:|---|---:|---:|---:|---:|---:|---:|")
-    for lang, n in (("en", args.en_chars), ("zh", args.zh_chars)):
-        extra = (lang,) if args.reference else ()
-        readability(lang, n, (*PRESETS, *extra))
+    if not args.skip_presets:
+        print(
+            "| lang | preset | dpi | font/line pt | pages | text tokens | visual tokens | "
+            "compression | OCR CER | OCR s |"
+        )
+        print("|---|---|---:|---|---:|---:|---:|---:|---:|---:|")
+        for lang, n in (("en", args.en_chars), ("zh", args.zh_chars)):
+            readability(lang, n, (*PRESETS, *((lang,) if args.reference else ())))
     if not args.skip_needles:
         with tempfile.TemporaryDirectory(prefix="granularity-") as tmp:
-            needles(args.needle_chars, args.needles, Path(tmp))
+            for lang in args.needle_lang:
+                needles(lang, args.needle_chars, args.needles, Path(tmp))
 
 
 if __name__ == "__main__":
