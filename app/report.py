@@ -43,6 +43,7 @@ def answer_record(answer: Answer, question: str, rendered: RenderedDoc | None = 
         },
         "timings": {k: round(v, 4) for k, v in answer.timings.items()},
         "pages_read": [p + 1 for p in answer.pages_read],
+        "fine_pages": [p + 1 for p in answer.fine_pages],
         "notes": answer.notes,
     }
     if rendered is not None:
