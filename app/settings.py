@@ -85,6 +85,13 @@ class Settings(BaseSettings):
     ocr_engine: Literal["rapidocr", "tesseract"] = Field(
         "rapidocr", description="OCR engine of the built-in reader."
     )
+    ocr_first_pages: int = Field(
+        3,
+        ge=0,
+        le=50,
+        description="Built-in reader, questions on long documents: read the pages that best match "
+        "the question first and answer from them when confident (0 = always read every page).",
+    )
     review_threshold: float = Field(
         0.6,
         ge=0.0,

@@ -148,7 +148,23 @@ class UIManager:
     def _render(self, session: Session, document, progress: Progress) -> RenderedDoc:
         progress(0.5, t("status_render", session.lang))
         opts = session.options
-        return self.pipeline.render(document, opts.spec(), **opts.overrides())
+        rendered = self.pipeline.render(document, opts.spec(), **opts.overrides())
+        if not opts.coarse_to_fine:
+            self._prefetch(rendered)
+        return rendered
+
+    def _prefetch(self, rendered: RenderedDoc) -> None:
+        """Let the reader start on the pages while the user reads the preview and types (the
+        built-in reader OCRs in the background; one read at a time, so slider tweaks do not
+        pile up work)."""
+        try:
+            reader = self.pipeline.reader().reader
+        except Exception:  # reader problems are reported when the user asks
+            return
+        prefetch = getattr(reader, "prefetch", None)
+        running = getattr(reader, "background", None)
+        if prefetch is not None and not (running is not None and running.is_alive()):
+            prefetch(rendered)
 
     # --- preview --------------------------------------------------------------------------------
     def preview(self, session: Session) -> tuple[list[tuple[Image.Image, str]], str]:

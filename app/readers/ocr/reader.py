@@ -63,6 +63,7 @@ class OcrReader(Reader):
         self._docs: OrderedDict[str, _Doc] = OrderedDict()
         self._inflight: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
+        self.background: threading.Thread | None = None  # the latest prefetch, for callers/tests
 
     @property
     def capabilities(self) -> ReaderCapabilities:
@@ -85,11 +86,15 @@ class OcrReader(Reader):
             else "auto"
         )
 
-    def read_pages(self, rendered: RenderedDoc) -> Iterator[tuple[int, list[OcrLine], bool]]:
-        """(page index, lines, from cache) for every page, OCR'ing those not cached."""
+    def read_pages(
+        self, rendered: RenderedDoc, only: list[int] | None = None
+    ) -> Iterator[tuple[int, list[OcrLine], bool]]:
+        """(page index, lines, from cache) for every page (or those in ``only``), OCR'ing
+        those not cached."""
         version = self.engine.version
         lang = self._language(rendered)
-        for page in rendered.pages:
+        chosen = rendered.pages if only is None else [rendered.pages[i] for i in only]
+        for page in chosen:
             sha = page.sha256
             lines = self.cache.get(self.engine_name, version, sha)
             cached = lines is not None
@@ -139,6 +144,42 @@ class OcrReader(Reader):
                 event.set()
         yield doc
 
+    def _is_read(self, rendered: RenderedDoc) -> bool:
+        key = f"{rendered.key}:{self.engine_name}:{self.engine.version}"
+        with self._lock:
+            return key in self._docs
+
+    def _first_pages(self, rendered: RenderedDoc, question: str) -> list[int]:
+        """The pages to read first for a question: best BM25 match of the page texts (known
+        from the layout map) — only the ORDER of reading; the answer still comes from pixels."""
+        from app.readers.vlm.select import bm25_scores
+
+        k = self.settings.ocr_first_pages
+        if k <= 0 or len(rendered.pages) <= k or self._is_read(rendered):
+            return []
+        texts = [rendered.page_text(i) for i in range(len(rendered.pages))]
+        scores = bm25_scores(question, texts)
+        ranked = sorted(range(len(texts)), key=lambda i: -scores[i])
+        return sorted(i for i in ranked[:k] if scores[i] > 0)
+
+    def _read_subset(self, rendered: RenderedDoc, pages: list[int]) -> Iterator[AnswerChunk | _Doc]:
+        started = time.perf_counter()
+        total = len(rendered.pages)
+        read: list[list[OcrLine]] = [[] for _ in range(total)]
+        for n, (index, lines, cached) in enumerate(self.read_pages(rendered, pages), 1):
+            read[index] = lines
+            note = " (cached)" if cached else ""
+            yield AnswerChunk(
+                kind="status", text=f"OCR page {index + 1} ({n}/{len(pages)} first){note}"
+            )
+        ocr = assemble(read, rendered.layout, rendered.text)
+        yield _Doc(
+            ocr,
+            HybridIndex([s.text for s in ocr.sentences]),
+            time.perf_counter() - started,
+            len(pages),
+        )
+
     def prefetch(self, rendered: RenderedDoc) -> threading.Thread:
         """Start reading ``rendered``'s pages in the background (e.g. while the user looks at
         the render preview and types a question); a question asked meanwhile waits for it
@@ -153,6 +194,7 @@ class OcrReader(Reader):
 
         thread = threading.Thread(target=run, name="ocr-prefetch", daemon=True)
         thread.start()
+        self.background = thread
         return thread
 
     # -- answering ---------------------------------------------------------------------------
@@ -163,6 +205,13 @@ class OcrReader(Reader):
         mode = Mode(mode)
         if mode is Mode.QA and not is_cjk_text(question):
             warm_up_embeddings()
+        first = self._first_pages(rendered, question) if mode is Mode.QA else []
+        if first:
+            early = yield from self._answer_first_pages(rendered, question, first, started, stream)
+            if early is not None:
+                yield AnswerChunk(kind="answer", text=early.text)
+                yield AnswerChunk(kind="final", answer=early)
+                return
         doc: _Doc | None = None
         for item in self._document(rendered):
             if isinstance(item, _Doc):
@@ -198,6 +247,46 @@ class OcrReader(Reader):
         if answer.text:
             yield AnswerChunk(kind="answer", text=answer.text)
         yield AnswerChunk(kind="final", answer=answer)
+
+    def _answer_first_pages(
+        self,
+        rendered: RenderedDoc,
+        question: str,
+        pages: list[int],
+        started: float,
+        stream: bool,
+    ) -> Iterator[AnswerChunk]:
+        """Read the best-matching pages first; a confident answer there is returned at once
+        (the other pages are then read in the background for follow-ups). Returns None when
+        the whole document has to be read."""
+        part: _Doc | None = None
+        for item in self._read_subset(rendered, pages):
+            if isinstance(item, _Doc):
+                part = item
+            elif stream:
+                yield item
+        assert part is not None
+        t0 = time.perf_counter()
+        lang = "zh" if is_cjk_text(question) else "en"
+        answer = self._qa(part, rendered, question, lang)
+        if not answer.spans or answer.confidence < self.settings.review_threshold:
+            return None  # not sure from these pages: read them all
+        self.prefetch(rendered)
+        shown = ", ".join(str(p + 1) for p in pages)
+        answer.notes.append(
+            f"read pages {shown} first (ranked by the question against the page texts); "
+            "the remaining pages are being read in the background"
+        )
+        answer.timings.update(
+            {
+                "ocr": round(t0 - started, 4),
+                "answer": round(time.perf_counter() - t0, 4),
+                "total": round(time.perf_counter() - started, 4),
+            }
+        )
+        answer.stats = rendered.stats.model_copy()
+        answer.pages_read = list(pages)
+        return answer
 
     def _span(
         self,
