@@ -8,9 +8,11 @@ image hash (disk cache), the assembled text and its retrieval index once per ren
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,6 +34,15 @@ NOT_FOUND = {"en": "Not found in the document.", "zh": "文档中未找到答案
 MIN_COVERAGE = 0.34  # fewer of the question's key words than this: no answer
 TOP_K = 12
 DOCS_IN_MEMORY = 8
+_READERS: weakref.WeakSet[OcrReader] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_background_reads() -> None:
+    # Daemon threads inside onnxruntime abort the process when the interpreter finalises under
+    # them ("terminate called without an active exception", exit 134): stop them first.
+    for reader in list(_READERS):
+        reader.close()
 
 
 def _text_language(text: str) -> str:
@@ -64,6 +75,8 @@ class OcrReader(Reader):
         self._inflight: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
         self.background: threading.Thread | None = None  # the latest prefetch, for callers/tests
+        self._stop = threading.Event()
+        _READERS.add(self)
 
     @property
     def capabilities(self) -> ReaderCapabilities:
@@ -188,7 +201,8 @@ class OcrReader(Reader):
         def run() -> None:
             try:
                 for _ in self._document(rendered):
-                    pass
+                    if self._stop.is_set():  # closing: leave the rest unread
+                        break
             except Exception:  # the question asked later reports the error to the user
                 log.exception("background OCR failed")
 
@@ -196,6 +210,13 @@ class OcrReader(Reader):
         thread.start()
         self.background = thread
         return thread
+
+    def close(self) -> None:
+        """Stop a background read (after the page in progress) and wait for it."""
+        self._stop.set()
+        thread = self.background
+        if thread is not None and thread.is_alive():
+            thread.join(timeout=120)
 
     # -- answering ---------------------------------------------------------------------------
     def answer(
