@@ -1,4 +1,4 @@
-"""Command line: ``python -m app {render,ask,serve,worker,jobs}``.
+"""Command line: ``python -m app {render,ask,serve,worker,jobs,hash-password}``.
 
 Every command reports user errors (``GlyphError``) as one readable line on stderr and exits with
 status 2; unexpected failures exit 1 with the traceback in the log, never a crash dump alone.
@@ -138,6 +138,27 @@ def worker(
     from app.jobs.worker import run_worker
 
     run_worker(workers=workers)
+
+
+@app.command("hash-password")
+@user_errors
+def hash_password_cmd(
+    user: Annotated[str, typer.Argument(help="User name (no ':' or ',').")],
+    scheme: Annotated[
+        str, typer.Option("--scheme", help="scrypt (default) or pbkdf2_sha256.")
+    ] = "scrypt",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
+    ] = False,
+) -> None:
+    """Print a 'user:HASH' line for a GLYPH_AUTH password file."""
+    from app.auth import password_line
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    typer.echo(password_line(user, password, scheme))
 
 
 _PRESET_OPT = typer.Option("--render-preset", "-c", help="Render preset or JSON path.")

@@ -151,6 +151,13 @@ class Settings(BaseSettings):
     max_chars: int = Field(2_000_000, ge=1, description="Most characters of extracted text.")
     max_paste_chars: int = Field(100_000, ge=1, description="Most characters of pasted text.")
     max_jobs_per_session: int = Field(4, ge=1, description="Concurrent jobs per browser session.")
+    temp_retention_s: float = Field(
+        14400.0,
+        gt=0,
+        description="Gradio's temp copies of uploads and of the page images and downloads it "
+        "serves are deleted this many seconds after they were made; a session's own files "
+        "go when the session ends.",
+    )
 
     # --- server ---------------------------------------------------------------------------------
     host: str = Field("0.0.0.0", description="Interface the UI listens on.")

@@ -26,6 +26,7 @@ def create_app(
     from app.ingest import supported_suffixes
     from app.jobs.queue import JobQueue
     from app.pipeline import Pipeline
+    from app.ui import storage
     from app.ui.jobs_view import JobsManager
     from app.ui.manager import UIManager
     from app.ui.view import build
@@ -34,20 +35,34 @@ def create_app(
     pipeline = pipeline or Pipeline(settings)
     jobs = JobsManager(queue or JobQueue(settings))  # opens its files on first use only
     demo = build(
-        UIManager(pipeline), settings.language, upload_types=supported_suffixes(), jobs=jobs
+        UIManager(pipeline),
+        settings.language,
+        upload_types=supported_suffixes(),
+        jobs=jobs,
+        workroot=storage.sessions_root(),
+        delete_cache=storage.delete_cache(settings.temp_retention_s),
     )
     demo.queue(default_concurrency_limit=4)
     return demo
 
 
 def launch(host: str | None = None, port: int | None = None, **kwargs) -> None:
-    """Serve the UI (blocking)."""
+    """Serve the UI (blocking). With ``GLYPH_AUTH`` every page, API call and file needs a login."""
+    from app.auth import Authenticator
     from app.jobs.queue import JobQueue
     from app.jobs.worker import start_inprocess_worker
     from app.pipeline import Pipeline
+    from app.ui import storage
 
     settings = get_settings()
     settings.ensure_dirs()
+    # before the Blocks exist: Gradio's cache goes to a private dir, not the shared /tmp/gradio
+    storage.configure_gradio_temp()
+    auth = Authenticator.from_spec(settings.auth) if settings.auth else None
+    if auth is None and (host or settings.host) not in ("127.0.0.1", "localhost", "::1"):
+        log.warning(
+            "no GLYPH_AUTH: anyone who can reach the port can use the UI (docs/SECURITY.md)"
+        )
     pipeline, queue = Pipeline(settings), JobQueue(settings)
     demo = create_app(settings, pipeline, queue)
     # GLYPH_INPROCESS_WORKER (default: on without Redis): queued jobs run in this process,
@@ -58,5 +73,10 @@ def launch(host: str | None = None, port: int | None = None, **kwargs) -> None:
         server_port=port or settings.port,
         max_file_size=settings.max_upload_bytes,
         show_error=False,
+        auth=auth.check if auth else None,
+        auth_message="Glyph-视觉推理" if auth else None,
+        # no copies of documents or answers in the browser's storage, no /monitoring page
+        run_history=False,
+        enable_monitoring=False,
         **kwargs,
     )

@@ -15,6 +15,7 @@ from typing import Any
 
 import gradio as gr
 
+from app.ui.account import bind_user
 from app.ui.jobs_view import COLUMN_WIDTHS, JobAnswer, JobsManager
 from app.ui.manager import UIManager
 from app.ui.session import Session
@@ -54,8 +55,12 @@ class JobsPane:
         return cls(acc, table, job_id, show, refresh, timer)
 
     # --- handlers -------------------------------------------------------------------------------
-    def _table(self, s: Session) -> list[Any]:
+    def _table(self, s: Session, request: gr.Request) -> list[Any]:
         if self.jobs is None:
+            return [KEEP(), gr.Timer(active=False)]
+        try:
+            bind_user(s, request)
+        except Exception:  # another user's session: show nothing of it
             return [KEEP(), gr.Timer(active=False)]
         try:
             return [self.jobs.table(s), gr.Timer(active=self.jobs.has_active(s))]
@@ -83,10 +88,11 @@ class JobsPane:
             row = evt.row_value or []
             return row[-1] if row else KEEP()  # the id is the last column
 
-        def on_show(s: Session, jid: str):
+        def on_show(s: Session, jid: str, request: gr.Request):
             try:
                 if jobs is None:
                     return [*[KEEP()] * len(ask_outputs)]
+                bind_user(s, request)
                 loaded = jobs.load(s, jid)
             except Exception as err:
                 return [*[KEEP()] * 2, "", *[KEEP()] * 5, error_text(err, s.lang)]

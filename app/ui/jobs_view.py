@@ -15,7 +15,7 @@ from pathlib import Path
 from PIL import Image
 
 from app.datamodel import Answer, Mode
-from app.jobs import Job, JobKind, JobQueue, JobStatus
+from app.jobs import Job, JobError, JobKind, JobQueue, JobStatus
 from app.jobs.files import read_json, resolve, result_dir
 from app.ui.manager import UserError
 from app.ui.session import Session
@@ -57,7 +57,7 @@ class JobsManager:
         if Mode(mode) is Mode.QA and not (question or "").strip():
             raise _error("err_no_question")
         limit = self.queue.settings.max_jobs_per_session
-        if self.queue.store.count_active(session.id) >= limit:
+        if self.queue.store.count_active(session.owner) >= limit:
             raise _error("err_too_many_jobs", limit=limit)
         opts = session.options
         common = {
@@ -65,10 +65,10 @@ class JobsManager:
             "preset": opts.spec(),
             "overrides": opts.overrides(),
             "coarse_to_fine": opts.coarse_to_fine,
-            "owner": session.id,
+            "owner": session.owner,
         }
         source = session.source_path
-        # The upload is copied into the data dir now: Gradio's temp file may go with the session.
+        # The upload is copied into the data dir now: the session's copy goes with the session.
         if doc.format == "paste":
             return self.queue.submit_ask(question, text=doc.text, name=doc.name, **common)
         if source is not None and source.is_file() and not doc.metadata.get("encrypted"):
@@ -78,7 +78,7 @@ class JobsManager:
 
     # --- list -----------------------------------------------------------------------------------
     def jobs(self, session: Session, limit: int = 20) -> list[Job]:
-        return self.queue.list(owner=session.id, limit=limit)
+        return self.queue.list(owner=session.owner, limit=limit)
 
     def has_active(self, session: Session) -> bool:
         return any(not j.finished_state for j in self.jobs(session))
@@ -113,12 +113,17 @@ class JobsManager:
     def load(self, session: Session, job_id: str) -> JobAnswer | str:
         """A finished job's answer, now the session's latest answer (evidence pages included).
 
-        Any job id works, not only this session's (ids are unguessable). A batch job returns a
-        one-line summary instead: its results are a JSONL file of many answers.
+        Only the session's own jobs (the user's, when logged in): another owner's job id is
+        answered exactly like an unknown one. Jobs submitted from the CLI are read with
+        ``python -m app jobs result``. A batch job returns a one-line summary instead: its
+        results are a JSONL file of many answers.
         """
         if not (job_id or "").strip():
             raise _error("err_no_job_id")
-        job = self.queue.get(job_id.strip())
+        job_id = job_id.strip()
+        job = self.queue.get(job_id)
+        if job.owner != session.owner:
+            raise JobError(f"No job with id '{job_id}'.", f"没有 ID 为 '{job_id}' 的任务。")
         if job.status is not JobStatus.DONE:
             detail = (job.error_zh if session.lang == "zh" else job.error) or ""
             status = t(f"job_{job.status.value}", session.lang)
@@ -127,22 +132,26 @@ class JobsManager:
                 t("err_job_not_done", "zh", id=job.id, status=status, detail=detail),
             )
         result = job.result or read_json(result_dir(self.queue.settings, job.id) / "result.json")
-        if result is None:
-            raise _error("err_job_result_missing", id=job.id)
-        if job.kind is JobKind.BATCH:
-            return t("batch_summary", session.lang, **{k: result[k] for k in ("total", "done")},
-                     errors=result["errors"], path=result["results"])  # fmt: skip
-        out = resolve(self.queue.settings, result["result_dir"])
         try:
-            answer = Answer.model_validate_json((out / "answer.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            if job.kind is JobKind.BATCH:
+                return t("batch_summary", session.lang, **{k: result[k] for k in ("total", "done")},
+                         errors=result["errors"], path=result["results"])  # fmt: skip
+            out = resolve(self.queue.settings, result["result_dir"])
+            files = {key: out / result["files"][key] for key in ("json", "markdown")}
+            text = (out / "answer.json").read_text(encoding="utf-8")
+            answer = Answer.model_validate_json(text)
+        except (OSError, ValueError, KeyError, TypeError):  # missing or damaged result files
+            log.warning("result of job %s is missing or damaged", job.id, exc_info=True)
             raise _error("err_job_result_missing", id=job.id) from None
         images: dict[int, Image.Image] = {}
         for ev in answer.evidence:
             path = out / f"evidence-page{ev.page + 1:03d}.png"
             if ev.page not in images and path.is_file():
-                with Image.open(path) as img:
-                    images[ev.page] = img.convert("RGB")
+                try:
+                    with Image.open(path) as img:
+                        images[ev.page] = img.convert("RGB")
+                except (OSError, ValueError):  # a damaged image: the answer still loads
+                    log.warning("evidence image %s of job %s is damaged", path, job.id)
         question = job.ask_spec().question
         session.answers.append(answer)
         session.questions.append(question)
@@ -150,8 +159,11 @@ class JobsManager:
         # Gradio serves downloads from its own temp dirs, not from the data dir: copy them.
         work = session.workdir()
         copies: dict[str, Path | None] = {}
-        for key in ("json", "markdown"):
-            src = out / result["files"][key]
+        for key, src in files.items():
             dest = work / f"job-{job.id}-{src.name}"
-            copies[key] = shutil.copyfile(src, dest) if src.is_file() else None
+            try:
+                copies[key] = shutil.copyfile(src, dest) if src.is_file() else None
+            except OSError as err:  # a full temp disk: the answer is shown without downloads
+                log.warning("cannot copy %s for download: %s", src, err)
+                copies[key] = None
         return JobAnswer(job, answer, question, copies["json"], copies["markdown"])

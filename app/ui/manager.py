@@ -21,6 +21,8 @@ from app.evidence import annotate_pages
 from app.jobs.runner import reader_lock
 from app.pipeline import Pipeline
 from app.report import answer_json, answer_markdown
+from app.ui import storage
+from app.ui.safety import md_escape
 from app.ui.session import DPI_STEPS, Session
 from app.ui.texts import t
 
@@ -85,8 +87,8 @@ class UIManager:
             if not self.pipeline.settings.model and not self.pipeline.settings.openai_base_url:
                 line += t("reader_no_model", lang)
         else:
-            line = t("reader_active", lang, desc=caps.description or choice.reader.name)
-        notes = "".join(f"\n\n⚠ {note}" for note in choice.user_notes(lang))
+            line = t("reader_active", lang, desc=md_escape(caps.description or choice.reader.name))
+        notes = "".join(f"\n\n⚠ {md_escape(note)}" for note in choice.user_notes(lang))
         return line + notes
 
     # --- input ----------------------------------------------------------------------------------
@@ -110,6 +112,21 @@ class UIManager:
         session.pending_path = None
         rendered = self._set_document(session, document, progress)
         session.source_path = path
+        return rendered
+
+    def open_upload(self, session: Session, path: str | Path, progress: Progress = _no_progress):
+        """Open a browser upload from a private copy in the session's directory.
+
+        Gradio's temp copy is shared by content hash and outlives the session; the session's
+        copy goes with the session. Only the open document's (and a pending encrypted one's)
+        copy is kept: a failed upload leaves the session as it was.
+        """
+        workdir = session.workdir()
+        copy = storage.copy_upload(workdir, path)
+        try:
+            rendered = self.open_file(session, copy, progress)
+        finally:
+            storage.prune_uploads(workdir, keep={session.source_path, session.pending_path})
         return rendered
 
     def unlock(self, session: Session, password: str, progress: Progress = _no_progress):
@@ -195,13 +212,13 @@ class UIManager:
         doc = session.document
         if doc is None:
             return ""
-        parts = [f"**{doc.name}** · {doc.format} · {len(doc.text):,} chars"]
+        parts = [f"**{md_escape(doc.name)}** · {doc.format} · {len(doc.text):,} chars"]
         if doc.pages:
             parts.append(f"{len(doc.pages)} source pages")
         if doc.language:
-            parts.append(doc.language)
+            parts.append(md_escape(doc.language))
         info = " · ".join(parts)
-        return info + "".join(f"\n\nℹ {note}" for note in doc.notes)
+        return info + "".join(f"\n\nℹ {md_escape(note)}" for note in doc.notes)
 
     # --- ask ------------------------------------------------------------------------------------
     def ask(
@@ -251,7 +268,7 @@ class UIManager:
         """The reader's chunks as pane updates (called with the reader lock held)."""
         for chunk in chunks:
             if chunk.kind == "status":
-                update.status = chunk.text
+                update.status = md_escape(chunk.text)
                 progress(0.5, chunk.text)
             elif chunk.kind == "thinking":
                 update.thinking += chunk.text
@@ -293,7 +310,7 @@ class UIManager:
         elif answer.pages_read:
             pages = ", ".join(str(p + 1) for p in answer.pages_read[:30])
             line += " · " + t("pages_read", lang, pages=pages)
-        notes = "".join(f"\n\nℹ {n}" for n in answer.notes)
+        notes = "".join(f"\n\nℹ {md_escape(n)}" for n in answer.notes)
         return line + notes
 
     @staticmethod
@@ -302,6 +319,19 @@ class UIManager:
         return [(t("evidence_item", lang, page=p + 1), p) for p in pages]
 
     # --- export ---------------------------------------------------------------------------------
+    def downloads(self, session: Session) -> tuple[Path | None, Path | None, str]:
+        """(JSON path, Markdown path, note): the note says why there are none (disk full)."""
+        try:
+            return self.export(session, "json"), self.export(session, "md"), ""
+        except OSError as err:
+            log.warning("cannot write the downloads of session %s: %s", session.id, err)
+            reason = storage.storage_error(err, "the downloads", "下载文件")
+            return (
+                None,
+                None,
+                t("err_export", session.lang, reason=reason.user_message(session.lang)),
+            )
+
     def export(self, session: Session, fmt: str, root: Path | None = None) -> Path | None:
         """Write the latest answer (+ evidence) as JSON or Markdown into the session's dir."""
         if not session.answers or session.rendered is None:

@@ -82,15 +82,22 @@ class Session:
     evidence_images: dict[int, Image.Image] = field(default_factory=dict)
     pending_path: Path | None = None  # an encrypted upload waiting for its password
     source_path: Path | None = None  # the open document's upload (copied when queued as a job)
+    root: Path | None = None  # where workdirs are made (app.ui.storage.sessions_root)
+    user: str | None = None  # the logged-in user (GLYPH_AUTH) this session belongs to
     _workdir: Path | None = None
 
     def workdir(self, root: Path | None = None) -> Path:
-        """A private directory for this session's downloads and evidence images."""
+        """A private directory for this session's uploads, downloads and evidence images."""
         if self._workdir is None or not self._workdir.exists():
-            base = root if root is not None else Path(tempfile.gettempdir())
+            base = root or self.root or Path(tempfile.gettempdir())
             base.mkdir(parents=True, exist_ok=True)
             self._workdir = Path(tempfile.mkdtemp(prefix=f"glyph-{self.id}-", dir=base))
         return self._workdir
+
+    @property
+    def owner(self) -> str:
+        """Who owns this session's queued jobs: the logged-in user, else the session itself."""
+        return f"user:{self.user}" if self.user else self.id
 
     def cleanup(self) -> None:
         if self._workdir is not None:
@@ -99,4 +106,4 @@ class Session:
 
     def __deepcopy__(self, memo: dict) -> Session:
         # gr.State deep-copies its initial value per session; a fresh Session is the right copy.
-        return Session(lang=self.lang)
+        return Session(lang=self.lang, root=self.root)

@@ -141,8 +141,19 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "任务 {id} 状态：{status}。{detail}",
     },
     "err_job_result_missing": {
-        "en": "The result files of job {id} are missing from the data dir.",
-        "zh": "数据目录中缺少任务 {id} 的结果文件。",
+        "en": "The result files of job {id} are missing or damaged in the data dir; please "
+        "submit the question again.",
+        "zh": "数据目录中任务 {id} 的结果文件缺失或已损坏，请重新提交该问题。",
+    },
+    # account and safety (GLYPH_AUTH)
+    "logout": {"en": "Log out", "zh": "退出登录"},
+    "err_other_user": {
+        "en": "This session belongs to another user; please reload the page.",
+        "zh": "此会话属于其他用户，请刷新页面。",
+    },
+    "err_export": {
+        "en": "The answer is shown, but its downloads could not be saved: {reason}",
+        "zh": "答案已显示，但无法保存下载文件：{reason}",
     },
     # status and errors
     "status_ingest": {"en": "Reading the document…", "zh": "正在读取文档……"},

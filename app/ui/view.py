@@ -14,9 +14,11 @@ from typing import Any
 import gradio as gr
 
 from app.errors import GlyphError
+from app.ui.account import AccountBar, bind_user
 from app.ui.jobs_pane import JobsPane
 from app.ui.jobs_view import JobsManager
 from app.ui.manager import UIManager
+from app.ui.safety import md_escape
 from app.ui.session import GRANULARITIES, PRESETS, Session
 from app.ui.texts import pick_lang, t
 
@@ -27,13 +29,9 @@ EXAMPLES = sorted(p.name for p in EXAMPLES_DIR.iterdir() if p.is_file())
 KEEP = gr.skip  # "leave this output as it is"
 
 
-def _new_session() -> Session:
-    return Session()
-
-
 def _error_text(err: BaseException, lang: str) -> str:
-    if isinstance(err, GlyphError):
-        return f"⚠ {err.user_message(lang)}"
+    if isinstance(err, GlyphError):  # messages quote file names and server text: shown literally
+        return f"⚠ {md_escape(err.user_message(lang))}"
     log.exception("unexpected error in a UI handler")
     return f"⚠ {t('err_unexpected', lang, kind=type(err).__name__)}"
 
@@ -50,10 +48,18 @@ def build(
     settings_lang: str = "auto",
     upload_types: list[str] | None = None,
     jobs: JobsManager | None = None,
+    workroot: Path | None = None,
+    delete_cache: tuple[int, int] | None = None,
 ):
-    """Create the Blocks (not launched); ``jobs`` enables the async queue (异步队列)."""
-    with gr.Blocks(title="Glyph-视觉推理", analytics_enabled=False) as demo:
-        session = gr.State(_new_session, delete_callback=lambda s: s.cleanup())
+    """Create the Blocks (not launched); ``jobs`` enables the async queue (异步队列).
+
+    ``workroot``: where each session's private directory is made (app.ui.storage);
+    ``delete_cache``: Gradio's (every, age) clean-up of its own temp copies.
+    """
+    blocks = gr.Blocks(title="Glyph-视觉推理", analytics_enabled=False, delete_cache=delete_cache)
+    with blocks as demo:
+        # per tab: its documents, answers and private directory (deleted when the tab is gone)
+        session = gr.State(lambda: Session(root=workroot), delete_callback=lambda s: s.cleanup())
         with gr.Row():
             title = gr.Markdown(f"## {t('title', 'en')}\n{t('subtitle', 'en')}", elem_id="title")
             lang = gr.Radio(
@@ -64,7 +70,10 @@ def build(
                 scale=0,
                 min_width=200,
             )
-        message = gr.Markdown("", elem_id="message")
+            account = AccountBar.build()
+        # Markdown that may quote file names or server text: no LaTeX, text escaped (safety.py)
+        plain_md: dict[str, Any] = {"latex_delimiters": []}
+        message = gr.Markdown("", elem_id="message", **plain_md)
         with gr.Row(equal_height=False):
             # ---- left: input ----
             with gr.Column(scale=3, min_width=280, elem_id="pane-input"):
@@ -95,7 +104,7 @@ def build(
                     type="index",
                     elem_id="examples",
                 )
-                doc_info = gr.Markdown("", elem_id="doc-info")
+                doc_info = gr.Markdown("", elem_id="doc-info", **plain_md)
                 with gr.Accordion(t("advanced", "en"), open=False, elem_id="advanced") as advanced:
                     preset = gr.Radio(list(PRESETS), value="auto", label=t("preset", "en"))
                     granularity = gr.Radio(
@@ -111,7 +120,7 @@ def build(
             # ---- middle: render preview ----
             with gr.Column(scale=4, min_width=320, elem_id="pane-preview"):
                 preview_hdr = gr.Markdown(f"### {t('preview', 'en')}")
-                stats = gr.Markdown(t("no_document", "en"), elem_id="stats")
+                stats = gr.Markdown(t("no_document", "en"), elem_id="stats", **plain_md)
                 gallery = gr.Gallery(
                     label=t("pages", "en"),
                     columns=2,
@@ -124,7 +133,7 @@ def build(
             # ---- right: reasoning ----
             with gr.Column(scale=4, min_width=320, elem_id="pane-reasoning"):
                 reasoning_hdr = gr.Markdown(f"### {t('reasoning', 'en')}")
-                reader_md = gr.Markdown("", elem_id="reader")
+                reader_md = gr.Markdown("", elem_id="reader", **plain_md)
                 mode = gr.Radio(
                     [
                         (t("mode_qa", "en"), "qa"),
@@ -149,7 +158,7 @@ def build(
                     elem_id="compute",
                 )
                 ask_btn = gr.Button(t("ask", "en"), variant="primary", elem_id="ask")
-                status = gr.Markdown("", elem_id="status")
+                status = gr.Markdown("", elem_id="status", **plain_md)
                 answer = gr.Textbox(
                     label=t("answer", "en"),
                     lines=5,
@@ -160,7 +169,7 @@ def build(
                 )
                 with gr.Accordion(t("thinking", "en"), open=False) as thinking_acc:
                     thinking = gr.Textbox(show_label=False, lines=4, interactive=False)
-                confidence = gr.Markdown("", elem_id="confidence")
+                confidence = gr.Markdown("", elem_id="confidence", **plain_md)
                 evidence_pages = gr.Radio(
                     [], label=t("evidence_pages", "en"), elem_id="evidence-pages"
                 )
@@ -199,8 +208,8 @@ def build(
         def on_upload(s: Session, path: str | None, progress=gr.Progress()):
             if not path:
                 return [s, *[KEEP()] * (len(doc_outputs) - 1)]
-            try:
-                manager.open_file(s, path, _progress(progress))
+            try:  # opened from a private copy in the session's directory
+                manager.open_upload(s, path, _progress(progress))
             except Exception as err:
                 return _doc_error(err, s)
             return _after_render(s)
@@ -225,7 +234,11 @@ def build(
             return on_paste(s, text, progress)
 
         def on_example(s: Session, index: int, progress=gr.Progress()):
-            return on_upload(s, str(EXAMPLES_DIR / EXAMPLES[index]), progress)
+            try:
+                manager.open_file(s, EXAMPLES_DIR / EXAMPLES[index], _progress(progress))
+            except Exception as err:
+                return _doc_error(err, s)
+            return _after_render(s)
 
         def on_preset(s: Session, preset_v, gran_v, nl, hf, pm, progress=gr.Progress()):
             opts = s.options
@@ -266,18 +279,28 @@ def build(
             message,
         ]
 
-        def on_ask(s: Session, q: str, m: str, c: str = "now", progress=gr.Progress()):
+        def on_ask(
+            s: Session,
+            q: str,
+            m: str,
+            c: str = "now",
+            request: gr.Request | None = None,
+            progress=gr.Progress(),
+        ):
             if c == "queue" and jobs is not None:
                 try:
+                    bind_user(s, request)  # jobs belong to the logged-in user
                     job = jobs.submit(s, q, m)
                 except Exception as err:
                     yield [*[KEEP()] * 2, "", *[KEEP()] * 5, _error_text(err, s.lang)]
                     return
                 yield [*[KEEP()] * 2, t("status_job_queued", s.lang, id=job.id), *[KEEP()] * 5, ""]
                 return
+            streamed = False
             try:
                 for update in manager.ask(s, q, m, _progress(progress)):
                     if update.final is None:
+                        streamed = streamed or bool(update.answer or update.thinking)
                         yield [update.answer, update.thinking, update.status, *[KEEP()] * 5, ""]
                         continue
                     final = update.final
@@ -286,6 +309,7 @@ def build(
                     conf = manager.confidence_line(final, s.lang)
                     if not final.evidence:
                         conf += "\n\n" + t("no_evidence", s.lang)
+                    json_path, md_path, note = manager.downloads(s)
                     yield [
                         final.text,
                         final.thinking,
@@ -293,12 +317,14 @@ def build(
                         conf,
                         gr.update(choices=choices, value=first),
                         manager.evidence_image(s, first),
-                        gr.update(value=manager.export(s, "json"), visible=True),
-                        gr.update(value=manager.export(s, "md"), visible=True),
-                        "",
+                        gr.update(value=json_path, visible=json_path is not None),
+                        gr.update(value=md_path, visible=md_path is not None),
+                        f"⚠ {md_escape(note)}" if note else "",
                     ]
             except Exception as err:
-                yield [*[KEEP()] * 2, "", *[KEEP()] * 5, _error_text(err, s.lang)]
+                # a reader that fails mid-answer: its partial text is not an answer
+                cleared = ["", ""] if streamed else [KEEP()] * 2
+                yield [*cleared, "", *[KEEP()] * 5, _error_text(err, s.lang)]
 
         def on_evidence_page(s: Session, page):
             return manager.evidence_image(s, page)
@@ -350,6 +376,7 @@ def build(
                     (unlock, "unlock"),
                     (pane.show, "show_result"),
                     (pane.refresh, "refresh_jobs"),
+                    (account.logout, "logout"),
                 )
             ],
             *[
@@ -449,6 +476,7 @@ def build(
         pane.refresh_after(
             lang.change(on_lang, [session, lang], lang_outputs, api_visibility="private"), session
         )
+        account.wire(demo, session)
         forced = None if settings_lang == "auto" else settings_lang
         browser_locale = gr.Textbox(visible=False)
         demo.load(
