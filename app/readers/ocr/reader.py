@@ -9,6 +9,7 @@ image hash (disk cache), the assembled text and its retrieval index once per ren
 from __future__ import annotations
 
 import atexit
+import concurrent.futures.thread  # noqa: F401 - must register its exit hook before ours
 import logging
 import threading
 import time
@@ -37,12 +38,21 @@ DOCS_IN_MEMORY = 8
 _READERS: weakref.WeakSet[OcrReader] = weakref.WeakSet()
 
 
-@atexit.register
 def _stop_background_reads() -> None:
     # Daemon threads inside onnxruntime abort the process when the interpreter finalises under
     # them ("terminate called without an active exception", exit 134): stop them first.
     for reader in list(_READERS):
         reader.close()
+
+
+# Run before concurrent.futures shuts its thread pools down at exit (those callbacks run in
+# reverse order of registration, and concurrent.futures.thread registers on import, imported
+# above), so a
+# background read finishes its page instead of failing on a closed pool.
+try:
+    threading._register_atexit(_stop_background_reads)  # type: ignore[attr-defined]
+except (AttributeError, RuntimeError):
+    atexit.register(_stop_background_reads)
 
 
 def _text_language(text: str) -> str:
