@@ -46,9 +46,8 @@ def _stop_background_reads() -> None:
 
 
 # Run before concurrent.futures shuts its thread pools down at exit (those callbacks run in
-# reverse order of registration, and concurrent.futures.thread registers on import, imported
-# above), so a
-# background read finishes its page instead of failing on a closed pool.
+# reverse order of registration; concurrent.futures.thread, imported above, registers first),
+# so a background read finishes its page instead of failing on a closed pool.
 try:
     threading._register_atexit(_stop_background_reads)  # type: ignore[attr-defined]
 except (AttributeError, RuntimeError):
