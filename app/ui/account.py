@@ -36,11 +36,12 @@ class AccountBar:
     @classmethod
     def build(cls) -> AccountBar:
         """Hidden until a logged-in user loads the page (created inside the Blocks)."""
-        line = gr.Markdown("", visible=False, elem_id="account", latex_delimiters=[])
-        # relative link: works behind a reverse proxy under a sub-path too
-        logout = gr.Button(
-            t("logout", "en"), link="logout", size="sm", visible=False, elem_id="logout"
-        )
+        with gr.Column(scale=0, min_width=140):
+            line = gr.Markdown("", visible=False, elem_id="account", latex_delimiters=[])
+            # relative link: works behind a reverse proxy under a sub-path too
+            logout = gr.Button(
+                t("logout", "en"), link="logout", size="sm", visible=False, elem_id="logout"
+            )
         return cls(line, logout)
 
     def wire(self, demo: gr.Blocks, session: gr.State) -> None:
@@ -51,7 +52,7 @@ class AccountBar:
                 return [s, gr.update(visible=False), gr.update(visible=False)]
             if not s.user:
                 return [s, gr.update(visible=False), gr.update(visible=False)]
-            shown = gr.update(value=f"👤 **{md_escape(s.user)}**", visible=True)
+            shown = gr.update(value=f"**{md_escape(s.user)}**", visible=True)
             return [s, shown, gr.update(visible=True)]
 
         demo.load(on_load, [session], [session, self.line, self.logout], api_visibility="private")
