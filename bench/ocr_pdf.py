@@ -82,6 +82,11 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=50)
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--followups", type=int, default=5)
+    parser.add_argument(
+        "--full-read",
+        action="store_true",
+        help="also time a cold answer that reads every page first (GLYPH_OCR_FIRST_PAGES=0)",
+    )
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         cpus = sorted(os.sched_getaffinity(0))[: args.cores]
@@ -128,6 +133,15 @@ def main() -> None:
 
     cold = ask("cold", pipeline, keys[0]) + t_open + t_render
     cold_cpu = time.process_time() - cpu_started
+    # the answer came from the pages that match the question; the rest are read in the
+    # background: one question right away, then follow-ups once the whole document is read
+    reader = pipeline.reader("ocr").reader
+    busy = reader.background is not None and reader.background.is_alive()
+    early = ask("at once", pipeline, keys[1]) if busy and len(keys) > 1 else None
+    t = time.perf_counter()
+    if reader.background is not None:
+        reader.background.join()
+    background_s = time.perf_counter() - t
     follow = [ask("follow-up", pipeline, k) for k in keys[1 : 1 + args.followups]]
     reopen_pipe = Pipeline(settings)  # a new reader: OCR from the disk cache, MiniLM loaded
     t = time.perf_counter()
@@ -160,6 +174,24 @@ def main() -> None:
             f"(cold/follow-up {cold / max(1e-6, sum(follow) / len(follow)):.0f}x)"
         )
     print(f"re-open (disk cache): {reopen:.2f} s (cold/re-open {cold / max(1e-6, reopen):.0f}x)")
+    if early is not None:
+        print(
+            f"question asked at once, while the other pages were still being read: {early:.2f} s; "
+            f"the background read then needed {background_s:.1f} s more"
+        )
+    if args.full_read:
+        full_settings = Settings(_env_file=None, data_dir=work / "data-full", ocr_first_pages=0)
+        full_pipe = Pipeline(full_settings)
+        t = time.perf_counter()
+        full_rendered = full_pipe.render(full_pipe.open_document(pdf))
+        answer = full_pipe.ask_once(
+            full_rendered, f"What is the special magic number for {keys[0]}?", reader="ocr"
+        )
+        full = time.perf_counter() - t
+        print(
+            f"cold answer reading every page first: {full:.1f} s ({answer.text}); "
+            f"matching pages first is {full / cold:.1f}x faster to the first answer"
+        )
     print(
         f"targets: cold <= 60 s: {'met' if cold <= 60 else 'NOT met'}; "
         f"follow-ups <= 3 s: {'met' if follow and max(follow) <= 3 else 'NOT met'}"
