@@ -37,6 +37,17 @@ def test_value_after_the_key_english():
     assert _answer("What is the e-mail of the data protection officer?", s) == "dpo@x.example"
 
 
+def test_chinese_fill_in_the_blank_codes_and_units():
+    s = "付款截止日期为2025年3月10日。合同由刘洋签署。"
+    assert _answer("合同由谁签署？", s) == "刘洋"
+    assert _answer("年度会议将在哪里举行？", "年度会议将在南京举行。") == "南京"
+    # a code right after CJK text (no \b there), an amount with its unit
+    assert _answer("发票号码是多少？", "发票号码为BX-5104。") == "BX-5104"
+    assert _answer("应付总额是多少？", "应付总额为18,773元。") == "18,773元"
+    # numeric questions keep the unit that follows the blank
+    assert _answer("每10股派发现金红利多少元？", "每 10 股派发现金红利 3.60 元") == "3.60 元"
+
+
 def test_value_after_the_key_chinese():
     s = "2024 年度，公司实现营业收入 38.62 亿元，同比增长 21.4%。"
     assert _answer("公司2024年营业收入是多少？", s) == "38.62 亿元"

@@ -93,7 +93,9 @@ _ZH_KINDS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (re.compile(r"何时|什么时候|哪天|哪一天|日期|时间|哪年|哪一年"), ("date",)),
     (re.compile(r"比例|比率|百分比|增长|占比|增速|率"), ("percent", "amount", "number")),
     (
-        re.compile(r"金额|收入|利润|费用|价格|资产|净额|投入|红利|营收|成本|多少钱|多少元|股本"),
+        re.compile(
+            r"金额|总额|应付|合计|总计|收入|利润|费用|价格|资产|净额|投入|红利|营收|成本|多少钱|多少元|股本"
+        ),
         ("amount", "percent", "number"),
     ),
     (re.compile(r"代码|编号|号码|代号|编码"), ("code", "number", "phone")),
@@ -239,6 +241,53 @@ def _digits_overlap(text: str, value: Match, a: int, b: int) -> bool:
     return any(ch.isdigit() for ch in text[lo:hi]) or (lo < hi and value.kind in ("person", "org"))
 
 
+# numeric questions (多少, 几) are left to the value patterns, which keep the unit ("3.60 元")
+_CJK_WH = re.compile(r"什么时候|什么地方|哪里|哪儿|何处|何时|哪位|哪个|哪家|哪天|什么|谁")
+_CJK_CHARS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+_GAP_STOP = re.compile(r"[。！？；，、\n]")
+
+
+def _cloze_contexts(question: str) -> tuple[str, str] | None:
+    """The question's words right before and after its question word ("合同由" 谁 "签署")."""
+    m = _CJK_WH.search(question)
+    if m is None:
+        return None
+    before = _CJK_CHARS.findall(question[: m.start()])
+    after = _CJK_CHARS.findall(question[m.end() :])
+    left = before[-1][-6:] if before and question[: m.start()].endswith(before[-1]) else ""
+    right = after[0][:6] if after and question[m.end() :].startswith(after[0]) else ""
+    return (left, right) if len(left) >= 2 and right else None
+
+
+def cloze(question: str, text: str) -> tuple[int, int] | None:
+    """Chinese fill-in-the-blank: the words between the question's left and right context in
+    ``text`` ("合同由谁签署？" on "合同由刘洋签署。" → "刘洋"). None unless both sides are found
+    close together with a short gap between them."""
+    contexts = _cloze_contexts(question)
+    if contexts is None:
+        return None
+    left, right = contexts
+    for lhs in dict.fromkeys((left, left[-3:], left[-2:])):
+        start = text.find(lhs)
+        while start >= 0:
+            a = start + len(lhs)
+            window = text[a : a + 24]
+            for rhs in dict.fromkeys((right, right[:2], right[:1])):
+                r = window.find(rhs)
+                if r > 0:
+                    gap_a, gap_b = a, a + r
+                    while gap_a < gap_b and text[gap_a] in " 为是：:":
+                        gap_a += 1
+                    while gap_b > gap_a and text[gap_b - 1] == " ":
+                        gap_b -= 1
+                    gap = text[gap_a:gap_b]
+                    if 0 < len(gap) <= 20 and not _GAP_STOP.search(gap):
+                        return gap_a, gap_b
+                    break
+            start = text.find(lhs, start + 1)
+    return None
+
+
 @dataclass(frozen=True)
 class Candidate:
     start: int  # offsets in the text given to ``extract``
@@ -262,6 +311,10 @@ def extract(prof: Profile, text: str, weight: Weight | None = None) -> Candidate
     _, keys = key_matches(prof, text, weight)
     if not keys:
         return None
+    if prof.cjk:
+        gap = cloze(prof.text, text)
+        if gap is not None:
+            return Candidate(gap[0], gap[1], "cloze", 0.9)
     key_spans = keys
     question_low = prof.text.lower()
     best: Candidate | None = None

@@ -44,8 +44,10 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         rf"(?:{_NUM})\s?(?:-\s?)?(?:days?|weeks?|months?|years?|hours?|minutes?|个月|天|周|小时|年(?!度))",
         re.IGNORECASE,
     ),
+    # not \b: a CJK character counts as a word character, so "编号为BX-5104" has no boundary
     "code": re.compile(
-        r"\b[A-Z]{1,6}\d*(?:[-/][A-Z0-9]{1,10}){1,6}\b|\b(?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{4,}\b"
+        r"(?<![A-Za-z0-9])(?:[A-Z]{1,6}\d*(?:[-/][A-Z0-9]{1,10}){1,6}"
+        r"|(?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{4,})(?![A-Za-z0-9])"
     ),
     "number": re.compile(rf"[-+]?(?:{_NUM})(?:\s?(?:项|个|人|名|家|次|股))?"),
     "org": re.compile(
@@ -78,8 +80,9 @@ class Match:
 
 
 def find_values(text: str, kinds: tuple[str, ...] | None = None) -> list[Match]:
-    """Non-overlapping value matches, the more specific kind winning an overlap."""
-    order = kinds or tuple(PATTERNS)
+    """Non-overlapping value matches of ``kinds``, the more specific kind winning an overlap
+    (PATTERNS' order: "18,773元" is an amount, not the number 18,773 and a stray 元)."""
+    order = tuple(k for k in PATTERNS if kinds is None or k in kinds)
     found: list[Match] = []
     taken = [False] * (len(text) + 1)
     for kind in order:
