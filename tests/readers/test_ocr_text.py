@@ -37,6 +37,13 @@ def test_value_after_the_key_english():
     assert _answer("What is the e-mail of the data protection officer?", s) == "dpo@x.example"
 
 
+def test_where_questions_get_the_place():
+    s = "The annual meeting will take place in Gdansk."
+    assert _answer("Where will the annual meeting take place?", s) == "Gdansk"
+    s = "The committee meets in the morning."  # no capitalised place: keep the phrase
+    assert _answer("Where does the committee meet?", s) == "in the morning"
+
+
 def test_chinese_fill_in_the_blank_codes_and_units():
     s = "付款截止日期为2025年3月10日。合同由刘洋签署。"
     assert _answer("合同由谁签署？", s) == "刘洋"

@@ -288,6 +288,10 @@ def cloze(question: str, text: str) -> tuple[int, int] | None:
     return None
 
 
+_WHERE = re.compile(r"\bwhere\b", re.I)
+_PLACE_PREP = re.compile(r"(?:in|at|near|inside|outside)\s+(?:the\s+)?(?=(?-i:[A-Z]))", re.I)
+
+
 @dataclass(frozen=True)
 class Candidate:
     start: int  # offsets in the text given to ``extract``
@@ -340,6 +344,11 @@ def extract(prof: Profile, text: str, weight: Weight | None = None) -> Candidate
     # no fitting typed value: the clause right after the last key word
     last_key_end = max(b for _, b in key_spans)
     phrase = _trim_phrase(text, last_key_end)
+    if phrase is not None and _WHERE.search(prof.text):
+        # "Where …?" is answered by the place, not by "in Gdansk"
+        lead = _PLACE_PREP.match(text, phrase[0], phrase[1])
+        if lead is not None and lead.end() < phrase[1]:
+            phrase = (lead.end(), phrase[1])
     if phrase is not None and (best is None or best.score < 0.5):
         return Candidate(phrase[0], phrase[1], "phrase", 0.45)
     if best is None:  # the keys end the sentence ("… have exclusive jurisdiction."): quote it
