@@ -19,6 +19,7 @@ from app.jobs import Job, JobError, JobKind, JobQueue, JobStatus
 from app.jobs.files import read_json, resolve, result_dir
 from app.ui.manager import UserError
 from app.ui.session import Session
+from app.ui.storage import storage_error
 from app.ui.texts import t
 
 log = logging.getLogger(__name__)
@@ -69,12 +70,16 @@ class JobsManager:
         }
         source = session.source_path
         # The upload is copied into the data dir now: the session's copy goes with the session.
-        if doc.format == "paste":
-            return self.queue.submit_ask(question, text=doc.text, name=doc.name, **common)
-        if source is not None and source.is_file() and not doc.metadata.get("encrypted"):
-            return self.queue.submit_ask(question, file=source, name=doc.name, **common)
-        # An unlocked encrypted PDF (or a vanished upload): the extracted text, no password.
-        return self.queue.submit_ask(question, document=doc, **common)
+        try:
+            if doc.format == "paste":
+                return self.queue.submit_ask(question, text=doc.text, name=doc.name, **common)
+            if source is not None and source.is_file() and not doc.metadata.get("encrypted"):
+                return self.queue.submit_ask(question, file=source, name=doc.name, **common)
+            # An unlocked encrypted PDF (or a vanished upload): the extracted text, no password.
+            return self.queue.submit_ask(question, document=doc, **common)
+        except OSError as err:  # the data dir is full or read-only
+            log.warning("cannot queue a job for session %s: %s", session.id, err)
+            raise storage_error(err, "the job's input", "任务的输入") from None
 
     # --- list -----------------------------------------------------------------------------------
     def jobs(self, session: Session, limit: int = 20) -> list[Job]:

@@ -8,10 +8,12 @@ and recomputed, never fatal.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
 import tempfile
+import time
 from pathlib import Path
 
 from app.readers.ocr.engines import OcrLine
@@ -19,6 +21,7 @@ from app.readers.ocr.engines import OcrLine
 log = logging.getLogger(__name__)
 
 FORMAT = 1
+FULL_RETRY_S = 60.0  # after ENOSPC, writes pause this long before trying the disk again
 
 
 class OcrCache:
@@ -28,6 +31,7 @@ class OcrCache:
         self.root = root
         self.hits = 0
         self.misses = 0
+        self._full_until = 0.0  # monotonic time until which the disk is taken to be full
 
     def _path(self, engine: str, version: str, page_sha: str) -> Path | None:
         if self.root is None:
@@ -56,6 +60,8 @@ class OcrCache:
         path = self._path(engine, version, page_sha)
         if path is None:
             return
+        if self._full_until and time.monotonic() < self._full_until:
+            return  # the disk was full a moment ago: do not rewrite into it for every page
         payload = {
             "format": FORMAT,
             "sha256": page_sha,
@@ -63,6 +69,7 @@ class OcrCache:
             "version": version,
             "lines": [line.to_dict() for line in lines],
         }
+        tmp: str | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
@@ -70,4 +77,18 @@ class OcrCache:
                 json.dump(payload, fh, ensure_ascii=False, separators=(",", ":"))
             os.replace(tmp, path)  # atomic: a reader never sees half a file
         except OSError as err:  # a read-only or full disk costs speed, not the answer
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)  # no half-written files left on a full disk
+            if err.errno in (errno.ENOSPC, errno.EDQUOT):
+                if not self._full_until:
+                    log.warning(
+                        "OCR cache disk is full (%s): pages are read without caching; free "
+                        "space under %s (GLYPH_CACHE_DIR) to make follow-up questions fast again",
+                        err,
+                        self.root,
+                    )
+                self._full_until = time.monotonic() + FULL_RETRY_S
+                return
             log.warning("cannot write OCR cache entry %s: %s", path, err)
+        else:
+            self._full_until = 0.0
