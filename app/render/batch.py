@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import multiprocessing
+import os
 import re
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -59,8 +60,8 @@ def read_records(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def done_ids(manifest: Path) -> set[str]:
-    """Ids whose latest manifest line has status 'ok'."""
-    status: dict[str, str] = {}
+    """Ids whose latest manifest line has status 'ok' and whose page images are intact."""
+    latest: dict[str, dict[str, Any]] = {}
     if manifest.is_file():
         with manifest.open(encoding="utf-8") as fh:
             for line in fh:
@@ -69,8 +70,30 @@ def done_ids(manifest: Path) -> set[str]:
                 except json.JSONDecodeError:
                     continue  # a line cut by an interrupted run
                 if isinstance(entry, dict) and "id" in entry:
-                    status[str(entry["id"])] = str(entry.get("status"))
-    return {key for key, value in status.items() if value == "ok"}
+                    latest[str(entry["id"])] = entry
+    done = set()
+    for key, entry in latest.items():
+        if entry.get("status") != "ok":
+            continue
+        # a page deleted or cut short since (disk full, copy interrupted) is rendered again
+        pages = entry.get("pages") or []
+        if all(_png_complete(manifest.parent / page) for page in pages):
+            done.add(key)
+        else:
+            log.warning("record %s: page images missing or damaged; rendering it again", key)
+    return done
+
+
+def _png_complete(path: Path) -> bool:
+    """Whether ``path`` is a PNG that ends with its IEND chunk (cheap: 8 + 12 bytes read)."""
+    try:
+        with path.open("rb") as fh:
+            if fh.read(8) != b"\x89PNG\r\n\x1a\n":
+                return False
+            fh.seek(-12, os.SEEK_END)
+            return fh.read(12) == b"\x00\x00\x00\x00IEND\xaeB`\x82"
+    except OSError:
+        return False
 
 
 def render_record(
