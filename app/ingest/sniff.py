@@ -78,7 +78,8 @@ def _zip_names(data: bytes) -> list[str] | None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             return zf.namelist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError):
+    # NotImplementedError: a "version needed to extract" zipfile does not know (damaged header)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, NotImplementedError):
         return None
 
 
