@@ -249,5 +249,5 @@ def test_zip_needing_an_unknown_version_is_an_ingest_error(ingest_settings):
     data[at + 6 : at + 8] = (120).to_bytes(2, "little")
     from app.ingest import load
 
-    with pytest.raises(IngestError, match="m.docx"):
+    with pytest.raises(IngestError, match=r"m\.docx"):
         load(bytes(data), name="m.docx", settings=ingest_settings)
