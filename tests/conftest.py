@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -49,3 +51,35 @@ def tiny_vlm_dir(tmp_path_factory):
     from tests.helpers.tiny_vlm import build_tiny_glm4v
 
     return build_tiny_glm4v(tmp_path_factory.mktemp("tiny-glm4v"))
+
+
+# One Playwright instance per test run: the sync API refuses a second one while the first is open,
+# so the chromium fixtures live here and every folder (ui, security, reliability) shares them.
+@pytest.fixture(scope="session")
+def browser():
+    from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
+        pytest.skip("Debian chromium is not installed (scripts/setup.sh --dev installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page_factory(browser):
+    pages = []
+
+    def make(locale: str = "en-US"):
+        context = browser.new_context(viewport={"width": 1600, "height": 1100}, locale=locale)
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        pages.append(context)
+        return page
+
+    yield make
+    for context in pages:
+        context.close()

@@ -19,9 +19,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.ui.conftest import ROOT, browser, free_port, page_factory, wait_http
-
-__all__ = ["browser", "page_factory"]  # the chromium fixtures of tests/ui, shared
+from tests.ui.conftest import ROOT, free_port, wait_http
 
 PASSWORDS = {"alice": "wonderland", "bob": "builder"}
 

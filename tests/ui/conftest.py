@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -76,34 +75,6 @@ def ui_server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
-        pytest.skip("Debian chromium is not installed (scripts/setup.sh --dev installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
-
-
-@pytest.fixture
-def page_factory(browser):
-    pages = []
-
-    def make(locale: str = "en-US"):
-        context = browser.new_context(viewport={"width": 1600, "height": 1100}, locale=locale)
-        page = context.new_page()
-        page.set_default_timeout(60_000)
-        pages.append(context)
-        return page
-
-    yield make
-    for context in pages:
-        context.close()
 
 
 @pytest.fixture(scope="session")
