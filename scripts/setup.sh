@@ -22,7 +22,7 @@ log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 
 # --- system packages ---------------------------------------------------------------------------
 APT_RUNTIME=(fonts-dejavu-core fonts-noto-cjk tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim)
-APT_DEV=(chromium chromium-driver redis-server poppler-utils docker-compose)
+APT_DEV=(chromium chromium-driver redis-server poppler-utils docker-compose nginx-light)
 want=("${APT_RUNTIME[@]}")
 [[ "$PROFILE" == dev ]] && want+=("${APT_DEV[@]}")
 
