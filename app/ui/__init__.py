@@ -32,6 +32,7 @@ def create_app(
     from app.ui.view import build
 
     settings = settings or get_settings()
+    storage.atomic_image_cache()
     pipeline = pipeline or Pipeline(settings)
     jobs = JobsManager(queue or JobQueue(settings))  # opens its files on first use only
     demo = build(

@@ -6,7 +6,7 @@
   ``<root>/gradio`` (``GRADIO_TEMP_DIR``, set by ``launch`` unless the operator set it). Gradio
   serves files from there only, under a directory named by a salted SHA-256 of their content,
   and deletes them ``GLYPH_TEMP_RETENTION_S`` after they were made (``delete_cache``) and when
-  the server stops.
+  the server stops. Images it caches are written once, atomically (``atomic_image_cache``).
 * Each browser session has its own directory under ``<root>/sessions`` (``Session.workdir``):
   the open document's upload is copied there and opened from there; answers exported for
   download are written there. Gradio never serves that directory (it is outside its cache and
@@ -93,6 +93,46 @@ def configure_gradio_temp(root: Path | None = None) -> Path:
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.environ["GRADIO_TEMP_DIR"] = str(path)
     return path
+
+
+def atomic_image_cache() -> None:
+    """Make Gradio write the images it serves (page previews, evidence) atomically, once.
+
+    Gradio's ``save_pil_to_cache`` names a cached image by the hash of its bytes and rewrites the
+    file in place every time: when two sessions show the same page at once (two people open the
+    same report), one request truncates the file while the other's download of it is streaming,
+    and that download breaks ("peer closed connection", a blank preview tile). Here an image that
+    is already cached is only touched (``delete_cache`` ages files by ctime), and a new one is
+    written under a temporary name and renamed into place. Idempotent.
+    """
+    from gradio import processing_utils as pu
+
+    if getattr(pu.save_pil_to_cache, "_glyph_atomic", False):
+        return
+
+    def save_pil_to_cache(img, cache_dir: str, name: str = "image", format: str = "webp") -> str:
+        data = pu.encode_pil_to_bytes(img, format)
+        folder = Path(cache_dir) / pu.hash_bytes(data)
+        folder.mkdir(exist_ok=True, parents=True)
+        path = (folder / f"{name}.{format}").resolve()
+        try:
+            os.utime(path)  # same bytes already there: keep that file
+            return str(path)
+        except FileNotFoundError:
+            pass
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}-", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return str(path)
+
+    save_pil_to_cache._glyph_atomic = True  # type: ignore[attr-defined]
+    pu.save_pil_to_cache = save_pil_to_cache
 
 
 def delete_cache(retention_s: float) -> tuple[int, int]:
