@@ -83,7 +83,13 @@ class Settings(BaseSettings):
 
     # --- built-in OCR reader --------------------------------------------------------------------
     ocr_engine: Literal["rapidocr", "tesseract"] = Field(
-        "rapidocr", description="OCR engine of the built-in reader."
+        "rapidocr", description="OCR engine of the built-in reader and of scanned PDF pages."
+    )
+    ocr_scanned_pages: int = Field(
+        100,
+        ge=0,
+        description="Scanned PDF pages (no text layer) read by OCR when the file is opened, at "
+        "most this many per file (0 = none); each takes a few seconds on CPU.",
     )
     ocr_first_pages: int = Field(
         3,

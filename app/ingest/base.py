@@ -126,6 +126,8 @@ class Limits:
     max_bytes: int = 50 * 2**20
     max_pages: int = 500
     max_chars: int = 2_000_000
+    ocr_scanned_pages: int = 0  # scanned PDF pages read by OCR at load (0: none)
+    ocr_engine: str = "rapidocr"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -133,6 +135,8 @@ class Limits:
             max_bytes=settings.max_upload_bytes,
             max_pages=settings.max_pages,
             max_chars=settings.max_chars,
+            ocr_scanned_pages=settings.ocr_scanned_pages,
+            ocr_engine=settings.ocr_engine,
         )
 
 

@@ -6,8 +6,11 @@ outlined character by character on Chinese pages. Lines of a block are joined wi
 (nothing between two CJK characters, nothing after a hyphen that ends a word), so a paragraph
 reads as one line of text. Blocks are ordered by ``app.ingest.layout.reading_order``.
 
-Pages with (almost) no text but an image over most of the page are marked ``scanned``: their
-content has to come from ``page_image`` (and OCR). Encrypted files raise
+Pages with (almost) no text but an image over most of the page are marked ``scanned``, and so
+are pages whose text layer cannot be decoded: up to ``GLYPH_OCR_SCANNED_PAGES`` of them are drawn
+and read by OCR (``app.ingest.scan_ocr``) after the file is closed, so other uploads do not wait
+behind the OCR; their text goes in its place in the reading order with word boxes on the scan.
+Encrypted files raise
 ``PasswordRequiredError`` until the right password is given; files MuPDF can repair load with a
 note, the others fail with a clear ``IngestError``.
 """
@@ -175,12 +178,13 @@ class PdfLoader(Loader):
         with MUPDF_LOCK:
             doc = open_pdf(data, name, password)
             try:
-                return cls._extract(doc, name, limits)
+                extracted = cls._extract(doc, name, limits)
             finally:
                 doc.close()
+        return extracted.finish()  # OCR of scanned pages, outside the lock
 
     @classmethod
-    def _extract(cls, doc: Any, name: str, limits: Limits) -> Document:
+    def _extract(cls, doc: Any, name: str, limits: Limits) -> _Extracted:
         page_count = doc.page_count
         if page_count > limits.max_pages:
             raise too_many_pages(name, page_count, limits.max_pages)
@@ -192,6 +196,8 @@ class PdfLoader(Loader):
         garbled: list[int] = []
         sizes: Counter[float] = Counter()
         block_sizes: list[tuple[TextBlock, float, int]] = []
+        items: list[TextBlock | int] = []  # blocks in reading order; an int: OCR that page here
+        images: dict[int, Image.Image] = {}
         flags = _text_flags()
 
         for index in range(page_count):
@@ -216,6 +222,11 @@ class PdfLoader(Loader):
             pages.append(SourcePage(index=index, width=width, height=height, scanned=is_scanned))
             if is_scanned:
                 scanned.append(index)
+                if len(images) < limits.ocr_scanned_pages:
+                    image = _scan_image(page, width, height)
+                    if image is not None:
+                        images[index] = image
+                        items.append(index)
             elif not found:
                 empty.append(index)
 
@@ -234,7 +245,7 @@ class PdfLoader(Loader):
                     bbox=raw_block.bbox,
                     words=block_words(text, raw_block.chars, raw_block.line_starts),
                 )
-                builder.add_block(block)
+                items.append(block)
                 sizes.update(raw_block.sizes)
                 block_sizes.append((block, raw_block.size, len(raw_block.line_boxes)))
 
@@ -245,19 +256,6 @@ class PdfLoader(Loader):
                     block.kind = "heading"
                     block.level = 1 if size >= 1.6 * body else 2
 
-        images = [i for i in scanned if i not in garbled]
-        if images:
-            builder.note(
-                f"Page(s) {page_list(images)} have no text layer (scanned); "
-                "their content is read from the page images.",
-                f"第 {page_list(images)} 页没有文字层（扫描件），其内容将从页面图像中读取。",
-            )
-        if garbled:
-            builder.note(
-                f"The text layer of page(s) {page_list(garbled)} cannot be decoded (fonts "
-                "without a Unicode map); their content is read from the page images.",
-                f"第 {page_list(garbled)} 页的文字层无法解码（字体缺少 Unicode 映射），其内容将从页面图像中读取。",
-            )
         if empty:
             builder.note(
                 f"Page(s) {page_list(empty)} contain no text.",
@@ -284,7 +282,112 @@ class PdfLoader(Loader):
             scanned_pages=scanned,
             title=(meta.get("title") or "").strip(),
         )
-        return builder.build(pages=pages)
+        return _Extracted(builder, pages, items, images, scanned, garbled, limits)
+
+
+def _scan_image(page: Any, width: float, height: float) -> Image.Image | None:
+    """A scanned page drawn for OCR at ``SCAN_DPI`` (less for very large pages)."""
+    from PIL import Image
+
+    from app.ingest.scan_ocr import SCAN_DPI
+
+    dpi = SCAN_DPI
+    while dpi > 72 and (width * dpi / 72) * (height * dpi / 72) > MAX_PAGE_PIXELS / 4:
+        dpi = int(dpi * 0.75)
+    try:
+        pix = page.get_pixmap(dpi=dpi, alpha=False, colorspace=_fitz().csRGB)
+    except Exception as err:  # the page stays marked scanned, without text
+        log.info("page %d: cannot be drawn for OCR: %s", page.number + 1, err)
+        return None
+    image = Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
+    image.info["dpi"] = (dpi, dpi)
+    return image
+
+
+class _Extracted:
+    """A PDF's text as read under the MuPDF lock, waiting for the OCR of its scanned pages."""
+
+    def __init__(
+        self,
+        builder: DocumentBuilder,
+        pages: list[SourcePage],
+        items: list[TextBlock | int],
+        images: dict[int, Image.Image],
+        scanned: list[int],
+        garbled: list[int],
+        limits: Limits,
+    ) -> None:
+        self.builder, self.pages, self.items, self.images = builder, pages, items, images
+        self.scanned, self.garbled, self.limits = scanned, garbled, limits
+
+    def _ocr(self, index: int) -> tuple[list[TextBlock], float] | None:
+        from app.ingest.scan_ocr import read_scanned_page
+
+        image = self.images.pop(index)
+        try:
+            return read_scanned_page(image, index, image.info["dpi"][0], self.limits.ocr_engine)
+        except IngestError:
+            raise
+        except Exception as err:  # no OCR engine, or it failed on this page: keep the others
+            log.warning("page %d: OCR failed: %s: %s", index + 1, type(err).__name__, err)
+            return None
+
+    def finish(self) -> Document:
+        builder = self.builder
+        read: list[int] = []
+        unread: list[int] = []
+        weak: list[int] = []
+        for item in self.items:
+            if isinstance(item, TextBlock):
+                builder.add_block(item)
+                continue
+            result = self._ocr(item)
+            if result is None or not result[0]:
+                unread.append(item)
+                continue
+            blocks, confidence = result
+            read.append(item)
+            if confidence < 0.8:
+                weak.append(item)
+            for block in blocks:
+                builder.add_block(block)
+        skipped = [i for i in self.scanned if i not in read and i not in unread]
+        scans = [i for i in read if i not in self.garbled]
+        if scans:
+            builder.note(
+                f"Page(s) {page_list(scans)} have no text layer (scanned); their text was read "
+                "by OCR and may contain reading errors: check answers against the page image.",
+                f"第 {page_list(scans)} 页没有文字层（扫描件），其文字由 OCR 识别，可能有识别错误，"
+                "请对照页面图像核对答案。",
+            )
+        garbled = [i for i in read if i in self.garbled]
+        if garbled:
+            builder.note(
+                f"The text layer of page(s) {page_list(garbled)} cannot be decoded (fonts "
+                "without a Unicode map); their text was read from the page images by OCR.",
+                f"第 {page_list(garbled)} 页的文字层无法解码（字体缺少 Unicode 映射），"
+                "其文字已从页面图像经 OCR 识别。",
+            )
+        if weak:
+            builder.note(
+                f"OCR was unsure on page(s) {page_list(weak)} (a faint, skewed or small scan).",
+                f"第 {page_list(weak)} 页的 OCR 识别把握较低（扫描件模糊、倾斜或字太小）。",
+            )
+        if unread:
+            builder.note(
+                f"No text could be read from the image(s) of page(s) {page_list(unread)}.",
+                f"第 {page_list(unread)} 页的图像中未能识别出文字。",
+            )
+        if skipped:
+            builder.note(
+                f"Page(s) {page_list(skipped)} are scanned and were not read: at most "
+                f"{self.limits.ocr_scanned_pages} scanned pages are read by OCR per file "
+                "(GLYPH_OCR_SCANNED_PAGES).",
+                f"第 {page_list(skipped)} 页为扫描件，未识别：每个文件最多 OCR 识别 "
+                f"{self.limits.ocr_scanned_pages} 页扫描页（GLYPH_OCR_SCANNED_PAGES）。",
+            )
+        builder.metadata["ocr_pages"] = read
+        return builder.build(pages=self.pages)
 
 
 def page_count(source: bytes | str | Path, password: str | None = None) -> int:

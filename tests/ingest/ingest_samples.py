@@ -202,3 +202,43 @@ def write(tmp_path: Path, name: str, data: bytes) -> Path:
     path = tmp_path / name
     path.write_bytes(data)
     return path
+
+
+SCAN_EN = [
+    "Quarterly maintenance report for the Lisbon depot.",
+    "The replacement pump for line 4 was ordered on 12 March 2025 from Hansen Hydraulics. "
+    "Delivery is expected within six weeks and the installation will take two days.",
+    "The inspection found corrosion on the north loading dock. Repair costs are estimated at "
+    "18,400 euros and are covered by the facilities budget.",
+]
+SCAN_ZH = [
+    "仓库季度检查报告。",
+    "北区装卸平台发现锈蚀，维修费用估计为一万八千四百欧元，由设施预算支付。"
+    "四号线的备用水泵已于三月十二日订购，预计六周内到货。",
+]
+
+
+def scanned_text_pdf(
+    pages: list[list[str]], *, cjk: bool = False, dpi: int = 200
+) -> tuple[bytes, bytes]:
+    """A scan of real text: each page typeset by PyMuPDF, drawn in grey at ``dpi`` and placed as
+    the only content of a new page (no text layer). Returns (scan, the text PDF it was made of)."""
+    import pymupdf
+
+    source = pymupdf.open()
+    for paragraphs in pages:
+        page = source.new_page(width=595, height=842)
+        if cjk:
+            page.insert_font(fontname="zh", fontfile=CJK_FONT)
+        page.insert_textbox(
+            pymupdf.Rect(72, 72, 523, 770),
+            "\n\n".join(paragraphs),
+            fontsize=11,
+            fontname="zh" if cjk else "helv",
+        )
+    scan = pymupdf.open()
+    for page in source:
+        pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY)
+        new = scan.new_page(width=page.rect.width, height=page.rect.height)
+        new.insert_image(new.rect, stream=pix.tobytes("png"))
+    return scan.tobytes(), source.tobytes()
