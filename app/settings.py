@@ -55,6 +55,12 @@ class Settings(BaseSettings):
         description="Quantization profile from configs/models/: 'int4-vision' (INT4 vision "
         "encoder + FP16 language model, 24 GB cards), 'int4-all' (12-16 GB cards), 'none'.",
     )
+    vision_onnx: Path | None = Field(
+        None,
+        description="ONNX vision encoder exported by scripts/export_onnx.py (fp32 or INT8): the "
+        "VLM reader runs the page images through onnxruntime with it, the language model in "
+        "PyTorch (edge devices, CPU hosts).",
+    )
     device: Literal["auto", "cuda", "cpu"] = Field("auto", description="Where the VLM runs.")
     dtype: Literal["float16", "bfloat16", "float32"] = Field(
         "float16", description="Compute dtype of the language model."
@@ -177,7 +183,13 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", description="Python logging level.")
 
     @field_validator(
-        "model", "openai_base_url", "redis_url", "auth", "inprocess_worker", mode="before"
+        "model",
+        "vision_onnx",
+        "openai_base_url",
+        "redis_url",
+        "auth",
+        "inprocess_worker",
+        mode="before",
     )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:

@@ -83,3 +83,28 @@ def test_features_of_another_model_are_refused(reader, onnx_fp32, tmp_path):
     with pytest.raises(ExportError) as info:
         OnnxVisionEngine(reader.loaded, out)
     assert "128" in info.value.user_message("en") and "128" in info.value.user_message("zh")
+
+
+def test_glyph_vision_onnx_setting(reader, onnx_fp32, tiny_vlm_dir, tmp_path):
+    """GLYPH_VISION_ONNX: the reader users get from the settings runs pages through the ONNX file
+    and answers like the PyTorch encoder; a missing file is a clear note, not a crash."""
+    from app.readers import resolve_reader
+
+    rendered = fake_render(DOC, cols=40, rows=10)
+    want = final_answer(reader, rendered, "Who was the auditor?")
+    settings = reader.settings.model_copy(update={"vision_onnx": onnx_fp32})
+    choice = resolve_reader(settings, "vlm")
+    try:
+        assert choice.notes == [] and isinstance(choice.reader.engine, OnnxVisionEngine)
+        assert "ONNX vision encoder" in choice.reader.capabilities.description
+        got = final_answer(choice.reader, rendered, "Who was the auditor?")
+        assert got.text == want.text and got.thinking == want.thinking
+        assert choice.reader.engine.vision_runs == 1
+    finally:
+        choice.reader.close()
+    missing = reader.settings.model_copy(update={"vision_onnx": tmp_path / "nope.onnx"})
+    choice = resolve_reader(missing, "vlm")
+    assert choice.reader.name == "ocr"
+    assert "GLYPH_VISION_ONNX" in choice.notes[0] and "nope.onnx" in choice.notes[0]
+    assert "GLYPH_VISION_ONNX" in choice.notes_zh[0]
+    choice.reader.close()

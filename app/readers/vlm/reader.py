@@ -15,6 +15,7 @@ import resource
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from app.datamodel import Answer, AnswerChunk, Mode, RenderedDoc, TokenStats
@@ -50,6 +51,15 @@ def oom_error(pages: int, visual_tokens: int, profile: str, err: BaseException) 
     )
 
 
+def _onnx_file(path: Path) -> Path:
+    if not path.is_file():
+        raise ReaderError(
+            f"GLYPH_VISION_ONNX: no ONNX file at {path} (export one with scripts/export_onnx.py).",
+            f"GLYPH_VISION_ONNX：{path} 处没有 ONNX 文件（可用 scripts/export_onnx.py 导出）。",
+        )
+    return path
+
+
 class VlmReader(Reader):
     """The in-process VLM reader (transformers)."""
 
@@ -64,6 +74,10 @@ class VlmReader(Reader):
         )
         self.loaded = loaded if loaded is not None else load_model(settings, self.profile)
         self.engine = VlmEngine(self.loaded)
+        if settings.vision_onnx is not None:  # GLYPH_VISION_ONNX: pages through onnxruntime
+            from app.export.engine import use_onnx_vision
+
+            use_onnx_vision(self, _onnx_file(settings.vision_onnx))
         self._lock = threading.Lock()
         self._text_tokens = LRU(32)
         self._special = special_tokens(self.engine.tokenizer)
@@ -73,7 +87,8 @@ class VlmReader(Reader):
         return ReaderCapabilities(
             thinking=True,
             device=self.loaded.device,
-            description=f"VLM {self.loaded.source} ({self.profile.name}, {self.loaded.device})",
+            description=f"VLM {self.loaded.source} ({self.profile.name}, {self.loaded.device}"
+            + (", ONNX vision encoder)" if self.settings.vision_onnx else ")"),
         )
 
     # --- helpers --------------------------------------------------------------------------------
