@@ -42,7 +42,11 @@ def test_open_preview_ask_export(manager, tmp_path):
     assert len(updates) >= 2 and updates[0].final is None  # streamed before the final answer
     final = updates[-1].final
     assert final is not None and "186,400" in final.text
-    assert updates[-1].evidence_pages and manager.evidence_image(s, None) is not None
+    assert updates[-1].evidence_pages
+    crop = manager.evidence_image(s, None)
+    page_image = s.rendered.pages[updates[-1].evidence_pages[0]].image
+    assert crop.width >= 800 and crop.height < crop.width  # enlarged window, not the whole page
+    assert crop.width / page_image.width > 1.3  # dense page text enlarged to be legible
     label, page = manager.evidence_choices(final.evidence, "en")[0]
     assert label == f"page {page + 1}" and page in updates[-1].evidence_pages
 
@@ -123,3 +127,24 @@ def test_a_model_that_fails_to_load_falls_back_and_says_why(tmp_path):
     line = UIManager(Pipeline(settings)).reader_status("en")
     assert "built-in OCR reader" in line or "Reader:" in line
     assert "falling back to the built-in OCR reader" in line
+
+
+def test_evidence_crop_keeps_every_red_box():
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    from app.ui.manager import crop_around
+
+    page = Image.new("RGB", (595, 842), "white")
+    draw = ImageDraw.Draw(page)
+    boxes = [(400, 300, 560, 312), (20, 313, 120, 325)]  # an answer wrapped onto the next line
+    for box in boxes:
+        draw.rectangle(box, outline=(230, 0, 0), width=2)
+    crop = np.asarray(crop_around(page, boxes))
+    red = (crop[..., 0] > 150) & (crop[..., 1] < 100)
+    _, xs = np.nonzero(red)
+    assert xs.min() < 0.2 * crop.shape[1] and xs.max() > 0.8 * crop.shape[1]  # both boxes in
+    assert crop.shape[0] < 200 * crop.shape[1] / 595  # a few lines, not the page
+    short = crop_around(page, [(500, 700, 530, 712)])
+    assert 880 <= short.width <= 920 and short.height < 300  # one word: 360 px of its line, 2.5x
+    assert crop_around(page, []) is page
