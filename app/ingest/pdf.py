@@ -7,9 +7,10 @@ outlined character by character on Chinese pages. Lines of a block are joined wi
 reads as one line of text. Blocks are ordered by ``app.ingest.layout.reading_order``.
 
 Pages with (almost) no text but an image over most of the page are marked ``scanned``, and so
-are pages whose text layer cannot be decoded: up to ``GLYPH_OCR_SCANNED_PAGES`` of them are drawn
-and read by OCR (``app.ingest.scan_ocr``) after the file is closed, so other uploads do not wait
-behind the OCR; their text goes in its place in the reading order with word boxes on the scan.
+are pages whose text layer cannot be decoded: up to ``GLYPH_OCR_SCANNED_PAGES`` of them are then
+drawn one at a time and read by OCR (``app.ingest.scan_ocr``) outside the MuPDF lock, so other
+uploads do not wait behind the OCR; their text goes in its place in the reading order with word
+boxes on the scan.
 Encrypted files raise
 ``PasswordRequiredError`` until the right password is given; files MuPDF can repair load with a
 note, the others fail with a clear ``IngestError``.
@@ -181,7 +182,7 @@ class PdfLoader(Loader):
                 extracted = cls._extract(doc, name, limits)
             finally:
                 doc.close()
-        return extracted.finish()  # OCR of scanned pages, outside the lock
+        return extracted.finish(data, password)  # OCR of scanned pages, outside the lock
 
     @classmethod
     def _extract(cls, doc: Any, name: str, limits: Limits) -> _Extracted:
@@ -197,7 +198,7 @@ class PdfLoader(Loader):
         sizes: Counter[float] = Counter()
         block_sizes: list[tuple[TextBlock, float, int]] = []
         items: list[TextBlock | int] = []  # blocks in reading order; an int: OCR that page here
-        images: dict[int, Image.Image] = {}
+        to_read = 0
         flags = _text_flags()
 
         for index in range(page_count):
@@ -222,11 +223,9 @@ class PdfLoader(Loader):
             pages.append(SourcePage(index=index, width=width, height=height, scanned=is_scanned))
             if is_scanned:
                 scanned.append(index)
-                if len(images) < limits.ocr_scanned_pages:
-                    image = _scan_image(page, width, height)
-                    if image is not None:
-                        images[index] = image
-                        items.append(index)
+                if to_read < limits.ocr_scanned_pages:
+                    items.append(index)
+                    to_read += 1
             elif not found:
                 empty.append(index)
 
@@ -282,26 +281,17 @@ class PdfLoader(Loader):
             scanned_pages=scanned,
             title=(meta.get("title") or "").strip(),
         )
-        return _Extracted(builder, pages, items, images, scanned, garbled, limits)
+        return _Extracted(builder, pages, items, scanned, garbled, limits)
 
 
-def _scan_image(page: Any, width: float, height: float) -> Image.Image | None:
-    """A scanned page drawn for OCR at ``SCAN_DPI`` (less for very large pages)."""
-    from PIL import Image
-
+def _scan_dpi(page: SourcePage) -> int:
+    """``SCAN_DPI``, less for very large pages (a poster at 200 dpi is hundreds of megapixels)."""
     from app.ingest.scan_ocr import SCAN_DPI
 
     dpi = SCAN_DPI
-    while dpi > 72 and (width * dpi / 72) * (height * dpi / 72) > MAX_PAGE_PIXELS / 4:
+    while dpi > 72 and (page.width * dpi / 72) * (page.height * dpi / 72) > MAX_PAGE_PIXELS / 4:
         dpi = int(dpi * 0.75)
-    try:
-        pix = page.get_pixmap(dpi=dpi, alpha=False, colorspace=_fitz().csRGB)
-    except Exception as err:  # the page stays marked scanned, without text
-        log.info("page %d: cannot be drawn for OCR: %s", page.number + 1, err)
-        return None
-    image = Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
-    image.info["dpi"] = (dpi, dpi)
-    return image
+    return dpi
 
 
 class _Extracted:
@@ -312,27 +302,30 @@ class _Extracted:
         builder: DocumentBuilder,
         pages: list[SourcePage],
         items: list[TextBlock | int],
-        images: dict[int, Image.Image],
         scanned: list[int],
         garbled: list[int],
         limits: Limits,
     ) -> None:
-        self.builder, self.pages, self.items, self.images = builder, pages, items, images
+        self.builder, self.pages, self.items = builder, pages, items
         self.scanned, self.garbled, self.limits = scanned, garbled, limits
 
-    def _ocr(self, index: int) -> tuple[list[TextBlock], float] | None:
+    def _ocr(
+        self, data: bytes, password: str | None, index: int
+    ) -> tuple[list[TextBlock], float] | None:
         from app.ingest.scan_ocr import read_scanned_page
 
-        image = self.images.pop(index)
+        # drawn one page at a time (the lock only while drawing): 100 scanned A4 pages at
+        # 200 dpi held at once would be over a gigabyte
+        dpi = _scan_dpi(self.pages[index])
         try:
-            return read_scanned_page(image, index, image.info["dpi"][0], self.limits.ocr_engine)
-        except IngestError:
-            raise
+            image = page_image(data, index, dpi, password)
+            return read_scanned_page(image, index, dpi, self.limits.ocr_engine)
         except Exception as err:  # no OCR engine, or it failed on this page: keep the others
             log.warning("page %d: OCR failed: %s: %s", index + 1, type(err).__name__, err)
             return None
 
-    def finish(self) -> Document:
+    def finish(self, data: bytes, password: str | None) -> Document:
+        """The ``Document``, with the scanned pages' text read by OCR in its place."""
         builder = self.builder
         read: list[int] = []
         unread: list[int] = []
@@ -341,7 +334,7 @@ class _Extracted:
             if isinstance(item, TextBlock):
                 builder.add_block(item)
                 continue
-            result = self._ocr(item)
+            result = self._ocr(data, password, item)
             if result is None or not result[0]:
                 unread.append(item)
                 continue

@@ -114,3 +114,12 @@ def test_scanned_pdf_question_and_evidence_on_the_scan(settings, tmp_path):
     image = np.asarray(annotate_source_pages(path, answer.evidence, dpi=72)[0])
     red = (image[..., 0] > 200) & (image[..., 1] < 60) & (image[..., 2] < 60)
     assert red.any()
+
+
+def test_an_encrypted_scan_is_read_with_its_password(settings):
+    scan, _ = scanned_text_pdf([SCAN_EN[:2]])
+    locked = pymupdf.open(stream=scan, filetype="pdf").tobytes(
+        encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="pw", owner_pw="owner"
+    )
+    doc = load(locked, name="locked-scan.pdf", password="pw", settings=settings)
+    assert "Hansen Hydraulics" in doc.text and doc.metadata["ocr_pages"] == [0]
