@@ -107,28 +107,18 @@ def atomic_image_cache() -> None:
     """
     from gradio import processing_utils as pu
 
+    from app.jobs.files import atomic_write_bytes
+
     if getattr(pu.save_pil_to_cache, "_glyph_atomic", False):
         return
 
     def save_pil_to_cache(img, cache_dir: str, name: str = "image", format: str = "webp") -> str:
         data = pu.encode_pil_to_bytes(img, format)
-        folder = Path(cache_dir) / pu.hash_bytes(data)
-        folder.mkdir(exist_ok=True, parents=True)
-        path = (folder / f"{name}.{format}").resolve()
+        path = (Path(cache_dir) / pu.hash_bytes(data) / f"{name}.{format}").resolve()
         try:
             os.utime(path)  # same bytes already there: keep that file
-            return str(path)
         except FileNotFoundError:
-            pass
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}-", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            atomic_write_bytes(path, data, durable=False)  # a cache: no fsync on the hot path
         return str(path)
 
     save_pil_to_cache._glyph_atomic = True  # type: ignore[attr-defined]

@@ -37,7 +37,7 @@ def test_a_cached_image_is_written_once_and_kept(tmp_path):
     assert Image.open(first).tobytes() == _page(1).tobytes()
     other = pu.save_pil_to_cache(_page(2), str(tmp_path), format="png")
     assert other != first
-    assert not list(tmp_path.rglob("*.part"))  # no temporary files left behind
+    assert not list(tmp_path.rglob(".*.tmp"))  # no temporary files left behind
     # through the numpy path the gallery uses as well
     assert pu.save_img_array_to_cache(np.asarray(_page(1)), str(tmp_path), format="png") == first
 
