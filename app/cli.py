@@ -56,10 +56,11 @@ def user_errors(func: F) -> F:
 
 
 def _setup_logging(verbose: bool) -> None:
-    from app.settings import get_settings
+    from app.settings import get_settings, warn_unknown_keys
 
     level = logging.DEBUG if verbose else getattr(logging, get_settings().log_level.upper(), 20)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    warn_unknown_keys()  # a misspelled GLYPH_ variable would otherwise be ignored silently
 
 
 @app.callback()
@@ -89,7 +90,7 @@ def render(
     ] = Path("rendered"),
 ) -> None:
     """Render a document to page images (PNG) plus its character layout map."""
-    from app.render.cli import render_command
+    from app.commands.render import render_command
 
     render_command(file, config, out)
 
@@ -112,7 +113,7 @@ def ask(
     ] = None,
 ) -> None:
     """Ask a question about a document; prints the answer and its evidence."""
-    from app.ask_cli import ask_command
+    from app.commands.ask import ask_command
 
     ask_command(file, question, mode=mode, reader=reader, config=config, as_json=as_json, out=out)
 

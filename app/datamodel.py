@@ -30,6 +30,30 @@ BLOCK_SEPARATOR = "\n"
 """How ``Document.text`` joins blocks: one newline between consecutive blocks."""
 
 
+class Note(BaseModel):
+    """A user-facing remark in both languages (document notes, reader notes, UI messages).
+
+    ``str(note)`` is the English text; ``note.text(lang)`` the one to show in ``lang``. A plain
+    string (records written before notes were bilingual) loads as an English-only note.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    en: str
+    zh: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_str(cls, value: Any) -> Any:
+        return {"en": value} if isinstance(value, str) else value
+
+    def text(self, lang: str = "en") -> str:
+        return self.zh if lang.startswith("zh") and self.zh else self.en
+
+    def __str__(self) -> str:
+        return self.en
+
+
 class Mode(StrEnum):
     """What the user asks a reader to do."""
 
@@ -100,7 +124,7 @@ class Document(BaseModel):
     blocks: list[TextBlock]
     pages: list[SourcePage] = Field(default_factory=list)
     language: Literal["zh", "en"] | None = None
-    notes: list[str] = Field(default_factory=list, description="user-facing remarks from ingest")
+    notes: list[Note] = Field(default_factory=list, description="user-facing remarks from ingest")
     metadata: dict[str, Any] = Field(default_factory=dict)
     source_sha256: str | None = Field(None, description="hash of the original bytes")
 
@@ -437,19 +461,6 @@ class RenderedDoc:
 # ----------------------------------------------------------------------------------------------
 
 
-class Question(BaseModel):
-    text: str = Field(min_length=1, max_length=4000)
-    mode: Mode = Mode.QA
-    language: Literal["zh", "en"] | None = None
-
-    @field_validator("text")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("the question is empty")
-        return value.strip()
-
-
 class Span(BaseModel):
     """A supporting passage: character offsets into ``RenderedDoc.text``."""
 
@@ -500,7 +511,10 @@ class Answer(BaseModel):
         description="coarse-to-fine reading: the pages (of the document's render) that were "
         "re-rendered at the fine preset and read; empty otherwise",
     )
-    notes: list[str] = Field(default_factory=list, description="user-facing remarks")
+    found: bool = Field(
+        True, description="False: the reader says the document does not answer the question"
+    )
+    notes: list[Note] = Field(default_factory=list, description="user-facing remarks")
     evidence: list[Evidence] = Field(
         default_factory=list, description="red boxes, filled by app.evidence after the reader"
     )
@@ -511,6 +525,7 @@ class AnswerChunk(BaseModel):
 
     kind: Literal["thinking", "answer", "status", "final"]
     text: str = ""
+    note: Note | None = Field(None, description="a status line in both languages")
     answer: Answer | None = None
 
     @model_validator(mode="after")

@@ -55,6 +55,12 @@ class ReaderError(GlyphError):
     code = "reader"
 
 
+class ExportError(GlyphError):
+    """The ONNX export, quantization, or ONNX runtime of the vision encoder failed."""
+
+    code = "export"
+
+
 class MissingExtraError(GlyphError):
     """An optional dependency group is not installed."""
 

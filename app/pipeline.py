@@ -1,8 +1,10 @@
 """The one façade the UI, CLI and job workers call: open a document, render it, ask about it.
 
 No UI code here and no stage logic either: each step delegates to its package (``app.ingest``,
-``app.render``, ``app.readers``, ``app.evidence``). Readers are loaded once and reused, because
-loading a VLM takes minutes and its caches are what make follow-up questions cheap.
+``app.render``, ``app.readers``, ``app.evidence``). The pipeline owns the decisions that span
+stages: which reader answers (loaded once and reused: loading a VLM takes minutes and its caches
+are what make follow-up questions cheap), the lock that lets one question at a time use it, the
+coarse-to-fine wrapper around it, the default question of each mode and background reading.
 """
 
 from __future__ import annotations
@@ -14,11 +16,30 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from app.datamodel import Answer, AnswerChunk, Document, Mode, RenderConfig, RenderedDoc
+from app.datamodel import Answer, AnswerChunk, Document, Mode, Note, RenderConfig, RenderedDoc
 from app.readers import ReaderChoice, resolve_reader
+from app.readers.base import Reader, final_answer
 from app.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
+
+DEFAULT_QUESTIONS: dict[Mode, str] = {
+    Mode.SUMMARY: "Summarize the document.",
+    Mode.EXTRACT: "Extract the key information.",
+}
+"""What is asked in summary and key-information mode when the user types nothing."""
+
+WAITING = Note(
+    en="Waiting for the reader: another question is being answered.",
+    zh="等待阅读器：正在回答另一个问题。",
+)
+
+
+def question_for(mode: Mode | str, question: str | None) -> str:
+    """The question to ask: the user's, or the mode's default when it is blank (not for QA)."""
+    mode = Mode(mode)
+    text = (question or "").strip()
+    return text or DEFAULT_QUESTIONS.get(mode, "")
 
 
 class Pipeline:
@@ -29,8 +50,14 @@ class Pipeline:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
         self._readers: dict[str, ReaderChoice] = {}
+        self._coarse_to_fine: dict[str, Reader] = {}
         self._resolved_at: dict[str, float] = {}
-        self._reader_lock = threading.Lock()
+        self._resolve_lock = threading.Lock()
+        # One question at a time per pipeline: the UI's sessions and the in-process job worker
+        # share one loaded model, and reading one document at a time keeps GPU memory bounded.
+        # A plain Lock (not RLock): ``ask`` holds it across generator steps that Gradio may
+        # resume on different threads.
+        self.reader_lock = threading.Lock()
 
     # --- ingest ---------------------------------------------------------------------------------
     def open_document(
@@ -72,23 +99,61 @@ class Pipeline:
 
     # --- read -----------------------------------------------------------------------------------
     def reader(self, name: str | None = None) -> ReaderChoice:
-        """The reader for ``name`` (default from settings), loaded once per process."""
+        """The reader for ``name`` (default from settings), loaded once per process.
+
+        Never swaps a loaded reader: a fallen-back reader is re-tried only by ``ask``, under the
+        reader lock, between questions (``_refresh``).
+        """
         key = name or self.settings.reader
-        with self._reader_lock:
+        with self._resolve_lock:
             choice = self._readers.get(key)
-            # A fallback (model still loading, vLLM restarting) is not forever: try again later.
+            if choice is None:
+                choice = self._readers[key] = resolve_reader(self.settings, key)
+                self._resolved_at[key] = time.monotonic()
+            return choice
+
+    def _refresh(self, name: str | None) -> ReaderChoice:
+        """``reader(name)``, re-resolved when it fell back long enough ago (a model that was
+        still loading, a vLLM server restarting). Called with the reader lock held."""
+        key = name or self.settings.reader
+        with self._resolve_lock:
+            choice = self._readers.get(key)
             stale = (
                 choice is not None
                 and choice.notes
                 and time.monotonic() - self._resolved_at[key] > self.RETRY_FALLBACK_S
             )
-            if choice is None or stale:
-                if choice is not None:
-                    choice.reader.close()
-                choice = resolve_reader(self.settings, key)
-                self._readers[key] = choice
-                self._resolved_at[key] = time.monotonic()
-            return choice
+            if stale:
+                assert choice is not None
+                choice.reader.close()
+                self._coarse_to_fine.pop(key, None)
+                del self._readers[key]
+        return self.reader(name)
+
+    def _active(self, key: str, choice: ReaderChoice, coarse_to_fine: bool) -> Reader:
+        """The reader itself, or its one coarse-to-fine wrapper (whose cache of fine views
+        serves follow-up questions)."""
+        if not coarse_to_fine:
+            return choice.reader
+        from app.readers.coarse_to_fine import CoarseToFineReader
+
+        with self._resolve_lock:
+            wrapper = self._coarse_to_fine.get(key)
+            if wrapper is None or getattr(wrapper, "inner", None) is not choice.reader:
+                wrapper = self._coarse_to_fine[key] = CoarseToFineReader(
+                    choice.reader, self.settings
+                )
+            return wrapper
+
+    def prefetch(self, rendered: RenderedDoc, *, reader: str | None = None) -> None:
+        """Let the reader start on the pages while the user reads the preview and types (the
+        built-in reader OCRs them in the background, one document at a time)."""
+        try:
+            choice = self.reader(reader)
+        except Exception:  # reader problems are reported when the user asks
+            log.debug("no reader to prefetch with", exc_info=True)
+            return
+        choice.reader.prefetch(rendered, if_idle=True)
 
     def ask(
         self,
@@ -102,21 +167,39 @@ class Pipeline:
     ) -> Iterator[AnswerChunk]:
         """Stream the reader's chunks; the final chunk's answer carries evidence boxes.
 
+        One question at a time: while another is answered, a ``status`` chunk says so and the
+        generator waits for the reader lock (held until it is exhausted or closed).
         ``coarse_to_fine`` (default ``settings.coarse_to_fine``): ``rendered`` is the overview;
         the pages matching the question are re-rendered fine and only those are read
         (``app.readers.coarse_to_fine``). Evidence boxes are on ``rendered``'s pages either way.
         """
+        mode = Mode(mode)
+        question = question_for(mode, question)
+        if not self.reader_lock.acquire(blocking=False):
+            yield AnswerChunk(kind="status", text=WAITING.en, note=WAITING)
+            self.reader_lock.acquire()
+        try:
+            yield from self._ask_locked(rendered, question, mode, reader, stream, coarse_to_fine)
+        finally:
+            self.reader_lock.release()
+
+    def _ask_locked(
+        self,
+        rendered: RenderedDoc,
+        question: str,
+        mode: Mode,
+        reader: str | None,
+        stream: bool,
+        coarse_to_fine: bool | None,
+    ) -> Iterator[AnswerChunk]:
         from app.evidence import attach
 
-        mode = Mode(mode)
-        choice = self.reader(reader)
+        key = reader or self.settings.reader
+        choice = self._refresh(reader)
         for note in choice.notes:
-            yield AnswerChunk(kind="status", text=note)
-        active = choice.reader
-        if self.settings.coarse_to_fine if coarse_to_fine is None else coarse_to_fine:
-            from app.readers.coarse_to_fine import CoarseToFineReader
-
-            active = CoarseToFineReader(choice.reader, self.settings)
+            yield AnswerChunk(kind="status", text=note.en, note=note)
+        c2f = self.settings.coarse_to_fine if coarse_to_fine is None else coarse_to_fine
+        active = self._active(key, choice, c2f)
         for chunk in active.answer(rendered, question, mode, stream=stream):
             if chunk.kind != "final":
                 yield chunk
@@ -143,18 +226,16 @@ class Pipeline:
         coarse_to_fine: bool | None = None,
     ) -> Answer:
         """``ask`` run to completion."""
-        final: Answer | None = None
         chunks = self.ask(
             rendered, question, mode, reader=reader, stream=False, coarse_to_fine=coarse_to_fine
         )
-        for chunk in chunks:
-            if chunk.kind == "final":
-                final = chunk.answer
-        assert final is not None, "every reader ends with a final chunk"
-        return final
+        return final_answer(chunks, "pipeline")
 
     def close(self) -> None:
-        with self._reader_lock:
+        with self._resolve_lock:
+            for wrapper in self._coarse_to_fine.values():
+                wrapper.close()
             for choice in self._readers.values():
                 choice.reader.close()
+            self._coarse_to_fine.clear()
             self._readers.clear()

@@ -10,46 +10,80 @@ from typing import Any
 
 from app.datamodel import Answer, RenderedDoc
 
+REVIEW_LABEL = "需人工确认 / needs review"
 
-def answer_record(answer: Answer, question: str, rendered: RenderedDoc | None = None) -> dict:
-    """A JSON-serialisable dict: question, answer, confidence, evidence, stats, document."""
+SCHEMA = 2
+"""Version of the record's shape. Pages: ``page`` (and ``source_page``, ``pages_read``,
+``fine_pages``) are 0-based indexes for code; ``page_number`` (``source_page_number``,
+``page_numbers_read``, ``fine_page_numbers``) the 1-based numbers people read."""
+
+
+def _number(index: int | None) -> int | None:
+    return None if index is None else index + 1
+
+
+def _evidence(answer: Answer) -> list[dict[str, Any]]:
+    return [
+        {
+            "page": ev.page,
+            "page_number": ev.page + 1,
+            "boxes": [[round(v, 1) for v in box] for box in ev.boxes],
+            "text": ev.span.text,
+            "start": ev.span.start,
+            "end": ev.span.end,
+            "label": ev.span.label,
+            "confidence": round(ev.confidence, 4),
+            "needs_review": ev.needs_review,
+            "source_page": ev.source_page,
+            "source_page_number": _number(ev.source_page),
+            "source_boxes": [[round(v, 2) for v in box] for box in ev.source_boxes],
+            "image": ev.image_path,
+            "source_image": ev.source_image_path,
+        }
+        for ev in answer.evidence
+    ]
+
+
+def answer_record(
+    answer: Answer,
+    question: str,
+    rendered: RenderedDoc | None = None,
+    *,
+    file: str | None = None,
+    timings: dict[str, float] | None = None,
+) -> dict[str, Any]:
+    """The one JSON-serialisable shape of an answer: ``ask --json``, the UI's downloads, job
+    results and batch output all write it."""
     record: dict[str, Any] = {
+        "schema": SCHEMA,
         "question": question,
         "mode": answer.mode.value,
         "answer": answer.text,
+        "found": answer.found,
         "thinking": answer.thinking,
         "reader": answer.reader,
-        "confidence": answer.confidence,
+        "confidence": round(answer.confidence, 4),
         "needs_review": answer.needs_review,
-        "evidence": [
-            {
-                "page": ev.page + 1,
-                "boxes": [[round(v, 1) for v in box] for box in ev.boxes],
-                "text": ev.span.text,
-                "start": ev.span.start,
-                "end": ev.span.end,
-                "label": ev.span.label,
-                "confidence": ev.confidence,
-                "needs_review": ev.needs_review,
-                "source_page": None if ev.source_page is None else ev.source_page + 1,
-                "source_boxes": [[round(v, 1) for v in box] for box in ev.source_boxes],
-                "image_path": ev.image_path,
-            }
-            for ev in answer.evidence
-        ],
+        "review": REVIEW_LABEL if answer.needs_review else "",
+        "evidence": _evidence(answer),
         "stats": {
             **answer.stats.model_dump(exclude_none=True),
             "compression_ratio": round(answer.stats.compression_ratio, 3),
         },
-        "timings": {k: round(v, 4) for k, v in answer.timings.items()},
-        "pages_read": [p + 1 for p in answer.pages_read],
-        "fine_pages": [p + 1 for p in answer.fine_pages],
-        "notes": answer.notes,
+        "timings": {k: round(v, 4) for k, v in (timings or answer.timings).items()},
+        "pages_read": list(answer.pages_read),
+        "page_numbers_read": [p + 1 for p in answer.pages_read],
+        "fine_pages": list(answer.fine_pages),
+        "fine_page_numbers": [p + 1 for p in answer.fine_pages],
+        "notes": [note.model_dump() for note in answer.notes],
     }
+    if file is not None:
+        record["file"] = file
     if rendered is not None:
         record["document"] = {
             "name": rendered.name,
             "pages": len(rendered.pages),
+            "source_pages": len(rendered.document.pages) if rendered.document else None,
             "config": rendered.config.name,
             "dpi": rendered.config.dpi,
             "text_tokens": rendered.stats.text_tokens,
@@ -67,16 +101,16 @@ def answer_markdown(answer: Answer, question: str, rendered: RenderedDoc | None 
     """A readable report. Document text is quoted, never interpreted as HTML."""
     rec = answer_record(answer, question, rendered)
     lines = [f"# {rec['mode'].upper()}: {question}", "", "## Answer", "", answer.text, ""]
-    review = " — **needs review (需人工确认)**" if answer.needs_review else ""
+    review = f" — **{REVIEW_LABEL}**" if answer.needs_review else ""
     lines += [f"Confidence: {answer.confidence:.0%}{review} · reader: {answer.reader}", ""]
     if answer.thinking:
         lines += ["<details><summary>Thinking</summary>", "", answer.thinking, "", "</details>", ""]
     if rec["evidence"]:
         lines += ["## Evidence", ""]
         for ev in rec["evidence"]:
-            where = f"page {ev['page']}"
-            if ev["source_page"]:
-                where += f" (original page {ev['source_page']})"
+            where = f"page {ev['page_number']}"
+            if ev["source_page_number"]:
+                where += f" (original page {ev['source_page_number']})"
             quoted = ev["text"].replace("\n", " ").strip()
             lines.append(f"- {where}: “{quoted}”")
         lines.append("")

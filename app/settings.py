@@ -7,13 +7,18 @@ variables (``GLYPH_READER=ocr``), a ``.env`` file in the working directory, then
 
 from __future__ import annotations
 
+import difflib
 import functools
+import logging
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger(__name__)
 
 ReaderName = Literal["auto", "ocr", "vlm", "openai"]
 
@@ -96,6 +101,14 @@ class Settings(BaseSettings):
         ge=0,
         description="Scanned PDF pages (no text layer) read by OCR when the file is opened, at "
         "most this many per file (0 = none); each takes a few seconds on CPU.",
+    )
+    ocr_first_lines: int = Field(
+        8,
+        ge=0,
+        le=200,
+        description="Built-in reader: before whole pages, read only the rendered lines that best "
+        "match the question (this many, each with two lines of context) and answer from them "
+        "when confident (0 = start with whole pages).",
     )
     ocr_first_pages: int = Field(
         3,
@@ -217,6 +230,34 @@ class Settings(BaseSettings):
         """Create the data and cache directories (not done at construction: no import side effects)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.resolved_cache_dir.mkdir(parents=True, exist_ok=True)
+
+
+def unknown_keys(
+    environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
+) -> dict[str, str | None]:
+    """``GLYPH_`` names in the environment (and the ``.env`` file) that are no setting — a typo
+    there is otherwise ignored silently — each with the setting it probably meant (or None)."""
+    known = {f"GLYPH_{name.upper()}" for name in Settings.model_fields}
+    names = {key.upper() for key in (os.environ if environ is None else environ)}
+    if env_file is not None and Path(env_file).is_file():
+        for line in Path(env_file).read_text(encoding="utf-8", errors="replace").splitlines():
+            key = line.strip().removeprefix("export ").partition("=")[0].strip()
+            if "=" in line and not line.lstrip().startswith("#"):
+                names.add(key.upper())
+    unknown = sorted(n for n in names if n.startswith("GLYPH_") and n not in known)
+    return {
+        n: next(iter(difflib.get_close_matches(n, known, n=1, cutoff=0.75)), None) for n in unknown
+    }
+
+
+def warn_unknown_keys(environ: Mapping[str, str] | None = None) -> list[str]:
+    """Log one warning per unknown ``GLYPH_`` name (at start-up); returns the messages."""
+    messages = []
+    for name, guess in unknown_keys(environ).items():
+        hint = f" Did you mean {guess}?" if guess else ""
+        messages.append(f"{name} is not a Glyph setting and is ignored.{hint}")
+        log.warning(messages[-1])
+    return messages
 
 
 @functools.cache

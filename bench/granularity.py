@@ -42,7 +42,7 @@ def cer(expected: str, got: str) -> float:
 
 
 def readability(lang: str, n_chars: int, presets: tuple[str, ...]) -> list[dict]:
-    from app.readers.ocr.engines import get_engine
+    from app.ocr import get_engine
 
     engine = get_engine("rapidocr")
     text = english_text(n_chars) if lang == "en" else chinese_text(n_chars)

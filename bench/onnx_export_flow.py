@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RUNNER = """
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
-from app.export.runner import VisionEncoderRunner
+from app.readers.vlm.onnx_runner import VisionEncoderRunner
 from app.render import render, resolve_config
 text = "Revenue grew by 12 percent to 4.5 million dollars; invoice 2024-0173 is due. " * 120
 page = render(text, resolve_config("en")).pages[0].image

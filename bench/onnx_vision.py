@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.export.preprocess import PreprocessConfig
+from app.readers.vlm.onnx_preprocess import PreprocessConfig
 
 TEXT = (
     "Glyph renders long documents as compact page images and lets a vision-language model read "
@@ -88,10 +88,10 @@ def main() -> None:
     import torch
 
     from app.export.onnx_export import export_fp32, relative_error
-    from app.export.preprocess import encoder_inputs, preprocess_image
     from app.export.quantize import model_bytes, quantize_int8
-    from app.export.runner import VisionEncoderRunner
     from app.export.vision import reference_features
+    from app.readers.vlm.onnx_preprocess import encoder_inputs, preprocess_image
+    from app.readers.vlm.onnx_runner import VisionEncoderRunner
 
     if args.threads:
         torch.set_num_threads(args.threads)

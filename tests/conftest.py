@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-# Tests never reach a model hub: weights are built locally (see DESIGN.md, "Testing the VLM path").
+# Tests never reach a model hub: weights are built locally (see docs/ARCHITECTURE.md, "Testing").
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # tesseract: one thread per process

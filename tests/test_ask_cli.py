@@ -72,7 +72,7 @@ def test_ask_json_is_one_object_with_boxes_and_images(runner, tmp_path):
     ev = data["evidence"][0]
     assert ev["page"] == 0 and ev["page_number"] == 1 and len(ev["boxes"][0]) == 4
     assert Path(ev["image"]).is_file() and Path(ev["image"]).parent == out
-    assert data["stats"]["visual_tokens"] > 0 and data["pages"] >= 1
+    assert data["document"]["visual_tokens"] > 0 and data["document"]["pages"] >= 1
     assert {"open", "render", "ask", "total"} <= set(data["timings"])
     assert result.stderr == ""  # --json: nothing but the object
 

@@ -51,3 +51,29 @@ def test_ensure_dirs_creates_nothing_until_asked(tmp_path):
     assert not (tmp_path / "d").exists()
     s.ensure_dirs()
     assert (tmp_path / "d" / "cache").is_dir()
+
+
+def test_a_misspelled_glyph_variable_is_named_at_start_up(tmp_path, caplog):
+    from app.settings import unknown_keys, warn_unknown_keys
+
+    env = {"GLYPH_READRE": "ocr", "GLYPH_READER": "ocr", "GLYPHS_X": "1", "PATH": "/bin"}
+    assert unknown_keys(env, None) == {"GLYPH_READRE": "GLYPH_READER"}
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("# GLYPH_COMMENTED=1\nGLYPH_REVIEW_TRESHOLD=0.5\nGLYPH_PORT=1\n")
+    assert unknown_keys({}, dotenv) == {"GLYPH_REVIEW_TRESHOLD": "GLYPH_REVIEW_THRESHOLD"}
+    with caplog.at_level("WARNING", logger="app.settings"):
+        (message,) = warn_unknown_keys(env)
+    assert "GLYPH_READRE" in message and "GLYPH_READER?" in message
+    assert "GLYPH_READRE" in caplog.text
+
+
+def test_the_cli_warns_about_unknown_glyph_variables(monkeypatch, caplog):
+    from typer.testing import CliRunner
+
+    from app.cli import app
+
+    monkeypatch.setenv("GLYPH_MODLE", "/nowhere")
+    with caplog.at_level("WARNING", logger="app.settings"):
+        result = CliRunner().invoke(app, ["hash-password", "--help"])
+    assert result.exit_code == 0
+    assert "GLYPH_MODLE is not a Glyph setting" in caplog.text and "GLYPH_MODEL?" in caplog.text

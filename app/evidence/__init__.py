@@ -21,10 +21,10 @@ from app.evidence.draw import (
     save_annotated_sources,
 )
 from app.evidence.match import locate_answer, split_sentences, supporting_sentences
+from app.text import is_cjk
 
 MAX_EVIDENCE = 8
 _ITEM = re.compile(r"^\s*(?:[-*•]\s*)?(?:\*\*)?([^:：]{1,40}?)(?:\*\*)?\s*[:：]\s*(.+?)\s*$")
-_NO_ANSWER = ("not found", "no answer", "未找到", "无法回答", "没有找到")
 
 
 def _spans_for(rendered: RenderedDoc, answer: Answer, question: str) -> list[Span]:
@@ -52,8 +52,34 @@ def _spans_for(rendered: RenderedDoc, answer: Answer, question: str) -> list[Spa
     return spans
 
 
+def _word_char(ch: str) -> bool:
+    # letters and digits of alphabetic scripts; CJK text has no spaces to snap to
+    return (ch.isalnum() or ch in "_") and not is_cjk(ch)
+
+
+def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """``start:end`` widened so that it neither starts nor ends inside a word or number
+    ("fault priority value is 50, and the maximum is 1" → "default … is 100")."""
+    start, end = max(0, start), min(len(text), end)
+    while 0 < start < end and _word_char(text[start - 1]) and _word_char(text[start]):
+        start -= 1
+    while start < end < len(text) and _word_char(text[end - 1]) and _word_char(text[end]):
+        end += 1
+    # decimals and thousands: "4.5" and "12,000" are one value
+    while (
+        end + 1 < len(text)
+        and text[end] in ".,"
+        and text[end - 1].isdigit()
+        and text[end + 1].isdigit()
+    ):
+        end += 2
+        while end < len(text) and text[end].isdigit():
+            end += 1
+    return start, end
+
+
 def _valid(span: Span, text: str) -> Span | None:
-    start, end = max(0, span.start), min(len(text), span.end)
+    start, end = snap_to_words(text, span.start, span.end)
     if start >= end:
         return None
     if span.start == start and span.end == end and span.text == text[start:end]:
@@ -68,11 +94,19 @@ def attach(
     question: str = "",
     review_threshold: float = 0.6,
 ) -> Answer:
-    """A copy of ``answer`` with spans and evidence boxes filled and the review flag set."""
+    """A copy of ``answer`` with spans and evidence boxes filled and the review flag set.
+
+    An answer the reader marked as not found (``Answer.found`` False) gets no evidence and the
+    review flag: nothing in the document supports it, and a person should look.
+    """
+    if not answer.found or not answer.text.strip():
+        return answer.model_copy(
+            update={"found": False, "spans": [], "evidence": [], "needs_review": True}
+        )
     spans = [s for s in (_valid(s, rendered.text) for s in answer.spans) if s is not None]
-    no_answer = not answer.text.strip() or answer.text.strip().lower().startswith(_NO_ANSWER)
-    if not spans and not no_answer:
-        spans = _spans_for(rendered, answer, question)
+    if not spans:
+        located = _spans_for(rendered, answer, question)
+        spans = [s for s in (_valid(s, rendered.text) for s in located) if s is not None]
     evidence: list[Evidence] = []
     for span in spans[:MAX_EVIDENCE]:
         confidence = round(answer.confidence * span.score, 4)
@@ -86,7 +120,7 @@ def attach(
             )
         )
     needs_review = answer.needs_review or answer.confidence < review_threshold
-    if not no_answer and (not evidence or all(ev.needs_review for ev in evidence)):
+    if not evidence or all(ev.needs_review for ev in evidence):
         needs_review = True  # an answer nobody can point at must be checked by a person
     return answer.model_copy(
         update={"spans": spans, "evidence": evidence, "needs_review": needs_review}

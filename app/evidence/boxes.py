@@ -15,30 +15,55 @@ def evidence_for_span(
     needs_review: bool,
     document: Document | None = None,
 ) -> list[Evidence]:
-    """One ``Evidence`` per rendered page the span touches (a span may cross a page break)."""
-    per_page: dict[int, list[Box]] = defaultdict(list)
-    for page, box in layout.boxes_for_span(span.start, span.end):
-        per_page[page].append(box)
-    source = source_boxes(document, span.start, span.end) if document is not None else {}
+    """One ``Evidence`` per rendered page the span touches (a span may cross a page break), and
+    per original page within it: a passage that crosses a page break of the original PDF keeps
+    its boxes on both original pages, even when it fits on one rendered page."""
+    parts = source_parts(document, span.start, span.end) if document is not None else []
+    if not parts:
+        parts = [(None, span.start, span.end)]
     result = []
-    for page in sorted(per_page):
-        src_page, src_boxes = None, []
-        if source:
-            # attach the original-page boxes to the first rendered page of the span
-            src_page = min(source)
-            src_boxes = source.pop(src_page)
-        result.append(
-            Evidence(
-                page=page,
-                boxes=per_page[page],
-                span=span,
-                confidence=confidence,
-                needs_review=needs_review,
-                source_page=src_page,
-                source_boxes=src_boxes,
-            )
+    for src_page, start, end in parts:
+        per_page: dict[int, list[Box]] = defaultdict(list)
+        for page, box in layout.boxes_for_span(start, end):
+            per_page[page].append(box)
+        src_boxes = (
+            source_boxes(document, start, end).get(src_page, [])
+            if document is not None and src_page is not None
+            else []
         )
+        for n, page in enumerate(sorted(per_page)):
+            result.append(
+                Evidence(
+                    page=page,
+                    boxes=per_page[page],
+                    span=span,
+                    confidence=confidence,
+                    needs_review=needs_review,
+                    source_page=src_page,
+                    # the original-page boxes go with the first rendered page of this part
+                    source_boxes=src_boxes if n == 0 else [],
+                )
+            )
     return result
+
+
+def source_parts(document: Document, start: int, end: int) -> list[tuple[int | None, int, int]]:
+    """``start:end`` cut where the original page changes: (source page, start, end) in order;
+    empty when the document has no pages of its own (DOCX, text, HTML)."""
+    if document.format != "pdf" or start >= end:
+        return []
+    parts: list[tuple[int | None, int, int]] = []
+    offsets = document.block_offsets()
+    for block, block_start in zip(document.blocks, offsets, strict=True):
+        block_end = block_start + len(block.text) + 1  # with the separator after the block
+        lo, hi = max(start, block_start), min(end, block_end)
+        if lo >= hi:
+            continue
+        if parts and parts[-1][0] == block.source_page:
+            parts[-1] = (block.source_page, parts[-1][1], hi)
+        else:
+            parts.append((block.source_page, lo, hi))
+    return parts
 
 
 def source_boxes(document: Document, start: int, end: int) -> dict[int, list[Box]]:

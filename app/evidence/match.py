@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from app.datamodel import Span
+from app.text import tokenize
 
 # Sentence ends: Latin .!? followed by space, CJK 。！？；, or a line break — but not the dot of
 # a title or abbreviation ("Dr. Amelia Hart", "Bluefin Ltd. and", "e.g. this", "J. Smith").
@@ -40,12 +41,6 @@ _SENTENCE_END = re.compile(
     + "".join(rf"(?<!\b{re.escape(a)}\.)" for a in _ABBREV)
     + r"(?<=[.!?])\s+(?![a-z])|(?<=[。！？；])|\n+"
 )
-_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.%$-]*|[\u3400-\u9fff\uf900-\ufaff]")
-_STOP_WORDS = (
-    "a an the of in on at to for is are was were be by with and or what which who whom whose "
-    "when where why how does do did from as that this these those it its into than then"
-)
-_STOP = frozenset(_STOP_WORDS.split())
 
 EXACT_SCORE = 1.0
 FUZZY_MIN = 0.72  # below this a fuzzy alignment is not evidence
@@ -80,8 +75,8 @@ def split_sentences(text: str, max_len: int = 400) -> list[Sentence]:
 
 
 def terms(text: str) -> set[str]:
-    """Content words (Latin, lower-cased, no stop words) and single CJK characters."""
-    return {t for t in (m.group(0).lower() for m in _WORD.finditer(text)) if t not in _STOP}
+    """Content words (Latin, lower-cased, no stop or question words) and single CJK characters."""
+    return set(tokenize(text, cjk="chars"))
 
 
 def _overlap(query: set[str], sentence: str) -> float:

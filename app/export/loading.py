@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.errors import MissingExtraError
-from app.export.errors import ExportError
-from app.export.preprocess import PreprocessConfig
+from app.errors import ExportError, MissingExtraError
+from app.readers.vlm.onnx_preprocess import PreprocessConfig
 
 log = logging.getLogger(__name__)
 

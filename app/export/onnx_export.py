@@ -23,10 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from app.export.errors import ExportError
-from app.export.preprocess import PreprocessConfig, encoder_inputs, preprocess_image
+from app.errors import ExportError
 from app.export.quantize import EXTERNAL_DATA_BYTES, model_bytes, quantize_int8, save_model
-from app.export.runner import METADATA_KEY, OUTPUT_NAME
+from app.readers.vlm.onnx_preprocess import PreprocessConfig, encoder_inputs, preprocess_image
+from app.readers.vlm.onnx_runner import METADATA_KEY, OUTPUT_NAME
 
 log = logging.getLogger(__name__)
 
@@ -285,7 +285,7 @@ def torch_references(
 
 def onnx_errors(path: str | Path, references: list[Any]) -> list[float]:
     """Relative errors of the ONNX model at ``path`` against ``torch_references`` output."""
-    from app.export.runner import make_session
+    from app.readers.vlm.onnx_runner import make_session
 
     session = make_session(path)
     errors = [relative_error(session.run([OUTPUT_NAME], x)[0], ref) for _, x, ref in references]

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.export.errors import ExportError
+from app.errors import ExportError
 
 log = logging.getLogger(__name__)
 

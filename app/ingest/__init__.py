@@ -7,8 +7,7 @@ written to the originals store (``app.ingest.store``) so that ``app.ingest.pdf.p
 render their pages later. Every failure the user can act on is an ``IngestError`` (``LimitError``
 for limits, ``PasswordRequiredError`` for encrypted PDFs) with an English and a Chinese message.
 
-Notes on the document (``Document.notes``) are English; the Chinese versions are in
-``Document.metadata['notes_zh']`` in the same order.
+Notes on the document (``Document.notes``) are ``Note``s, in English and Chinese.
 """
 
 from __future__ import annotations
@@ -17,13 +16,12 @@ import hashlib
 import logging
 from pathlib import Path, PurePath
 
-from app.datamodel import Document
+from app.datamodel import Document, Note
 from app.errors import IngestError
 from app.ingest.base import (
     Limits,
     Loader,
     PasswordRequiredError,
-    detect_language,
     normalize_name,
     too_long_paste,
     too_many_bytes,
@@ -31,6 +29,7 @@ from app.ingest.base import (
 )
 from app.ingest.text import build_text_document
 from app.settings import Settings, get_settings
+from app.text import detect_language
 
 __all__ = [
     "IngestError",
@@ -88,8 +87,7 @@ def _read_source(
 
 
 def _note(doc: Document, en: str, zh: str) -> None:
-    doc.notes.append(en)
-    doc.metadata.setdefault("notes_zh", []).append(zh)
+    doc.notes.append(Note(en=en, zh=zh))
 
 
 def load(
@@ -157,7 +155,7 @@ def _finish(doc: Document, data: bytes, path: Path | None, settings: Settings) -
             f"“{doc.name}”中没有可读取的文字。",
         )
     if doc.language is None:
-        doc.language = detect_language(text)  # type: ignore[assignment]
+        doc.language = detect_language(text, default=None)
     if doc.format == "pdf":
         from app.ingest.store import save_original
 
@@ -182,5 +180,5 @@ def load_text(text: str, *, name: str = "pasted.txt", settings: Settings | None 
     if not doc.text.strip():
         raise IngestError("The pasted text is empty.", "粘贴的文字为空。")
     doc.source_sha256 = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-    doc.language = detect_language(doc.text)  # type: ignore[assignment]
+    doc.language = detect_language(doc.text, default=None)
     return doc

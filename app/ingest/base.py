@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from app.datamodel import BLOCK_SEPARATOR, BlockKind, DocFormat, Document, TextBlock
+from app.datamodel import BLOCK_SEPARATOR, BlockKind, DocFormat, Document, Note, TextBlock
 from app.errors import IngestError, LimitError
 from app.settings import Settings
 
@@ -149,42 +149,11 @@ class Limits:
 _CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufeff\ufffe\uffff]")
 _NEWLINES_RE = re.compile("\r\n?|[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
-CJK_RANGES = (
-    "\u2e80-\u2fdf"  # radicals
-    "\u3040-\u30ff"  # kana
-    "\u3100-\u312f\u31a0-\u31bf"  # bopomofo
-    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # Han
-    "\uac00-\ud7af\u1100-\u11ff"  # Hangul
-    "\U00020000-\U0003134f"  # Han extensions B-H
-)
-CJK_PUNCT = "\u3000-\u303f\uff00-\uffef"
-CJK_RE = re.compile(f"[{CJK_RANGES}]")
-CJK_CHAR_RE = re.compile(f"[{CJK_RANGES}{CJK_PUNCT}]")
-
 
 def clean_text(text: str) -> str:
     """Newlines to ``\\n`` and control characters removed; ``\\t`` is kept."""
     text = _NEWLINES_RE.sub("\n", text)
     return _CONTROL_RE.sub("", text)
-
-
-def detect_language(text: str, *, sample: int = 200_000) -> str | None:
-    """'zh' when CJK characters make up at least 30% of the letters, else 'en'; None if none.
-
-    Counting characters (not words) favours CJK, where one character carries about as much as
-    an English word; a Chinese text full of English terms therefore still reads as 'zh'.
-    """
-    head = text[:sample]
-    cjk = len(CJK_RE.findall(head))
-    letters = sum(1 for ch in head if ch.isalpha())  # CJK characters are alphabetic too
-    if letters == 0:
-        return None
-    return "zh" if cjk / letters >= 0.3 else "en"
-
-
-def is_cjk(ch: str) -> bool:
-    # Everything below U+2E80 is not CJK: a cheap test first, it runs once per PDF character.
-    return ch >= "\u2e80" and bool(CJK_CHAR_RE.match(ch))
 
 
 def page_list(pages: Iterable[int]) -> str:
@@ -213,8 +182,7 @@ class DocumentBuilder:
     def __init__(self, name: str, fmt: DocFormat, limits: Limits) -> None:
         self.name, self.format, self.limits = name, fmt, limits
         self.blocks: list[TextBlock] = []
-        self.notes: list[str] = []
-        self.notes_zh: list[str] = []
+        self.notes: list[Note] = []
         self.metadata: dict[str, Any] = {}
         self._chars = 0
 
@@ -243,17 +211,15 @@ class DocumentBuilder:
         self.blocks.append(block)
 
     def note(self, en: str, zh: str) -> None:
-        self.notes.append(en)
-        self.notes_zh.append(zh)
+        self.notes.append(Note(en=en, zh=zh))
 
     def build(self, **fields: Any) -> Document:
-        metadata = {**self.metadata, "notes_zh": list(self.notes_zh)}
         return Document(
             name=self.name,
             format=fields.pop("format", self.format),
             blocks=self.blocks,
             notes=list(self.notes),
-            metadata=metadata,
+            metadata=dict(self.metadata),
             **fields,
         )
 

@@ -29,7 +29,6 @@ import numpy as np
 from app.datamodel import Document, SourcePage, TextBlock
 from app.errors import IngestError
 from app.ingest.base import (
-    CJK_CHAR_RE,
     DocumentBuilder,
     Limits,
     Loader,
@@ -47,6 +46,7 @@ from app.ingest.pdf_text import (
     norm_box,
     read_block,
 )
+from app.text import CJK_CHAR_RE
 
 if TYPE_CHECKING:
     from PIL import Image

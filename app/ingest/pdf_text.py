@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.datamodel import Box, Word
-from app.ingest.base import is_cjk
+from app.text import is_cjk
 
 
 def union(boxes: list[Box]) -> Box:

@@ -7,8 +7,8 @@ read line keeps its characters' boxes, converted to PDF points, so evidence is o
 original scan like on a text PDF. Lines are joined into paragraphs (a space between them,
 nothing between two CJK characters).
 
-The engines come from ``app.readers.ocr.engines``: the one place OCR lives; imported only when a
-scanned page is met, so text PDFs never load them.
+The engines come from ``app.ocr``: the one place OCR lives; imported only when a scanned page is
+met, so text PDFs never load them.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ import logging
 from typing import TYPE_CHECKING
 
 from app.datamodel import Box, TextBlock
-from app.ingest.base import CJK_CHAR_RE
 from app.ingest.pdf_text import block_words
+from app.text import CJK_CHAR_RE
 
 if TYPE_CHECKING:
     from PIL import Image
 
-    from app.readers.ocr.engines import OcrLine
+    from app.ocr import OcrLine
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ def read_scanned_page(
     image: Image.Image, page_index: int, dpi: int, engine_name: str
 ) -> tuple[list[TextBlock], float]:
     """OCR one page image drawn at ``dpi``: its blocks and the mean confidence of what was kept."""
-    from app.readers.ocr.engines import get_engine
+    from app.ocr import get_engine
 
     lines = get_engine(engine_name).read(image.convert("RGB"), "auto")
     kept = [ln for ln in lines if ln.confidence >= MIN_CONFIDENCE and ln.text.strip()]

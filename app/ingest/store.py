@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 import time
 from pathlib import Path
 
 from app.datamodel import Document
+from app.files import atomic_write_bytes
 from app.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -41,15 +41,8 @@ def save_original(
         if path.is_file() and path.stat().st_size == len(data):
             os.utime(path)  # mark as recently used for ``prune_originals``
             return path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=suffix)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, path)  # atomic: readers never see half a file
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        # atomic: readers never see half a file; same bytes again if lost, so no fsync
+        atomic_write_bytes(path, data, durable=False, mode=0o600)
     except OSError as err:
         log.warning("cannot store the original under %s: %s", path.parent, err)
         return None

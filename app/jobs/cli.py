@@ -133,7 +133,8 @@ def _run_local(
 ) -> None:
     from tqdm import tqdm
 
-    from app.jobs.batch import collect_items, local_items, run_batch
+    from app.jobs.batch import run_batch
+    from app.jobs.items import collect_items, local_items
     from app.pipeline import Pipeline
 
     if out is None:

@@ -8,17 +8,15 @@ Layout (``DATA_DIR/jobs``)::
     results/<job id>/        result.json, answer.json, result.md and evidence-page*.png (ask);
                              results.jsonl and evidence/ (batch, unless --out says elsewhere)
 
-Every result file is written to a temporary name in the same folder, flushed to disk and renamed
-over its final name, so a reader sees the old file or the new one, never half of one.
+Every result file is written atomically and durably (``app.files``: a temporary name in the same
+folder, flushed to disk and renamed over its final name), so a reader sees the old file or the
+new one, never half of one.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +24,7 @@ from PIL import Image
 
 from app.datamodel import Document
 from app.errors import GlyphError
+from app.files import atomic_copy, atomic_open, atomic_write_text
 from app.jobs.models import DocumentRef
 from app.settings import Settings
 
@@ -63,53 +62,10 @@ def relative(settings: Settings, path: Path) -> str:
         return str(path.resolve())
 
 
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> Path:
-    """Write ``data`` under a temporary name and rename it into place: a reader of ``path`` sees
-    the old file or the new one, never half of one. ``durable`` also syncs it to disk (results);
-    caches that can be recomputed skip that."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            if durable:
-                fh.flush()
-                os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    if durable:
-        _fsync_dir(path.parent)
-    return path
-
-
-def atomic_write_text(path: Path, text: str) -> Path:
-    return atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_json(path: Path, data: Any) -> Path:
-    return atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=2))
-
-
 def atomic_save_png(path: Path, image: Image.Image) -> Path:
-    import io
-
-    buf = io.BytesIO()
-    image.save(buf, format="PNG")
-    return atomic_write_bytes(path, buf.getvalue())
+    with atomic_open(path) as fh:
+        image.save(fh, format="PNG")
+    return path
 
 
 def read_json(path: Path) -> Any | None:
@@ -120,18 +76,6 @@ def read_json(path: Path) -> Any | None:
         return None
 
 
-def _copy_atomic(src: Path, dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        shutil.copyfile(src, tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def stage_file(
     settings: Settings, job_id: str, src: Path, name: str | None = None, sub: str = ""
 ) -> DocumentRef:
@@ -139,7 +83,7 @@ def stage_file(
     src = Path(src)
     display = name or src.name
     dest = upload_dir(settings, job_id) / sub / safe_name(display)
-    _copy_atomic(src, dest)
+    atomic_copy(src, dest)
     return DocumentRef(kind="file", path=relative(settings, dest), name=display)
 
 

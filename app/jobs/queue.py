@@ -153,7 +153,7 @@ class JobQueue:
     ) -> Job:
         """Queue one question; the input (a file, pasted text or an extracted document) is copied
         into the data dir first, so the job never depends on a temporary upload."""
-        from app.jobs.batch import parse_mode, question_for
+        from app.jobs.items import parse_mode, question_for
 
         mode_ = parse_mode(mode)
         question = question_for(question or "", mode_)
@@ -210,7 +210,7 @@ class JobQueue:
         owner: str = "cli",
     ) -> Job:
         """Queue a batch (a folder or JSONL of documents × questions; see batch.py)."""
-        from app.jobs.batch import collect_items, stage_items, write_manifest
+        from app.jobs.items import collect_items, stage_items, write_manifest
 
         _check_reader(reader)
         raw = collect_items(Path(source), list(questions or []), str(Mode(mode).value))

@@ -11,26 +11,16 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import socket
 import threading
 import time
-import weakref
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.datamodel import Answer, Mode, RenderedDoc
 from app.errors import GlyphError
-from app.jobs.files import (
-    atomic_save_png,
-    atomic_write_json,
-    atomic_write_text,
-    open_ref,
-    read_json,
-    relative,
-    result_dir,
-)
+from app.files import atomic_write_json, atomic_write_text
+from app.jobs.answering import Progress, ask_rendered, save_answer
+from app.jobs.files import open_ref, read_json, relative, result_dir
 from app.jobs.models import Job, JobKind, JobStatus
 from app.settings import Settings
 
@@ -39,25 +29,6 @@ if TYPE_CHECKING:
     from app.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
-
-Progress = Callable[[float, str], None]
-_PAGE_OF = re.compile(r"(\d+)\s*/\s*(\d+)")
-_LOCKS: weakref.WeakKeyDictionary[Any, threading.Lock] = weakref.WeakKeyDictionary()
-_LOCKS_GUARD = threading.Lock()
-
-
-def reader_lock(pipeline: Pipeline) -> threading.Lock:
-    """One lock per pipeline around reader calls.
-
-    Job threads and the UI share the pipeline (and with it one loaded model); reading one
-    document at a time keeps GPU memory bounded. A plain ``Lock`` (not ``RLock``) because the UI
-    holds it across generator steps that Gradio may resume on different threads.
-    """
-    with _LOCKS_GUARD:
-        lock = _LOCKS.get(pipeline)
-        if lock is None:
-            lock = _LOCKS[pipeline] = threading.Lock()
-        return lock
 
 
 def worker_name() -> str:
@@ -131,51 +102,6 @@ class Heartbeat:
                 return
             self._beat()
             self._stop.wait(self.MIN_GAP_S)
-
-
-def ask_rendered(
-    pipeline: Pipeline,
-    rendered: RenderedDoc,
-    question: str,
-    mode: Mode,
-    reader: str | None,
-    progress: Progress,
-    span: tuple[float, float] = (0.3, 0.9),
-    coarse_to_fine: bool | None = None,
-) -> Answer:
-    """Run the reader to its final answer, mapping its status lines ("OCR page 3/12") to progress."""
-    lo, hi = span
-    final: Answer | None = None
-    with reader_lock(pipeline):
-        chunks = pipeline.ask(
-            rendered, question, mode, reader=reader, stream=False, coarse_to_fine=coarse_to_fine
-        )
-        for chunk in chunks:
-            if chunk.kind == "status":
-                match = _PAGE_OF.search(chunk.text)
-                frac = int(match[1]) / max(1, int(match[2])) if match else 0.0
-                progress(lo + (hi - lo) * min(1.0, frac), chunk.text)
-            elif chunk.kind == "final":
-                final = chunk.answer
-    if final is None:
-        raise GlyphError("The reader gave no answer.", "阅读器未给出答案。")
-    return final
-
-
-def save_answer(
-    answer: Answer, question: str, rendered: RenderedDoc, out_dir: Path, prefix: str = "evidence"
-) -> tuple[dict[str, Any], list[Path]]:
-    """Evidence PNGs (atomically) under ``out_dir``; returns the answer record and the PNGs."""
-    from app.evidence import annotate_pages
-    from app.report import answer_record
-
-    paths: dict[int, Path] = {}
-    for page, image in annotate_pages(rendered, answer.evidence).items():
-        paths[page] = atomic_save_png(out_dir / f"{prefix}-page{page + 1:03d}.png", image)
-    for ev in answer.evidence:
-        if ev.page in paths:
-            ev.image_path = str(paths[ev.page])
-    return answer_record(answer, question, rendered), sorted(paths.values())
 
 
 def run_ask(

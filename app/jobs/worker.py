@@ -112,7 +112,9 @@ class Worker:
 
         try:  # load the model before taking jobs: the first job is not slower, errors show now
             choice = self.pipeline.reader()
-            log.info("job worker reader: %s %s", choice.reader.name, " ".join(choice.notes))
+            log.info(
+                "job worker reader: %s %s", choice.reader.name, " ".join(map(str, choice.notes))
+            )
         except Exception:
             log.exception("the reader could not be loaded; jobs will report the error")
         self._maintain_once()

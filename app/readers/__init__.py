@@ -10,6 +10,7 @@ import importlib
 import logging
 from dataclasses import dataclass, field
 
+from app.datamodel import Note
 from app.errors import GlyphError, ReaderError
 from app.readers.base import Reader, ReaderCapabilities
 from app.settings import Settings
@@ -30,11 +31,10 @@ class ReaderChoice:
 
     reader: Reader
     requested: str
-    notes: list[str] = field(default_factory=list)
-    notes_zh: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
 
     def user_notes(self, lang: str = "en") -> list[str]:
-        return self.notes_zh if lang.startswith("zh") and self.notes_zh else self.notes
+        return [note.text(lang) for note in self.notes]
 
 
 def load_reader(name: str, settings: Settings) -> Reader:
@@ -67,27 +67,30 @@ def resolve_reader(settings: Settings, name: str | None = None) -> ReaderChoice:
         candidates.append("ocr")
     else:
         candidates = [requested] if requested == "ocr" else [requested, "ocr"]
-    notes: list[str] = []
-    notes_zh: list[str] = []
+    notes: list[Note] = []
     for candidate in candidates:
         try:
-            return ReaderChoice(load_reader(candidate, settings), requested, notes, notes_zh)
+            return ReaderChoice(load_reader(candidate, settings), requested, notes)
         except GlyphError as err:
             if candidate == "ocr":
                 raise
             log.warning("reader %s unavailable: %s", candidate, err.detail or err)
-            notes.append(f"{candidate}: {err.en} — falling back to the built-in OCR reader.")
-            notes_zh.append(f"{candidate}：{err.zh}——已改用内置 OCR 阅读器。")
+            notes.append(
+                Note(
+                    en=f"{candidate}: {err.en} — falling back to the built-in OCR reader.",
+                    zh=f"{candidate}：{err.zh}——已改用内置 OCR 阅读器。",
+                )
+            )
         except Exception as err:  # a broken checkpoint must not take the server down
             if candidate == "ocr":
                 raise
             log.exception("reader %s failed to load", candidate)
             notes.append(
-                f"{candidate}: failed to load ({type(err).__name__}: {err}) — "
-                "falling back to the built-in OCR reader."
-            )
-            notes_zh.append(
-                f"{candidate}：加载失败（{type(err).__name__}: {err}）——已改用内置 OCR 阅读器。"
+                Note(
+                    en=f"{candidate}: failed to load ({type(err).__name__}: {err}) — "
+                    "falling back to the built-in OCR reader.",
+                    zh=f"{candidate}：加载失败（{type(err).__name__}: {err}）——已改用内置 OCR 阅读器。",
+                )
             )
     raise ReaderError("No reader is available.", "没有可用的阅读器。")
 

@@ -35,6 +35,7 @@ from app.datamodel import (
     AnswerChunk,
     LayoutMap,
     Mode,
+    Note,
     Page,
     RenderConfig,
     RenderedDoc,
@@ -213,11 +214,12 @@ class CoarseToFineReader(Reader):
         view = self.view(rendered, selection.pages)
         prepared = time.perf_counter() - started
         shown = ", ".join(str(p + 1) for p in view.coarse_pages)
-        yield AnswerChunk(
-            kind="status",
-            text=f"Coarse-to-fine: reading page(s) {shown} of {len(rendered.pages)} at "
+        status = Note(
+            en=f"Coarse-to-fine: reading page(s) {shown} of {len(rendered.pages)} at "
             f"{view.config.dpi} dpi ({len(view.pages)} fine page(s))",
+            zh=f"由粗到细：以 {view.config.dpi} dpi 精读第 {shown} 页（共 {len(rendered.pages)} 页）",
         )
+        yield AnswerChunk(kind="status", text=status.en, note=status)
         for chunk in self.inner.answer(view, question, mode, stream=stream):
             if chunk.kind != "final":
                 yield chunk
@@ -238,7 +240,7 @@ class CoarseToFineReader(Reader):
         answer = answer.model_copy(deep=True)
         answer.fine_pages = list(view.coarse_pages)
         answer.pages_read = view.coarse_pages_of(answer.pages_read) or list(view.coarse_pages)
-        if not answer.spans and answer.text.strip():
+        if not answer.spans and answer.found and answer.text.strip():
             answer.spans = self._locate(answer.text, view, question)
         how = {
             "retrieval": "the pages that best match the question",
@@ -250,10 +252,13 @@ class CoarseToFineReader(Reader):
         ]
         shown = ", ".join(str(p + 1) for p in view.coarse_pages)
         answer.notes.append(
-            f"Coarse-to-fine: read {how} (page(s) {shown} of {len(coarse.pages)}) re-rendered "
-            f"at '{view.config.name}' ({view.config.dpi} dpi): {view.stats.visual_tokens} visual "
-            f"tokens. / 由粗到细：以 {view.config.dpi} dpi 精读{how_zh}（第 {shown} 页，共 "
-            f"{len(coarse.pages)} 页），{view.stats.visual_tokens} 个视觉 token。"
+            Note(
+                en=f"Coarse-to-fine: read {how} (page(s) {shown} of {len(coarse.pages)}) "
+                f"re-rendered at '{view.config.name}' ({view.config.dpi} dpi): "
+                f"{view.stats.visual_tokens} visual tokens.",
+                zh=f"由粗到细：以 {view.config.dpi} dpi 精读{how_zh}（第 {shown} 页，共 "
+                f"{len(coarse.pages)} 页），{view.stats.visual_tokens} 个视觉 token。",
+            )
         )
         return answer
 

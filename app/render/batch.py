@@ -111,9 +111,9 @@ def render_record(
         if isinstance(record.get("text"), str):
             text, name = record["text"], str(record.get("name") or record_id)
         else:
-            from app.pipeline import Pipeline
+            from app.ingest import load
 
-            doc = Pipeline().open_document(record["path"])
+            doc = load(record["path"])
             text, name = doc.text, str(record.get("name") or doc.name)
         cfg = resolve_config(record.get("config") or config, text, **overrides)
         rendered = render(text, cfg, name=name)

@@ -18,10 +18,10 @@ from app.errors import ConfigError
 from app.render import chars, png
 from app.render.fonts import build_chain
 from app.render.glyphs import GlyphSet, glyph_set, phases_for
-from app.render.presets import detect_language
 from app.render.raster import Draws, compose, coverage, ink_extent, page_mode
 from app.render.tokens import estimate_text_tokens, visual_tokens
 from app.render.typeset import Geometry, Placement, expand_tabs, place
+from app.text import detect_language
 
 log = logging.getLogger(__name__)
 

@@ -13,26 +13,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from app.datamodel import RenderedDoc
+from app.files import atomic_write_bytes
 from app.render.tokens import visual_tokens
 
 MANIFEST = "manifest.json"
 LAYOUT = "layout.npz"
 TEXT = "text.txt"
 
+# outputs a user can render again: atomic (a unique temporary name per writer), no fsync
+_write = partial(atomic_write_bytes, durable=False)
+
 
 def page_file_name(index: int) -> str:
     return f"page_{index + 1:03d}.png"
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def manifest(rendered: RenderedDoc, files: list[str] | None = None) -> dict[str, Any]:
@@ -78,9 +76,9 @@ def write_rendered(rendered: RenderedDoc, out: Path) -> dict[str, Any]:
         if old.name not in keep:
             old.unlink()
     for page in rendered.pages:
-        _atomic_write(out / page_file_name(page.index), page.png_bytes())
-    _atomic_write(out / LAYOUT, rendered.layout.to_npz())
-    _atomic_write(out / TEXT, rendered.text.encode("utf-8", "surrogatepass"))
+        _write(out / page_file_name(page.index), page.png_bytes())
+    _write(out / LAYOUT, rendered.layout.to_npz())
+    _write(out / TEXT, rendered.text.encode("utf-8", "surrogatepass"))
     data = manifest(rendered)
-    _atomic_write(out / MANIFEST, json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))
+    _write(out / MANIFEST, json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))
     return data

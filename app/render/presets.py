@@ -14,12 +14,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from pydantic import ValidationError
 
 from app.datamodel import RenderConfig
 from app.errors import ConfigError
-from app.render.chars import codepoints, is_cjk
+from app.text import detect_language
 
 log = logging.getLogger(__name__)
 
@@ -70,22 +69,6 @@ _FIELDS = {
     **{name: name for name in RenderConfig.model_fields},
     **{name.replace("_", "-"): name for name in RenderConfig.model_fields},
 }
-
-
-def detect_language(text: str) -> str:
-    """'zh' when CJK characters make up at least 10% of the letters (CJK + Latin), else 'en'."""
-    if not text:
-        return "en"
-    sample = text if len(text) <= 200_000 else text[:100_000] + text[-100_000:]
-    cps = codepoints(sample)
-    cjk = int(np.count_nonzero(is_cjk(cps)))
-    if not cjk:
-        return "en"
-    folded = cps | 0x20
-    latin = int(
-        np.count_nonzero(((folded >= 0x61) & (folded <= 0x7A)) | ((cps >= 0xC0) & (cps < 0x250)))
-    )
-    return "zh" if cjk >= 0.1 * (cjk + latin) else "en"
 
 
 def _invalid(what: str, err: Exception) -> ConfigError:

@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 
+from app.errors import RenderError
 from app.render.chars import codepoints, is_cjk
 
 PATCH_SIZE = 14
@@ -46,14 +47,17 @@ def smart_resize(
     """GLM-4.1V's resize rule: (height, width) after resizing, both multiples of ``factor``.
 
     A transcription of ``transformers.models.glm4v.image_processing_glm4v.smart_resize`` (kept
-    here so token counts need no transformers import); a test checks they agree.
+    here so token counts need no transformers import); a test checks they agree. The ONNX
+    vision encoder's preprocessing (``app.readers.vlm.onnx_preprocess``) resizes with it too. A
+    page the model rejects (aspect ratio above 200) is a ``RenderError``.
     """
     if height < factor or width < factor:
         scale = max(factor / height, factor / width)
         height, width = int(height * scale), int(width * scale)
     if max(height, width) / min(height, width) > 200:
-        raise ValueError(
-            f"absolute aspect ratio must be smaller than 200, got {max(height, width) / min(height, width)}"
+        raise RenderError(
+            f"Page image {width}×{height} px has an aspect ratio above 200, which GLM-4.1V rejects.",
+            f"页面图像 {width}×{height} 像素的宽高比超过 200，GLM-4.1V 无法处理。",
         )
     h_bar = round(height / factor) * factor
     w_bar = round(width / factor) * factor

@@ -139,6 +139,38 @@ def place(adv: np.ndarray, cls: np.ndarray, geo: Geometry) -> Placement:
     mask[break_opportunities(cls)] = True
     mask[para_ends] = True
     cand = np.flatnonzero(mask)
+    starts, stops, firsts, lasts = _break_lines(n, cum, vis_end, cand, para_ends, geo)
+    line_start = np.asarray(starts, np.int64)
+    line_end = np.asarray(stops, np.int64)
+    line_first = np.asarray(firsts, bool)
+    line_last = np.asarray(lasts, bool)
+    n_lines = len(line_start)
+    line_page, line_top = _paginate(firsts, geo)
+    x_all, w_all, line_all = _horizontal(
+        adv, space, cum, vis_end, line_start, line_end, line_first, line_last, geo
+    )
+    return Placement(
+        x=x_all,
+        w=w_all,
+        line=line_all,
+        line_page=line_page,
+        line_top=line_top,
+        line_start=line_start,
+        line_end=line_end,
+        n_pages=int(line_page[-1]) + 1 if n_lines else 1,
+    )
+
+
+def _break_lines(
+    n: int,
+    cum: np.ndarray,
+    vis_end: np.ndarray,
+    cand: np.ndarray,
+    para_ends: np.ndarray,
+    geo: Geometry,
+) -> tuple[list[int], list[int], list[bool], list[bool]]:
+    """(starts, stops, paragraph-first flags, paragraph-last flags) of the lines: greedy
+    breaking at the break opportunities ``cand``, hard breaks inside over-long words."""
     # the loop below runs once per line: plain Python lists and bisect beat numpy scalars there
     cand_l = cand.tolist()
     cand_width = cum[vis_end[cand]].tolist()
@@ -171,13 +203,12 @@ def place(adv: np.ndarray, cls: np.ndarray, geo: Geometry) -> Placement:
         else:
             s, first = e, False
 
-    line_start = np.asarray(starts, np.int64)
-    line_end = np.asarray(stops, np.int64)
-    line_first = np.asarray(firsts, bool)
-    line_last = np.asarray(lasts, bool)
-    n_lines = len(line_start)
+    return starts, stops, firsts, lasts
 
-    # --- pages ------------------------------------------------------------------------------------
+
+def _paginate(firsts: list[bool], geo: Geometry) -> tuple[np.ndarray, np.ndarray]:
+    """(page, top) of every line; paragraphs are spaced by ``space_before + space_after``."""
+    n_lines = len(firsts)
     line_page = np.zeros(n_lines, np.int64)
     line_top = np.zeros(n_lines, np.float64)
     y, page, fresh = geo.top, 0, True
@@ -191,8 +222,23 @@ def place(adv: np.ndarray, cls: np.ndarray, geo: Geometry) -> Placement:
         line_top[i] = y
         y += geo.line_h
         fresh = False
+    return line_page, line_top
 
-    # --- horizontal placement ----------------------------------------------------------------------
+
+def _horizontal(
+    adv: np.ndarray,
+    space: np.ndarray,
+    cum: np.ndarray,
+    vis_end: np.ndarray,
+    line_start: np.ndarray,
+    line_end: np.ndarray,
+    line_first: np.ndarray,
+    line_last: np.ndarray,
+    geo: Geometry,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(x, width, line) of every item: indentation, alignment and justification."""
+    n = len(adv)
+    n_lines = len(line_start)
     ve = np.maximum(vis_end[line_end], line_start)
     used = cum[ve] - cum[line_start]
     indent = np.where(line_first, geo.first_indent, 0.0)
@@ -246,13 +292,4 @@ def place(adv: np.ndarray, cls: np.ndarray, geo: Geometry) -> Placement:
     x_all[item] = x
     w_all[item] = w
     line_all[item] = item_line
-    return Placement(
-        x=x_all,
-        w=w_all,
-        line=line_all,
-        line_page=line_page,
-        line_top=line_top,
-        line_start=line_start,
-        line_end=line_end,
-        n_pages=int(line_page[-1]) + 1 if n_lines else 1,
-    )
+    return x_all, w_all, line_all

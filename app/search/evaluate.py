@@ -16,8 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -26,7 +24,8 @@ from typing import Protocol
 
 from app.datamodel import RenderConfig
 from app.errors import GlyphError
-from app.readers.base import Reader
+from app.files import atomic_write_json
+from app.readers.base import Reader, final_answer
 from app.search.dataset import ValidationItem, dataset_hash, score_answer
 from app.settings import Settings
 
@@ -108,7 +107,8 @@ class ReaderEvaluator:
                 result.visual_tokens += rendered.stats.visual_tokens
                 result.pages += len(rendered.pages)
             try:
-                answer = self.reader.ask(rendered, item.question).text  # type: ignore[arg-type]
+                chunks = self.reader.answer(rendered, item.question, stream=False)  # type: ignore[union-attr]
+                answer = final_answer(chunks).text
             except GlyphError as err:
                 log.warning("reader failed on %r: %s", item.question, err.detail or err)
                 result.reader_errors += 1
@@ -180,11 +180,7 @@ class EvalCache:
             return
         payload = {"format": CACHE_FORMAT, "key": key, "result": result.to_json()}
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(payload, fh, ensure_ascii=False)
-            os.replace(tmp, path)
+            atomic_write_json(path, payload, durable=False, mode=0o600, indent=None)
         except OSError as err:  # a full disk costs time, not the search
             log.warning("cannot write search cache entry %s: %s", path, err)
 

@@ -20,21 +20,24 @@ import csv
 import hashlib
 import json
 import logging
-import os
 import random
-import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from app.datamodel import RenderConfig
 from app.errors import ConfigError
+from app.files import atomic_write_text
 from app.search.dataset import ValidationItem, dataset_hash
 from app.search.evaluate import EvalCache, EvalResult, Evaluator, FitnessWeights, cached_evaluate
 from app.search.space import Candidate, SearchSpace
 
 log = logging.getLogger(__name__)
+
+# state, history and best config: rewritten often, recomputable (no fsync), private to the user
+_write = partial(atomic_write_text, durable=False, mode=0o600)
 
 STATE_FORMAT = 1
 
@@ -97,14 +100,6 @@ class SearchResult:
     @property
     def initial_best(self) -> float:
         return self.generation_best[0] if self.generation_best else 0.0
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
 
 
 def _rng_to_json(state: tuple) -> list:
@@ -178,7 +173,7 @@ class GeneticSearch:
             "rng": _rng_to_json(rng.getstate()),
             "history": [i.to_json() for i in history],
         }
-        _atomic_write(self.state_path, json.dumps(state, ensure_ascii=False))
+        _write(self.state_path, json.dumps(state, ensure_ascii=False))
 
     def _load_state(self) -> dict[str, Any] | None:
         if self.state_path is None or not self.state_path.is_file():
@@ -242,7 +237,7 @@ class GeneticSearch:
                 + ["" if ind.genes.get(g) is None else ind.genes.get(g) for g in genes]
                 + ["" if ind.line_height is None else ind.line_height]
             )
-        _atomic_write(self.history_path, buf.getvalue())
+        _write(self.history_path, buf.getvalue())
 
     # --- evaluation -----------------------------------------------------------------------------
     def _evaluate(self, ind: Individual) -> None:
@@ -399,7 +394,7 @@ class GeneticSearch:
             per_gen.append(running)
         config = self.space.to_config(best.genes)
         if self.best_path is not None:
-            _atomic_write(
+            _write(
                 self.best_path,
                 json.dumps(config.to_glyph_dict(), ensure_ascii=False, indent=2) + "\n",
             )

@@ -26,8 +26,8 @@ from typing import IO, Any
 
 from app.datamodel import Mode
 from app.errors import GlyphError
-from app.readers.base import Reader
-from app.readers.vlm.prompts import detect_language
+from app.readers.base import Reader, final_answer
+from app.text import detect_language
 from app.train.data import Documents, Row, read_rows
 from app.train.metrics import Scores, mean_scores, score
 
@@ -112,7 +112,9 @@ def evaluate(
             report.render_s += time.perf_counter() - t0
             lang = row.lang or detect_language(row.question, rendered.text)
             t0 = time.perf_counter()
-            answer = reader.ask(rendered, row.question, Mode(row.mode))
+            answer = final_answer(
+                reader.answer(rendered, row.question, Mode(row.mode), stream=False)
+            )
             seconds = time.perf_counter() - t0
             prediction = answer.text
             record.update(

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from app.datamodel import Mode
-from app.readers.vlm.prompts import chat_prompt, detect_language, instruction
+from app.readers.vlm.prompts import chat_prompt, instruction
+from app.text import detect_language
 from app.train.config import TrainConfig
 from app.train.data import Documents, Row
 from app.train.ocr_aux import allocate, sample_regions

@@ -16,11 +16,12 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-_CJK_RANGES = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+from app.text import CJK_RANGES
+
 _TOKEN = re.compile(
-    rf"[{_CJK_RANGES}]"  # one CJK character
+    rf"[{CJK_RANGES}]"  # one CJK character
     r"|\d+(?:[.,:/\-]\d+)*"  # a number with inner punctuation
-    rf"|(?:(?![{_CJK_RANGES}])[^\W_])+"  # a word (letters/digits of any other script)
+    rf"|(?:(?![{CJK_RANGES}])[^\W_])+"  # a word (letters/digits of any other script)
 )
 _ARTICLES = frozenset({"a", "an", "the"})
 

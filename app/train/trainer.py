@@ -125,24 +125,9 @@ def train(
     import torch
     from tqdm import tqdm
 
-    if not cfg.data:
-        raise DataError(
-            "No training data: pass --data FILE.jsonl.",
-            "未指定训练数据：请传入 --data FILE.jsonl。",
-        )
     out = Path(cfg.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    random.seed(cfg.seed)
-    torch.manual_seed(cfg.seed)
-    rows = read_rows(cfg.data)
-    tm = tm or build_model(cfg)
+    tm, dataset = _prepare(cfg, tm)
     processor = tm.processor
-    dataset = build_examples(rows, cfg, processor)
-    if not dataset.examples:
-        raise DataError(
-            f"No usable training example (all {len(dataset.skipped)} exceed max_length={cfg.max_length}).",
-            f"没有可用的训练样本（全部 {len(dataset.skipped)} 条超过 max_length={cfg.max_length}）。",
-        )
     examples = dataset.examples
     plan = Plan(len(examples), cfg.batch_size, cfg.grad_accum, cfg.seed, cfg.epochs, cfg.max_steps)
     total = plan.total_steps
@@ -153,36 +138,15 @@ def train(
         optimizer, lambda s: lr_factor(s, total, warmup, cfg.lr_scheduler)
     )
     scaler = torch.amp.GradScaler("cuda") if tm.precision.scaler else None
-    step, resumed_from = 0, None
     key = _plan_key(cfg, len(examples))
-    if resume:
-        resumed_from = find_checkpoint(out, resume)
-        if resumed_from is None:
-            log.info("no checkpoint under %s: starting from step 0", out)
-        else:
-            state = load_checkpoint(resumed_from, tm.trainable(), optimizer, scheduler, scaler)
-            step = int(state["step"])
-            if state.get("plan") != key:
-                log.warning(
-                    "resuming %s with a different data plan: %s vs %s",
-                    resumed_from,
-                    state.get("plan"),
-                    key,
-                )
-            log.info("resumed from %s at step %d of %d", resumed_from, step, total)
+    step, resumed_from = _resume(out, resume, tm, (optimizer, scheduler, scaler), key, total)
     (out / "train_config.yaml").write_text(
         yaml.safe_dump(cfg.to_dict(), allow_unicode=True, sort_keys=False), encoding="utf-8"
     )
     log.info(
         "%d examples (%d QA, %d OCR-aux, %d skipped as too long), %d steps of %d×%d, %s",
-        len(examples),
-        dataset.qa,
-        dataset.ocr,
-        len(dataset.skipped),
-        total,
-        cfg.batch_size,
-        cfg.grad_accum,
-        tm.precision.name,
+        *(len(examples), dataset.qa, dataset.ocr, len(dataset.skipped)),
+        *(total, cfg.batch_size, cfg.grad_accum, tm.precision.name),
     )
     result = TrainResult(
         out, step, resumed_from=resumed_from, examples=len(examples), ocr_examples=dataset.ocr
@@ -202,30 +166,9 @@ def train(
                 collate([encode(examples[i], processor) for i in mb], pad_id) for mb in micro
             ]
             n_tokens = max(1, sum(answer_tokens(b) for b in batches))
-            step_loss = 0.0
-            for batch in batches:
-                batch = {k: v.to(device) for k, v in batch.items()}
-                autocast = (
-                    torch.autocast(device.type, dtype=tm.precision.autocast)
-                    if tm.precision.autocast is not None
-                    else contextlib.nullcontext()
-                )
-                with autocast:
-                    loss_sum, _ = answer_loss(tm.inner, batch)
-                loss = loss_sum / n_tokens
-                (scaler.scale(loss) if scaler else loss).backward()
-                step_loss += float(loss.detach())
-            if scaler:
-                scaler.unscale_(optimizer)
-            grad_norm = float(torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm))
-            if scaler:
-                scaler.step(optimizer)
-                scaler.update()
-            else:
-                optimizer.step()
-            lr = scheduler.get_last_lr()[0]
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
+            step_loss, grad_norm, lr = _optimizer_step(
+                tm, batches, n_tokens, device, (optimizer, scheduler, scaler), params, cfg
+            )
             step += 1
             record = {
                 "step": step,
@@ -243,19 +186,7 @@ def train(
             bar.update(1)
             bar.set_postfix(loss=f"{step_loss:.4f}", lr=f"{lr:.2e}")
             if step % cfg.logging_steps == 0 or step == total:
-                done = len(result.history)
-                per_step = record["elapsed_s"] / done
-                log.info(
-                    "step %d/%d  epoch %d  loss %.4f  lr %.2e  grad-norm %.3f  %.2fs/step  ETA %.0fs",
-                    step,
-                    total,
-                    epoch,
-                    sum(window) / len(window),
-                    lr,
-                    grad_norm,
-                    per_step,
-                    per_step * (total - step),
-                )
+                _log_progress(record, total, sum(window) / len(window), len(result.history))
                 window.clear()
             if (step % cfg.save_steps == 0 and step < total) or step == stop_at < total:
                 save_checkpoint(
@@ -275,6 +206,105 @@ def train(
     else:
         log.info("stopped at step %d of %d; continue with --resume", step, total)
     return result
+
+
+def _prepare(cfg: TrainConfig, tm: TrainModel | None) -> tuple[TrainModel, Any]:
+    """Seeded model and examples; a clear error when there is nothing to train on."""
+    import torch
+
+    if not cfg.data:
+        raise DataError(
+            "No training data: pass --data FILE.jsonl.",
+            "未指定训练数据：请传入 --data FILE.jsonl。",
+        )
+    Path(cfg.output_dir).mkdir(parents=True, exist_ok=True)
+    random.seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    rows = read_rows(cfg.data)
+    tm = tm or build_model(cfg)
+    dataset = build_examples(rows, cfg, tm.processor)
+    if not dataset.examples:
+        raise DataError(
+            f"No usable training example (all {len(dataset.skipped)} exceed max_length={cfg.max_length}).",
+            f"没有可用的训练样本（全部 {len(dataset.skipped)} 条超过 max_length={cfg.max_length}）。",
+        )
+    return tm, dataset
+
+
+def _resume(
+    out: Path, resume: str | None, tm: TrainModel, optim: tuple, key: Any, total: int
+) -> tuple[int, Path | None]:
+    """(step to start at, checkpoint resumed from): ``resume`` is 'auto' or a directory."""
+    if not resume:
+        return 0, None
+    resumed_from = find_checkpoint(out, resume)
+    if resumed_from is None:
+        log.info("no checkpoint under %s: starting from step 0", out)
+        return 0, None
+    optimizer, scheduler, scaler = optim
+    state = load_checkpoint(resumed_from, tm.trainable(), optimizer, scheduler, scaler)
+    step = int(state["step"])
+    if state.get("plan") != key:
+        log.warning(
+            "resuming %s with a different data plan: %s vs %s", resumed_from, state.get("plan"), key
+        )
+    log.info("resumed from %s at step %d of %d", resumed_from, step, total)
+    return step, resumed_from
+
+
+def _optimizer_step(
+    tm: TrainModel,
+    batches: list[dict],
+    n_tokens: int,
+    device: Any,
+    optim: tuple,
+    params: list,
+    cfg: TrainConfig,
+) -> tuple[float, float, float]:
+    """One optimizer step over the micro-batches (loss per answer token): (loss, grad norm, lr)."""
+    import torch
+
+    optimizer, scheduler, scaler = optim
+    step_loss = 0.0
+    for batch in batches:
+        batch = {k: v.to(device) for k, v in batch.items()}
+        autocast = (
+            torch.autocast(device.type, dtype=tm.precision.autocast)
+            if tm.precision.autocast is not None
+            else contextlib.nullcontext()
+        )
+        with autocast:
+            loss_sum, _ = answer_loss(tm.inner, batch)
+        loss = loss_sum / n_tokens
+        (scaler.scale(loss) if scaler else loss).backward()
+        step_loss += float(loss.detach())
+    if scaler:
+        scaler.unscale_(optimizer)
+    grad_norm = float(torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm))
+    if scaler:
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        optimizer.step()
+    lr = scheduler.get_last_lr()[0]
+    scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
+    return step_loss, grad_norm, lr
+
+
+def _log_progress(record: dict, total: int, mean_loss: float, done: int) -> None:
+    per_step = record["elapsed_s"] / max(1, done)
+    log.info(
+        "step %d/%d  epoch %d  loss %.4f  lr %.2e  grad-norm %.3f  %.2fs/step  ETA %.0fs",
+        record["step"],
+        total,
+        record["epoch"],
+        mean_loss,
+        record["lr"],
+        record["grad_norm"],
+        per_step,
+        per_step * (total - record["step"]),
+    )
 
 
 def _finish(cfg: TrainConfig, tm: TrainModel, result: TrainResult, dataset: Any) -> None:

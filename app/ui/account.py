@@ -8,6 +8,7 @@ logged in (so "My jobs" follows the user across tabs), else by the browser sessi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import gradio as gr
 
@@ -44,15 +45,19 @@ class AccountBar:
             )
         return cls(line, logout)
 
+    def relabel(self, lg: str) -> dict[Any, Any]:
+        return {self.logout: gr.update(value=t("logout", lg))}
+
     def wire(self, demo: gr.Blocks, session: gr.State) -> None:
         def on_load(s: Session, request: gr.Request):
+            hidden = gr.update(visible=False)
             try:
                 bind_user(s, request)
             except UserError:
-                return [s, gr.update(visible=False), gr.update(visible=False)]
+                return {session: s, self.line: hidden, self.logout: hidden}
             if not s.user:
-                return [s, gr.update(visible=False), gr.update(visible=False)]
+                return {session: s, self.line: hidden, self.logout: hidden}
             shown = gr.update(value=f"**{md_escape(s.user)}**", visible=True)
-            return [s, shown, gr.update(visible=True)]
+            return {session: s, self.line: shown, self.logout: gr.update(visible=True)}
 
         demo.load(on_load, [session], [session, self.line, self.logout], api_visibility="private")

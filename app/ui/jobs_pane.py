@@ -11,18 +11,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
 from app.ui.account import bind_user
 from app.ui.jobs_view import COLUMN_WIDTHS, JobAnswer, JobsManager
-from app.ui.manager import UIManager
+from app.ui.manager import UIManager, final_view
 from app.ui.session import Session
 from app.ui.texts import t
 
+if TYPE_CHECKING:
+    from app.ui.ask_pane import AskPane
+
 log = logging.getLogger(__name__)
-KEEP = gr.skip
 
 
 @dataclass
@@ -54,19 +56,31 @@ class JobsPane:
             timer = gr.Timer(2.0, active=False)
         return cls(acc, table, job_id, show, refresh, timer)
 
+    def relabel(self, lg: str) -> dict[Any, Any]:
+        """Labels in ``lg`` (the table's headers follow with its next refresh)."""
+        return {
+            self.accordion: gr.update(label=t("my_jobs", lg)),
+            self.job_id: gr.update(label=t("job_id", lg)),
+            self.show: gr.update(value=t("show_result", lg)),
+            self.refresh: gr.update(value=t("refresh_jobs", lg)),
+        }
+
     # --- handlers -------------------------------------------------------------------------------
-    def _table(self, s: Session, request: gr.Request) -> list[Any]:
+    def _table(self, s: Session, request: gr.Request) -> dict[Any, Any]:
         if self.jobs is None:
-            return [KEEP(), gr.Timer(active=False)]
+            return {self.timer: gr.Timer(active=False)}
         try:
             bind_user(s, request)
         except Exception:  # another user's session: show nothing of it
-            return [KEEP(), gr.Timer(active=False)]
+            return {self.timer: gr.Timer(active=False)}
         try:
-            return [self.jobs.table(s), gr.Timer(active=self.jobs.has_active(s))]
+            return {
+                self.table: self.jobs.table(s),
+                self.timer: gr.Timer(active=self.jobs.has_active(s)),
+            }
         except Exception:  # the job store is unreachable (Redis restarting): keep the table
             log.exception("cannot list jobs")
-            return [KEEP(), gr.Timer(active=True)]
+            return {self.timer: gr.Timer(active=True)}
 
     def refresh_after(self, event: Any, session: gr.State) -> None:
         """Refresh the table once ``event`` has finished (a submission, a language switch)."""
@@ -77,43 +91,34 @@ class JobsPane:
         session: gr.State,
         manager: UIManager,
         jobs: JobsManager | None,
-        ask_outputs: list[Any],
+        ask: AskPane,
         error_text: Callable[[BaseException, str], str],
         after: list[Any],
     ) -> None:
-        """Connect the pane; ``after``: the ask events, after which the table is refreshed."""
+        """Connect the pane; "Show result" fills ``ask`` (the outputs of ``/ask``); ``after``:
+        the ask events, after which the table is refreshed."""
         self.jobs = jobs
 
         def on_select(evt: gr.SelectData):
             row = evt.row_value or []
-            return row[-1] if row else KEEP()  # the id is the last column
+            return row[-1] if row else gr.skip()  # the id is the last column
 
         def on_show(s: Session, jid: str, request: gr.Request):
+            if jobs is None:
+                return gr.skip()
             try:
-                if jobs is None:
-                    return [*[KEEP()] * len(ask_outputs)]
                 bind_user(s, request)
                 loaded = jobs.load(s, jid)
             except Exception as err:
-                return [*[KEEP()] * 2, "", *[KEEP()] * 5, error_text(err, s.lang)]
-            hidden = gr.update(visible=False)
+                return ask.show_error(error_text(err, s.lang))
             if not isinstance(loaded, JobAnswer):  # a batch: its summary line
-                empty = gr.update(choices=[], value=None)
-                return [loaded, "", "", "", empty, None, hidden, hidden, ""]
-            final = loaded.answer
-            choices = manager.evidence_choices(final.evidence, s.lang)
-            first = choices[0][1] if choices else None
-            return [
-                final.text,
-                final.thinking,
-                t("status_job_loaded", s.lang, id=loaded.job.id),
-                manager.confidence_line(final, s.lang),
-                gr.update(choices=choices, value=first),
-                manager.evidence_image(s, first),
-                gr.update(value=loaded.json_path, visible=True) if loaded.json_path else hidden,
-                gr.update(value=loaded.md_path, visible=True) if loaded.md_path else hidden,
-                "",
-            ]
+                s.shown = None
+                return ask.show_summary(loaded)
+            s.shown = loaded.answer
+            view = final_view(loaded.answer, s.lang)
+            status = t("status_job_loaded", s.lang, id=loaded.job.id)
+            image = manager.evidence_image(s, view.first_page)
+            return ask.show_final(view, status, image, (loaded.json_path, loaded.md_path))
 
         outputs = [self.table, self.timer]
         for event in after:
@@ -121,5 +126,6 @@ class JobsPane:
         self.refresh.click(self._table, [session], outputs, api_name="jobs")
         self.timer.tick(self._table, [session], outputs, api_visibility="private")
         self.table.select(on_select, None, [self.job_id], api_visibility="private")
-        self.show.click(on_show, [session, self.job_id], ask_outputs, api_name="job_result")
-        self.job_id.submit(on_show, [session, self.job_id], ask_outputs, api_visibility="private")
+        show_inputs = [session, self.job_id]
+        self.show.click(on_show, show_inputs, ask.outputs, api_name="job_result")
+        self.job_id.submit(on_show, show_inputs, ask.outputs, api_visibility="private")

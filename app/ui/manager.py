@@ -15,11 +15,10 @@ from pathlib import Path
 
 from PIL import Image
 
-from app.datamodel import Answer, AnswerChunk, Evidence, Mode, RenderedDoc
+from app.datamodel import Answer, AnswerChunk, Evidence, Mode, Note, RenderedDoc
 from app.errors import GlyphError
 from app.evidence import annotate_pages
-from app.jobs.runner import reader_lock
-from app.pipeline import Pipeline
+from app.pipeline import Pipeline, question_for
 from app.report import answer_json, answer_markdown
 from app.ui import storage
 from app.ui.safety import md_escape
@@ -70,6 +69,40 @@ class UserError(GlyphError):
     """A UI-level problem (no document yet, empty question)."""
 
     code = "ui"
+
+
+def note_text(note: Note | str, lang: str) -> str:
+    """A note in ``lang`` (a plain string, from a record made before notes were bilingual, as is)."""
+    return note.text(lang) if isinstance(note, Note) else str(note)
+
+
+def chunk_status(chunk: AnswerChunk, lang: str) -> str:
+    """A streamed status chunk's line in ``lang``."""
+    return chunk.note.text(lang) if chunk.note else chunk.text
+
+
+@dataclass(frozen=True)
+class AnswerView:
+    """What the reasoning pane shows of a final answer (the evidence image and the download
+    files come from the session: ``UIManager.evidence_image``, ``UIManager.downloads``)."""
+
+    text: str
+    thinking: str
+    confidence: str  # the confidence line, the answer's notes and "no evidence" when so
+    evidence_choices: list[tuple[str, int]]  # (label, rendered page) of each evidence page
+
+    @property
+    def first_page(self) -> int | None:
+        return self.evidence_choices[0][1] if self.evidence_choices else None
+
+
+def final_view(answer: Answer, lang: str) -> AnswerView:
+    """The answer pane for ``answer`` in ``lang``: a pure function of the two."""
+    confidence = UIManager.confidence_line(answer, lang)
+    if not answer.evidence:
+        confidence += "\n\n" + t("no_evidence", lang)
+    choices = UIManager.evidence_choices(answer.evidence, lang)
+    return AnswerView(answer.text, answer.thinking, confidence, choices)
 
 
 @dataclass
@@ -184,22 +217,9 @@ class UIManager:
         progress(0.5, t("status_render", session.lang))
         opts = session.options
         rendered = self.pipeline.render(document, opts.spec(), **opts.overrides())
-        if not opts.coarse_to_fine:
-            self._prefetch(rendered)
+        if not opts.coarse_to_fine:  # the reader starts on the pages while the user types
+            self.pipeline.prefetch(rendered)
         return rendered
-
-    def _prefetch(self, rendered: RenderedDoc) -> None:
-        """Let the reader start on the pages while the user reads the preview and types (the
-        built-in reader OCRs in the background; one read at a time, so slider tweaks do not
-        pile up work)."""
-        try:
-            reader = self.pipeline.reader().reader
-        except Exception:  # reader problems are reported when the user asks
-            return
-        prefetch = getattr(reader, "prefetch", None)
-        running = getattr(reader, "background", None)
-        if prefetch is not None and not (running is not None and running.is_alive()):
-            prefetch(rendered)
 
     # --- preview --------------------------------------------------------------------------------
     def preview(self, session: Session) -> tuple[list[tuple[Image.Image, str]], str]:
@@ -223,20 +243,25 @@ class UIManager:
         if session.options.coarse_to_fine:
             line += " · " + t("coarse_to_fine_note", session.lang)
         if len(rendered.pages) > PREVIEW_MAX_PAGES:
-            line += f" · preview: first {PREVIEW_MAX_PAGES}"
+            line += " · " + t("preview_first", session.lang, pages=PREVIEW_MAX_PAGES)
         return items, line
 
     def document_info(self, session: Session) -> str:
-        doc = session.document
+        """The document line (name, format, size) and its notes, in the session's language."""
+        doc, lang = session.document, session.lang
         if doc is None:
             return ""
-        parts = [f"**{md_escape(doc.name)}** · {doc.format} · {len(doc.text):,} chars"]
+        parts = [
+            f"**{md_escape(doc.name)}**",
+            doc.format,
+            t("doc_chars", lang, chars=len(doc.text)),
+        ]
         if doc.pages:
-            parts.append(f"{len(doc.pages)} source pages")
+            parts.append(t("doc_source_pages", lang, pages=len(doc.pages)))
         if doc.language:
             parts.append(md_escape(doc.language))
         info = " · ".join(parts)
-        return info + "".join(f"\n\nℹ {md_escape(note)}" for note in doc.notes)
+        return info + "".join(f"\n\nℹ {md_escape(note_text(n, lang))}" for n in doc.notes)
 
     # --- ask ------------------------------------------------------------------------------------
     def ask(
@@ -252,27 +277,20 @@ class UIManager:
         mode_ = Mode(mode)
         if mode_ is Mode.QA and not (question or "").strip():
             raise UserError(t("err_no_question", "en"), t("err_no_question", "zh"))
-        if mode_ is not Mode.QA and not (question or "").strip():
-            question = {Mode.SUMMARY: "Summarize the document.", Mode.EXTRACT: "Key information"}[
-                mode_
-            ]
+        question = question_for(mode_, question)
         started = time.perf_counter()
         update = AskUpdate(status=t("status_reading", session.lang))
         progress(0.05, update.status)
         yield replace(update)
+        # the pipeline lets one question at a time use the reader (a status chunk says when this
+        # one waits) and releases it when the stream ends or is closed (a cancelled request)
         chunks = self.pipeline.ask(
             session.rendered, question, mode_, coarse_to_fine=session.options.coarse_to_fine
         )
-        # the in-process job worker shares this pipeline: one document at a time per reader
-        lock = reader_lock(self.pipeline)
-        if not lock.acquire(blocking=False):
-            update.status = t("status_waiting_reader", session.lang)
-            yield replace(update)
-            lock.acquire()
         try:
             yield from self._stream(session, chunks, update, question, started, progress)
         finally:
-            lock.release()
+            chunks.close()
 
     def _stream(
         self,
@@ -283,11 +301,12 @@ class UIManager:
         started: float,
         progress: Progress,
     ) -> Iterator[AskUpdate]:
-        """The reader's chunks as pane updates (called with the reader lock held)."""
+        """The reader's chunks as pane updates, status lines in the session's language."""
         for chunk in chunks:
             if chunk.kind == "status":
-                update.status = md_escape(chunk.text)
-                progress(0.5, chunk.text)
+                line = chunk_status(chunk, session.lang)
+                update.status = md_escape(line)
+                progress(0.5, line)
             elif chunk.kind == "thinking":
                 update.thinking += chunk.text
             elif chunk.kind == "answer":
@@ -328,7 +347,7 @@ class UIManager:
         elif answer.pages_read:
             pages = ", ".join(str(p + 1) for p in answer.pages_read[:30])
             line += " · " + t("pages_read", lang, pages=pages)
-        notes = "".join(f"\n\nℹ {md_escape(n)}" for n in answer.notes)
+        notes = "".join(f"\n\nℹ {md_escape(note_text(n, lang))}" for n in answer.notes)
         return line + notes
 
     @staticmethod

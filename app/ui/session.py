@@ -79,6 +79,7 @@ class Session:
     options: RenderOptions = field(default_factory=RenderOptions)
     answers: list[Answer] = field(default_factory=list)
     questions: list[str] = field(default_factory=list)
+    shown: Answer | None = None  # the answer the reasoning pane shows (re-shown in a new language)
     evidence_images: dict[int, Image.Image] = field(default_factory=dict)
     pending_path: Path | None = None  # an encrypted upload waiting for its password
     source_path: Path | None = None  # the open document's upload (copied when queued as a job)

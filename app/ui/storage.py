@@ -107,7 +107,7 @@ def atomic_image_cache() -> None:
     """
     from gradio import processing_utils as pu
 
-    from app.jobs.files import atomic_write_bytes
+    from app.files import atomic_write_bytes
 
     if getattr(pu.save_pil_to_cache, "_glyph_atomic", False):
         return

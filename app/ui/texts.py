@@ -46,6 +46,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "header_footer": {"en": "Header/footer with page numbers", "zh": "页眉页脚（含页码）"},
     "position_marks": {"en": "Light line numbers", "zh": "浅色行号"},
     "document_info": {"en": "Document", "zh": "文档信息"},
+    "doc_chars": {"en": "{chars:,} chars", "zh": "{chars:,} 字符"},
+    "doc_source_pages": {"en": "{pages} source pages", "zh": "原文 {pages} 页"},
     # middle pane
     "preview": {"en": "2 · Render preview", "zh": "2 · 渲染预览"},
     "pages": {"en": "Rendered pages", "zh": "渲染页面"},
@@ -56,6 +58,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "共 **{pages}** 页 · 文本约 **{text_tokens:,}** token · 视觉 **{visual_tokens:,}** "
         "token · 压缩率 **{ratio:.1f}×**",
     },
+    "preview_first": {"en": "preview: first {pages}", "zh": "预览前 {pages} 页"},
     "no_document": {
         "en": "Upload or paste a document to see its pages.",
         "zh": "请上传或粘贴文档以查看渲染页面。",
@@ -125,10 +128,6 @@ TEXTS: dict[str, dict[str, str]] = {
     "batch_summary": {
         "en": "Batch: {done} of {total} items answered, {errors} errors. Results: {path}",
         "zh": "批处理：{total} 项中已回答 {done} 项，错误 {errors} 项。结果文件：{path}",
-    },
-    "status_waiting_reader": {
-        "en": "Waiting for the reader (a queued job is using it)…",
-        "zh": "正在等待阅读器（异步队列中的任务正在使用）……",
     },
     "err_too_many_jobs": {
         "en": "This session already has {limit} unfinished jobs (GLYPH_MAX_JOBS_PER_SESSION); "

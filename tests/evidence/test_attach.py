@@ -42,8 +42,8 @@ def test_unsupported_or_low_confidence_answers_need_review():
     assert attach(rendered, Answer(text="purple elephants"), question="colour?").needs_review
     low = attach(rendered, Answer(text="77315", confidence=0.3), review_threshold=0.6)
     assert low.needs_review and low.evidence[0].needs_review
-    none = attach(rendered, Answer(text="Not found in the document."))
-    assert none.evidence == [] and not none.needs_review
+    none = attach(rendered, Answer(text="Not found in the document.", found=False))
+    assert none.evidence == [] and none.needs_review  # a person should look
 
 
 def test_span_across_a_page_break_gives_evidence_on_both_pages():
@@ -97,6 +97,42 @@ def test_pdf_words_give_boxes_on_the_original_page():
     assert ev.source_page == 2 and ev.source_boxes == [(147, 100, 190, 112)]
 
 
+def test_a_passage_across_an_original_page_break_keeps_boxes_on_both_pages():
+    """It fits on one rendered page, but its two halves are on pages 3 and 4 of the PDF."""
+    end_of_3 = TextBlock(
+        text="The notice period is",
+        source_page=2,
+        bbox=(50, 800, 200, 812),
+        words=[
+            Word(text=w, bbox=(50 + 40 * i, 800, 85 + 40 * i, 812), start=o)
+            for i, (w, o) in enumerate([("The", 0), ("notice", 4), ("period", 11), ("is", 18)])
+        ],
+    )
+    top_of_4 = TextBlock(
+        text="three months.",
+        source_page=3,
+        bbox=(50, 40, 150, 52),
+        words=[
+            Word(text="three", bbox=(50, 40, 90, 52), start=0),
+            Word(text="months.", bbox=(92, 40, 150, 52), start=6),
+        ],
+    )
+    doc = Document(
+        name="contract.pdf",
+        format="pdf",
+        blocks=[TextBlock(text="Contract", source_page=0), end_of_3, top_of_4],
+        pages=[SourcePage(index=i, width=595, height=842) for i in range(4)],
+    )
+    rendered = fake_render(doc)
+    start = doc.text.index("The notice")
+    span = Span(start=start, end=len(doc.text))
+    evidence = attach(rendered, Answer(text="three months", spans=[span])).evidence
+    assert {ev.page for ev in evidence} == {0}  # one rendered page
+    by_source = {ev.source_page: ev.source_boxes for ev in evidence}
+    assert set(by_source) == {2, 3}
+    assert by_source[2] == [(50, 800, 205, 812)] and by_source[3] == [(50, 40, 150, 52)]
+
+
 def test_drawing_red_boxes_on_a_copy(tmp_path):
     rendered = fake_render(DOC, rows=20)
     answer = attach(rendered, Answer(text="77315", confidence=0.95))
@@ -111,3 +147,19 @@ def test_drawing_red_boxes_on_a_copy(tmp_path):
     assert ys.min() >= y0 - 4 and ys.max() <= y1 + 4
     assert answer.evidence[0].image_path == str(paths[3])
     assert draw_boxes(Image.new("L", (10, 10), 255), []).mode == "RGB"
+
+
+def test_boxes_snap_to_whole_words_and_numbers():
+    from app.evidence import snap_to_words
+
+    text = "The default priority value is 50, and the maximum is 100. 价格为 4.5 万元。"
+    cut = text.index("fault"), text.index("is 100") + 4  # "fault … is 1"
+    a, b = snap_to_words(text, *cut)
+    assert text[a:b] == "default priority value is 50, and the maximum is 100"
+    start = text.index("4.5")
+    assert text[slice(*snap_to_words(text, start, start + 1))] == "4.5"
+    inside = text.index("价格"), text.index("价格") + 1  # CJK: nothing to snap to
+    assert snap_to_words(text, *inside) == inside
+    rendered = fake_render(text)
+    answer = attach(rendered, Answer(text="x", spans=[Span(start=cut[0], end=cut[1])]))
+    assert answer.spans[0].text.startswith("default") and answer.spans[0].text.endswith("100")

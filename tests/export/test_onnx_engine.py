@@ -2,10 +2,10 @@
 
 import pytest
 
-from app.export.engine import OnnxVisionEngine, use_onnx_vision
-from app.export.errors import ExportError
+from app.errors import ExportError
 from app.export.onnx_export import FP32_TOLERANCE, export_checkpoint, relative_error
 from app.readers.vlm import VlmReader
+from app.readers.vlm.onnx_engine import OnnxVisionEngine, use_onnx_vision
 from app.settings import Settings
 from tests.helpers.fake_render import fake_render
 
@@ -105,6 +105,6 @@ def test_glyph_vision_onnx_setting(reader, onnx_fp32, tiny_vlm_dir, tmp_path):
     missing = reader.settings.model_copy(update={"vision_onnx": tmp_path / "nope.onnx"})
     choice = resolve_reader(missing, "vlm")
     assert choice.reader.name == "ocr"
-    assert "GLYPH_VISION_ONNX" in choice.notes[0] and "nope.onnx" in choice.notes[0]
-    assert "GLYPH_VISION_ONNX" in choice.notes_zh[0]
+    assert "GLYPH_VISION_ONNX" in choice.notes[0].en and "nope.onnx" in choice.notes[0].en
+    assert "GLYPH_VISION_ONNX" in choice.notes[0].zh
     choice.reader.close()

@@ -8,7 +8,7 @@ import onnx
 import pytest
 import torch
 
-from app.export.errors import ExportError
+from app.errors import ExportError
 from app.export.onnx_export import (
     FP32_TOLERANCE,
     INPUT_NAMES,
@@ -16,7 +16,7 @@ from app.export.onnx_export import (
     export_checkpoint,
     relative_error,
 )
-from app.export.runner import VisionEncoderRunner
+from app.readers.vlm.onnx_runner import VisionEncoderRunner
 from app.render import render, resolve_config
 
 TEXT = "Invoice 2024-0173 is due on March 3rd; revenue grew by 12 percent to 4.5 million. " * 40

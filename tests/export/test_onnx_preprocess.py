@@ -8,7 +8,7 @@ from transformers import Glm4vImageProcessorPil
 from transformers.vision_utils import get_vision_position_ids
 
 from app.export.loading import read_preprocess_config
-from app.export.preprocess import (
+from app.readers.vlm.onnx_preprocess import (
     PreprocessConfig,
     encoder_inputs,
     preprocess_image,

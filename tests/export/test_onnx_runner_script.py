@@ -9,9 +9,9 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from app.export.errors import ExportError
+from app.errors import ExportError
 from app.export.loading import load_vision_tower
-from app.export.runner import VisionEncoderRunner
+from app.readers.vlm.onnx_runner import VisionEncoderRunner
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "export_onnx.py"
 _spec = importlib.util.spec_from_file_location("export_onnx_script", SCRIPT)
@@ -91,7 +91,7 @@ def test_runner_imports_no_torch():
     import sys
 
     code = (
-        "import sys, app.export.runner, app.export.preprocess; "
+        "import sys, app.readers.vlm.onnx_runner, app.readers.vlm.onnx_preprocess; "
         "print(sorted(m for m in ('torch', 'transformers', 'onnx') if m in sys.modules))"
     )
     out = subprocess.run(

@@ -61,25 +61,27 @@ def _text_is(expected: str, fmt: str = "txt") -> Callable[[Document], None]:
 
 def _check_pdf_as_txt(doc: Document) -> None:
     assert doc.format == "pdf" and "Quarterly revenue rose." in doc.text
-    assert doc.notes[-1].startswith("The file is named '.txt' but its content is PDF")
+    assert doc.notes[-1].en.startswith("The file is named '.txt' but its content is PDF")
 
 
 def _check_txt_as_pdf(doc: Document) -> None:
     assert doc.format == "txt" and doc.text == "just some notes"
-    assert doc.notes == [
+    assert [n.en for n in doc.notes] == [
         "The file is named '.pdf' but its content is plain text; it was read by its content."
     ]
 
 
 def _check_repaired(doc: Document) -> None:
     assert "Alpha page." in doc.text and doc.metadata["repaired"] is True
-    assert "The PDF was damaged and has been repaired; some content may be missing." in doc.notes
+    assert "The PDF was damaged and has been repaired; some content may be missing." in map(
+        str, doc.notes
+    )
 
 
 def _check_images_only(doc: Document) -> None:
     assert [p.scanned for p in doc.pages] == [True]
     assert "SCANNED PAGE line 0" in doc.text and "line 19" in doc.text  # read by OCR
-    assert doc.notes == [
+    assert [n.en for n in doc.notes] == [
         "Page(s) 1 have no text layer (scanned); their text was read by OCR and may contain "
         "reading errors: check answers against the page image."
     ]
@@ -87,7 +89,9 @@ def _check_images_only(doc: Document) -> None:
 
 def _check_invalid_utf8(doc: Document) -> None:
     assert doc.text == "Grüße aus Köln — " * 10 + "\ufffd\ufffd end"
-    assert doc.notes == ["2 invalid byte(s) could not be decoded as utf-8 and were replaced by �."]
+    assert [n.en for n in doc.notes] == [
+        "2 invalid byte(s) could not be decoded as utf-8 and were replaced by �."
+    ]
 
 
 def _check_huge_line(doc: Document) -> None:

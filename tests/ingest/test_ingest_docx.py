@@ -39,15 +39,17 @@ def test_docx_structure(settings):
         ("paragraph", None, "Closing line."),
         ("footer", None, "Page footer text"),
     ]
-    assert doc.notes == []
+    assert [n.en for n in doc.notes] == []
     assert doc.language == "en"
     assert doc.source_sha256 and len(doc.source_sha256) == 64
 
 
 def test_docx_image_ignored_with_note(settings):
     doc = load(docx_bytes(with_image=True), name="pic.docx", settings=settings)
-    assert doc.notes == ["1 embedded image(s) or drawing(s) were ignored; only text is read."]
-    assert doc.metadata["notes_zh"] == ["已忽略 1 个嵌入的图片或图形，只读取文字。"]
+    assert [n.en for n in doc.notes] == [
+        "1 embedded image(s) or drawing(s) were ignored; only text is read."
+    ]
+    assert [n.zh for n in doc.notes] == ["已忽略 1 个嵌入的图片或图形，只读取文字。"]
     assert "Closing line." in doc.text
 
 

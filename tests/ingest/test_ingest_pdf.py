@@ -98,8 +98,8 @@ def test_scanned_pdf_marked_with_note_and_page_images(settings):
     doc = load(scanned_pdf(2), name="scan.pdf", settings=settings)
     assert [p.scanned for p in doc.pages] == [True, True]
     assert doc.text == ""
-    assert doc.notes and "1–2" in doc.notes[0] and "scanned" in doc.notes[0]
-    assert "扫描件" in doc.metadata["notes_zh"][0]
+    assert doc.notes and "1–2" in doc.notes[0].en and "scanned" in doc.notes[0].en
+    assert "扫描件" in doc.notes[0].zh
     assert doc.metadata["scanned_pages"] == [0, 1]
     img = page_image(doc, 1, dpi=144, settings=settings)
     assert img.size == (1190, 1684) and img.mode == "RGB"
@@ -110,7 +110,7 @@ def test_mixed_text_and_scanned_pages(settings):
     doc = load(scanned_pdf(3, text_first=True), name="mixed.pdf", settings=settings)
     assert [p.scanned for p in doc.pages] == [False, True, True]
     assert "A real text layer." in doc.text
-    assert "2–3" in doc.notes[0]
+    assert "2–3" in doc.notes[0].en
 
 
 def test_encrypted_pdf_needs_password(settings):
@@ -136,7 +136,7 @@ def test_damaged_pdf_repaired_with_note(settings):
     doc = load(damaged, name="cut.pdf", settings=settings)
     assert "First page survives." in doc.text
     assert doc.metadata["repaired"] is True
-    assert any("repaired" in n for n in doc.notes)
+    assert any("repaired" in n for n in map(str, doc.notes))
 
 
 def test_unrepairable_pdf_clear_error(settings):
@@ -149,7 +149,7 @@ def test_unrepairable_pdf_clear_error(settings):
 
 def test_empty_page_noted(settings):
     doc = load(pdf_bytes(["Some text here.", ""]), name="gap.pdf", settings=settings)
-    assert doc.notes == ["Page(s) 2 contain no text."]
+    assert [n.en for n in doc.notes] == ["Page(s) 2 contain no text."]
     assert [p.scanned for p in doc.pages] == [False, False]
 
 
@@ -307,7 +307,7 @@ def test_text_layer_without_unicode_map_is_read_as_images(settings):
     assert doc.text.startswith("A normal first page.\n")
     assert ZH_SENTENCE[:6] in doc.text  # the page as drawn, read by OCR
     assert [p.scanned for p in doc.pages] == [False, True]
-    assert doc.notes == [
+    assert [n.en for n in doc.notes] == [
         "The text layer of page(s) 2 cannot be decoded (fonts without a Unicode map); "
         "their text was read from the page images by OCR."
     ]

@@ -22,11 +22,11 @@ def test_scanned_page_text_and_word_boxes(settings):
     assert _cer(doc.text, "\n".join(SCAN_EN)) < 0.02
     assert [b.text.split()[0] for b in doc.blocks] == ["Quarterly", "The", "The"]  # paragraphs
     assert doc.metadata["ocr_pages"] == [0]
-    assert doc.notes == [
+    assert [n.en for n in doc.notes] == [
         "Page(s) 1 have no text layer (scanned); their text was read by OCR and may contain "
         "reading errors: check answers against the page image."
     ]
-    assert "OCR" in doc.metadata["notes_zh"][0]
+    assert "OCR" in doc.notes[0].zh
     # each word's box lies on the word as printed (PDF points on the original page)
     printed = pymupdf.open(stream=source, filetype="pdf")[0]
     checked = 0
@@ -71,7 +71,7 @@ def test_at_most_glyph_ocr_scanned_pages_are_read(settings, budget):
     assert doc.metadata["scanned_pages"] == [0, 1]
     assert doc.metadata["ocr_pages"] == list(range(budget))
     skipped = "1–2" if budget == 0 else "2"
-    assert doc.notes[-1] == (
+    assert doc.notes[-1].en == (
         f"Page(s) {skipped} are scanned and were not read: at most {budget} scanned pages are "
         "read by OCR per file (GLYPH_OCR_SCANNED_PAGES)."
     )
@@ -87,7 +87,7 @@ def test_a_blank_scan_says_nothing_was_read(settings):
     page.insert_image(page.rect, pixmap=pix)
     doc = load(pdf.tobytes(), name="blank-scan.pdf", settings=settings)
     assert doc.text == "" and doc.metadata["ocr_pages"] == []
-    assert doc.notes == ["No text could be read from the image(s) of page(s) 1."]
+    assert [n.en for n in doc.notes] == ["No text could be read from the image(s) of page(s) 1."]
 
 
 def test_scanned_pdf_question_and_evidence_on_the_scan(settings, tmp_path):

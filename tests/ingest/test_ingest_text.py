@@ -9,8 +9,9 @@ from ingest_samples import write
 
 from app.errors import IngestError, LimitError
 from app.ingest import load, load_text
-from app.ingest.base import clean_text, detect_language, page_list, paragraph_blocks
+from app.ingest.base import clean_text, page_list, paragraph_blocks
 from app.ingest.text import decode_bytes, markdown_blocks
+from app.text import detect_language
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -57,7 +58,9 @@ def test_invalid_utf8_bytes_replaced_with_note(settings):
     doc = load(data, name="bad.txt", settings=settings)
     assert doc.text.count("\ufffd") == 2
     assert doc.text.endswith("broken déjà vu")
-    assert doc.notes == ["2 invalid byte(s) could not be decoded as utf-8 and were replaced by �."]
+    assert [n.en for n in doc.notes] == [
+        "2 invalid byte(s) could not be decoded as utf-8 and were replaced by �."
+    ]
 
 
 def test_crlf_control_chars_tabs(settings):
@@ -113,10 +116,11 @@ def test_blocks_join_back_exactly():
 def test_clean_text_and_helpers():
     assert clean_text("a\r\nb\u2028c\x00d\ufeffe\ud800f\tg") == "a\nb\ncdef\tg"
     assert page_list([0, 1, 2, 5, 7, 8]) == "1–3, 6, 8–9"
-    assert detect_language("") is None
-    assert detect_language("12345 !!!") is None
-    assert detect_language("这是一个关于 GPU 显存的中文句子") == "zh"
-    assert detect_language("An English sentence with one 词.") == "en"
+    # the document's language: app.text's rule, None when the text has no letters at all
+    assert detect_language("", default=None) is None
+    assert detect_language("12345 !!!", default=None) is None
+    assert detect_language("这是一个关于 GPU 显存的中文句子", default=None) == "zh"
+    assert detect_language("An English sentence with one 词.", default=None) == "en"
 
 
 def test_decode_rejects_binary():

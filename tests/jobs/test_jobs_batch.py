@@ -6,14 +6,10 @@ import json
 
 import pytest
 
-from app.jobs.batch import (
-    BatchInputError,
-    collect_items,
-    finished_items,
-    local_items,
-    run_batch,
-)
-from app.jobs.files import atomic_write_json, read_json
+from app.files import atomic_write_json
+from app.jobs.batch import finished_items, run_batch
+from app.jobs.files import read_json
+from app.jobs.items import BatchInputError, collect_items, local_items
 
 LOCKERS = "Locker register.\nThe access code for locker 3 is 4711.\nLocker 9 opens with 2208."
 SHIPPING = "Shipping note. The parcel weighs 12 kg and ships on 3 May 2025 to Anna Berg."

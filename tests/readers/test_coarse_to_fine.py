@@ -14,6 +14,7 @@ from app.readers.base import Reader, ReaderCapabilities
 from app.readers.coarse_to_fine import CoarseToFineReader, FineView, build_view, fine_config
 from app.render import render, resolve_config
 from bench.needle_data import box_on_needle_line, make_haystack
+from tests.helpers.reading import ask
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +113,7 @@ def test_reader_wrapper_reads_the_matching_page_and_locates_the_answer(
         (needle.offset, needle.offset + len(needle.value))
     ]
     assert answer.stats.visual_tokens == view.stats.visual_tokens
-    assert "Coarse-to-fine" in answer.notes[-1] and "由粗到细" in answer.notes[-1]
+    assert "Coarse-to-fine" in answer.notes[-1].en and "由粗到细" in answer.notes[-1].zh
     # a follow-up about the same pages reuses the view
     list(reader.answer(coarse, needle.question))
     assert inner.seen[-1] is view
@@ -120,7 +121,7 @@ def test_reader_wrapper_reads_the_matching_page_and_locates_the_answer(
 
 def test_summaries_read_the_overview_unchanged(coarse):
     inner = Recorder("summary")
-    answer = CoarseToFineReader(inner, max_pages=1).ask(coarse, "Summarize", Mode.SUMMARY)
+    answer = ask(CoarseToFineReader(inner, max_pages=1), coarse, "Summarize", Mode.SUMMARY)
     assert inner.seen == [coarse] and answer.fine_pages == []
 
 
@@ -220,7 +221,7 @@ def test_vlm_reader_reads_the_fine_view_and_evaluates_search_configs(tiny_vlm_di
     reader = VlmReader(settings)
     try:
         wrapped = CoarseToFineReader(reader, fine=resolve_config("fine", **small), max_pages=1)
-        answer = wrapped.ask(coarse, "How much does the parcel for Kyoto weigh?")
+        answer = ask(wrapped, coarse, "How much does the parcel for Kyoto weigh?")
         assert len(answer.fine_pages) == 1 and answer.pages_read == answer.fine_pages
         fine_all = render(text, resolve_config("fine", **small))
         assert 0 < answer.stats.visual_tokens < fine_all.stats.visual_tokens

@@ -35,7 +35,7 @@ def long_doc():
 def test_best_pages_first_then_the_rest_in_background(tmp_path, long_doc, first):
     from app.settings import Settings
 
-    settings = Settings(_env_file=None, data_dir=tmp_path, ocr_first_pages=first)
+    settings = Settings(_env_file=None, data_dir=tmp_path, ocr_first_pages=first, ocr_first_lines=0)
     pipeline = Pipeline(settings)
     reader = pipeline.reader("ocr").reader
     question = "What is the special magic number for Valparaiso?"
@@ -46,11 +46,40 @@ def test_best_pages_first_then_the_rest_in_background(tmp_path, long_doc, first)
     assert answer.evidence and answer.evidence[0].page == needle_page
     if first:
         assert answer.pages_read == [needle_page]
-        assert any("first" in note for note in answer.notes)
+        assert any("first" in note for note in map(str, answer.notes))
         reader.background.join(timeout=300)
         follow = pipeline.ask_once(long_doc, "Which chapter comes first?", reader="ocr")
         assert follow.pages_read == list(range(len(long_doc.pages)))  # whole document now read
     else:
         assert answer.pages_read == list(range(len(long_doc.pages)))
         assert reader.background is None
+    pipeline.close()
+
+
+def test_the_matching_lines_are_read_before_whole_pages(tmp_path, long_doc):
+    """Only strips of the page image around the lines that match the question are OCR'd for the
+    first answer (the layout map says where they were drawn); the words still come from pixels."""
+    from app.settings import Settings
+
+    settings = Settings(_env_file=None, data_dir=tmp_path, ocr_first_lines=1, ocr_first_pages=0)
+    pipeline = Pipeline(settings)
+    reader = pipeline.reader("ocr").reader
+    seen: list[tuple[int, int]] = []
+    real_read = reader.engine.read
+
+    def spy(image, language="auto"):
+        seen.append(image.size)
+        return real_read(image, language)
+
+    reader.engine.read = spy
+    answer = pipeline.ask_once(
+        long_doc, "What is the special magic number for Valparaiso?", reader="ocr"
+    )
+    assert answer.text == "4417093"
+    needle_page = long_doc.layout.char_box(long_doc.text.index("4417093"))[0]
+    assert answer.pages_read == [needle_page] and answer.evidence[0].page == needle_page
+    assert any("lines that match the question" in str(n) for n in answer.notes)
+    page_height = long_doc.pages[0].image.height
+    assert len(seen) == 1 and seen[0][1] < page_height  # one strip image, shorter than a page
+    reader.background.join(timeout=300)
     pipeline.close()

@@ -86,7 +86,7 @@ def test_follow_up_skips_vision_encoder_and_document_prefill(fresh, rendered, pr
     assert max(probe.lm_lengths) == question_tokens  # only the question was prefilled
     assert sum(probe.lm_lengths) < entry.length + question_tokens
     assert second.timings["vision"] == 0 and second.timings["prefill_document"] == 0
-    assert any("vision encoder and document prefill skipped" in n for n in second.notes)
+    assert any("vision encoder and document prefill skipped" in n for n in map(str, second.notes))
     assert second.stats.visual_tokens == first.stats.visual_tokens
     # the cached prefix is untouched by the questions decoded on top of it
     for (keys, values), layer in zip(snapshot, entry.cache.layers, strict=True):
@@ -143,7 +143,7 @@ def test_other_pages_reuse_page_features(fresh, rendered, probe):
     assert len(answer.pages_read) == 2
     assert probe.vision_calls == 0  # new prefix, but every page was encoded before
     assert fresh.engine.prefix_runs == prefix_runs + 2
-    assert any("features came from the cache" in n for n in answer.notes)
+    assert any("features came from the cache" in n for n in map(str, answer.notes))
 
 
 def test_too_many_pages_reads_the_best_ones_and_says_so(fresh):
@@ -156,7 +156,7 @@ def test_too_many_pages_reads_the_best_ones_and_says_so(fresh):
     answer = final_of(chunks)
     assert needle_page in answer.pages_read and len(answer.pages_read) == 2
     assert answer.stats.visual_tokens <= 2 * per_page
-    assert any("GLYPH_MAX_VISUAL_TOKENS" in n for n in answer.notes)
+    assert any("GLYPH_MAX_VISUAL_TOKENS" in n for n in map(str, answer.notes))
     assert any(c.kind == "status" and "GLYPH_MAX_VISUAL_TOKENS" in c.text for c in chunks)
     summary = final_of(list(fresh.answer(doc, "", Mode.SUMMARY)))
     assert summary.pages_read == [0, 9]
@@ -171,7 +171,7 @@ def test_pages_beyond_the_model_context_are_not_sent(fresh, rendered, monkeypatc
     monkeypatch.setattr(text_config, "max_position_embeddings", context)
     answer = final_of(list(fresh.answer(rendered, "Who was the auditor from Berlin?")))
     assert len(answer.pages_read) == 2
-    assert any(f"{context}-token context" in n for n in answer.notes)
+    assert any(f"{context}-token context" in n for n in map(str, answer.notes))
 
 
 def _oom(*args, **kwargs):

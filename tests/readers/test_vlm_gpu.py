@@ -27,7 +27,7 @@ def test_profiles_on_cuda(tiny_vlm_dir, tmp_path, rendered, profile, vision_4bit
         assert (layout["vision"]["4bit"] > 0) == vision_4bit
         assert (layout["language"]["4bit"] > 0) == language_4bit
         assert layout["lm_head"]["4bit"] == 0
-        assert reader.capabilities.device == "cuda"
+        assert reader.loaded.device == "cuda" and "cuda" in reader.capabilities.description
         embed = reader.loaded.model.get_input_embeddings().weight
         assert embed.device.type == "cuda" and embed.dtype == torch.float16
 

@@ -1,5 +1,6 @@
 from app.datamodel import Mode
-from app.readers.vlm.select import bm25_scores, select_pages, terms
+from app.readers.vlm.select import select_pages
+from app.text import bm25_scores, tokenize
 
 PAGES = [
     "Introduction to the annual report of the ACME company.",
@@ -12,8 +13,8 @@ PAGES = [
 
 
 def test_terms_words_and_cjk_bigrams():
-    assert terms("What is the Revenue?") == ["revenue"]
-    assert terms("审计师") == ["审计", "计师"]
+    assert tokenize("What is the Revenue?") == ["revenue"]
+    assert tokenize("审计师") == ["审计", "计师"]
 
 
 def test_bm25_ranks_the_matching_page_first():
@@ -24,14 +25,14 @@ def test_bm25_ranks_the_matching_page_first():
 
 def test_everything_fits_reads_all_pages():
     sel = select_pages([100] * 6, PAGES, "revenue?", Mode.QA, budget=600)
-    assert sel.pages == list(range(6)) and not sel.reduced and sel.note() == ""
+    assert sel.pages == list(range(6)) and not sel.reduced and sel.note().en == ""
 
 
 def test_over_budget_retrieves_best_pages_and_says_so():
     sel = select_pages([100] * 6, PAGES, "How much did revenue grow?", Mode.QA, budget=250)
     assert 1 in sel.pages and sel.selected_tokens <= 250 and sel.strategy == "retrieval"
     assert sel.pages == sorted(sel.pages)
-    assert "GLYPH_MAX_VISUAL_TOKENS" in sel.note() and "2" in sel.note()
+    assert "GLYPH_MAX_VISUAL_TOKENS" in sel.note().en and "2" in sel.note().en and sel.note().zh
 
 
 def test_chinese_question_finds_chinese_page():
@@ -60,4 +61,4 @@ def test_budget_is_capped_by_the_model_context():
     assert visual_budget(1000, 65536, 1024) == (1000, "GLYPH_MAX_VISUAL_TOKENS")
     assert visual_budget(1000, None, 1024) == (1000, "GLYPH_MAX_VISUAL_TOKENS")
     sel = select_pages([100] * 6, PAGES, "auditor?", Mode.QA, 200, limit)
-    assert "65536-token context" in sel.note()
+    assert "65536-token context" in sel.note().en

@@ -11,7 +11,6 @@ import pytest
 
 from app.datamodel import AnswerChunk, Mode, RenderedDoc
 from app.errors import GlyphError, ReaderError
-from app.jobs.runner import reader_lock
 from app.pipeline import Pipeline
 from app.readers import ReaderChoice
 from app.readers.base import Reader, ReaderCapabilities
@@ -82,7 +81,7 @@ def test_manager_survives_a_reader_failing_mid_answer(flaky_pipeline, question, 
             updates.append(update)
     assert any(u.answer == "The parcel weighs " for u in updates)  # it failed mid-answer
     assert flaky.failures == 1 and s.answers == [] and s.rendered is not None
-    lock = reader_lock(pipeline)
+    lock = pipeline.reader_lock
     assert lock.acquire(blocking=False)  # released on the way out
     lock.release()
     final = [u for u in manager.ask(s, WEIGHT, "qa") if u.final is not None][-1]

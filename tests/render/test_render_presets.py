@@ -9,9 +9,10 @@ import pytest
 
 from app.datamodel import RenderConfig
 from app.errors import ConfigError
-from app.render import PRESET_NAMES, detect_language, render, resolve_config
+from app.render import PRESET_NAMES, render, resolve_config
 from app.render.fonts import DEJAVU_SANS, find_font
 from app.render.presets import BUILTIN_PRESETS, PRESET_DIR
+from app.text import detect_language
 
 GLYPH_VALUES = {
     "page-size": "595,842",

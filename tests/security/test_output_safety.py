@@ -50,6 +50,7 @@ def test_escaped_markdown_shows_exactly_the_text(text):
 
 
 def test_document_info_quotes_names_and_notes_literally():
+    from app.datamodel import Note
     from app.ingest import load_text
     from app.settings import Settings
 
@@ -58,7 +59,7 @@ def test_document_info_quotes_names_and_notes_literally():
     s.document = doc.model_copy(
         update={
             "name": "# __init__ [x](javascript:alert(1)) <b>bold</b>.py",
-            "notes": ["<img src=x onerror=alert(1)> **not bold**"],
+            "notes": [Note(en="<img src=x onerror=alert(1)> **not bold**", zh="<b>粗</b>")],
         }
     )
     info = UIManager.document_info(None, s)  # type: ignore[arg-type]
@@ -87,7 +88,8 @@ def test_script_in_names_text_questions_and_ids_shows_literally(
     page.locator("#doc-info").get_by_text("img src=x onerror=alert(1).txt").wait_for()
     assert page.locator("#doc-info img, #doc-info script").count() == 0
 
-    page.locator("#mode").get_by_text("Summary").click()  # the summary quotes the text
+    # the answer quotes the text (summaries leave markup out; a question's sentence keeps it)
+    page.locator("#question textarea").fill("What did the attacker type into the form?")
     page.locator("#ask").click()
     page.wait_for_function(
         "() => document.querySelector('#answer textarea').value.includes('alert')",

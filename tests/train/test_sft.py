@@ -15,6 +15,7 @@ from app.train.examples import build_examples, collate, encode
 from app.train.model import answer_loss, build_model
 from app.train.synth import make_qa_rows, write_qa_set
 from app.train.trainer import LOG_FILE, Plan, train
+from tests.helpers.reading import ask as ask_reader
 
 SMALL = {"dpi": 24}  # ~70 visual tokens per page: fast steps on the tiny model
 
@@ -199,7 +200,7 @@ def answer_run(tiny_vlm_dir, tmp_path_factory):
 
 
 def ask(reader, row) -> str:
-    return reader.ask(Documents("auto", SMALL).get(row), row.question).text
+    return ask_reader(reader, Documents("auto", SMALL).get(row), row.question).text
 
 
 def test_adapter_loads_in_the_reader_and_answers_as_trained(answer_run, tiny_vlm_dir, tmp_path):
@@ -313,8 +314,8 @@ def test_full_tuning_changes_the_language_model_only(tiny_vlm_dir, data, tmp_pat
         loaded = dict(reader.loaded.model.named_parameters())
         torch.testing.assert_close(loaded["lm_head.weight"], after["lm_head.weight"])
         rows = read_rows(data)
-        assert reader.ask(
-            Documents("auto", SMALL).get(rows[0]), rows[0].question
+        assert ask_reader(
+            reader, Documents("auto", SMALL).get(rows[0]), rows[0].question
         ).stats.output_tokens
     finally:
         reader.close()
@@ -344,8 +345,8 @@ def test_qlora_keeps_the_4bit_base_and_the_reader_applies_the_adapter(tiny_vlm_d
         # over 4-bit layers the adapter stays a separate LoRA branch (no lossy re-quantization)
         assert any(".lora_A." in n for n, _ in reader.loaded.model.named_parameters())
         rows = read_rows(data)
-        assert reader.ask(
-            Documents("auto", SMALL).get(rows[2]), rows[2].question
+        assert ask_reader(
+            reader, Documents("auto", SMALL).get(rows[2]), rows[2].question
         ).stats.output_tokens
     finally:
         reader.close()

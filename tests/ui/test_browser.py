@@ -83,6 +83,33 @@ def test_language_follows_browser_and_switches(ui_server, page_factory):
     assert "Reader" in page.locator("#reader").inner_text()
 
 
+def test_chinese_ui_shows_document_and_answer_notes_in_chinese(ui_server, page_factory, tmp_path):
+    import pymupdf
+
+    doc = pymupdf.open(report_pdf(tmp_path / "one.pdf", pages=1))
+    doc.new_page()  # an empty second page: the document gets a note saying so
+    doc.save(tmp_path / "blank-page.pdf")
+    page = page_factory("zh-CN")
+    page.goto(ui_server)
+    page.locator("#ask").get_by_text("提问").wait_for()
+    _upload(page, tmp_path / "blank-page.pdf")
+    info = page.locator("#doc-info")
+    info.get_by_text("第 2 页没有文字。").wait_for()
+    assert "字符" in info.inner_text() and "contain no text" not in info.inner_text()
+    page.locator("#question textarea").fill("What is the magic number of the orange project?")
+    page.locator("#ask").click()
+    assert "58213" in _wait_answer(page, "58213")
+    confidence = page.locator("#confidence")
+    confidence.get_by_text("由 OCR").wait_for()  # the reader's note on the answer
+    assert "置信度" in confidence.inner_text() and "Read by OCR" not in confidence.inner_text()
+    assert page.locator("#status").inner_text().startswith("完成")
+    # switching the language re-shows the notes on screen in the other language
+    page.locator("#lang").get_by_text("English").click()
+    confidence.get_by_text("Read by OCR").wait_for()
+    info.get_by_text("Page(s) 2 contain no text.").wait_for()
+    assert "chars" in info.inner_text() and "由 OCR" not in confidence.inner_text()
+
+
 def test_bad_file_shows_an_error_and_the_app_keeps_working(ui_server, page_factory, tmp_path):
     page = page_factory("en-US")
     page.goto(ui_server)

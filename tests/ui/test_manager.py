@@ -52,7 +52,7 @@ def test_open_preview_ask_export(manager, tmp_path):
 
     data = json.loads(manager.export(s, "json", tmp_path).read_text())
     assert data["question"] == "What is the annual subscription fee?"
-    assert data["evidence"] and data["evidence"][0]["page"] >= 1
+    assert data["evidence"] and data["evidence"][0]["page_number"] >= 1
     md = manager.export(s, "md", tmp_path).read_text()
     assert "186,400" in md and "## Evidence" in md
 

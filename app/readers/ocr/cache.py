@@ -11,12 +11,11 @@ from __future__ import annotations
 import errno
 import json
 import logging
-import os
-import tempfile
 import time
 from pathlib import Path
 
-from app.readers.ocr.engines import OcrLine
+from app.files import atomic_write_json
+from app.ocr import OcrLine
 
 log = logging.getLogger(__name__)
 
@@ -69,16 +68,12 @@ class OcrCache:
             "version": version,
             "lines": [line.to_dict() for line in lines],
         }
-        tmp: str | None = None
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(payload, fh, ensure_ascii=False, separators=(",", ":"))
-            os.replace(tmp, path)  # atomic: a reader never sees half a file
+            # atomic: a reader never sees half a file, and a full disk leaves no temporary file
+            atomic_write_json(
+                path, payload, durable=False, mode=0o600, indent=None, separators=(",", ":")
+            )
         except OSError as err:  # a read-only or full disk costs speed, not the answer
-            if tmp is not None:
-                Path(tmp).unlink(missing_ok=True)  # no half-written files left on a full disk
             if err.errno in (errno.ENOSPC, errno.EDQUOT):
                 if not self._full_until:
                     log.warning(

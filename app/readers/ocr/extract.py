@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from app.readers.ocr.patterns import Match, find_values
-from app.readers.ocr.retrieve import STOP_WORDS, is_cjk_text
+from app.text import CJK_RUN_RE, STOP_AND_QUESTION_WORDS, question_language
 
 _LATIN_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'-]*")
-_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _CJK_ASK = re.compile(
     r"是多少|为多少|有多少|是什么|是谁|是哪[一个位天年里些]*|多少钱?|什么时候|什么|哪些|哪个|哪里|哪位|何时|几[个项次年月天]?|吗|呢|请问|的"
 )
@@ -98,7 +97,7 @@ _ZH_KINDS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
         ),
         ("amount", "percent", "number"),
     ),
-    (re.compile(r"代码|编号|号码|代号|编码"), ("code", "number", "phone")),
+    (re.compile(r"(?<!源)代码|编号|号码|代号|编码"), ("code", "number", "phone")),
     (re.compile(r"谁|哪位|姓名|董事长|秘书|负责人|经理"), ("person", "org")),
     (re.compile(r"公司|单位|机构"), ("org",)),
     (re.compile(r"多少|几"), ("number", "amount", "percent", "duration")),
@@ -128,18 +127,19 @@ class Profile:
     kinds: tuple[str, ...]
     typed: bool  # the question named a kind of value
     runs: tuple[str, ...] = ()  # CJK key runs ("特殊魔法数字")
+    literals: tuple[str, ...] = ()  # quoted commands, options, paths ("passwd -e", "$1$", ":q!")
 
 
 def profile(question: str) -> Profile:
-    cjk = is_cjk_text(question)
+    cjk = question_language(question) == "zh"
     keys: list[str] = []
     for word in _LATIN_WORD.findall(question):
         low = word.lower()
-        if low not in STOP_WORDS and low not in _ASK_WORDS and low not in keys:
+        if low not in STOP_AND_QUESTION_WORDS and low not in _ASK_WORDS and low not in keys:
             keys.append(low)
     runs: list[str] = []
     if cjk:
-        found_runs = _CJK_RUN.findall(_CJK_ASK.sub(" ", question))
+        found_runs = CJK_RUN_RE.findall(_CJK_ASK.sub(" ", question))
         if any(len(r) > 1 for r in found_runs):
             # a lone character ("元" of "多少元", "每") is a unit or particle, not a key
             found_runs = [r for r in found_runs if len(r) > 1]
@@ -155,7 +155,25 @@ def profile(question: str) -> Profile:
             kinds.extend(k for k in ks if k not in kinds)
     typed = bool(kinds)
     kinds.extend(k for k in _GENERIC if k not in kinds)
-    return Profile(question, cjk, tuple(keys), tuple(kinds), typed, tuple(runs))
+    return Profile(question, cjk, tuple(keys), tuple(kinds), typed, tuple(runs), literals(question))
+
+
+# A run of Latin letters, digits and symbols that holds a symbol: an option ("-sa"), a path
+# ("/etc/shadow"), a command (":q!"), a marker ("$1$"), a version range ("1998-2002").
+_LITERAL = re.compile(r"[!-~]*[-$/:.!#~%=_@+][!-~]*")
+
+
+def literals(question: str) -> tuple[str, ...]:
+    found = []
+    for m in _LITERAL.finditer(question):
+        token = m.group(0).strip("\"'“”‘’?,.;:()（）《》「」")
+        if (
+            len(token) >= 2
+            and any(ch.isalnum() or ch in "$!:" for ch in token)
+            and token not in found
+        ):
+            found.append(token)
+    return tuple(found)
 
 
 Weight = Callable[[str], float]
@@ -196,7 +214,7 @@ def key_matches(
     got = total = 0.0
     words = [(m.start(), m.end(), m.group(0).lower()) for m in _LATIN_WORD.finditer(text)]
     for key in prof.keys:
-        if _CJK_RUN.fullmatch(key):
+        if CJK_RUN_RE.fullmatch(key):
             continue  # CJK keys are scored as runs below
         w = weight(key)
         total += w
@@ -210,6 +228,17 @@ def key_matches(
         if hits:
             got += w
             spans.extend(hits)
+    for lit in prof.literals:
+        # literally or with the spaces OCR drops or adds ("ps-pid1 -f" for "ps --pid 1 -f")
+        w = max(weight(lit.lower()), 2.0)
+        total += w
+        squeezed = "".join(lit.lower().split())
+        start = low.find(lit.lower())
+        if start < 0 and squeezed != lit.lower():
+            start = low.find(squeezed)
+        if start >= 0:
+            got += w
+            spans.append((start, start + len(lit)))
     for run in prof.runs:
         w = _run_weight(run, weight)
         total += w
@@ -243,7 +272,6 @@ def _digits_overlap(text: str, value: Match, a: int, b: int) -> bool:
 
 # numeric questions (多少, 几) are left to the value patterns, which keep the unit ("3.60 元")
 _CJK_WH = re.compile(r"什么时候|什么地方|哪里|哪儿|何处|何时|哪位|哪个|哪家|哪天|什么|谁")
-_CJK_CHARS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _GAP_STOP = re.compile(r"[。！？；，、\n]")
 
 
@@ -252,8 +280,8 @@ def _cloze_contexts(question: str) -> tuple[str, str] | None:
     m = _CJK_WH.search(question)
     if m is None:
         return None
-    before = _CJK_CHARS.findall(question[: m.start()])
-    after = _CJK_CHARS.findall(question[m.end() :])
+    before = CJK_RUN_RE.findall(question[: m.start()])
+    after = CJK_RUN_RE.findall(question[m.end() :])
     left = before[-1][-6:] if before and question[: m.start()].endswith(before[-1]) else ""
     right = after[0][:6] if after and question[m.end() :].startswith(after[0]) else ""
     return (left, right) if len(left) >= 2 and right else None

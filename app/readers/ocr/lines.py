@@ -16,7 +16,8 @@ import numpy as np
 
 from app.datamodel import LayoutMap
 from app.evidence.match import Sentence, split_sentences
-from app.readers.ocr.engines import OcrLine, _is_cjk
+from app.ocr import OcrLine
+from app.text import is_cjk
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ class _PageLayout:
 def _separator(left: str, right: str) -> str:
     if not left or not right or left[-1] == "\n" or right[0] == "\n":
         return ""
-    if _is_cjk(left[-1]) or _is_cjk(right[0]):
+    if is_cjk(left[-1]) or is_cjk(right[0]):
         return ""
     return " "
 

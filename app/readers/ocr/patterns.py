@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from app.text import HAN
+
 _MONTHS = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
     r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
@@ -31,7 +33,8 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
     "phone": re.compile(
-        r"(?<![\w.])(?:\+\d{1,3}[\s-]?)?(?:\(?\d{2,5}\)?[\s-]){1,4}\d{3,5}(?![\w.])"
+        # not inside a code or a longer number ("HT-2024-0917", "2024-0917-3")
+        r"(?<![\w.-])(?:\+\d{1,3}[\s-]?)?(?:\(?\d{2,5}\)?[\s-]){1,4}\d{3,5}(?![\w.]|-\w)"
     ),
     "percent": re.compile(rf"[-+]?(?:{_NUM})\s?(?:%|％|percent\b|个百分点)", re.IGNORECASE),
     "amount": re.compile(
@@ -54,7 +57,7 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         r"(?:[A-Z][\w&'-]*\s+){0,5}[A-Z][\w&'-]*\s+(?:GmbH|Ltd\.?|Inc\.?|LLC|AG|SA|plc|Co\.|"
         r"Company|Corporation|Corp\.?|Group|University|Bank|Foundation|Institute)"
         # CJK: a name right after a boundary, ending in an organisation word
-        r"|(?:(?<=[为是：:，。、；\s（(])|^)(?P<v>(?:(?![为是的和与])[\u4e00-\u9fff]){2,16}?"
+        rf"|(?:(?<=[为是：:，。、；\s（(])|^)(?P<v>(?:(?![为是的和与])[{HAN}]){{2,16}}?"
         r"(?:股份有限公司|有限责任公司|有限公司|集团|银行|大学|研究院|研究所|委员会|协会|医院))",
         re.MULTILINE,
     ),
@@ -63,7 +66,7 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         r"|\b[A-Z][a-z]+(?:\s+[A-Z]\.)?\s+[A-Z][a-z]{2,}\b"
         # CJK: a 2-3 character name after a role ("董事长为林雨晨", "联系人：王芳")
         r"|(?:董事长|总经理|经理|秘书|负责人|联系人|法定代表人|主任|院长|校长|作者|签字人|代表|主席)"
-        r"\s?[为是：:]?\s?(?P<p>[\u4e00-\u9fff]{2,3})(?=[，。；、,;\s]|$)"
+        rf"\s?[为是：:]?\s?(?P<p>[{HAN}]{{2,3}})(?=[，。；、,;\s]|$)"
     ),
 }
 

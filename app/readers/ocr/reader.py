@@ -18,20 +18,31 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from app.datamodel import Answer, AnswerChunk, Mode, RenderedDoc, Span
-from app.readers.base import Reader, ReaderCapabilities
+import numpy as np
+
+from app.datamodel import Answer, AnswerChunk, Mode, Note, RenderedDoc, Span, iter_lines
+from app.ocr import OcrLine, get_engine
+from app.readers.base import NOT_FOUND, Reader, ReaderCapabilities
+from app.readers.ocr.answer_policy import (
+    MIN_SUPPORT,
+    Choice,
+    confidence,
+    decide,
+    document_coverage,
+    fitting_values,
+    needs_next,
+)
 from app.readers.ocr.cache import OcrCache
-from app.readers.ocr.engines import OcrLine, get_engine
-from app.readers.ocr.extract import extract, key_matches, profile
+from app.readers.ocr.extract import Profile, extract, key_matches, profile
 from app.readers.ocr.keyinfo import format_items, key_information
 from app.readers.ocr.lines import OcrText, assemble
-from app.readers.ocr.retrieve import HybridIndex, is_cjk_text, warm_up_embeddings
+from app.readers.ocr.retrieve import HybridIndex, warm_up_embeddings
 from app.readers.ocr.summarize import requested_length, summarize
 from app.settings import Settings
+from app.text import bm25_scores, detect_language, question_language
 
 log = logging.getLogger(__name__)
 
-NOT_FOUND = {"en": "Not found in the document.", "zh": "文档中未找到答案。"}
 MIN_COVERAGE = 0.34  # fewer of the question's key words than this: no answer
 TOP_K = 12
 DOCS_IN_MEMORY = 8
@@ -54,12 +65,20 @@ except (AttributeError, RuntimeError):
     atexit.register(_stop_background_reads)
 
 
-def _text_language(text: str) -> str:
-    """'zh' when CJK characters are at least 10% of the letters read, else 'en'."""
-    sample = text[:20_000]
-    cjk = sum("\u3400" <= ch <= "\u9fff" for ch in sample)
-    latin = sum(ch.isascii() and ch.isalpha() for ch in sample)
-    return "zh" if cjk and cjk >= 0.1 * (cjk + latin) else "en"
+def _moved(line: OcrLine, dy: float) -> OcrLine:
+    """A line read on a strip of a page, in the page's coordinates."""
+    x0, y0, x1, y1 = line.box
+    return OcrLine(
+        text=line.text,
+        box=(x0, y0 + dy, x1, y1 + dy),
+        confidence=line.confidence,
+        char_x=list(line.char_x),
+        char_conf=list(line.char_conf),
+    )
+
+
+def _status(en: str, zh: str) -> AnswerChunk:
+    return AnswerChunk(kind="status", text=en, note=Note(en=en, zh=zh))
 
 
 @dataclass
@@ -84,16 +103,15 @@ class OcrReader(Reader):
         self._inflight: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
         self.background: threading.Thread | None = None  # the latest prefetch, for callers/tests
+        self._threads: set[threading.Thread] = set()  # every background read still running
         self._stop = threading.Event()
+        self.last_decision = None  # the last QA decision, for calibration
         _READERS.add(self)
 
     @property
     def capabilities(self) -> ReaderCapabilities:
         return ReaderCapabilities(
-            modes=frozenset(Mode),
-            streaming=True,
             thinking=False,
-            device="cpu",
             description=f"built-in OCR reader ({self.engine_name}, CPU)",
         )
 
@@ -139,7 +157,7 @@ class OcrReader(Reader):
                     self._inflight[key] = threading.Event()
                     break
             # another thread (a prefetch, a second user) is reading these pages: wait for it
-            yield AnswerChunk(kind="status", text="OCR already in progress for this document")
+            yield _status("OCR already in progress for this document", "正在识别本文档，请稍候")
             pending.wait()
         if doc is not None:
             yield doc
@@ -150,8 +168,10 @@ class OcrReader(Reader):
             pages: list[list[OcrLine]] = [[] for _ in range(total)]
             for index, lines, cached in self.read_pages(rendered):
                 pages[index] = lines
-                note = " (cached)" if cached else ""
-                yield AnswerChunk(kind="status", text=f"OCR page {index + 1}/{total}{note}")
+                yield _status(
+                    f"OCR page {index + 1}/{total}" + (" (cached)" if cached else ""),
+                    f"识别第 {index + 1}/{total} 页" + ("（已缓存）" if cached else ""),
+                )
             ocr = assemble(pages, rendered.layout, rendered.text)
             index = HybridIndex([s.text for s in ocr.sentences])
             doc = _Doc(ocr, index, time.perf_counter() - started, total)
@@ -174,8 +194,6 @@ class OcrReader(Reader):
     def _first_pages(self, rendered: RenderedDoc, question: str) -> list[int]:
         """The pages to read first for a question: best BM25 match of the page texts (known
         from the layout map) — only the ORDER of reading; the answer still comes from pixels."""
-        from app.readers.vlm.select import bm25_scores
-
         k = self.settings.ocr_first_pages
         if k <= 0 or len(rendered.pages) <= k or self._is_read(rendered):
             return []
@@ -190,9 +208,9 @@ class OcrReader(Reader):
         read: list[list[OcrLine]] = [[] for _ in range(total)]
         for n, (index, lines, cached) in enumerate(self.read_pages(rendered, pages), 1):
             read[index] = lines
-            note = " (cached)" if cached else ""
-            yield AnswerChunk(
-                kind="status", text=f"OCR page {index + 1} ({n}/{len(pages)} first){note}"
+            yield _status(
+                f"OCR page {index + 1} ({n}/{len(pages)} first)" + (" (cached)" if cached else ""),
+                f"先识别第 {index + 1} 页（{n}/{len(pages)}）" + ("（已缓存）" if cached else ""),
             )
         ocr = assemble(read, rendered.layout, rendered.text)
         yield _Doc(
@@ -202,10 +220,11 @@ class OcrReader(Reader):
             len(pages),
         )
 
-    def prefetch(self, rendered: RenderedDoc) -> threading.Thread:
+    def prefetch(self, rendered: RenderedDoc, *, if_idle: bool = False) -> threading.Thread | None:
         """Start reading ``rendered``'s pages in the background (e.g. while the user looks at
         the render preview and types a question); a question asked meanwhile waits for it
-        instead of reading the pages a second time."""
+        instead of reading the pages a second time. ``if_idle``: not while another background
+        read runs (slider tweaks must not pile up work)."""
 
         def run() -> None:
             try:
@@ -214,17 +233,25 @@ class OcrReader(Reader):
                         break
             except Exception:  # the question asked later reports the error to the user
                 log.exception("background OCR failed")
+            finally:
+                with self._lock:
+                    self._threads.discard(threading.current_thread())
 
-        thread = threading.Thread(target=run, name="ocr-prefetch", daemon=True)
-        thread.start()
-        self.background = thread
+        with self._lock:
+            if self._stop.is_set() or (if_idle and self._threads):
+                return None
+            thread = threading.Thread(target=run, name="ocr-prefetch", daemon=True)
+            self._threads.add(thread)
+            thread.start()
+            self.background = thread
         return thread
 
     def close(self) -> None:
-        """Stop a background read (after the page in progress) and wait for it."""
+        """Stop every background read (after the page in progress) and wait for them."""
         self._stop.set()
-        thread = self.background
-        if thread is not None and thread.is_alive():
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
             thread.join(timeout=120)
 
     # -- answering ---------------------------------------------------------------------------
@@ -233,15 +260,13 @@ class OcrReader(Reader):
     ) -> Iterator[AnswerChunk]:
         started = time.perf_counter()
         mode = Mode(mode)
-        if mode is Mode.QA and not is_cjk_text(question):
+        if mode is Mode.QA and question_language(question) == "en":
             warm_up_embeddings()
-        first = self._first_pages(rendered, question) if mode is Mode.QA else []
-        if first:
-            early = yield from self._answer_first_pages(rendered, question, first, started, stream)
-            if early is not None:
-                yield AnswerChunk(kind="answer", text=early.text)
-                yield AnswerChunk(kind="final", answer=early)
-                return
+        early = yield from self._answer_early(rendered, question, mode, started, stream)
+        if early is not None:
+            yield AnswerChunk(kind="answer", text=early.text)
+            yield AnswerChunk(kind="final", answer=early)
+            return
         doc: _Doc | None = None
         for item in self._document(rendered):
             if isinstance(item, _Doc):
@@ -256,9 +281,9 @@ class OcrReader(Reader):
             )
         t0 = time.perf_counter()
         # answer in the question's language; summaries and key facts in the document's
-        lang = "zh" if is_cjk_text(question) else "en"
+        lang = question_language(question)
         if mode is not Mode.QA:
-            lang = _text_language(doc.ocr.text)
+            lang = detect_language(doc.ocr.text)
         if mode is Mode.QA:
             answer = self._qa(doc, rendered, question, lang)
         elif mode is Mode.SUMMARY:
@@ -278,35 +303,188 @@ class OcrReader(Reader):
             yield AnswerChunk(kind="answer", text=answer.text)
         yield AnswerChunk(kind="final", answer=answer)
 
-    def _answer_first_pages(
+    def _answer_early(
+        self, rendered: RenderedDoc, question: str, mode: Mode, started: float, stream: bool
+    ) -> Iterator[AnswerChunk]:
+        """A question on a document not read yet: first the rendered lines that match it, then
+        the best-matching pages; a confident answer from either is returned at once (the whole
+        document is then read in the background for follow-ups). None: read everything."""
+        if mode is not Mode.QA or self._is_read(rendered):
+            return None
+        bands = self._candidate_bands(rendered, question)
+        if bands:
+            shown = ", ".join(str(p + 1) for p in sorted(bands))
+            note = Note(
+                en=f"Read the lines that match the question first (page(s) {shown}); the rest of "
+                "the document is being read in the background.",
+                zh=f"先读取了与问题相关的行（第 {shown} 页）；文档的其余部分正在后台读取。",
+            )
+            answer = yield from self._answer_part(
+                rendered,
+                question,
+                self._read_bands(rendered, bands),
+                sorted(bands),
+                note,
+                started,
+                stream,
+            )
+            if answer is not None:
+                return answer
+        pages = self._first_pages(rendered, question)
+        if not pages:
+            return None
+        shown = ", ".join(str(p + 1) for p in pages)
+        note = Note(
+            en=f"Read pages {shown} first (ranked by the question against the page texts); "
+            "the remaining pages are being read in the background.",
+            zh=f"先读取了第 {shown} 页（按问题与页面文字的相关度排序）；其余页面正在后台读取。",
+        )
+        return (
+            yield from self._answer_part(
+                rendered, question, self._read_subset(rendered, pages), pages, note, started, stream
+            )
+        )
+
+    def _candidate_bands(
+        self, rendered: RenderedDoc, question: str
+    ) -> dict[int, list[tuple[int, int]]]:
+        """Page → pixel rows (top, bottom) of the rendered lines that best match the question,
+        each with two lines of context on either side: where the layout map says the
+        candidate sentences were drawn. Only WHERE to read; the words still come from pixels."""
+        k = self.settings.ocr_first_lines
+        layout = rendered.layout
+        lines = list(iter_lines(layout))
+        if k <= 0 or len(lines) <= 4 * k:
+            return {}
+        texts = [rendered.text[a:b] for _, a, b in lines]
+        windows = [" ".join(texts[max(0, i - 1) : i + 2]) for i in range(len(texts))]
+        scores = bm25_scores(question, windows)
+        ranked = sorted(range(len(texts)), key=lambda i: -scores[i])
+        chosen: set[int] = set()
+        for i in ranked[:k]:
+            if scores[i] <= 0:
+                break
+            chosen.update(range(max(0, i - 2), min(len(texts), i + 3)))
+        rows: dict[int, list[tuple[float, float]]] = {}
+        for i in sorted(chosen):
+            _, a, b = lines[i]
+            drawn = a + np.flatnonzero(layout.page[a:b] >= 0)
+            if len(drawn):
+                boxes = layout.boxes[drawn]
+                page = int(layout.page[drawn[0]])
+                rows.setdefault(page, []).append(
+                    (float(boxes[:, 1].min()), float(boxes[:, 3].max()))
+                )
+        bands: dict[int, list[tuple[int, int]]] = {}
+        for page, spans in rows.items():
+            height = rendered.pages[page].image.height
+            pad = max(2.0, float(np.median([b - a for a, b in spans])) * 0.5)
+            merged: list[list[float]] = []
+            for top, bottom in sorted(spans):
+                if merged and top - pad <= merged[-1][1]:
+                    merged[-1][1] = max(merged[-1][1], bottom + pad)
+                else:
+                    merged.append([top - pad, bottom + pad])
+            bands[page] = [(max(0, int(a)), min(height, int(np.ceil(b)))) for a, b in merged]
+        return bands
+
+    def _read_bands(
+        self, rendered: RenderedDoc, bands: dict[int, list[tuple[int, int]]]
+    ) -> Iterator[AnswerChunk | _Doc]:
+        """OCR of the horizontal strips in ``bands`` (whole pages already in the cache are used
+        as they are): the strips not cached are stacked into one image and read in one engine
+        call, each line moved back to its page's coordinates, then assembled like whole pages."""
+        started = time.perf_counter()
+        version = self.engine.version
+        read: list[list[OcrLine]] = [[] for _ in rendered.pages]
+        todo: list[tuple[int, int, int, str]] = []  # page, top, bottom, cache key
+        for page in sorted(bands):
+            sha = rendered.pages[page].sha256
+            whole = self.cache.get(self.engine_name, version, sha)
+            if whole is not None:
+                read[page] = whole
+                continue
+            for top, bottom in bands[page]:
+                key = f"{sha}-rows-{top}-{bottom}"
+                lines = self.cache.get(self.engine_name, version, key)
+                if lines is None:
+                    todo.append((page, top, bottom, key))
+                else:
+                    read[page].extend(lines)
+        if todo:
+            yield _status(
+                f"OCR of {len(todo)} passage(s) matching the question",
+                f"识别与问题相关的 {len(todo)} 处段落",
+            )
+            for (page, _, _, key), lines in zip(
+                todo, self._read_strips(rendered, todo), strict=True
+            ):
+                self.cache.put(self.engine_name, version, key, lines)
+                read[page].extend(lines)
+        for lines in read:
+            lines.sort(key=lambda line: (line.box[1], line.box[0]))
+        ocr = assemble(read, rendered.layout, rendered.text)
+        yield _Doc(
+            ocr,
+            HybridIndex([s.text for s in ocr.sentences]),
+            time.perf_counter() - started,
+            len(bands),
+        )
+
+    def _read_strips(
+        self, rendered: RenderedDoc, strips: list[tuple[int, int, int, str]]
+    ) -> list[list[OcrLine]]:
+        """Lines of each strip (page, top, bottom, _), read from one stacked image."""
+        from PIL import Image
+
+        gap = 24  # white rows between strips: the detector never joins lines across them
+        width = max(rendered.pages[page].image.width for page, *_ in strips)
+        height = sum(bottom - top + gap for _, top, bottom, _ in strips)
+        canvas = Image.new("RGB", (width, height), "white")
+        origins = []
+        y = 0
+        for page, top, bottom, _ in strips:
+            image = rendered.pages[page].image
+            canvas.paste(image.crop((0, top, image.width, bottom)), (0, y))
+            origins.append((y, y + bottom - top, top))
+            y += bottom - top + gap
+        out: list[list[OcrLine]] = [[] for _ in strips]
+        for line in self.engine.read(canvas, self._language(rendered)):
+            centre = line.y_centre
+            for i, (y0, y1, top) in enumerate(origins):
+                if y0 - gap / 2 <= centre < y1 + gap / 2:
+                    out[i].append(_moved(line, top - y0))
+                    break
+        return out
+
+    def _answer_part(
         self,
         rendered: RenderedDoc,
         question: str,
+        reading: Iterator[AnswerChunk | _Doc],
         pages: list[int],
+        note: Note,
         started: float,
         stream: bool,
     ) -> Iterator[AnswerChunk]:
-        """Read the best-matching pages first; a confident answer there is returned at once
-        (the other pages are then read in the background for follow-ups). Returns None when
-        the whole document has to be read."""
+        """Answer from part of the document; None unless confident (then the whole document is
+        read in the background for follow-ups)."""
         part: _Doc | None = None
-        for item in self._read_subset(rendered, pages):
+        for item in reading:
             if isinstance(item, _Doc):
                 part = item
             elif stream:
                 yield item
         assert part is not None
         t0 = time.perf_counter()
-        lang = "zh" if is_cjk_text(question) else "en"
+        lang = question_language(question)
         answer = self._qa(part, rendered, question, lang)
-        if not answer.spans or answer.confidence < self.settings.review_threshold:
-            return None  # not sure from these pages: read them all
+        if not answer.found or not answer.spans:
+            return None
+        if answer.confidence < self.settings.review_threshold:
+            return None  # not sure from this part: read more
         self.prefetch(rendered)
-        shown = ", ".join(str(p + 1) for p in pages)
-        answer.notes.append(
-            f"read pages {shown} first (ranked by the question against the page texts); "
-            "the remaining pages are being read in the background"
-        )
+        answer.notes.append(note)
         answer.timings.update(
             {
                 "ocr": round(t0 - started, 4),
@@ -339,64 +517,83 @@ class OcrReader(Reader):
             label=label,
         )
 
-    def _qa(self, doc: _Doc, rendered: RenderedDoc, question: str, lang: str) -> Answer:
+    def _choices(self, doc: _Doc, question: str) -> tuple[Profile, list[Choice]]:
+        """The retrieved sentence windows, best supported first."""
         prof = profile(question)
         weight = doc.index.bm25.idf_of  # rare keys (the thing asked about) count more
         sentences = doc.ocr.sentences
         text = doc.ocr.text
-        best = None  # (total, coverage, candidate, sentence index, window start)
+        choices: list[Choice] = []
         for idx, retrieval in doc.index.search(question, k=TOP_K):
             sent = sentences[idx]
-            # a key followed by a colon at the end of its sentence: the value is in the next one
-            end = (
-                sentences[idx + 1].end
-                if idx + 1 < len(sentences) and sent.text.rstrip().endswith((":", "："))
-                else sent.end
-            )
+            end = sent.end
+            if idx + 1 < len(sentences) and needs_next(sent.text, prof.cjk):
+                # a heading, a lead-in ending in a colon, a question or a table header: what
+                # answers it is in the next sentence
+                end = sentences[idx + 1].end
             window = text[sent.start : end]
             coverage, _ = key_matches(prof, window, weight)
-            if coverage < MIN_COVERAGE:
-                continue
-            cand = extract(prof, window, weight)
-            if cand is None:
-                continue
-            total = (0.55 * coverage + 0.25 * retrieval + 0.2) * cand.score
-            if best is None or total > best[0]:
-                best = (total, coverage, cand, idx, sent.start)
-        if best is None:
-            return Answer(
-                text=NOT_FOUND[lang],
-                mode=Mode.QA,
-                reader=self.name,
-                confidence=0.0,
-                needs_review=True,
-                notes=["no sentence read on the pages matches the question"],
-            )
-        _, coverage, cand, idx, base = best
-        a, b = base + cand.start, base + cand.end
+            fits = bool(fitting_values(prof, window))
+            choices.append(Choice(idx, sent.start, end, coverage, retrieval, fits))
+        choices.sort(key=lambda c: -c.support)
+        return prof, choices
+
+    def _qa(self, doc: _Doc, rendered: RenderedDoc, question: str, lang: str) -> Answer:
+        prof, choices = self._choices(doc, question)
+        text = doc.ocr.text
+        if not choices or choices[0].coverage < MIN_COVERAGE or choices[0].support < MIN_SUPPORT:
+            self.last_decision = None
+            return self._not_found(lang)
+        best = choices[0]
+        runner_up = choices[1] if len(choices) > 1 else None
+        value = extract(prof, text[best.start : best.end], doc.index.bm25.idf_of)
+        ocr_conf = doc.ocr.confidence(best.start, best.end)
+        decision = decide(prof, text, best, runner_up, value, ocr_conf)
+        decision.features["document"] = document_coverage(prof, doc.index.bm25, text)
+        self.last_decision = decision  # for calibration (eval/qa_real/calibrate.py)
+        a, b = decision.start, decision.end
         answer_text = " ".join(text[a:b].split())
-        ocr_conf = doc.ocr.confidence(a, b)
-        typed = 0.8 if cand.kind in ("phrase", "sentence") else 1.0
-        confidence = round(ocr_conf * (0.3 + 0.7 * coverage) * typed, 4)
+        conf = round(confidence(decision.features), 4)
         spans = []
         value_span = self._span(doc, rendered, a, b, ocr_conf)
         if value_span is not None:
             spans.append(value_span)
-        sent = sentences[idx]
-        sent_span = self._span(doc, rendered, sent.start, sent.end, coverage)
+        sent_span = self._span(doc, rendered, best.start, best.end, best.coverage)
         if sent_span is not None and (
             value_span is None
             or (sent_span.start, sent_span.end) != (value_span.start, value_span.end)
         ):
             spans.append(sent_span)
+        kind_zh = "句子" if decision.kind == "sentence" else decision.kind
         return Answer(
             text=answer_text,
             mode=Mode.QA,
             reader=self.name,
-            confidence=confidence,
-            needs_review=confidence < self.settings.review_threshold,
+            confidence=conf,
+            needs_review=conf < self.settings.review_threshold,
             spans=spans,
-            notes=[f"read by OCR ({self.engine_name}); answer kind: {cand.kind}"],
+            notes=[
+                Note(
+                    en=f"Read by OCR ({self.engine_name}); answer kind: {decision.kind}.",
+                    zh=f"由 OCR（{self.engine_name}）读取；答案类型：{kind_zh}。",
+                )
+            ],
+        )
+
+    def _not_found(self, lang: str) -> Answer:
+        return Answer(
+            text=NOT_FOUND[lang],
+            mode=Mode.QA,
+            reader=self.name,
+            confidence=0.0,
+            needs_review=True,
+            found=False,
+            notes=[
+                Note(
+                    en="No sentence read on the pages matches the question.",
+                    zh="页面上没有与问题相符的句子。",
+                )
+            ],
         )
 
     def _summary(self, doc: _Doc, rendered: RenderedDoc, question: str, lang: str) -> Answer:
@@ -405,7 +602,12 @@ class OcrReader(Reader):
         chosen = summarize([s.text for s in sentences], n, max_chars=n * 220)
         if not chosen:
             return Answer(
-                text="", mode=Mode.SUMMARY, reader=self.name, confidence=0.0, needs_review=True
+                text="",
+                mode=Mode.SUMMARY,
+                reader=self.name,
+                confidence=0.0,
+                needs_review=True,
+                found=False,
             )
         joiner = "" if lang == "zh" else " "
         parts, spans, confs = [], [], []
@@ -425,7 +627,13 @@ class OcrReader(Reader):
             confidence=confidence,
             needs_review=confidence < self.settings.review_threshold,
             spans=spans,
-            notes=[f"extractive summary: {len(chosen)} of {len(sentences)} sentences (TextRank)"],
+            notes=[
+                Note(
+                    en=f"Extractive summary: {len(chosen)} of {len(sentences)} sentences "
+                    "(TextRank).",
+                    zh=f"抽取式摘要：{len(sentences)} 句中选 {len(chosen)} 句（TextRank）。",
+                )
+            ],
         )
 
     def _extract(self, doc: _Doc, rendered: RenderedDoc, lang: str) -> Answer:
@@ -446,6 +654,7 @@ class OcrReader(Reader):
                 reader=self.name,
                 confidence=0.0,
                 needs_review=True,
+                found=False,
             )
         confidence = round(float(sum(confs) / len(confs)), 4)
         return Answer(

@@ -10,178 +10,20 @@ BM25 alone and says so in the log.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from typing import Any
 
 import numpy as np
 
+from app.text import BM25, question_language, tokenize
+
 log = logging.getLogger(__name__)
-
-_LATIN = re.compile(r"[a-z0-9]+(?:[.,'-][a-z0-9]+)*")
-_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
-STOP_WORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "of",
-        "in",
-        "on",
-        "at",
-        "to",
-        "for",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "by",
-        "with",
-        "and",
-        "or",
-        "what",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "when",
-        "where",
-        "why",
-        "how",
-        "does",
-        "do",
-        "did",
-        "from",
-        "as",
-        "that",
-        "this",
-        "these",
-        "those",
-        "it",
-        "its",
-        "into",
-        "than",
-        "then",
-        "there",
-        "their",
-        "they",
-        "them",
-        "he",
-        "she",
-        "his",
-        "her",
-        "we",
-        "our",
-        "you",
-        "your",
-        "i",
-        "me",
-        "my",
-        "not",
-        "no",
-        "yes",
-        "can",
-        "could",
-        "should",
-        "would",
-        "will",
-        "shall",
-        "may",
-        "might",
-        "must",
-        "has",
-        "have",
-        "had",
-        "about",
-        "please",
-        "tell",
-        "give",
-        "find",
-        "document",
-        "text",
-    ]
-)
-# question words that name no content ("是多少" asks, it does not describe)
-_CJK_QUESTION = re.compile(
-    r"是多少|为多少|有多少|是什么|是谁|是哪|多少|什么|哪些|哪个|哪里|何时|几|吗|呢|请问"
-)
-
-
-def is_cjk_text(text: str) -> bool:
-    cjk = len(_CJK_RUN.findall(text))
-    return cjk > 0 and sum(len(m) for m in _CJK_RUN.findall(text)) >= 2
 
 
 def tokens(text: str, *, query: bool = False) -> list[str]:
-    """BM25 tokens: content words, character trigrams of words, CJK unigrams and bigrams."""
-    low = text.lower()
-    if query:
-        low = _CJK_QUESTION.sub(" ", low)
-    out: list[str] = []
-    for word in _LATIN.findall(low):
-        if word in STOP_WORDS:
-            continue
-        out.append(word)
-        if len(word) > 3:
-            padded = f"#{word}#"
-            out.extend(padded[i : i + 3] for i in range(len(padded) - 2))
-    for run in _CJK_RUN.findall(low):
-        out.extend(run)
-        out.extend(run[i : i + 2] for i in range(len(run) - 1))
-    return out
-
-
-class BM25:
-    """Okapi BM25 over pre-tokenised documents (sparse, numpy only)."""
-
-    def __init__(self, docs: list[list[str]], k1: float = 1.2, b: float = 0.75) -> None:
-        vocab: dict[str, int] = {}
-        rows, cols, vals = [], [], []
-        lengths = np.zeros(len(docs), np.float32)
-        for d, doc in enumerate(docs):
-            counts: dict[int, int] = {}
-            for tok in doc:
-                tid = vocab.setdefault(tok, len(vocab))
-                counts[tid] = counts.get(tid, 0) + 1
-            lengths[d] = len(doc)
-            for tid, c in counts.items():
-                rows.append(d)
-                cols.append(tid)
-                vals.append(c)
-        self.vocab = vocab
-        n = max(1, len(docs))
-        avg = float(lengths.mean()) if len(docs) else 1.0
-        rows_a, cols_a = np.asarray(rows, np.int64), np.asarray(cols, np.int64)
-        tf = np.asarray(vals, np.float32)
-        df = np.bincount(cols_a, minlength=len(vocab)).astype(np.float32)
-        self.idf = np.log(1 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
-        norm = k1 * (1 - b + b * lengths[rows_a] / max(avg, 1e-6))
-        weight = tf * (k1 + 1) / (tf + norm)
-        # postings sorted by term for fast lookups
-        order = np.argsort(cols_a, kind="stable")
-        self._docs = rows_a[order]
-        self._weights = weight[order]
-        self._starts = np.searchsorted(cols_a[order], np.arange(len(vocab) + 1))
-        self.n = len(docs)
-
-    def idf_of(self, token: str) -> float:
-        """Inverse document frequency of ``token`` (unseen tokens: as rare as possible)."""
-        tid = self.vocab.get(token)
-        if tid is None:
-            return float(np.log(1 + (self.n + 0.5) / 0.5))
-        return float(self.idf[tid])
-
-    def scores(self, query: list[str]) -> np.ndarray:
-        out = np.zeros(self.n, np.float32)
-        for tok in set(query):
-            tid = self.vocab.get(tok)
-            if tid is None:
-                continue
-            a, b = self._starts[tid], self._starts[tid + 1]
-            np.add.at(out, self._docs[a:b], self._weights[a:b] * self.idf[tid])
-        return out
+    """The index's tokens (``app.text.tokenize``): content words and their character trigrams,
+    CJK characters and bigrams; a query also loses its Chinese question words."""
+    return tokenize(text, cjk="both", trigrams=True, question=query)
 
 
 _MODEL_LOCK = threading.Lock()  # one encode at a time (the model is shared)
@@ -265,7 +107,7 @@ class HybridIndex:
         top = float(bm.max()) if len(bm) else 0.0
         bm_norm = bm / top if top > 0 else bm
         score = bm_norm.astype(np.float32)
-        if self.use_embeddings and not is_cjk_text(query):
+        if self.use_embeddings and question_language(query) == "en":
             if len(self.texts) <= self.EMBED_ALL_UP_TO:
                 cand = list(range(len(self.texts)))
             else:

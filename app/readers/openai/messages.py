@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from app.datamodel import Mode, Page
-from app.readers.vlm.prompts import detect_language, instruction
+from app.readers.vlm.prompts import instruction
+from app.text import detect_language
 
 
 def data_url(page: Page) -> str:

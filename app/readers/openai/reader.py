@@ -17,11 +17,12 @@ import logging
 import math
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
-from app.datamodel import Answer, AnswerChunk, Mode, RenderedDoc, TokenStats
+from app.datamodel import Answer, AnswerChunk, Mode, Note, RenderedDoc, TokenStats
 from app.errors import MissingExtraError, ReaderError
-from app.readers.base import Reader, ReaderCapabilities
+from app.readers.base import Reader, ReaderCapabilities, model_answer
 from app.readers.openai.messages import chat_messages, reasoning_of
 from app.readers.vlm.output import OutputSplitter, split_output
 from app.readers.vlm.select import PageSelection, select_pages, visual_budget
@@ -30,6 +31,21 @@ from app.settings import Settings
 log = logging.getLogger(__name__)
 
 PROBE_TIMEOUT_S = 10.0
+
+
+@dataclass
+class _Reply:
+    """What the server sent back for one request, filled while it streams."""
+
+    select_s: float = 0.0
+    sent: float = 0.0
+    first: float | None = None
+    ended: float = 0.0
+    content: list[str] = field(default_factory=list)
+    reasoning: list[str] = field(default_factory=list)
+    token_lps: list[tuple[str, float]] = field(default_factory=list)
+    usage: Any = None
+    finish: str | None = None
 
 
 def _estimate_text_tokens(text: str) -> int:
@@ -142,7 +158,6 @@ class OpenAIReader(Reader):
     def capabilities(self) -> ReaderCapabilities:
         return ReaderCapabilities(
             thinking=True,
-            device="remote",
             description=f"OpenAI-compatible server {self.base_url} ({self.model})",
         )
 
@@ -180,26 +195,28 @@ class OpenAIReader(Reader):
             raise ReaderError("Please enter a question.", "请输入问题。")
         started = time.perf_counter()
         selection = self._select(rendered, question, mode)
-        notes: list[str] = []
+        notes: list[Note] = []
         if selection.reduced:
             notes.append(selection.note())
-            yield AnswerChunk(kind="status", text=selection.note())
+            yield AnswerChunk(kind="status", text=selection.note().en, note=selection.note())
         pages = [rendered.pages[p] for p in selection.pages]
         messages = chat_messages(pages, question, mode, document_text=rendered.text)
-        timings = {"select": time.perf_counter() - started}
         if stream:
-            yield AnswerChunk(
-                kind="status", text=f"Sending {len(pages)} page(s) to {self.base_url}…"
+            sending = Note(
+                en=f"Sending {len(pages)} page(s) to {self.base_url}…",
+                zh=f"正在把 {len(pages)} 页发送到 {self.base_url}…",
             )
+            yield AnswerChunk(kind="status", text=sending.en, note=sending)
+        reply = _Reply(select_s=time.perf_counter() - started)
+        yield from self._stream(messages, reply, stream)
+        answer = self._finish(reply, rendered, selection, mode, notes)
+        answer.timings["total"] = round(time.perf_counter() - started, 4)
+        yield AnswerChunk(kind="final", answer=answer)
 
+    def _stream(self, messages: list[dict], reply: _Reply, stream: bool) -> Iterator[AnswerChunk]:
+        """Send the request and stream the reply's pieces, filling ``reply`` as they come."""
         splitter = OutputSplitter()
-        content: list[str] = []
-        reasoning: list[str] = []
-        token_lps: list[tuple[str, float]] = []
-        usage: Any = None
-        finish: str | None = None
-        sent = time.perf_counter()
-        first: float | None = None
+        reply.sent = time.perf_counter()
         try:
             response = self.client.chat.completions.create(
                 model=self.model,
@@ -212,52 +229,68 @@ class OpenAIReader(Reader):
             )
             for chunk in response:
                 if chunk.usage is not None:
-                    usage = chunk.usage
+                    reply.usage = chunk.usage
                 for choice in chunk.choices[:1]:
                     think = reasoning_of(choice.delta)
                     text = choice.delta.content or ""
-                    if (think or text) and first is None:
-                        first = time.perf_counter()
+                    if (think or text) and reply.first is None:
+                        reply.first = time.perf_counter()
                     if think:
-                        reasoning.append(think)
+                        reply.reasoning.append(think)
                         if stream:
                             yield AnswerChunk(kind="thinking", text=think)
                     if text:
-                        content.append(text)
+                        reply.content.append(text)
                         for kind, piece in splitter.feed(text):
                             if stream:
                                 yield AnswerChunk(kind=kind, text=piece)  # type: ignore[arg-type]
                         logprobs = getattr(choice, "logprobs", None)
                         for item in (logprobs.content or []) if logprobs else []:
-                            token_lps.append((item.token, float(item.logprob)))
-                    finish = choice.finish_reason or finish
+                            reply.token_lps.append((item.token, float(item.logprob)))
+                    reply.finish = choice.finish_reason or reply.finish
         except self._openai.APIError as err:
             raise self._error(err) from err
         if stream:
             for kind, piece in splitter.finish():
                 yield AnswerChunk(kind=kind, text=piece)  # type: ignore[arg-type]
-        ended = time.perf_counter()
-        first = first or ended
+        reply.ended = time.perf_counter()
+        reply.first = reply.first or reply.ended
 
-        content_thinking, text = split_output("".join(content))
-        thinking = "\n".join(t for t in ("".join(reasoning).strip(), content_thinking) if t)
-        confidence, low = self._confidence(token_lps)
+    def _finish(
+        self,
+        reply: _Reply,
+        rendered: RenderedDoc,
+        selection: PageSelection,
+        mode: Mode,
+        notes: list[Note],
+    ) -> Answer:
+        """The reply as an ``Answer``: thinking split off, confidence, notes, stats, timings."""
+        content_thinking, text = split_output("".join(reply.content))
+        thinking = "\n".join(t for t in ("".join(reply.reasoning).strip(), content_thinking) if t)
+        confidence, low = self._confidence(reply.token_lps)
         if confidence is None:
             confidence = 1.0
             notes.append(
-                "The server returned no token log-probabilities: the answer's confidence was not "
-                "measured. / 服务未返回 token 概率，未计算置信度。"
+                Note(
+                    en="The server returned no token log-probabilities: the answer's confidence "
+                    "was not measured.",
+                    zh="服务未返回 token 概率，未计算置信度。",
+                )
             )
         needs_review = confidence < self.settings.review_threshold
         if low and needs_review:
+            shown = "; ".join(f"«{frag[:80]}»" for frag in low[:3])
             notes.append(
-                "Low-confidence parts of the answer / 低置信度片段: "
-                + "; ".join(f"«{frag[:80]}»" for frag in low[:3])
+                Note(en=f"Low-confidence parts of the answer: {shown}", zh=f"低置信度片段：{shown}")
             )
-        if finish == "length":
+        if reply.finish == "length":
             notes.append(
-                f"The answer was cut at GLYPH_MAX_NEW_TOKENS={self.settings.max_new_tokens} tokens."
-                f" / 回答在 {self.settings.max_new_tokens} 个 token 处被截断。"
+                Note(
+                    en=f"The answer was cut at GLYPH_MAX_NEW_TOKENS={self.settings.max_new_tokens}"
+                    " tokens.",
+                    zh=f"回答在 {self.settings.max_new_tokens} 个 token 处被截断"
+                    "（GLYPH_MAX_NEW_TOKENS）。",
+                )
             )
         if selection.reduced:
             text_tokens = _estimate_text_tokens(
@@ -265,34 +298,32 @@ class OpenAIReader(Reader):
             )
         else:
             text_tokens = rendered.stats.text_tokens or _estimate_text_tokens(rendered.text)
-        timings.update(
-            first_token=first - sent,
-            decode=ended - first,
-            request=ended - sent,
-            total=ended - started,
-        )
+        first, ended, sent = reply.first or reply.ended, reply.ended, reply.sent
+        timings = {
+            "select": reply.select_s,
+            "first_token": first - sent,
+            "decode": ended - first,
+            "request": ended - sent,
+        }
         stats = TokenStats(
             text_tokens=text_tokens,
             visual_tokens=selection.selected_tokens,
-            prompt_tokens=getattr(usage, "prompt_tokens", None),
-            output_tokens=getattr(usage, "completion_tokens", None),
+            prompt_tokens=getattr(reply.usage, "prompt_tokens", None),
+            output_tokens=getattr(reply.usage, "completion_tokens", None),
             prefill_s=first - sent,
             decode_s=ended - first,
         )
-        yield AnswerChunk(
-            kind="final",
-            answer=Answer(
-                text=text,
-                mode=mode,
-                reader=self.name,
-                thinking=thinking,
-                confidence=round(confidence, 4),
-                needs_review=needs_review,
-                stats=stats,
-                timings={k: round(v, 4) for k, v in timings.items()},
-                pages_read=list(selection.pages),
-                notes=notes,
-            ),
+        return model_answer(
+            self.name,
+            mode,
+            text,
+            thinking,
+            confidence,
+            needs_review,
+            selection.pages,
+            notes,
+            stats=stats,
+            timings=timings,
         )
 
     def close(self) -> None:

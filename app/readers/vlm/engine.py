@@ -63,9 +63,8 @@ class VlmEngine:
     def _feature_key(self, page_hash: str) -> str:
         return f"{self._model_key}|{page_hash}"
 
-    @torch.no_grad()
-    def encode_pages(self, images: Sequence[Any], hashes: Sequence[str]) -> list[PageFeatures]:
-        """Vision features of every page, running the encoder only on pages not cached."""
+    def _cached_features(self, hashes: Sequence[str]) -> tuple[dict[int, PageFeatures], list[int]]:
+        """(features in the cache by page index, indices of the pages not in it)."""
         found: dict[int, PageFeatures] = {}
         missing: list[int] = []
         for i, page_hash in enumerate(hashes):
@@ -74,6 +73,12 @@ class VlmEngine:
                 missing.append(i)
             else:
                 found[i] = hit
+        return found, missing
+
+    @torch.no_grad()
+    def encode_pages(self, images: Sequence[Any], hashes: Sequence[str]) -> list[PageFeatures]:
+        """Vision features of every page, running the encoder only on pages not cached."""
+        found, missing = self._cached_features(hashes)
         for batch_pages in self._vision_batches(missing, images):
             batch = self.processor.image_processor(
                 images=[images[i].convert("RGB") for i in batch_pages], return_tensors="pt"

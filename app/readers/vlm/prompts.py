@@ -9,29 +9,15 @@ follow-up questions; only the question part is new.
 from __future__ import annotations
 
 import functools
-import re
-from typing import Literal
 
 import yaml
 
 from app.datamodel import Mode
 from app.errors import ConfigError
 from app.readers.vlm.quant import configs_dir
+from app.text import Lang
 
-Lang = Literal["en", "zh"]
-
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 IMAGE_END = "<|end_of_image|>"
-
-
-def detect_language(*texts: str | None) -> Lang:
-    """'zh' when the first non-empty text has a notable share of CJK characters, else 'en'."""
-    for text in texts:
-        if text and text.strip():
-            sample = text[:2000]
-            letters = sum(ch.isalpha() for ch in sample) or 1
-            return "zh" if len(_CJK.findall(sample)) / letters > 0.2 else "en"
-    return "en"
 
 
 @functools.cache

@@ -18,16 +18,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from app.datamodel import Answer, AnswerChunk, Mode, RenderedDoc, TokenStats
+from app.datamodel import Answer, AnswerChunk, Mode, Note, RenderedDoc, TokenStats
 from app.errors import ReaderError
-from app.readers.base import Reader, ReaderCapabilities
+from app.readers.base import Reader, ReaderCapabilities, model_answer
 from app.readers.vlm.cache import LRU
 from app.readers.vlm.loader import LoadedModel, is_oom, load_model
 from app.readers.vlm.output import OutputSplitter, split_output
-from app.readers.vlm.prompts import chat_prompt, detect_language, instruction
+from app.readers.vlm.prompts import chat_prompt, instruction
 from app.readers.vlm.quant import load_profile
 from app.readers.vlm.select import PageSelection, select_pages, visual_budget
 from app.settings import Settings
+from app.text import detect_language
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class VlmReader(Reader):
         self.loaded = loaded if loaded is not None else load_model(settings, self.profile)
         self.engine = VlmEngine(self.loaded)
         if settings.vision_onnx is not None:  # GLYPH_VISION_ONNX: pages through onnxruntime
-            from app.export.engine import use_onnx_vision
+            from app.readers.vlm.onnx_engine import use_onnx_vision
 
             use_onnx_vision(self, _onnx_file(settings.vision_onnx))
         self._lock = threading.Lock()
@@ -86,7 +87,6 @@ class VlmReader(Reader):
     def capabilities(self) -> ReaderCapabilities:
         return ReaderCapabilities(
             thinking=True,
-            device=self.loaded.device,
             description=f"VLM {self.loaded.source} ({self.profile.name}, {self.loaded.device}"
             + (", ONNX vision encoder)" if self.settings.vision_onnx else ")"),
         )
@@ -196,10 +196,10 @@ class VlmReader(Reader):
         started = time.perf_counter()
         if self.loaded.device == "cuda":
             torch.cuda.reset_peak_memory_stats()
-        notes: list[str] = []
+        notes: list[Note] = []
         if selection.reduced:
             notes.append(selection.note())
-            yield AnswerChunk(kind="status", text=selection.note())
+            yield AnswerChunk(kind="status", text=selection.note().en, note=selection.note())
         pages = selection.pages
         images = [rendered.pages[p].image for p in pages]
         hashes = [rendered.pages[p].sha256 for p in pages]
@@ -210,22 +210,28 @@ class VlmReader(Reader):
         timings = {"select": time.perf_counter() - started}
 
         if stream:
-            yield AnswerChunk(
-                kind="status",
-                text=f"Reading {len(pages)} page(s), {selection.selected_tokens} visual tokens…",
+            reading = Note(
+                en=f"Reading {len(pages)} page(s), {selection.selected_tokens} visual tokens…",
+                zh=f"正在读取 {len(pages)} 页，{selection.selected_tokens} 个视觉 token…",
             )
+            yield AnswerChunk(kind="status", text=reading.en, note=reading)
         entry, hit = self.engine.prefix(images, hashes, prefix_text, rendered.config.fingerprint())
         timings["prefill_document"] = 0.0 if hit else entry.prefill_s
         timings["vision"] = 0.0 if hit else entry.vision_s
         if hit:
             notes.append(
-                "Follow-up on a cached document: vision encoder and document prefill skipped."
-                " / 已缓存的文档：跳过视觉编码和文档预填充。"
+                Note(
+                    en="Follow-up on a cached document: vision encoder and document prefill "
+                    "skipped.",
+                    zh="已缓存的文档：跳过视觉编码和文档预填充。",
+                )
             )
         elif entry.vision_runs == 0:
             notes.append(
-                "Page features came from the cache; the vision encoder was skipped."
-                " / 页面特征来自缓存，跳过了视觉编码。"
+                Note(
+                    en="Page features came from the cache; the vision encoder was skipped.",
+                    zh="页面特征来自缓存，跳过了视觉编码。",
+                )
             )
 
         splitter = OutputSplitter(self._special)
@@ -243,23 +249,52 @@ class VlmReader(Reader):
                 yield AnswerChunk(kind=kind, text=piece)  # type: ignore[arg-type]
         assert result is not None, "stream_generate always ends with a Generated record"
 
+        answer = self._finish(
+            result, entry, rendered, mode, pages, selection, notes, timings, suffix_text, started
+        )
+        yield AnswerChunk(kind="final", answer=answer)
+
+    def _finish(
+        self,
+        result,
+        entry,
+        rendered: RenderedDoc,
+        mode: Mode,
+        pages: list[int],
+        selection: PageSelection,
+        notes: list[Note],
+        timings: dict[str, float],
+        suffix_text: str,
+        started: float,
+    ) -> Answer:
+        """The generated text as an ``Answer``: thinking split off, confidence, notes, stats."""
         thinking, text = split_output(result.text, self._special)
         confidence, low = self._confidence(result.token_ids, result.logprobs)
         needs_review = confidence < self.settings.review_threshold
         if low and needs_review:
             shown = "; ".join(f"«{frag[:80]}»" for frag in low[:MAX_LOW_CONFIDENCE_NOTES])
-            notes.append(f"Low-confidence parts of the answer / 低置信度片段: {shown}")
+            notes.append(
+                Note(en=f"Low-confidence parts of the answer: {shown}", zh=f"低置信度片段：{shown}")
+            )
         if result.stopped_on == "length":
             notes.append(
-                f"The answer was cut at GLYPH_MAX_NEW_TOKENS={self.settings.max_new_tokens} tokens."
-                f" / 回答在 {self.settings.max_new_tokens} 个 token 处被截断。"
+                Note(
+                    en=f"The answer was cut at GLYPH_MAX_NEW_TOKENS={self.settings.max_new_tokens}"
+                    " tokens.",
+                    zh=f"回答在 {self.settings.max_new_tokens} 个 token 处被截断"
+                    "（GLYPH_MAX_NEW_TOKENS）。",
+                )
             )
         all_pages = not selection.reduced
         text_tokens = self._text_token_count(rendered, pages, all_pages)
         if not all_pages:
+            whole = self._text_token_count(rendered, [], True)
             notes.append(
-                f"Compression ratio is over the {len(pages)} pages read "
-                f"(the whole document is {self._text_token_count(rendered, [], True)} text tokens)."
+                Note(
+                    en=f"Compression ratio is over the {len(pages)} pages read "
+                    f"(the whole document is {whole} text tokens).",
+                    zh=f"压缩比按读取的 {len(pages)} 页计算（全文约 {whole} 个文本 token）。",
+                )
             )
         timings["prefill_question"] = result.prefill_s
         timings["decode"] = result.decode_s
@@ -273,19 +308,18 @@ class VlmReader(Reader):
             decode_s=result.decode_s,
             peak_memory_mb=round(self._peak_memory_mb(), 1),
         )
-        answer = Answer(
-            text=text,
-            mode=mode,
-            reader=self.name,
-            thinking=thinking,
-            confidence=round(confidence, 4),
-            needs_review=needs_review,
+        return model_answer(
+            self.name,
+            mode,
+            text,
+            thinking,
+            confidence,
+            needs_review,
+            pages,
+            notes,
             stats=stats,
-            timings={k: round(v, 4) for k, v in timings.items()},
-            pages_read=list(pages),
-            notes=notes,
+            timings=timings,
         )
-        yield AnswerChunk(kind="final", answer=answer)
 
     def close(self) -> None:
         import gc

@@ -10,84 +10,11 @@ read (``Answer.pages_read``) and why (``Answer.notes``).
 
 from __future__ import annotations
 
-import math
-import re
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from app.datamodel import Mode
-
-_WORD = re.compile(r"[0-9a-z]+(?:[.,'][0-9a-z]+)*")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "do",
-        "does",
-        "for",
-        "from",
-        "how",
-        "in",
-        "is",
-        "it",
-        "of",
-        "on",
-        "or",
-        "the",
-        "this",
-        "that",
-        "to",
-        "was",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "whom",
-        "why",
-        "with",
-    ]
-)
-
-
-def terms(text: str) -> list[str]:
-    """Lower-cased words (minus stop words) and CJK character bigrams (unigrams for 1-char runs)."""
-    lowered = text.lower()
-    out = [w for w in _WORD.findall(lowered) if w not in _STOP]
-    for run in _CJK.findall(lowered):
-        if len(run) == 1:
-            out.append(run)
-        out.extend(run[i : i + 2] for i in range(len(run) - 1))
-    return out
-
-
-def bm25_scores(query: str, docs: Sequence[str], k1: float = 1.2, b: float = 0.75) -> list[float]:
-    """BM25 score of every doc for ``query`` (0 for docs sharing no term)."""
-    q_terms = set(terms(query))
-    doc_terms = [Counter(terms(d)) for d in docs]
-    n = len(docs)
-    avg_len = sum(sum(c.values()) for c in doc_terms) / max(n, 1) or 1.0
-    scores = []
-    df = {t: sum(1 for c in doc_terms if t in c) for t in q_terms}
-    for counts in doc_terms:
-        length = sum(counts.values())
-        score = 0.0
-        for t in q_terms:
-            tf = counts.get(t, 0)
-            if not tf:
-                continue
-            idf = math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5))
-            score += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / avg_len))
-        scores.append(score)
-    return scores
+from app.datamodel import Mode, Note
+from app.text import bm25_scores
 
 
 @dataclass
@@ -105,10 +32,10 @@ class PageSelection:
     def reduced(self) -> bool:
         return self.strategy != "all"
 
-    def note(self) -> str:
-        """One user-facing line (English, then Chinese) when pages were left out."""
+    def note(self) -> Note:
+        """The user-facing remark when pages were left out (empty when none were)."""
         if not self.reduced:
-            return ""
+            return Note(en="")
         shown = ", ".join(str(p + 1) for p in self.pages)
         how = (
             "the pages that best match the question"
@@ -116,12 +43,12 @@ class PageSelection:
             else "pages spread evenly over the document"
         )
         how_zh = "与问题最相关的页面" if self.strategy == "retrieval" else "均匀分布于全文的页面"
-        return (
-            f"The document needs {self.total_tokens} visual tokens, more than the budget of "
+        return Note(
+            en=f"The document needs {self.total_tokens} visual tokens, more than the budget of "
             f"{self.budget} ({self.limit}): read {len(self.pages)} of "
-            f"{self.n_pages} pages, {how} (pages {shown}). / "
-            f"文档需要 {self.total_tokens} 个视觉 token，超过上限 {self.budget}：只读取了{how_zh}"
-            f"（第 {shown} 页）。"
+            f"{self.n_pages} pages, {how} (pages {shown}).",
+            zh=f"文档需要 {self.total_tokens} 个视觉 token，超过上限 {self.budget}"
+            f"（{self.limit}）：只读取了{how_zh}（第 {shown} 页）。",
         )
 
 

@@ -1,19 +1,17 @@
-"""OCR engines: page image → text lines with boxes, per-character positions and confidences.
+"""What every OCR engine shares: the line type, the engine interface and the pixel-level
+post-processing.
 
-Two engines behind one small interface (``read(image, language) -> list[OcrLine]``):
-``rapid.RapidEngine`` (default; the ONNX models shipped inside the ``rapidocr`` wheel) and
-``tesseract.TesseractEngine`` (the tesseract binary). This module holds what both share: the line
-type, and the pixel-level post-processing. Both remove Glyph's red newline markers from the
-pixels before reading (a recogniser reads them as stray "\\n"/"n" and glues the neighbouring
-words) and put a real "\\n" back where each marker was seen, so line structure survives; rows
-split by the detector are merged back left to right.
+An engine reads a page image into text lines with boxes, per-character x positions and
+confidences (``read(image, language) -> list[OcrLine]``). Both engines remove Glyph's red newline
+markers from the pixels before reading (a recogniser reads them as stray "\\n"/"n" and glues the
+neighbouring words) and put a real "\\n" back where each marker was seen, so line structure
+survives; rows split by the detector are merged back left to right.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -21,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 from app.datamodel import Box
-from app.errors import ReaderError
+from app.text import is_cjk
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +142,7 @@ def add_gap_spaces(line: OcrLine, gray: np.ndarray, pitch: float) -> OcrLine:
         a, b = line.text[i - 1], line.text[i]
         # only next to CJK: Latin spacing is read well by the model, and wide digits ("7")
         # would look like a gap; CJK OCR drops spaces that are plainly drawn ("38.62 亿元")
-        cjk_pair = (_is_cjk(a) or _is_cjk(b)) and not (_is_cjk_punct(a) or _is_cjk_punct(b))
+        cjk_pair = (is_cjk(a) or is_cjk(b)) and not (_is_cjk_punct(a) or _is_cjk_punct(b))
         if cjk_pair and not (a.isspace() or b.isspace()):
             lo, hi = int(np.ceil(line.char_x[i - 1])), int(line.char_x[i])
             seg = blank[max(0, lo) : max(0, hi)]
@@ -172,7 +170,7 @@ def _join(left: str, right: str) -> str:
     """Separator between two pieces of one visual row (none next to CJK or a line break)."""
     if not left or not right or left[-1] in " \n" or right[0] in " \n":
         return ""
-    return "" if _is_cjk(left[-1]) or _is_cjk(right[0]) else " "
+    return "" if is_cjk(left[-1]) or is_cjk(right[0]) else " "
 
 
 def merge_rows(lines: list[OcrLine]) -> list[OcrLine]:
@@ -237,37 +235,6 @@ def with_markers(rows: list[OcrLine], mask: np.ndarray) -> list[OcrLine]:
     return out
 
 
-_CJK = ("\u3400", "\u9fff")
-
-
 def _is_cjk_punct(ch: str) -> bool:
     # full-width punctuation carries its own blank half: a gap there is not a space
     return "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uff65"
-
-
-def _is_cjk(ch: str) -> bool:
-    return _CJK[0] <= ch <= _CJK[1] or "\uff00" <= ch <= "\uffef" or "\u3000" <= ch <= "\u303f"
-
-
-_ENGINES: dict[str, OcrEngine] = {}
-_ENGINES_LOCK = threading.Lock()
-
-
-def get_engine(name: str) -> OcrEngine:
-    """The engine called ``name`` ('rapidocr' or 'tesseract'), created once per process."""
-    with _ENGINES_LOCK:
-        if name not in _ENGINES:
-            if name == "rapidocr":
-                from app.readers.ocr.rapid import RapidEngine
-
-                _ENGINES[name] = RapidEngine()
-            elif name == "tesseract":
-                from app.readers.ocr.tesseract import TesseractEngine
-
-                _ENGINES[name] = TesseractEngine()
-            else:
-                raise ReaderError(
-                    f"Unknown OCR engine '{name}' (use rapidocr or tesseract).",
-                    f"未知的 OCR 引擎 '{name}'（可选 rapidocr 或 tesseract）。",
-                )
-        return _ENGINES[name]

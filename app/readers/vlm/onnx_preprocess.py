@@ -2,19 +2,20 @@
 
 An edge device running the exported vision encoder has onnxruntime, numpy and Pillow, not
 transformers. This module re-implements ``Glm4vImageProcessorPil`` step by step — RGB conversion
-(transparency composited on white), ``smart_resize`` to multiples of ``patch_size * merge_size``
-(28 px), PIL bicubic resize, rescale (in float64, then float32), normalisation (float32),
-patchification in spatial-merge block order with the frame repeated ``temporal_patch_size`` times —
-so that ``pixel_values`` equal the processor's own output (checked in tests/export).
+(transparency composited on white), ``smart_resize`` (``app.render.tokens``: the same rule the
+token counts use) to multiples of ``patch_size * merge_size`` (28 px), PIL bicubic resize,
+rescale (in float64, then float32), normalisation (float32), patchification in spatial-merge
+block order with the frame repeated ``temporal_patch_size`` times — so that ``pixel_values``
+equal the processor's own output (checked in tests/export).
 
-It also computes what the ONNX graph takes besides pixels (see ``app.export`` for the design):
-the per-patch (h, w) rotary position ids in block-major order, and the normalised sampling grid for
-the bicubic interpolation of the learned position-embedding table.
+It also computes what the ONNX graph takes besides pixels (see ``app.export`` for the design;
+this module is the runtime side, kept next to the VLM reader that uses it): the per-patch (h, w)
+rotary position ids in block-major order, and the normalised sampling grid for the bicubic
+interpolation of the learned position-embedding table.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ import numpy as np
 from PIL import Image
 
 from app.errors import RenderError
+from app.render.tokens import smart_resize
 
 # Glm4vImageProcessorPil's class defaults (used where preprocessor_config.json omits a key)
 _CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -82,44 +84,6 @@ class PreprocessConfig:
         return cls(**known)
 
 
-def smart_resize(
-    height: int,
-    width: int,
-    *,
-    factor: int = 28,
-    min_pixels: int = 112 * 112,
-    max_pixels: int = 28 * 28 * 15000,
-    temporal_factor: int = 2,
-) -> tuple[int, int]:
-    """Target (height, width), multiples of ``factor``, exactly as GLM-4.1V's ``smart_resize``.
-
-    The processor calls it with ``num_frames = temporal_factor`` for a still image, so the pixel
-    bounds apply to ``temporal_factor * h * w`` — half the configured ``longest_edge`` per image.
-    """
-    num_frames = temporal_factor
-    if height < factor or width < factor:
-        scale = max(factor / height, factor / width)
-        height = int(height * scale)
-        width = int(width * scale)
-    if max(height, width) / min(height, width) > 200:
-        raise RenderError(
-            f"Page image {width}×{height} px has an aspect ratio above 200, which GLM-4.1V rejects.",
-            f"页面图像 {width}×{height} 像素的宽高比超过 200，GLM-4.1V 无法处理。",
-        )
-    h_bar = round(height / factor) * factor
-    w_bar = round(width / factor) * factor
-    t_bar = round(num_frames / temporal_factor) * temporal_factor
-    if t_bar * h_bar * w_bar > max_pixels:
-        beta = math.sqrt((num_frames * height * width) / max_pixels)
-        h_bar = max(factor, math.floor(height / beta / factor) * factor)
-        w_bar = max(factor, math.floor(width / beta / factor) * factor)
-    elif t_bar * h_bar * w_bar < min_pixels:
-        beta = math.sqrt(min_pixels / (num_frames * height * width))
-        h_bar = math.ceil(height * beta / factor) * factor
-        w_bar = math.ceil(width * beta / factor) * factor
-    return h_bar, w_bar
-
-
 def to_rgb(image: Image.Image) -> Image.Image:
     """RGB, with any transparency composited onto white (like transformers' ``convert_to_rgb``)."""
     if "A" in image.getbands() or image.info.get("transparency") is not None:
@@ -140,10 +104,11 @@ def preprocess_image(image: Image.Image, config: PreprocessConfig) -> tuple[np.n
         height, width = smart_resize(
             image.height,
             image.width,
+            num_frames=config.temporal_patch_size,  # a still image is that many frames
+            temporal_factor=config.temporal_patch_size,
             factor=factor,
             min_pixels=config.min_pixels,
             max_pixels=config.max_pixels,
-            temporal_factor=config.temporal_patch_size,
         )
         image = image.resize((width, height), resample=config.resample)
     array = np.asarray(image)

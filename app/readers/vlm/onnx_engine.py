@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from app.export.errors import ExportError
-from app.export.runner import VisionEncoderRunner
+from app.errors import ExportError
 from app.readers.vlm.cache import PageFeatures
 from app.readers.vlm.engine import VlmEngine
 from app.readers.vlm.loader import LoadedModel
+from app.readers.vlm.onnx_runner import VisionEncoderRunner
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +45,7 @@ class OnnxVisionEngine(VlmEngine):
         import torch
 
         dtype = self.model.get_input_embeddings().weight.dtype
-        found: dict[int, PageFeatures] = {}
-        missing = []
-        for i, page_hash in enumerate(hashes):
-            hit = self.features.get(self._feature_key(page_hash))
-            if hit is None:
-                missing.append(i)
-            else:
-                found[i] = hit
+        found, missing = self._cached_features(hashes)
         if missing:
             self.vision_runs += 1
         for i in missing:

@@ -14,14 +14,14 @@ import numpy as np
 from PIL import Image
 
 from app.errors import MissingExtraError, ReaderError
-from app.readers.ocr.engines import (
+from app.ocr.base import (
     POSTPROCESS,
     OcrLine,
-    _is_cjk,
     merge_rows,
     split_markers,
     with_markers,
 )
+from app.text import is_cjk
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class TesseractEngine:
                 word = data["text"][i].strip()
                 left, width = data["left"][i] / s, data["width"][i] / s
                 conf = float(data["conf"][i]) / 100
-                if n and not (_is_cjk(text[-1]) and _is_cjk(word[0])):
+                if n and not (is_cjk(text[-1]) and is_cjk(word[0])):
                     text.append(" ")
                     xs.append(left - 1)
                     confs.append(conf)

@@ -2,9 +2,11 @@
 
 Needs only onnxruntime, numpy and Pillow (the edge-device set): the preprocessing settings and
 the model facts come from the ONNX file's metadata, the preprocessing itself from
-``app.export.preprocess`` (the processor's steps in numpy). One page per run; the features of a
-page are ``(grid_h/2 · grid_w/2, out_hidden_size)`` float32 — the rows the language model gets in
-place of the page's ``<|image|>`` tokens, the same as ``get_image_features(...).pooler_output``.
+``app.readers.vlm.onnx_preprocess`` (the processor's steps in numpy). One page per run; the
+features of a page are ``(grid_h/2 · grid_w/2, out_hidden_size)`` float32 — the rows the language
+model gets in place of the page's ``<|image|>`` tokens, the same as
+``get_image_features(...).pooler_output``. ``scripts/export_onnx.py`` (``app.export``) writes the
+files this runs.
 """
 
 from __future__ import annotations
@@ -19,9 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from app.errors import MissingExtraError
-from app.export.errors import ExportError
-from app.export.preprocess import PreprocessConfig, encoder_inputs, preprocess_image
+from app.errors import ExportError, MissingExtraError
+from app.readers.vlm.onnx_preprocess import PreprocessConfig, encoder_inputs, preprocess_image
 
 log = logging.getLogger(__name__)
 

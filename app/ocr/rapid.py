@@ -20,7 +20,7 @@ from PIL import Image
 
 from app.datamodel import Box
 from app.errors import MissingExtraError, ReaderError
-from app.readers.ocr.engines import (
+from app.ocr.base import (
     POSTPROCESS,
     OcrLine,
     add_gap_spaces,

@@ -17,11 +17,9 @@ from typing import Any
 
 import typer
 
-from app.datamodel import Answer, Mode, RenderedDoc
+from app.datamodel import Answer, Mode
 from app.errors import GlyphError
-
-REVIEW_LABEL = "需人工确认 / needs review"
-SUMMARY_PROMPT = {"summary": "Summarise the document.", "extract": "Extract the key information."}
+from app.report import REVIEW_LABEL, answer_record
 
 
 def _mode(mode: str) -> Mode:
@@ -32,52 +30,6 @@ def _mode(mode: str) -> Mode:
             f"Unknown mode '{mode}'. Choose qa, summary or extract.",
             f"未知的模式 '{mode}'，可选 qa、summary 或 extract。",
         ) from None
-
-
-def answer_dict(
-    answer: Answer, rendered: RenderedDoc, *, file: str, question: str, timings: dict[str, float]
-) -> dict[str, Any]:
-    """The JSON shape of an answer (also used by tests and scripts)."""
-    stats = rendered.stats
-    return {
-        "file": file,
-        "question": question,
-        "mode": answer.mode.value,
-        "reader": answer.reader,
-        "answer": answer.text,
-        "confidence": round(answer.confidence, 4),
-        "needs_review": answer.needs_review,
-        "review": REVIEW_LABEL if answer.needs_review else "",
-        "evidence": [
-            {
-                "page": ev.page,
-                "page_number": ev.page + 1,
-                "boxes": [[round(v, 1) for v in box] for box in ev.boxes],
-                "text": ev.span.text,
-                "label": ev.span.label,
-                "start": ev.span.start,
-                "end": ev.span.end,
-                "confidence": round(ev.confidence, 4),
-                "needs_review": ev.needs_review,
-                "image": ev.image_path,
-                "source_page": ev.source_page,
-                "source_boxes": [[round(v, 2) for v in box] for box in ev.source_boxes],
-                "source_image": ev.source_image_path,
-            }
-            for ev in answer.evidence
-        ],
-        "pages": len(rendered.pages),
-        "config": rendered.config.name,
-        "stats": {
-            "text_tokens": stats.text_tokens,
-            "visual_tokens": stats.visual_tokens,
-            "compression_ratio": round(stats.compression_ratio, 3),
-            "prompt_tokens": answer.stats.prompt_tokens,
-            "output_tokens": answer.stats.output_tokens,
-        },
-        "timings": {k: round(v, 4) for k, v in timings.items()},
-        "notes": answer.notes,
-    }
 
 
 def ask_command(
@@ -92,13 +44,12 @@ def ask_command(
 ) -> None:
     """Run one question end to end and print the result (see the module docstring)."""
     from app.evidence import save_annotated, save_annotated_sources
-    from app.pipeline import Pipeline
+    from app.pipeline import Pipeline, question_for
 
     chosen = _mode(mode)
-    if not question.strip():
-        if chosen is Mode.QA:
-            raise GlyphError("Please give a question.", "请输入问题。")
-        question = SUMMARY_PROMPT[chosen.value]
+    if chosen is Mode.QA and not question.strip():
+        raise GlyphError("Please give a question.", "请输入问题。")
+    question = question_for(chosen, question)
 
     def status(line: str) -> None:
         if not as_json:
@@ -113,7 +64,7 @@ def ask_command(
         doc = pipeline.open_document(file)
     timings["open"] = time.perf_counter() - started
     for note in doc.notes:
-        status(f"note: {note}")
+        status(f"note: {note.en}")
     t0 = time.perf_counter()
     rendered = pipeline.render(doc, config)
     timings["render"] = time.perf_counter() - t0
@@ -140,7 +91,7 @@ def ask_command(
             if original is not None:
                 save_annotated_sources(original, final.evidence, out_dir)
     timings["total"] = time.perf_counter() - started
-    data = answer_dict(final, rendered, file=file, question=question, timings=timings)
+    data = answer_record(final, question, rendered, file=file, timings=timings)
     pipeline.close()
     if as_json:
         json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
@@ -166,16 +117,16 @@ def _print_text(data: dict[str, Any]) -> None:
         echo(f"  page {ev['page_number']}: {label}{ev['text'][:80]!r}")
         echo(f"    boxes {boxes}")
         if ev["source_page"] is not None:
-            echo(f"    original page {ev['source_page'] + 1}: {ev['source_boxes']}")
+            echo(f"    original page {ev['source_page_number']}: {ev['source_boxes']}")
             if ev["source_image"]:
                 echo(f"    original image {ev['source_image']}")
         if ev["image"]:
             echo(f"    image {ev['image']}")
-    stats = data["stats"]
+    doc = data["document"]
     echo(
-        f"tokens: {stats['visual_tokens']} visual for ~{stats['text_tokens']} text "
-        f"({stats['compression_ratio']:.2f}x), {data['pages']} page(s) at '{data['config']}'"
+        f"tokens: {doc['visual_tokens']} visual for ~{doc['text_tokens']} text "
+        f"({doc['compression_ratio']:.2f}x), {doc['pages']} page(s) at '{doc['config']}'"
     )
     echo("timings: " + ", ".join(f"{k} {v:.2f} s" for k, v in data["timings"].items()))
     for note in data["notes"]:
-        echo(f"note: {note}")
+        echo(f"note: {note['en']}")

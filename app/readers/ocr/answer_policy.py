@@ -1,0 +1,189 @@
+"""What the built-in reader answers, and how sure it is.
+
+The reader retrieves sentences that match the question and reads values in them
+(``extract.py``); this module decides what to say:
+
+* **not found** when no read sentence supports the question well enough;
+* **a short value** (a date, an amount, a code, an e-mail …) only when the question asks for that
+  kind of value and the supporting sentence holds exactly one value of that kind near the
+  question's words — no guess between several;
+* otherwise **the supporting sentence itself**, at most ``MAX_ANSWER`` characters cut at word
+  boundaries around the question's words: never a bare fragment out of context.
+
+Its confidence is a logistic model of the retrieval evidence (how much of the question the
+sentence covers, how far it is ahead of the next candidate, how clearly it was read), fitted on
+the development half of the real-document set (``eval/qa_real``, ``eval/qa_real/calibrate.py``);
+the held-out half reports its calibration in docs/BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from app.readers.ocr.extract import Candidate, Profile, key_matches
+from app.readers.ocr.keyinfo import precise
+from app.readers.ocr.patterns import find_values
+
+MAX_ANSWER = 300
+# Kinds of value that are an answer on their own when the question asks for them.
+SHORT_KINDS = frozenset(
+    {"date", "amount", "percent", "email", "phone", "url", "code", "duration", "number"}
+)
+
+# Fitted on the dev split on 2026-12-03 (python -m eval.qa_real.calibrate --fit: 93 answered dev
+# questions, in-sample ECE 0.033); features in FEATURES' order.
+FEATURES = ("coverage", "retrieval", "margin", "fits", "short")
+WEIGHTS = (2.176, 0.911, 1.252, 0.366, -0.325)
+BIAS = -1.923
+MIN_SUPPORT = 0.45  # below this support no sentence answers the question
+
+
+@dataclass
+class Choice:
+    """One retrieved sentence window scored for a question."""
+
+    index: int  # sentence index
+    start: int  # window in the OCR text
+    end: int
+    coverage: float
+    retrieval: float
+    fits: bool = False  # holds a value of the kind the question asks for
+
+    @property
+    def support(self) -> float:
+        bonus = 0.15 if self.fits else 0.0
+        return 0.65 * self.coverage + 0.35 * self.retrieval + bonus
+
+
+@dataclass
+class Decision:
+    """The answer span (offsets in the OCR text), its kind and the features of its confidence."""
+
+    start: int
+    end: int
+    kind: str  # a value kind, or "sentence"
+    features: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def short(self) -> bool:
+        return self.kind != "sentence"
+
+
+def fitting_values(prof: Profile, text: str) -> list:
+    """Values in ``text`` of the kinds the question asks for (its first two, when it named any)."""
+    if not prof.typed:
+        return []
+    wanted = set(prof.kinds[:2]) & SHORT_KINDS
+    return [v for v in find_values(text, tuple(wanted)) if v.kind in wanted]
+
+
+def decide(
+    prof: Profile,
+    text: str,
+    best: Choice,
+    runner_up: Choice | None,
+    value: Candidate | None,
+    ocr_conf: float,
+) -> Decision:
+    """The answer for the best sentence: a short value when unambiguous, else the sentence."""
+    window = text[best.start : best.end]
+    kind, a, b = "sentence", best.start, best.end
+    if value is not None and prof.typed and value.kind in prof.kinds[:2] and _short(value, window):
+        kind, a, b = value.kind, best.start + value.start, best.start + value.end
+    else:
+        a, b = clip(text, best.start, best.end, prof)
+    margin = best.support - (runner_up.support if runner_up is not None else 0.0)
+    features = {
+        "coverage": best.coverage,
+        "document": 1.0,  # set by the reader: document_coverage
+        "retrieval": best.retrieval,
+        "margin": max(0.0, margin),
+        "short": 1.0 if kind != "sentence" else 0.0,
+        "typed": 1.0 if prof.typed else 0.0,
+        "fits": 1.0 if (best.fits or not prof.typed) else 0.0,
+        "ocr": ocr_conf,
+    }
+    return Decision(a, b, kind, features)
+
+
+_LEAD_IN = re.compile(r"(?:[:：]|\bat|\bis|\bare|\bas follows|如下|为|是)\s*$", re.I)
+_HEADING = re.compile(r"^\s*(?:#+|\d+(?:\.\d+)*\.?|[A-Z]\.)\s")
+
+
+def needs_next(sentence: str, cjk: bool) -> bool:
+    """The sentence does not carry its own answer: a heading, a short lead-in ending in a colon
+    or "… at", a question, a table header — the next sentence does."""
+    s = sentence.strip()
+    short = len(s) < (24 if cjk else 50)
+    return bool(
+        _LEAD_IN.search(s)
+        or s.endswith(("?", "？"))
+        or (short and (_HEADING.match(s) or "|" in s or not s.endswith((".", "。", "!", "！"))))
+    )
+
+
+def document_coverage(prof: Profile, bm25, text: str) -> float:
+    """Weighted share of the question's keys found anywhere in the read document: a question
+    about things the document never mentions ("commercial licence", "fee") is not answered
+    by it, however well its common words match."""
+    total = got = 0.0
+    low = text.lower()
+    for key in prof.keys:
+        if key in prof.runs or any(key in run for run in prof.runs):
+            continue
+        w = bm25.idf_of(key)
+        total += w
+        got += w if key in bm25.vocab else 0.0
+    for run in prof.runs:
+        w = bm25.idf_of(run[:2]) * len(run) ** 0.5
+        total += w
+        got += w if run in low else (0.5 * w if run[:2] in low and run[-2:] in low else 0.0)
+    return got / total if total else 1.0
+
+
+def _short(value: Candidate, window: str) -> bool:
+    """The value answers on its own: a kind that means something alone (a person only when named
+    with a title or after a role word) and no other value of its kind in the sentence."""
+    text = window[value.start : value.end]
+    if value.kind == "person":
+        return precise("person", text)
+    if value.kind not in SHORT_KINDS:
+        return False
+    same = {
+        " ".join(v.text.split()) for v in find_values(window, (value.kind,)) if v.kind == value.kind
+    }
+    return same <= {" ".join(text.split())}
+
+
+def confidence(features: dict[str, float]) -> float:
+    z = BIAS + sum(w * features[name] for name, w in zip(FEATURES, WEIGHTS, strict=True))
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+_BREAK = re.compile(r"[\s,;，；、]")
+
+
+def clip(
+    text: str, start: int, end: int, prof: Profile, limit: int = MAX_ANSWER
+) -> tuple[int, int]:
+    """``start:end`` without surrounding blanks, at most ``limit`` characters: a window around
+    the question's words, cut at white space or punctuation."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end - start <= limit:
+        return start, end
+    _, keys = key_matches(prof, text[start:end])
+    centre = start + (keys[len(keys) // 2][0] if keys else 0)
+    a = max(start, min(centre - limit // 3, end - limit))
+    b = min(end, a + limit)
+    if a > start:
+        m = _BREAK.search(text, a, b)
+        a = m.end() if m and m.end() < b else a
+    if b < end:
+        cut = max((m.start() for m in _BREAK.finditer(text, a, b)), default=b)
+        b = cut if cut > a else b
+    return a, b

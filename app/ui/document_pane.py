@@ -1,0 +1,365 @@
+"""The left pane (the document: upload, paste, examples, render settings) and the middle pane
+(the render preview), and the events that open and render a document. Logic: manager.py.
+
+Every document event has the same outputs (``DocumentEvents.outputs``), in the order of the
+``/upload``, ``/paste`` and ``/render`` API results (README, "API (gradio_client)"); handlers
+return a dict keyed by component, so an output they do not mention keeps its value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from app.ui.manager import UIManager
+from app.ui.session import GRANULARITIES, PRESETS, Session
+from app.ui.texts import t
+
+EXAMPLES_DIR = Path(__file__).parent / "examples"
+EXAMPLES = sorted(p.name for p in EXAMPLES_DIR.iterdir() if p.is_file())
+# Markdown that may quote file names or server text: no LaTeX, text escaped (safety.py)
+PLAIN_MD: dict[str, Any] = {"latex_delimiters": []}
+
+ErrorText = Callable[[BaseException, str], str]
+
+
+def labels(lg: str, pairs: tuple[tuple[Any, str], ...], prop: str = "label") -> dict[Any, Any]:
+    """``{component: gr.update(prop=text)}`` for (component, text key) pairs."""
+    return {comp: gr.update(**{prop: t(key, lg)}) for comp, key in pairs}
+
+
+def progress_reporter(progress: gr.Progress) -> Callable[[float, str], None]:
+    def report(fraction: float, desc: str) -> None:
+        progress(fraction, desc=desc)
+
+    return report
+
+
+@dataclass
+class RenderSettings:
+    """The "Advanced render settings" accordion."""
+
+    accordion: gr.Accordion
+    preset: gr.Radio
+    granularity: gr.Radio
+    font_size: gr.Slider
+    line_height: gr.Slider
+    dpi: gr.Slider
+    margin: gr.Slider
+    newline_marker: gr.Checkbox
+    header_footer: gr.Checkbox
+    position_marks: gr.Checkbox
+
+    @classmethod
+    def build(cls) -> RenderSettings:
+        with gr.Accordion(t("advanced", "en"), open=False, elem_id="advanced") as accordion:
+            preset = gr.Radio(list(PRESETS), value="auto", label=t("preset", "en"))
+            granularity = gr.Radio(
+                list(GRANULARITIES), value="standard", label=t("granularity", "en")
+            )
+            font_size = gr.Slider(6, 16, value=9, step=0.5, label=t("font_size", "en"))
+            line_height = gr.Slider(6, 24, value=10, step=0.5, label=t("line_height", "en"))
+            dpi = gr.Slider(48, 200, value=72, step=1, label=t("dpi", "en"))
+            margin = gr.Slider(0, 60, value=10, step=1, label=t("margin", "en"))
+            newline_marker = gr.Checkbox(True, label=t("newline_marker", "en"))
+            header_footer = gr.Checkbox(False, label=t("header_footer", "en"))
+            position_marks = gr.Checkbox(False, label=t("position_marks", "en"))
+        return cls(
+            accordion=accordion,
+            preset=preset,
+            granularity=granularity,
+            font_size=font_size,
+            line_height=line_height,
+            dpi=dpi,
+            margin=margin,
+            newline_marker=newline_marker,
+            header_footer=header_footer,
+            position_marks=position_marks,
+        )
+
+    @property
+    def sliders(self) -> list[Any]:
+        """The fine-tuning sliders, in the order of ``DocumentEvents.on_slider``'s arguments."""
+        return [self.font_size, self.line_height, self.dpi, self.margin]
+
+    @property
+    def choices(self) -> list[Any]:
+        """Preset, granularity and switches, in the order of the ``/render`` API arguments."""
+        return [
+            self.preset,
+            self.granularity,
+            self.newline_marker,
+            self.header_footer,
+            self.position_marks,
+        ]
+
+    def relabel(self, lg: str) -> dict[Any, Any]:
+        return labels(
+            lg,
+            (
+                (self.accordion, "advanced"),
+                (self.preset, "preset"),
+                (self.granularity, "granularity"),
+                (self.font_size, "font_size"),
+                (self.line_height, "line_height"),
+                (self.dpi, "dpi"),
+                (self.margin, "margin"),
+                (self.newline_marker, "newline_marker"),
+                (self.header_footer, "header_footer"),
+                (self.position_marks, "position_marks"),
+            ),
+        )
+
+
+@dataclass
+class DocumentPane:
+    """The left pane: where a document comes from."""
+
+    header: gr.Markdown
+    upload: gr.File
+    password_row: gr.Row
+    password: gr.Textbox
+    unlock: gr.Button
+    paste: gr.Textbox
+    use_paste: gr.Button
+    examples: gr.Dataset
+    info: gr.Markdown
+    settings: RenderSettings
+
+    @classmethod
+    def build(cls, upload_types: list[str] | None) -> DocumentPane:
+        header = gr.Markdown(f"### {t('input', 'en')}")
+        upload = gr.File(
+            label=t("upload", "en"), file_types=upload_types, type="filepath", elem_id="upload"
+        )
+        with gr.Row(visible=False) as password_row:
+            password = gr.Textbox(
+                label=t("password", "en"), type="password", scale=3, elem_id="password"
+            )
+            unlock = gr.Button(t("unlock", "en"), scale=1, elem_id="unlock")
+        paste = gr.Textbox(
+            label=t("paste", "en"),
+            placeholder=t("paste_placeholder", "en"),
+            lines=5,
+            max_lines=12,
+            elem_id="paste",
+        )
+        use_paste = gr.Button(t("use_paste", "en"), elem_id="use-paste")
+        examples = gr.Dataset(
+            components=[gr.Textbox(visible=False)],
+            samples=[[name] for name in EXAMPLES],
+            label=t("examples", "en"),
+            type="index",
+            elem_id="examples",
+        )
+        info = gr.Markdown("", elem_id="doc-info", **PLAIN_MD)
+        settings = RenderSettings.build()
+        return cls(
+            header=header,
+            upload=upload,
+            password_row=password_row,
+            password=password,
+            unlock=unlock,
+            paste=paste,
+            use_paste=use_paste,
+            examples=examples,
+            info=info,
+            settings=settings,
+        )
+
+    def relabel(self, lg: str) -> dict[Any, Any]:
+        return {
+            self.header: f"### {t('input', lg)}",
+            self.paste: gr.update(label=t("paste", lg), placeholder=t("paste_placeholder", lg)),
+            **labels(lg, ((self.use_paste, "use_paste"), (self.unlock, "unlock")), "value"),
+            **labels(
+                lg,
+                ((self.upload, "upload"), (self.examples, "examples"), (self.password, "password")),
+            ),
+            **self.settings.relabel(lg),
+        }
+
+
+@dataclass
+class PreviewPane:
+    """The middle pane: the rendered pages and their statistics."""
+
+    header: gr.Markdown
+    stats: gr.Markdown
+    gallery: gr.Gallery
+    hires: gr.Button
+
+    @classmethod
+    def build(cls) -> PreviewPane:
+        header = gr.Markdown(f"### {t('preview', 'en')}")
+        stats = gr.Markdown(t("no_document", "en"), elem_id="stats", **PLAIN_MD)
+        gallery = gr.Gallery(
+            label=t("pages", "en"),
+            columns=2,
+            height=720,
+            format="png",
+            object_fit="contain",
+            elem_id="gallery",
+        )
+        hires = gr.Button(t("rerender_hi", "en"), elem_id="hires")
+        return cls(header=header, stats=stats, gallery=gallery, hires=hires)
+
+    def relabel(self, lg: str) -> dict[Any, Any]:
+        return {
+            self.header: f"### {t('preview', lg)}",
+            self.gallery: gr.update(label=t("pages", lg)),
+            self.hires: gr.update(value=t("rerender_hi", lg)),
+        }
+
+
+class DocumentEvents:
+    """Open, unlock and render a document: the left pane's events, shown in both panes."""
+
+    def __init__(
+        self,
+        manager: UIManager,
+        session: gr.State,
+        message: gr.Markdown,
+        doc: DocumentPane,
+        preview: PreviewPane,
+        error_text: ErrorText,
+    ) -> None:
+        self.manager, self.session, self.message = manager, session, message
+        self.doc, self.preview, self.error_text = doc, preview, error_text
+
+    @property
+    def outputs(self) -> list[Any]:
+        """In API order: document line, gallery, statistics, message (the State is not sent)."""
+        doc, preview = self.doc, self.preview
+        return [
+            self.session,
+            doc.info,
+            preview.gallery,
+            preview.stats,
+            self.message,
+            *doc.settings.sliders,
+            doc.password_row,
+        ]
+
+    # --- what the panes show --------------------------------------------------------------------
+    def shown(self, s: Session) -> dict[Any, Any]:
+        """The panes after a successful open or render (sliders show the render's values)."""
+        items, line = self.manager.preview(s)
+        out = {
+            self.session: s,
+            self.doc.info: self.manager.document_info(s),
+            self.preview.gallery: items,
+            self.preview.stats: line,
+            self.message: "",
+            self.doc.password_row: gr.update(visible=False),
+        }
+        if s.rendered is not None:
+            cfg, settings = s.rendered.config, self.doc.settings
+            out |= {
+                settings.font_size: cfg.font_size,
+                settings.line_height: cfg.line_height,
+                settings.dpi: cfg.dpi,
+                settings.margin: cfg.margin_x,
+            }
+        return out
+
+    def failed(self, err: BaseException, s: Session) -> dict[Any, Any]:
+        """The message; everything else as it was (the password box while a PDF is locked)."""
+        return {
+            self.session: s,
+            self.message: self.error_text(err, s.lang),
+            self.doc.password_row: gr.update(visible=s.pending_path is not None),
+        }
+
+    def _run(self, s: Session, action: Callable[[], Any]) -> dict[Any, Any]:
+        try:
+            action()
+        except Exception as err:
+            return self.failed(err, s)
+        return self.shown(s)
+
+    # --- handlers (their parameter names are the API's) -----------------------------------------
+    def on_upload(self, s: Session, path: str | None, progress=gr.Progress()):
+        if not path:
+            return {self.session: s}
+        # opened from a private copy in the session's directory
+        return self._run(s, lambda: self.manager.open_upload(s, path, progress_reporter(progress)))
+
+    def on_unlock(self, s: Session, secret: str, progress=gr.Progress()):
+        report = progress_reporter(progress)
+        return self._run(s, lambda: self.manager.unlock(s, secret, report))
+
+    def on_paste(self, s: Session, text: str, progress=gr.Progress()):
+        return self._run(s, lambda: self.manager.open_text(s, text, progress_reporter(progress)))
+
+    def on_paste_live(self, s: Session, text: str, progress=gr.Progress()):
+        if not (text or "").strip():
+            return {self.session: s}
+        return self.on_paste(s, text, progress)
+
+    def on_example(self, s: Session, index: int, progress=gr.Progress()):
+        path = EXAMPLES_DIR / EXAMPLES[index]
+        return self._run(s, lambda: self.manager.open_file(s, path, progress_reporter(progress)))
+
+    def on_preset(self, s: Session, preset_v, gran_v, nl, hf, pm, progress=gr.Progress()):
+        opts = s.options
+        opts.preset, opts.granularity = preset_v, gran_v
+        opts.newline_marker, opts.header_footer, opts.position_marks = nl, hf, pm
+        # a new preset resets the fine-tuning sliders to the preset's own values
+        opts.font_size = opts.line_height = opts.dpi = opts.margin = None
+        return self._rerender(s, progress)
+
+    def on_slider(self, s: Session, fs, lh, dp, mg, progress=gr.Progress()):
+        opts = s.options
+        opts.font_size, opts.line_height, opts.dpi, opts.margin = fs, lh, int(dp), mg
+        return self._rerender(s, progress)
+
+    def on_hires(self, s: Session, progress=gr.Progress()):
+        report = progress_reporter(progress)
+        return self._run(s, lambda: self.manager.higher_resolution(s, report))
+
+    def _rerender(self, s: Session, progress: gr.Progress) -> dict[Any, Any]:
+        return self._run(s, lambda: self.manager.rerender(s, progress_reporter(progress)))
+
+    # --- wiring ---------------------------------------------------------------------------------
+    def wire(self) -> None:
+        doc, settings, session, outputs = self.doc, self.doc.settings, self.session, self.outputs
+        private: dict[str, Any] = {"api_visibility": "private"}
+        doc.upload.upload(self.on_upload, [session, doc.upload], outputs, api_name="upload")
+        doc.use_paste.click(self.on_paste, [session, doc.paste], outputs, api_name="paste")
+        # live preview while typing: always_last drops intermediate keystrokes (a debounce)
+        doc.paste.input(
+            self.on_paste_live,
+            [session, doc.paste],
+            outputs,
+            trigger_mode="always_last",
+            show_progress="hidden",
+            **private,
+        )
+        for trigger in (doc.unlock.click, doc.password.submit):
+            trigger(self.on_unlock, [session, doc.password], outputs, **private)
+        doc.examples.click(self.on_example, [session, doc.examples], outputs, **private)
+        for control in settings.choices:
+            control.input(
+                self.on_preset,
+                [session, *settings.choices],
+                outputs,
+                trigger_mode="always_last",
+                **private,
+            )
+        for slider in settings.sliders:
+            slider.release(
+                self.on_slider,
+                [session, *settings.sliders],
+                outputs,
+                trigger_mode="always_last",
+                **private,
+            )
+        self.preview.hires.click(self.on_hires, [session], outputs, **private)
+        # The render endpoint for API users: preset/granularity plus optional fine-tuning.
+        render_api = gr.Button(visible=False)
+        render_api.click(self.on_preset, [session, *settings.choices], outputs, api_name="render")
