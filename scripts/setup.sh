@@ -22,9 +22,14 @@ log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 
 # --- system packages ---------------------------------------------------------------------------
 APT_RUNTIME=(fonts-dejavu-core fonts-noto-cjk tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim)
-APT_DEV=(chromium chromium-driver redis-server poppler-utils docker-compose nginx-light)
+APT_DEV=(chromium chromium-driver redis-server poppler-utils docker-compose nginx-light
+  docker.io debootstrap shared-mime-info) # the last three: for scripts/docker_smoke.sh
 want=("${APT_RUNTIME[@]}")
 [[ "$PROFILE" == dev ]] && want+=("${APT_DEV[@]}")
+# documents of the real-document QA set (eval/qa_real/documents.jsonl names each file's package)
+APT_EVAL=(debian-faq debian-faq-zh-cn debian-policy debian-reference-common debian-reference-zh-cn
+  developers-reference maint-guide-zh-cn vim-runtime)
+[[ "$PROFILE" == dev ]] && want+=("${APT_EVAL[@]}")
 
 missing=()
 for pkg in "${want[@]}"; do

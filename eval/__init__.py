@@ -1,0 +1,1 @@
+"""Evaluation sets that are not part of the app (see eval/qa_real)."""
