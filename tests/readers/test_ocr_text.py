@@ -4,16 +4,16 @@ summary, key information, assembly of read lines onto the layout, markers and th
 import json
 
 import numpy as np
-from PIL import Image
 
+from app.ocr import OcrLine
 from app.readers.ocr.cache import OcrCache
-from app.readers.ocr.engines import OcrLine, insert_markers, marker_runs, merge_rows, split_markers
 from app.readers.ocr.extract import extract, key_matches, profile
 from app.readers.ocr.keyinfo import format_items, key_information
 from app.readers.ocr.lines import assemble, soften_newlines
 from app.readers.ocr.patterns import find_values
-from app.readers.ocr.retrieve import BM25, HybridIndex, tokens
+from app.readers.ocr.retrieve import HybridIndex, tokens
 from app.readers.ocr.summarize import requested_length, summarize, textrank
+from app.text import BM25
 from tests.helpers.fake_render import CW, fake_render
 
 
@@ -162,29 +162,6 @@ def test_soft_newlines_join_wrapped_sentences_only():
     assert "Logistics.\n\n## 2. Term\nShort line\nNext." in soft  # real breaks stay
 
 
-def test_markers_are_removed_from_pixels_and_put_back_as_newlines():
-    img = Image.new("RGB", (60, 10), "white")
-    px = img.load()
-    for x in range(20, 26):
-        for y in range(3, 8):
-            px[x, y] = (255, 0, 0)
-    rgb, mask = split_markers(img)
-    assert mask.sum() == 30 and (rgb[mask] == 255).all()
-    assert marker_runs(mask, 0, 10, 0, 60) == [22.5]
-    line = OcrLine("ab cd", (0, 0, 60, 10), 0.9, [5, 10, 22, 35, 40], [0.9] * 5)
-    out = insert_markers(line, [22.5])
-    assert out.text == "ab\ncd" and len(out.char_x) == len(out.text)
-
-
-def test_rows_are_merged_left_to_right_without_repeats():
-    left = OcrLine("Hello", (0, 0, 30, 10), 0.9, [2, 8, 14, 20, 26], [0.9] * 5)
-    right = OcrLine("o world", (25, 1, 80, 11), 0.8, [26, 32, 38, 44, 50, 56, 62], [0.8] * 7)
-    below = OcrLine("Next", (0, 12, 30, 22), 0.9, [2, 8, 14, 20], [0.9] * 4)
-    rows = merge_rows([below, right, left])
-    assert [r.text for r in rows] == ["Hello world", "Next"]
-    assert rows[0].char_x == sorted(rows[0].char_x)
-
-
 def test_assemble_maps_read_characters_onto_the_rendered_text():
     text = "alpha beta\ngamma 42"
     rendered = fake_render(text, cols=20, rows=5)
@@ -233,3 +210,39 @@ def test_hybrid_index_with_embeddings_reranks_paraphrases():
     assert {hits[0][0], hits[1][0]} == {0, 2}
     assert all(0 <= score <= 1 for _, score in hits)
     assert np.isfinite([s for _, s in hits]).all()
+
+
+def test_key_information_keeps_only_precise_items():
+    from app.readers.ocr.keyinfo import key_information
+
+    text = (
+        "Write to the Free Software Foundation, Fifth Floor, Boston. Copyright 2001-2022. "
+        "Report it to the Debian Bug tracker; this is OP-TIONAL. Contact Dr. Jane Smith "
+        "at jane@example.org or +49 30 1234 5678, invoice HT-2024-0917 dated 3 May 2025."
+    )
+    items = {(it.kind, it.text) for it in key_information(text)}
+    assert ("person", "Dr. Jane Smith") in items and ("code", "HT-2024-0917") in items
+    assert ("email", "jane@example.org") in items and ("date", "3 May 2025") in items
+    shown = {t for _, t in items}
+    assert ("org", "Free Software Foundation") in items  # an explicit organisation pattern
+    for wrong in ("Fifth Floor", "Debian Bug", "2001-2022", "OP-TIONAL", "2024-0917"):
+        assert wrong not in shown, wrong
+
+
+def test_summaries_leave_out_markup_code_and_page_furniture():
+    from app.readers.ocr.summarize import prose, summarize
+
+    junk = [
+        '<magic priority="50"> <match value="%PDF" type="string"/>',
+        "int asn1_der_coding (asn1_node element, const char *name, void *ider, int *len);",
+        "Debian 参考手册 85/223",
+        "$ sudo apt-get install --no-install-recommends build-essential devscripts",
+    ]
+    good = [
+        "The specification defines how applications register the file types they handle.",
+        "Each rule gives a priority, and the highest priority match decides the type.",
+        "Applications read the database to find which program opens a given file.",
+    ]
+    assert not any(prose(t) for t in junk) and all(prose(t) for t in good)
+    chosen = summarize(junk + good, 5)
+    assert chosen and all(i >= len(junk) for i in chosen)

@@ -6,9 +6,11 @@ gets its own evidence box. Repeats of the same value are listed once (first occu
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from app.readers.ocr.patterns import find_values
+from app.text import has_cjk
 
 KINDS = ("date", "amount", "percent", "org", "person", "email", "phone", "code", "url")
 LABELS = {
@@ -46,11 +48,47 @@ class Item:
     text: str
 
 
+_TITLE = re.compile(r"^(?:Dr|Mr|Mrs|Ms|Prof|Sir)\.?\s")
+_CJK_PARTICLES = set("的着了地得之与和及或在是为将把被从对向")
+_YEAR_RANGE = re.compile(r"^(?:19|20)\d{2}\s*[-–]\s*(?:19|20)?\d{2}$")
+
+
+def precise(kind: str, value: str) -> bool:
+    """Only what the patterns read without guessing: a person named with a title or after a
+    role word (not any two capitalised words: "Fifth Floor", "Debian Bug"), a phone number that
+    is not a year range, a code with digits in it (not a hyphenated word: "OP-TIONAL")."""
+    value = value.strip()
+    if kind == "person":
+        # a Chinese name after a role word: 2-3 characters, not a grammatical particle
+        # ("的主页", "着变量" are what follows 作者/代表 in running text)
+        return bool(_TITLE.match(value)) or (
+            has_cjk(value) and len(value) <= 3 and value[0] not in _CJK_PARTICLES
+        )
+    if kind == "phone":
+        return not _YEAR_RANGE.match(value)
+    if kind == "code":
+        return (
+            any(ch.isdigit() for ch in value)
+            and any(ch.isalpha() for ch in value)
+            and not any(ch.isspace() for ch in value)  # "SONAME 1", "5 UTF": words, not a code
+        )
+    if kind == "amount" and value[:1] in "$€£¥￥":
+        # "$1" and "$ 3" are shell variables and prompts; money has a separator or more digits
+        digits = sum(ch.isdigit() for ch in value)
+        return digits >= 2 or any(ch in value for ch in ".,") or any(ch.isalpha() for ch in value)
+    if kind == "url":
+        return "." in value.split("://", 1)[-1].strip("/") and not value.endswith(("&gt;", ">"))
+    return True
+
+
 def key_information(text: str, max_items: int = MAX_ITEMS) -> list[Item]:
-    """Items in reading order, grouped by kind order of ``KINDS``, without duplicates."""
+    """Items in reading order, grouped by kind order of ``KINDS``, without duplicates; only
+    the precise ones (``precise``)."""
     seen: set[tuple[str, str]] = set()
     items: list[Item] = []
     for match in find_values(text, KINDS):
+        if not precise(match.kind, match.text):
+            continue
         norm = " ".join(match.text.split()).lower()
         if (match.kind, norm) in seen:
             continue

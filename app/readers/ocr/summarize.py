@@ -61,9 +61,29 @@ def textrank(texts: list[str], damping: float = 0.85, iterations: int = 50) -> n
     return score / score.sum()
 
 
+_MARKUP = re.compile(r"</?[A-Za-z][\w:-]*(?:\s[^<>]*)?/?>|&[a-z]+;|\{\{|\}\}")
+_SIGNATURE = re.compile(
+    r"\b[A-Za-z_][\w:]*\s*\([^()]*\)\s*[;{]|^\s*(?:int|void|char|const|static|def|class)\s"
+)
+_FURNITURE = re.compile(r"\b\d+\s*/\s*\d+\b.{0,3}$|^\s*(?:page|第)\s*\d+", re.I)
+_COMMAND = re.compile(r"^\s*[$#>%]\s|(?:\s--?[A-Za-z][\w-]*){2,}")
+_CODE_CHARS = set("{}[]()<>=;|\\/_$#*`~^")
+
+
+def prose(text: str) -> bool:
+    """A sentence a person would put in a summary: no markup, code, function signatures,
+    command lines or page furniture (running headers, "85/223")."""
+    t = text.strip()
+    if len(t) < 12 or any(p.search(t) for p in (_MARKUP, _SIGNATURE, _FURNITURE, _COMMAND)):
+        return False
+    symbols = sum(ch in _CODE_CHARS for ch in t)
+    letters = sum(ch.isalpha() for ch in t)
+    return symbols <= 0.05 * len(t) and letters >= 0.5 * len(t)
+
+
 def summarize(texts: list[str], n_sentences: int, max_chars: int | None = None) -> list[int]:
-    """Indices (in reading order) of the sentences forming the summary."""
-    useful = [i for i, t in enumerate(texts) if len(t.strip()) >= 12]
+    """Indices (in reading order) of the sentences forming the summary: prose only."""
+    useful = [i for i, t in enumerate(texts) if prose(t)]
     if not useful:
         return []
     if len(useful) > 2000:  # dense similarity is O(n^2): rank the first and the evenly spread
