@@ -232,19 +232,42 @@ class Settings(BaseSettings):
         self.resolved_cache_dir.mkdir(parents=True, exist_ok=True)
 
 
+# GLYPH_ variables that are not server settings: read by the set-up and launch scripts, the
+# Docker build, the test suite, the benchmarks and the evaluation tools.
+TOOL_VARIABLES = frozenset(
+    {
+        "GLYPH_PYTHON",
+        "GLYPH_VENV",
+        "GLYPH_SKIP_APT",
+        "GLYPH_MODELS_DIR",
+        "GLYPH_UID",
+        "GLYPH_GID",
+        "GLYPH_OCR_THREADS",
+        "GLYPH_EVAL_CACHE",
+        "GLYPH_EVAL_COMMIT",
+        "GLYPH_FUZZ_EXAMPLES",
+        "GLYPH_LOAD_SESSIONS",
+    }
+)
+
+
 def unknown_keys(
     environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
 ) -> dict[str, str | None]:
     """``GLYPH_`` names in the environment (and the ``.env`` file) that are no setting — a typo
     there is otherwise ignored silently — each with the setting it probably meant (or None)."""
-    known = {f"GLYPH_{name.upper()}" for name in Settings.model_fields}
+    known = {f"GLYPH_{name.upper()}" for name in Settings.model_fields} | TOOL_VARIABLES
     names = {key.upper() for key in (os.environ if environ is None else environ)}
     if env_file is not None and Path(env_file).is_file():
         for line in Path(env_file).read_text(encoding="utf-8", errors="replace").splitlines():
             key = line.strip().removeprefix("export ").partition("=")[0].strip()
             if "=" in line and not line.lstrip().startswith("#"):
                 names.add(key.upper())
-    unknown = sorted(n for n in names if n.startswith("GLYPH_") and n not in known)
+    unknown = sorted(
+        n
+        for n in names
+        if n.startswith("GLYPH_") and n not in known and not n.startswith("GLYPH_SMOKE_")
+    )
     return {
         n: next(iter(difflib.get_close_matches(n, known, n=1, cutoff=0.75)), None) for n in unknown
     }

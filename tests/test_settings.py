@@ -58,6 +58,12 @@ def test_a_misspelled_glyph_variable_is_named_at_start_up(tmp_path, caplog):
 
     env = {"GLYPH_READRE": "ocr", "GLYPH_READER": "ocr", "GLYPHS_X": "1", "PATH": "/bin"}
     assert unknown_keys(env, None) == {"GLYPH_READRE": "GLYPH_READER"}
+    tools = {
+        "GLYPH_PYTHON": "/opt/venv/bin/python",
+        "GLYPH_EVAL_CACHE": "/x",
+        "GLYPH_SMOKE_PORT": "1",
+    }
+    assert unknown_keys(tools, None) == {}  # the scripts' own variables are not typos
     dotenv = tmp_path / ".env"
     dotenv.write_text("# GLYPH_COMMENTED=1\nGLYPH_REVIEW_TRESHOLD=0.5\nGLYPH_PORT=1\n")
     assert unknown_keys({}, dotenv) == {"GLYPH_REVIEW_TRESHOLD": "GLYPH_REVIEW_THRESHOLD"}

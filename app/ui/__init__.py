@@ -69,9 +69,19 @@ def launch(host: str | None = None, port: int | None = None, **kwargs) -> None:
     # GLYPH_INPROCESS_WORKER (default: on without Redis): queued jobs run in this process,
     # sharing the loaded reader with the UI.
     start_inprocess_worker(settings, pipeline, queue)
+    chosen = port or settings.port
+    if not _port_free(host or settings.host, chosen):
+        from app.errors import GlyphError
+
+        raise GlyphError(
+            f"Port {chosen} is already in use (another copy of the app, or another program). "
+            "Stop it, or choose another port with GLYPH_PORT=7861.",
+            f"端口 {chosen} 已被占用（可能已有一个本程序或其他程序在运行）。请先关闭它，"
+            "或用 GLYPH_PORT=7861 换一个端口。",
+        )
     demo.launch(
         server_name=host or settings.host,
-        server_port=port or settings.port,
+        server_port=chosen,
         max_file_size=settings.max_upload_bytes,
         show_error=False,
         auth=auth.check if auth else None,
@@ -81,3 +91,15 @@ def launch(host: str | None = None, port: int | None = None, **kwargs) -> None:
         enable_monitoring=False,
         **kwargs,
     )
+
+
+def _port_free(host: str, port: int) -> bool:
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
