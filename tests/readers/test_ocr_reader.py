@@ -113,7 +113,7 @@ def test_chinese_questions(pipeline, report, question, expected):
 
 
 def test_several_values_of_the_asked_kind_give_the_sentence_not_a_guess(pipeline, report):
-    """"每10股派发现金红利多少元" — the sentence holds 3.60 元 and 1.51 亿元: the reader quotes
+    """ "每10股派发现金红利多少元" — the sentence holds 3.60 元 and 1.51 亿元: the reader quotes
     the sentence instead of picking one of them."""
     answer = pipeline.ask_once(report, "每10股派发现金红利多少元？", reader="ocr")
     assert "3.60 元" in answer.text and "1.51 亿元" in answer.text and len(answer.text) <= 300
