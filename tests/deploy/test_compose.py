@@ -24,7 +24,7 @@ from deploy_files import (
     parse_dockerfile,
 )
 
-from app.settings import Settings
+from app.settings import Settings, unknown_keys
 
 SPEC = load_compose()
 SERVICES = SPEC["services"]
@@ -156,6 +156,8 @@ def test_env_file_only_holds_valid_values():
         if line.strip() and not line.lstrip().startswith("#"):
             key, _, value = line.partition("=")
             active[key.strip()[len("GLYPH_") :].lower()] = value.strip()
+    # Settings ignores unknown names (extra="ignore"): check the names themselves first
+    assert not unknown_keys({f"GLYPH_{k.upper()}": v for k, v in active.items()}, None)
     Settings(_env_file=None, **active)
     # and so must every documented (commented) value
     documented = {k[len("GLYPH_") :].lower(): v for k, v in _env_file_settings().items()}
@@ -217,7 +219,7 @@ def test_vllm_flags_match_the_documented_command():
 
 def test_compose_builds_the_same_image_the_dockerfile_describes():
     instructions, _ = parse_dockerfile()
-    assert "CUDA_IMAGE" in arg_defaults(instructions)
+    assert "BASE_IMAGE" in arg_defaults(instructions)
     assert SERVICES["app"]["build"] == {"context": "."}
     assert (ROOT / "Dockerfile").is_file()
 

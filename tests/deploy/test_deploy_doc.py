@@ -75,7 +75,7 @@ def test_documents_compose_profiles_and_their_settings():
 def test_image_facts_match_the_dockerfile():
     instructions, _ = parse_dockerfile()
     args = arg_defaults(instructions)
-    assert args["CUDA_IMAGE"] in DOC
+    assert args["BASE_IMAGE"] in DOC
     assert f"uid/gid {args['GLYPH_UID']}" in DOC
     assert f"chown -R {args['GLYPH_UID']}:{args['GLYPH_GID']} /root/data" in DOC
 
@@ -91,3 +91,21 @@ def test_states_what_was_not_verified():
     section = " ".join(_section("What was and was not verified").split())
     for item in ("building the image", "GPU", "vLLM", "estimates"):
         assert item in section, item
+
+
+def test_records_the_smoke_test_and_its_measured_figures():
+    section = _section("Building and testing the image here: scripts/docker_smoke.sh")
+    flat = " ".join(section.split())
+    assert (ROOT / "scripts" / "docker_smoke.sh").is_file() and "### Measured here" in section
+    for item in (
+        "build time",
+        "image size",
+        "healthy",
+        "memory at idle",
+        "after one question",
+        "COMPUTED",  # the CUDA variant's size: from the wheel sizes, not measured
+        "2026-12-03",
+        "2-core",
+    ):
+        assert item in flat, item
+    assert "PLACEHOLDER" not in section
