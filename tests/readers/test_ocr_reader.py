@@ -244,3 +244,33 @@ def test_prefetch_reads_in_the_background_and_questions_wait_for_it(tmp_path, mo
     thread.join(timeout=120)
     assert answer.text == "92.40 亿元"
     assert len(calls) == len(report.pages)  # read once, not twice
+
+
+def test_close_waits_for_every_background_read(tmp_path):
+    """Each question can start a background read; close() stops and joins all of them, not
+    only the latest (a read left running aborts onnxruntime at interpreter exit)."""
+    import threading
+    import time
+
+    from app.settings import Settings
+
+    reader = OcrReader(Settings(_env_file=None, data_dir=tmp_path))
+    started = threading.Event()
+
+    cfg = resolve_config("en", page_size=(595, 160))
+    first = render("First document. " * 400, cfg)
+    second = render("Second document. " * 400, cfg)
+    slow = {id(page.image) for page in first.pages}  # the first read outlasts the second
+
+    def slow_read(image, language="auto"):
+        started.set()
+        time.sleep(1.0 if id(image) in slow else 0.05)
+        return []
+
+    reader.engine.read = slow_read
+    assert len(first.pages) >= 4 and len(second.pages) >= 4
+    threads = [reader.prefetch(first), reader.prefetch(second)]
+    assert all(t is not None for t in threads) and started.wait(5)
+    reader.close()
+    assert not any(t.is_alive() for t in threads)
+    assert reader.prefetch(first) is None  # a closed reader starts no new reads
