@@ -246,3 +246,15 @@ def test_summaries_leave_out_markup_code_and_page_furniture():
     assert not any(prose(t) for t in junk) and all(prose(t) for t in good)
     chosen = summarize(junk + good, 5)
     assert chosen and all(i >= len(junk) for i in chosen)
+
+
+def test_what_does_x_mean_prefers_the_sentence_that_defines_x():
+    from app.readers.ocr.answer_policy import defined_term, defines
+
+    assert defined_term('What does "Source" form mean in the license?') == "Source"
+    assert defined_term("NSS 是什么的缩写？") == "NSS"
+    assert defined_term("“:q!” 命令是什么意思？") == ":q!"
+    assert defined_term("Who wrote the tutorial?") is None
+    assert defines('"Source" form shall mean the preferred form for making modifications', "Source")
+    assert not defines('"Object" form shall mean any form resulting from Source form', "Source")
+    assert defines("Sponsor (赞助者)：帮助维护者上传软件包的人", "Sponsor（赞助者）")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from app.readers.ocr.extract import Candidate, Profile, key_matches
@@ -50,10 +51,11 @@ class Choice:
     coverage: float
     retrieval: float
     fits: bool = False  # holds a value of the kind the question asks for
+    defines: bool = False  # starts with the term a "what does X mean" question asks about
 
     @property
     def support(self) -> float:
-        bonus = 0.15 if self.fits else 0.0
+        bonus = (0.15 if self.fits else 0.0) + (0.15 if self.defines else 0.0)
         return 0.65 * self.coverage + 0.35 * self.retrieval + bonus
 
 
@@ -155,6 +157,38 @@ def _short(value: Candidate, window: str) -> bool:
         " ".join(v.text.split()) for v in find_values(window, (value.kind,)) if v.kind == value.kind
     }
     return same <= {" ".join(text.split())}
+
+
+_QUOTED = re.compile(r"[“\"'「《]([^”\"'」》]{1,40})[”\"'」》]")
+_EN_MEANING = re.compile(
+    r"what (?:does|do|is)\s+(?:the\s+)?(.+?)\s+(?:mean|stand for|refer to|represent)\b", re.I
+)
+_ZH_MEANING = re.compile(
+    r"(.+?)(?:是什么意思|表示什么|代表什么|是指什么|指什么|是什么的缩写|的含义)"
+)
+_NUMBERING = re.compile(r"^\s*(?:[#*•-]+|\d+(?:\.\d+)*\.?|[（(]?\w[)）])\s*")
+
+
+def defined_term(question: str) -> str | None:
+    """The term a "what does X mean / X 是什么意思" question asks about, or None."""
+    quoted = _QUOTED.search(question)
+    meaning = _EN_MEANING.search(question) or _ZH_MEANING.search(question)
+    if meaning is None:
+        return None
+    if quoted is not None:
+        return quoted.group(1).strip()
+    term = re.split(r"[，,。；]|中的|中", meaning.group(1))[-1].strip(" 的")
+    return term or None
+
+
+def defines(window: str, term: str | None) -> bool:
+    """The sentence is a definition of ``term``: the term stands at its start."""
+    if not term:
+        return False
+    head = _NUMBERING.sub("", window.strip(), count=1)
+    squeeze = "".join(unicodedata.normalize("NFKC", head).lower().split())
+    target = "".join(unicodedata.normalize("NFKC", term).lower().split())
+    return squeeze.find(target) in range(0, 4)
 
 
 def confidence(features: dict[str, float]) -> float:

@@ -28,6 +28,8 @@ from app.readers.ocr.answer_policy import (
     Choice,
     confidence,
     decide,
+    defined_term,
+    defines,
     document_coverage,
     fitting_values,
     needs_next,
@@ -520,6 +522,7 @@ class OcrReader(Reader):
     def _choices(self, doc: _Doc, question: str) -> tuple[Profile, list[Choice]]:
         """The retrieved sentence windows, best supported first."""
         prof = profile(question)
+        term = defined_term(question)
         weight = doc.index.bm25.idf_of  # rare keys (the thing asked about) count more
         sentences = doc.ocr.sentences
         text = doc.ocr.text
@@ -534,7 +537,8 @@ class OcrReader(Reader):
             window = text[sent.start : end]
             coverage, _ = key_matches(prof, window, weight)
             fits = bool(fitting_values(prof, window))
-            choices.append(Choice(idx, sent.start, end, coverage, retrieval, fits))
+            is_def = defines(window, term)
+            choices.append(Choice(idx, sent.start, end, coverage, retrieval, fits, is_def))
         choices.sort(key=lambda c: -c.support)
         return prof, choices
 
