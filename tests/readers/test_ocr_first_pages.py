@@ -56,7 +56,7 @@ def test_best_pages_first_then_the_rest_in_background(tmp_path, long_doc, first)
     pipeline.close()
 
 
-def test_the_matching_lines_are_read_before_whole_pages(tmp_path, long_doc):
+def test_the_matching_lines_are_read_before_whole_pages(tmp_path, long_doc, monkeypatch):
     """Only strips of the page image around the lines that match the question are OCR'd for the
     first answer (the layout map says where they were drawn); the words still come from pixels."""
     from app.settings import Settings
@@ -71,7 +71,7 @@ def test_the_matching_lines_are_read_before_whole_pages(tmp_path, long_doc):
         seen.append(image.size)
         return real_read(image, language)
 
-    reader.engine.read = spy
+    monkeypatch.setattr(reader.engine, "read", spy)  # the engine is shared: this test only
     answer = pipeline.ask_once(
         long_doc, "What is the special magic number for Valparaiso?", reader="ocr"
     )

@@ -246,7 +246,7 @@ def test_prefetch_reads_in_the_background_and_questions_wait_for_it(tmp_path, mo
     assert len(calls) == len(report.pages)  # read once, not twice
 
 
-def test_close_waits_for_every_background_read(tmp_path):
+def test_close_waits_for_every_background_read(tmp_path, monkeypatch):
     """Each question can start a background read; close() stops and joins all of them, not
     only the latest (a read left running aborts onnxruntime at interpreter exit)."""
     import threading
@@ -267,7 +267,8 @@ def test_close_waits_for_every_background_read(tmp_path):
         time.sleep(1.0 if id(image) in slow else 0.05)
         return []
 
-    reader.engine.read = slow_read
+    # the engine is shared by every reader of the process: patch it for this test only
+    monkeypatch.setattr(reader.engine, "read", slow_read)
     assert len(first.pages) >= 4 and len(second.pages) >= 4
     threads = [reader.prefetch(first), reader.prefetch(second)]
     assert all(t is not None for t in threads) and started.wait(5)
