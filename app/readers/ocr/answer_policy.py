@@ -99,7 +99,6 @@ def decide(
     margin = best.support - (runner_up.support if runner_up is not None else 0.0)
     features = {
         "coverage": best.coverage,
-        "document": 1.0,  # set by the reader: document_coverage
         "retrieval": best.retrieval,
         "margin": max(0.0, margin),
         "short": 1.0 if kind != "sentence" else 0.0,
@@ -124,25 +123,6 @@ def needs_next(sentence: str, cjk: bool) -> bool:
         or s.endswith(("?", "？"))
         or (short and (_HEADING.match(s) or "|" in s or not s.endswith((".", "。", "!", "！"))))
     )
-
-
-def document_coverage(prof: Profile, bm25, text: str) -> float:
-    """Weighted share of the question's keys found anywhere in the read document: a question
-    about things the document never mentions ("commercial licence", "fee") is not answered
-    by it, however well its common words match."""
-    total = got = 0.0
-    low = text.lower()
-    for key in prof.keys:
-        if key in prof.runs or any(key in run for run in prof.runs):
-            continue
-        w = bm25.idf_of(key)
-        total += w
-        got += w if key in bm25.vocab else 0.0
-    for run in prof.runs:
-        w = bm25.idf_of(run[:2]) * len(run) ** 0.5
-        total += w
-        got += w if run in low else (0.5 * w if run[:2] in low and run[-2:] in low else 0.0)
-    return got / total if total else 1.0
 
 
 def _short(value: Candidate, window: str) -> bool:

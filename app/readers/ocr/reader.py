@@ -30,7 +30,6 @@ from app.readers.ocr.answer_policy import (
     decide,
     defined_term,
     defines,
-    document_coverage,
     fitting_values,
     needs_next,
 )
@@ -553,7 +552,6 @@ class OcrReader(Reader):
         value = extract(prof, text[best.start : best.end], doc.index.bm25.idf_of)
         ocr_conf = doc.ocr.confidence(best.start, best.end)
         decision = decide(prof, text, best, runner_up, value, ocr_conf)
-        decision.features["document"] = document_coverage(prof, doc.index.bm25, text)
         self.last_decision = decision  # for calibration (eval/qa_real/calibrate.py)
         a, b = decision.start, decision.end
         answer_text = " ".join(text[a:b].split())
@@ -584,20 +582,25 @@ class OcrReader(Reader):
             ],
         )
 
-    def _not_found(self, lang: str) -> Answer:
-        return Answer(
-            text=NOT_FOUND[lang],
-            mode=Mode.QA,
-            reader=self.name,
-            confidence=0.0,
-            needs_review=True,
-            found=False,
-            notes=[
+    def _not_found(
+        self, lang: str, mode: Mode = Mode.QA, notes: list[Note] | None = None
+    ) -> Answer:
+        """The reader's "not found" answer: no evidence, flagged for a person to check."""
+        if notes is None and mode is Mode.QA:
+            notes = [
                 Note(
                     en="No sentence read on the pages matches the question.",
                     zh="页面上没有与问题相符的句子。",
                 )
-            ],
+            ]
+        return Answer(
+            text=NOT_FOUND[lang],
+            mode=mode,
+            reader=self.name,
+            confidence=0.0,
+            needs_review=True,
+            found=False,
+            notes=notes or [],
         )
 
     def _summary(self, doc: _Doc, rendered: RenderedDoc, question: str, lang: str) -> Answer:
@@ -652,14 +655,7 @@ class OcrReader(Reader):
             spans.append(span)
             confs.append(conf)
         if not kept:
-            return Answer(
-                text=NOT_FOUND[lang],
-                mode=Mode.EXTRACT,
-                reader=self.name,
-                confidence=0.0,
-                needs_review=True,
-                found=False,
-            )
+            return self._not_found(lang, Mode.EXTRACT)
         confidence = round(float(sum(confs) / len(confs)), 4)
         return Answer(
             text=format_items(kept, lang),
