@@ -493,6 +493,25 @@ class Evidence(BaseModel):
     )
 
 
+CheckStatus = Literal["exact", "near", "absent"]
+
+
+class ValueCheck(BaseModel):
+    """One value of an answer (number, date, amount, code, URL, quoted string …) looked up in
+    the document's text: ``exact`` (found as written), ``near`` (a form one or two characters
+    away is — ``document_value`` says what the document has), ``absent`` (nothing close)."""
+
+    value: str
+    status: CheckStatus
+    document_value: str | None = Field(None, description="the document's form (exact or near)")
+    start: int | None = Field(None, ge=0, description="offset of document_value in the text")
+    end: int | None = Field(None, ge=0)
+    page: int | None = Field(
+        None, ge=0, description="0-based page of the original document (rendered page if none)"
+    )
+    page_number: int | None = Field(None, ge=1, description="the page as people number it")
+
+
 class Answer(BaseModel):
     """A reader's final answer."""
 
@@ -517,6 +536,10 @@ class Answer(BaseModel):
     notes: list[Note] = Field(default_factory=list, description="user-facing remarks")
     evidence: list[Evidence] = Field(
         default_factory=list, description="red boxes, filled by app.evidence after the reader"
+    )
+    checks: list[ValueCheck] = Field(
+        default_factory=list,
+        description="the answer's values looked up in the document, filled by app.evidence",
     )
 
 

@@ -9,13 +9,16 @@ import json
 from typing import Any
 
 from app.datamodel import Answer, RenderedDoc
+from app.markup import md_block, md_inline
 
 REVIEW_LABEL = "需人工确认 / needs review"
 
 SCHEMA = 2
 """Version of the record's shape. Pages: ``page`` (and ``source_page``, ``pages_read``,
 ``fine_pages``) are 0-based indexes for code; ``page_number`` (``source_page_number``,
-``page_numbers_read``, ``fine_page_numbers``) the 1-based numbers people read."""
+``page_numbers_read``, ``fine_page_numbers``) the 1-based numbers people read. ``checks``: the
+answer's values looked up in the document (``value``, ``status`` exact/near/absent,
+``document_value``, ``start``/``end``, ``page``, ``page_number``)."""
 
 
 def _number(index: int | None) -> int | None:
@@ -76,6 +79,7 @@ def answer_record(
         "fine_pages": list(answer.fine_pages),
         "fine_page_numbers": [p + 1 for p in answer.fine_pages],
         "notes": [note.model_dump() for note in answer.notes],
+        "checks": [check.model_dump() for check in answer.checks],
     }
     if file is not None:
         record["file"] = file
@@ -97,29 +101,51 @@ def answer_json(answer: Answer, question: str, rendered: RenderedDoc | None = No
     return json.dumps(answer_record(answer, question, rendered), ensure_ascii=False, indent=2)
 
 
+def _failed_checks(checks: list[dict[str, Any]]) -> list[str]:
+    """Markdown lines for the answer's values the document does not have as written."""
+    failed = [c for c in checks if c["status"] != "exact"]
+    if not failed:
+        return []
+    lines = ["## Values not found as written / 与文档不符的值", ""]
+    for check in failed:
+        value = md_inline(check["value"])
+        if check["status"] == "absent" or check["document_value"] is None:
+            lines.append(f"- “{value}”: not in the document / 文档中没有")
+            continue
+        page = f" (page {check['page_number']})" if check["page_number"] else ""
+        theirs = md_inline(check["document_value"])
+        lines.append(f"- “{value}”: the document says “{theirs}”{page} / 文档中为 “{theirs}”")
+    return [*lines, ""]
+
+
 def answer_markdown(answer: Answer, question: str, rendered: RenderedDoc | None = None) -> str:
-    """A readable report. Document text is quoted, never interpreted as HTML."""
+    """A readable report. Every string from the user, the document or a reader (question,
+    answer, thinking, quotes, names) is escaped (``app.markup``): shown as written, never
+    interpreted as HTML or as Markdown links and images."""
     rec = answer_record(answer, question, rendered)
-    lines = [f"# {rec['mode'].upper()}: {question}", "", "## Answer", "", answer.text, ""]
+    heading = f"# {rec['mode'].upper()}: {md_inline(question)}"
+    lines = [heading, "", "## Answer", "", md_block(answer.text), ""]
     review = f" — **{REVIEW_LABEL}**" if answer.needs_review else ""
-    lines += [f"Confidence: {answer.confidence:.0%}{review} · reader: {answer.reader}", ""]
+    reader = md_inline(answer.reader)
+    lines += [f"Confidence: {answer.confidence:.0%}{review} · reader: {reader}", ""]
     if answer.thinking:
-        lines += ["<details><summary>Thinking</summary>", "", answer.thinking, "", "</details>", ""]
+        thinking = md_block(answer.thinking)
+        lines += ["<details><summary>Thinking</summary>", "", thinking, "", "</details>", ""]
     if rec["evidence"]:
         lines += ["## Evidence", ""]
         for ev in rec["evidence"]:
             where = f"page {ev['page_number']}"
             if ev["source_page_number"]:
                 where += f" (original page {ev['source_page_number']})"
-            quoted = ev["text"].replace("\n", " ").strip()
-            lines.append(f"- {where}: “{quoted}”")
+            lines.append(f"- {where}: “{md_inline(ev['text'])}”")
         lines.append("")
+    lines += _failed_checks(rec["checks"])
     if "document" in rec:
         d = rec["document"]
         lines += [
             "## Document",
             "",
-            f"{d['name']} · {d['pages']} pages · {d['text_tokens']:,} text tokens → "
+            f"{md_inline(d['name'])} · {d['pages']} pages · {d['text_tokens']:,} text tokens → "
             f"{d['visual_tokens']:,} visual tokens ({d['compression_ratio']:.1f}×)",
             "",
         ]

@@ -4,7 +4,9 @@
 reader does) they are used as they are; otherwise the answer text is located in the document
 (exact → fuzzy → best-supporting sentence). Spans become ``Evidence`` with pixel boxes on the
 rendered pages (and PDF boxes on the original pages), and weak support flags the answer for
-human review.
+human review. Each value of the answer (numbers, dates, amounts, codes, quoted strings …) is
+looked up in the document (``app.evidence.checks``): ``Answer.checks``, and a value the document
+does not have as written flags the answer, with a note saying what the document has.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 
 from app.datamodel import Answer, Evidence, Mode, RenderedDoc, Span
 from app.evidence.boxes import evidence_for_span, source_boxes
+from app.evidence.checks import check_answer
 from app.evidence.draw import (
     annotate_pages,
     annotate_source_pages,
@@ -92,7 +95,7 @@ def attach(
     answer: Answer,
     *,
     question: str = "",
-    review_threshold: float = 0.6,
+    review_threshold: float = 0.85,
 ) -> Answer:
     """A copy of ``answer`` with spans and evidence boxes filled and the review flag set.
 
@@ -101,7 +104,13 @@ def attach(
     """
     if not answer.found or not answer.text.strip():
         return answer.model_copy(
-            update={"found": False, "spans": [], "evidence": [], "needs_review": True}
+            update={
+                "found": False,
+                "spans": [],
+                "evidence": [],
+                "checks": [],
+                "needs_review": True,
+            }
         )
     spans = [s for s in (_valid(s, rendered.text) for s in answer.spans) if s is not None]
     if not spans:
@@ -122,8 +131,15 @@ def attach(
     needs_review = answer.needs_review or answer.confidence < review_threshold
     if not evidence or all(ev.needs_review for ev in evidence):
         needs_review = True  # an answer nobody can point at must be checked by a person
+    checks, check_notes = check_answer(rendered, answer.text, answer.mode, spans)
     return answer.model_copy(
-        update={"spans": spans, "evidence": evidence, "needs_review": needs_review}
+        update={
+            "spans": spans,
+            "evidence": evidence,
+            "checks": checks,
+            "notes": [*answer.notes, *check_notes],
+            "needs_review": needs_review or bool(check_notes),
+        }
     )
 
 

@@ -6,33 +6,12 @@ name like ``__init__.py`` must not turn bold. ``md_escape`` turns ``& < >`` into
 backslash-escapes the Markdown characters that could start markup where they stand, so the
 rendered text equals the input while ordinary names (``report_2024.pdf``) stay readable in the
 Markdown source that API clients receive. Answers and document text are shown in Textboxes,
-which never interpret markup.
+which never interpret markup. The escaping itself lives in ``app.markup`` (the Markdown export in
+``app.report`` uses it too).
 """
 
 from __future__ import annotations
 
-import re
+from app.markup import md_escape
 
-_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-# emphasis, code, links, tables, strike-through, math, escapes: anywhere in a line
-_ALWAYS = re.compile(r"([\\`*\[\]|~$])")
-# '_' is emphasis only at a word edge (CommonMark: intraword underscores are literal)
-_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
-# block markup at the start of a line: headings, lists, quotes, setext/rules, ordered lists
-_LINE_START = re.compile(r"^([ \t]*)([#+\-=]|\d+[.)])", re.MULTILINE)
-
-
-def md_escape(text: str) -> str:
-    """``text`` for a Markdown component, shown exactly as written (newlines kept)."""
-    text = "".join(_HTML.get(c, c) for c in str(text))
-    text = _ALWAYS.sub(r"\\\1", text)
-    text = _UNDERSCORE.sub(r"\\_", text)
-    # leading blanks would make an indented code block; a non-breaking space looks the same
-    text = re.sub(r"^[ \t]+", lambda m: "&nbsp;" * len(m.group(0)), text, flags=re.MULTILINE)
-    return _LINE_START.sub(lambda m: m.group(1) + _escape_marker(m.group(2)), text)
-
-
-def _escape_marker(marker: str) -> str:
-    if marker[0].isdigit():  # "1." → "1\." (the number stays)
-        return marker[:-1] + "\\" + marker[-1]
-    return "\\" + marker
+__all__ = ["md_escape"]
