@@ -104,8 +104,9 @@ RUN python3.11 -m compileall -q /app/app
 FROM base AS runtime
 ARG GLYPH_UID=1000
 ARG GLYPH_GID=1000
-# Fonts the renderer needs (DejaVu; Noto CJK for Chinese/Japanese/Korean) and tesseract with
-# English and Simplified Chinese (the alternative OCR engine). Unpinned for the reason above.
+# Fonts the renderer needs (DejaVu; Noto CJK for Chinese/Japanese/Korean; Symbola for emoji) and
+# tesseract with English and Simplified Chinese (the alternative OCR engine). Unpinned for the
+# reason above.
 # A non-root user whose files live where the seeds' users expect them: /root/models (checkpoints,
 # mount point) and /root/data (uploads, job store, results). /root is made traversable (0711: enter,
 # not list) so those two paths work unchanged for this user.
@@ -114,7 +115,7 @@ RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \
     --mount=type=cache,target=/var/lib/apt/lists,sharing=locked \
     apt-get update \
     && apt-get install -y --no-install-recommends \
-        fonts-dejavu-core fonts-noto-cjk \
+        fonts-dejavu-core fonts-noto-cjk fonts-symbola \
         tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim \
     && groupadd --gid "${GLYPH_GID}" glyph \
     && useradd --uid "${GLYPH_UID}" --gid glyph --create-home --shell /bin/bash glyph \

@@ -63,6 +63,13 @@ def _setup_logging(verbose: bool) -> None:
     warn_unknown_keys()  # a misspelled GLYPH_ variable would otherwise be ignored silently
 
 
+_PASSWORD_OPT = typer.Option(
+    "--password",
+    help="Password of an encrypted PDF (never logged or stored).",
+    show_default=False,
+)
+
+
 @app.callback()
 def main_callback(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
@@ -88,11 +95,12 @@ def render(
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Directory for page PNGs and layout.")
     ] = Path("rendered"),
+    password: Annotated[str | None, _PASSWORD_OPT] = None,
 ) -> None:
     """Render a document to page images (PNG) plus its character layout map."""
     from app.commands.render import render_command
 
-    render_command(file, config, out)
+    render_command(file, config, out, password=password)
 
 
 @app.command()
@@ -111,11 +119,21 @@ def ask(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Where evidence images go.")
     ] = None,
+    password: Annotated[str | None, _PASSWORD_OPT] = None,
 ) -> None:
     """Ask a question about a document; prints the answer and its evidence."""
     from app.commands.ask import ask_command
 
-    ask_command(file, question, mode=mode, reader=reader, config=config, as_json=as_json, out=out)
+    ask_command(
+        file,
+        question,
+        mode=mode,
+        reader=reader,
+        config=config,
+        as_json=as_json,
+        out=out,
+        password=password,
+    )
 
 
 @app.command()

@@ -21,7 +21,7 @@ fi
 log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 
 # --- system packages ---------------------------------------------------------------------------
-APT_RUNTIME=(fonts-dejavu-core fonts-noto-cjk tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim)
+APT_RUNTIME=(fonts-dejavu-core fonts-noto-cjk fonts-symbola tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim)
 APT_DEV=(chromium chromium-driver redis-server poppler-utils docker-compose nginx-light
   docker.io debootstrap shared-mime-info) # the last three: for scripts/docker_smoke.sh
 want=("${APT_RUNTIME[@]}")

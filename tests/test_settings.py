@@ -24,7 +24,7 @@ def test_env_prefix_and_types(monkeypatch, tmp_path):
     assert s.port == 9000
     assert s.reader == "ocr"
     assert s.model == "/root/models/Glyph"
-    assert s.max_upload_bytes == int(1.5 * 1024 * 1024)
+    assert s.max_upload_bytes == 1_500_000  # decimal MB, as the messages say
     assert s.data_dir == Path(tmp_path)
 
 

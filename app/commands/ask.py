@@ -1,4 +1,5 @@
-"""``python -m app ask FILE QUESTION [--mode qa|summary|extract] [--reader R] [--config C] [--json]``.
+"""``python -m app ask FILE QUESTION [--mode qa|summary|extract] [--reader R] [--config C] [--json]
+[--password P]``.
 
 Opens the file (or stdin for '-'), renders it, asks the reader and prints the answer with its
 confidence, the review flag, the evidence (page, red boxes, annotated page image written under
@@ -9,17 +10,24 @@ go to stderr as they happen unless ``--json``, which prints exactly one JSON obj
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from app.datamodel import Answer, Mode
+from app.commands import open_file
+from app.datamodel import Answer, Mode, Note, RenderedDoc
 from app.errors import GlyphError
 from app.report import REVIEW_LABEL, answer_record
+
+if TYPE_CHECKING:
+    from app.pipeline import Pipeline
+
+log = logging.getLogger(__name__)
 
 
 def _mode(mode: str) -> Mode:
@@ -41,9 +49,9 @@ def ask_command(
     config: str = "auto",
     as_json: bool = False,
     out: Path | None = None,
+    password: str | None = None,
 ) -> None:
     """Run one question end to end and print the result (see the module docstring)."""
-    from app.evidence import save_annotated, save_annotated_sources
     from app.pipeline import Pipeline, question_for
 
     chosen = _mode(mode)
@@ -61,7 +69,7 @@ def ask_command(
     if file == "-":
         doc = pipeline.open_document(sys.stdin.buffer.read(), name="stdin.txt")
     else:
-        doc = pipeline.open_document(file)
+        doc = open_file(pipeline, file, password)
     timings["open"] = time.perf_counter() - started
     for note in doc.notes:
         status(f"note: {note.en}")
@@ -83,13 +91,7 @@ def ask_command(
         timings.setdefault(f"reader_{key}" if key in timings else key, value)
     out_dir = out if out is not None else Path(tempfile.mkdtemp(prefix="glyph-ask-"))
     if final.evidence:
-        save_annotated(rendered, final.evidence, out_dir)
-        if doc.format == "pdf":  # the same boxes on the user's own PDF pages
-            from app.ingest.store import find_original
-
-            original = find_original(doc, pipeline.settings)
-            if original is not None:
-                save_annotated_sources(original, final.evidence, out_dir)
+        _draw_evidence(pipeline, rendered, final, out_dir, password)
     timings["total"] = time.perf_counter() - started
     data = answer_record(final, question, rendered, file=file, timings=timings)
     pipeline.close()
@@ -98,6 +100,36 @@ def ask_command(
         sys.stdout.write("\n")
         return
     _print_text(data)
+
+
+def _draw_evidence(
+    pipeline: Pipeline, rendered: RenderedDoc, answer: Answer, out_dir: Path, password: str | None
+) -> None:
+    """Annotated page images (rendered pages, and the user's own PDF pages) under ``out_dir``.
+
+    The answer is already computed: a drawing failure (a disk that is full, a page MuPDF will not
+    rasterise) is logged and noted on the answer, never allowed to lose it.
+    """
+    from app.evidence import save_annotated, save_annotated_sources
+
+    doc = rendered.document
+    try:
+        save_annotated(rendered, answer.evidence, out_dir)
+        if doc is not None and doc.format == "pdf":  # the same boxes on the user's PDF pages
+            from app.ingest.store import find_original
+
+            original = find_original(doc, pipeline.settings)
+            if original is not None:
+                save_annotated_sources(original, answer.evidence, out_dir, password=password)
+    except Exception as err:  # any drawing error: the answer stands
+        log.warning("evidence images not written: %s: %s", type(err).__name__, err)
+        answer.notes.append(
+            Note(
+                en=f"The evidence images could not be drawn ({type(err).__name__}); "
+                "the answer and its page boxes are complete.",
+                zh=f"无法绘制证据图片（{type(err).__name__}）；答案及其页面框选不受影响。",
+            )
+        )
 
 
 def _print_text(data: dict[str, Any]) -> None:

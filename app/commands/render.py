@@ -9,14 +9,16 @@ from pathlib import Path
 
 import typer
 
+from app.commands import open_file
 from app.render.output import write_rendered
 
 log = logging.getLogger(__name__)
 
 
-def render_command(file: str, config: str, out: Path) -> None:
+def render_command(file: str, config: str, out: Path, *, password: str | None = None) -> None:
     """Read ``file`` (or stdin for '-') through ingest, render it at ``config`` and write page
-    PNGs, ``layout.npz``, ``text.txt`` and ``manifest.json`` into ``out``."""
+    PNGs, ``layout.npz``, ``text.txt`` and ``manifest.json`` into ``out``. ``password`` opens an
+    encrypted PDF."""
     from app.pipeline import Pipeline
 
     pipeline = Pipeline()
@@ -25,7 +27,7 @@ def render_command(file: str, config: str, out: Path) -> None:
         data = sys.stdin.buffer.read()
         doc = pipeline.open_document(data, name="stdin.txt")
     else:
-        doc = pipeline.open_document(file)
+        doc = open_file(pipeline, file, password)
     rendered = pipeline.render(doc, config)
     info = write_rendered(rendered, out)
     elapsed = time.perf_counter() - started

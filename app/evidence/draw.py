@@ -11,6 +11,8 @@ from app.datamodel import Box, Evidence, RenderedDoc
 
 RED = (230, 0, 0)
 AMBER = (255, 150, 0)  # evidence that needs human review
+MAX_SOURCE_SIDE = 2500  # px: an original page is drawn at most this long on its longest side …
+MAX_SOURCE_PIXELS = 4_500_000  # … and this large, whatever its size in points (posters, 200" pages)
 
 
 def draw_boxes(
@@ -68,6 +70,14 @@ def save_annotated(
     return paths
 
 
+def source_scale(width_pt: float, height_pt: float, dpi: int = 110) -> float:
+    """Pixels per point for drawing an original page: ``dpi / 72``, less when the page would
+    exceed ``MAX_SOURCE_SIDE`` or ``MAX_SOURCE_PIXELS`` (MuPDF refuses very large pixmaps and a
+    14400-pt page at 110 dpi would be 2.5 gigapixels)."""
+    w, h = max(float(width_pt), 1.0), max(float(height_pt), 1.0)
+    return min(dpi / 72.0, MAX_SOURCE_SIDE / max(w, h), (MAX_SOURCE_PIXELS / (w * h)) ** 0.5)
+
+
 def annotate_source_pages(
     pdf_path: str | Path,
     evidence: Sequence[Evidence],
@@ -78,7 +88,8 @@ def annotate_source_pages(
     """Original PDF page index → that page rasterised with red boxes around ``source_boxes``.
 
     The boxes come from the PDF's word boxes (in points), so they mark the answer where the user
-    knows it: on the page of the file they uploaded.
+    knows it: on the page of the file they uploaded. Each page is drawn at ``dpi``, or smaller
+    when it is very large (``source_scale``).
     """
     import pymupdf
 
@@ -88,7 +99,6 @@ def annotate_source_pages(
             by_page.setdefault(ev.source_page, []).append(ev)
     if not by_page:
         return {}
-    scale = dpi / 72.0
     out: dict[int, Image.Image] = {}
     with pymupdf.open(str(pdf_path)) as pdf:
         if pdf.needs_pass and not (password and pdf.authenticate(password)):
@@ -96,7 +106,9 @@ def annotate_source_pages(
         for page_no, items in sorted(by_page.items()):
             if not 0 <= page_no < pdf.page_count:
                 continue
-            pix = pdf[page_no].get_pixmap(matrix=pymupdf.Matrix(scale, scale), alpha=False)
+            page = pdf[page_no]
+            scale = source_scale(page.rect.width, page.rect.height, dpi)
+            pix = page.get_pixmap(matrix=pymupdf.Matrix(scale, scale), alpha=False)
             image = Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
             for item in items:
                 boxes = [tuple(v * scale for v in box) for box in item.source_boxes]

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from app.datamodel import BLOCK_SEPARATOR, BlockKind, DocFormat, Document, Note, TextBlock
 from app.errors import IngestError, LimitError
-from app.settings import Settings
+from app.settings import MB, Settings
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +59,12 @@ def _limit_error(en: str, zh: str, *, setting: str, limit: float, actual: float)
 
 
 def too_many_bytes(name: str, size: int, limit: int) -> LimitError:
-    mb, limit_mb = size / 2**20, limit / 2**20
+    mb, limit_mb = size / MB, limit / MB  # decimal MB, as GLYPH_MAX_UPLOAD_MB counts them
     return _limit_error(
-        f"'{name}' is {mb:.1f} MB; the upload limit is {limit_mb:g} MB "
-        "(setting GLYPH_MAX_UPLOAD_MB).",
-        f"“{name}”大小为 {mb:.1f} MB，超过上传上限 {limit_mb:g} MB（可通过设置 GLYPH_MAX_UPLOAD_MB 调整）。",
+        f"'{name}' is {mb:.1f} MB ({size:,} bytes); the upload limit is {limit_mb:g} MB "
+        f"({limit:,} bytes; setting GLYPH_MAX_UPLOAD_MB).",
+        f"“{name}”大小为 {mb:.1f} MB（{size:,} 字节），超过上传上限 {limit_mb:g} MB"
+        f"（{limit:,} 字节；可通过设置 GLYPH_MAX_UPLOAD_MB 调整）。",
         setting="GLYPH_MAX_UPLOAD_MB",
         limit=limit,
         actual=size,
@@ -123,7 +124,7 @@ def unreadable(name: str, what: str, what_zh: str, *, detail: str | None = None)
 class Limits:
     """What a loader may accept; built from ``Settings`` (see ``GLYPH_MAX_*``)."""
 
-    max_bytes: int = 50 * 2**20
+    max_bytes: int = 50 * MB
     max_pages: int = 500
     max_chars: int = 2_000_000
     ocr_scanned_pages: int = 0  # scanned PDF pages read by OCR at load (0: none)

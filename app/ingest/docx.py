@@ -28,6 +28,7 @@ from app.ingest.base import (
     unreadable,
 )
 from app.ingest.docx_numbering import Numbering
+from app.settings import MB
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +87,8 @@ def check_zip(data: bytes, name: str) -> zipfile.ZipFile:
     if total > MAX_TOTAL_UNCOMPRESSED:
         raise _zip_bomb(
             name,
-            f"its contents would expand to {total / 2**20:,.0f} MB",
-            f"解压后将达到 {total / 2**20:,.0f} MB",
+            f"its contents would expand to {total / MB:,.0f} MB",
+            f"解压后将达到 {total / MB:,.0f} MB",
         )
     for info in infos:
         ratio = info.file_size / max(info.compress_size, 1)
@@ -96,9 +97,9 @@ def check_zip(data: bytes, name: str) -> zipfile.ZipFile:
         ):
             raise _zip_bomb(
                 name,
-                f"'{info.filename}' would expand to {info.file_size / 2**20:,.0f} MB "
+                f"'{info.filename}' would expand to {info.file_size / MB:,.0f} MB "
                 f"(compressed {ratio:,.0f}:1)",
-                f"其中“{info.filename}”解压后为 {info.file_size / 2**20:,.0f} MB（压缩比 {ratio:,.0f}:1）",
+                f"其中“{info.filename}”解压后为 {info.file_size / MB:,.0f} MB（压缩比 {ratio:,.0f}:1）",
             )
     return zf
 

@@ -11,6 +11,7 @@ message for a job that is not queued.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -107,6 +108,26 @@ class JobQueue:
                 self._task = huey.task(name="run_job", retries=0)(self._on_message)
                 self._huey = huey
             return self._huey
+
+    def open(self) -> None:
+        """Open the SQLite queue now (server and worker start-up): a data dir whose databases
+        cannot be created or read (disk full, not writable, a damaged file) is a ``JobError``
+        naming the directory, not a traceback from a worker thread later. Redis: nothing to do."""
+        if self.backend != "sqlite":
+            return
+        root = jobs_root(self.settings)
+        try:
+            self.store.list(limit=1)
+            self.pending_job_ids()  # huey connects (and creates its tables) on first use
+        except (sqlite3.Error, OSError) as err:
+            reason = str(err) or type(err).__name__
+            raise JobError(
+                f"The job queue cannot open its database in {root}: {reason}. Free some space, "
+                "make the directory writable, or set GLYPH_DATA_DIR to another directory.",
+                f"任务队列无法打开其数据库（目录 {root}）：{reason}。请释放磁盘空间、使该目录可写，"
+                "或将 GLYPH_DATA_DIR 设为其他目录。",
+                detail=repr(err),
+            ) from None
 
     def _on_message(self, job_id: str) -> None:
         runner = self.runner

@@ -130,7 +130,11 @@ class Worker:
 
 def run_worker(workers: int = 1, settings: Settings | None = None) -> None:
     """``python -m app worker``: consume the queue until interrupted."""
-    Worker(settings, workers=workers).run()
+    settings = settings or get_settings()
+    settings.check_dirs()  # a full or unwritable data dir: one clear message, then exit
+    queue = JobQueue(settings)
+    queue.open()
+    Worker(settings, workers=workers, queue=queue).run()
 
 
 _INPROCESS: Worker | None = None

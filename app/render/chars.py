@@ -2,7 +2,8 @@
 
 Every source character becomes zero, one or several *items*: removed format/control characters
 (soft hyphen, zero-width space, bidi marks, variation selectors — Glyph drops the first two too)
-become none; a newline becomes a forced break (plain ``<br/>`` markup), nothing
+become none, and so do combining marks beyond the ``MAX_MARKS``-th on one base character (a
+"Zalgo" stack of 30 accents is drawn with its first three); a newline becomes a forced break (plain ``<br/>`` markup), nothing
 (``remove-line-breaks``), or the visible marker of Glyph's ``newline-markup`` (e.g. a red
 `` \\n ``); everything else is one item. Items keep the offset of their source character, which
 is how the layout map points back into the text.
@@ -100,6 +101,8 @@ def _class_of(cp: int) -> int:
 
 
 _TABLE = np.zeros(0x110000, dtype=np.uint8)  # 0 = not classified yet
+_MARKS = np.zeros(0x110000, dtype=np.uint8)  # 0 = not looked up yet, 1 = no, 2 = combining mark
+MAX_MARKS = 3  # combining marks drawn per base character; more are dropped like format chars
 
 
 def classify(cps: np.ndarray) -> np.ndarray:
@@ -111,6 +114,29 @@ def classify(cps: np.ndarray) -> np.ndarray:
             _TABLE[cp] = _class_of(cp)
         classes = _TABLE[cps]
     return classes
+
+
+def is_mark(cps: np.ndarray) -> np.ndarray:
+    """Whether each code point is a non-spacing or enclosing combining mark (Mn, Me): drawn
+    over the previous character, with no advance of its own."""
+    flags = _MARKS[cps]
+    unknown = flags == 0
+    if unknown.any():
+        for cp in np.unique(cps[unknown]).tolist():
+            plain = 0xD800 <= cp <= 0xDFFF or unicodedata.category(chr(cp)) not in ("Mn", "Me")
+            _MARKS[cp] = 1 if plain else 2
+        flags = _MARKS[cps]
+    return flags == 2
+
+
+def excess_marks(cps: np.ndarray) -> np.ndarray:
+    """The combining marks after the ``MAX_MARKS``-th in a row (on one base character)."""
+    marks = is_mark(cps)
+    if not marks.any():
+        return marks
+    idx = np.arange(len(cps), dtype=np.int64)
+    base = np.maximum.accumulate(np.where(marks, -1, idx))  # the last non-mark at or before
+    return marks & (idx - base > MAX_MARKS)
 
 
 def codepoints(text: str) -> np.ndarray:
@@ -199,6 +225,7 @@ def build_items(text: str, style: NewlineStyle) -> Items:
         cls[before_lf] = REMOVED
     counts = np.ones(n, dtype=np.int64)
     counts[cls == REMOVED] = 0
+    counts[excess_marks(cps)] = 0
     newline = cls == NEWLINE
     marker = codepoints(style.text) if style.kind == "marker" else np.zeros(0, np.uint32)
     if style.kind == "remove":

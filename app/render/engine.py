@@ -356,6 +356,7 @@ def render(text: str, config: RenderConfig, *, name: str = "") -> RenderedDoc:
     d_x = xq // phases
     d_layer = items.layer[d_idx]
     bounds = np.searchsorted(d_page, np.arange(placement.n_pages + 1))
+    marks = _mark_rows(items.cp[d_idx], placement.line_top[d_line], geo)
 
     pages: list[Page] = []
     scale_x: list[float] = []
@@ -363,7 +364,7 @@ def render(text: str, config: RenderConfig, *, name: str = "") -> RenderedDoc:
     h, w = geo.page_h, geo.page_w
     for p in range(placement.n_pages):
         a, b = int(bounds[p]), int(bounds[p + 1])
-        draws = [Draws(gs, d_ent[a:b], d_x[a:b], d_y[a:b], d_layer[a:b])]
+        draws = _mark_draws(Draws(gs, d_ent[a:b], d_x[a:b], d_y[a:b], d_layer[a:b]), marks[a:b])
         draws += _decorations(setup, config, placement, p, name)
         inks = coverage(h, w, draws, 4)
         fills = _fills(setup, config, placement, p)
@@ -392,6 +393,31 @@ def render(text: str, config: RenderConfig, *, name: str = "") -> RenderedDoc:
         visual_tokens=sum(visual_tokens(*size) for size in sizes),
     )
     return RenderedDoc(text=text, config=config, pages=pages, layout=layout, name=name, stats=stats)
+
+
+def _mark_rows(cps: np.ndarray, line_top: np.ndarray, geo: Geometry) -> np.ndarray:
+    """Per drawn item: the rows ``[y0, y1)`` of its line's box when it is a combining mark (a
+    stack of accents stays on its line instead of reaching into the one above), else (-1, -1)."""
+    rows = np.full((len(cps), 2), -1, np.int64)
+    marks = chars.is_mark(cps)
+    if marks.any():
+        top = line_top[marks] + geo.box_offset
+        rows[marks, 0] = np.floor(top + 0.5)
+        rows[marks, 1] = np.floor(top + geo.line_h + 0.5)
+    return rows
+
+
+def _mark_draws(draws: Draws, rows: np.ndarray) -> list[Draws]:
+    """``draws`` split into the unclipped glyphs and the combining marks clipped to ``rows``."""
+    marks = rows[:, 0] >= 0
+    if not marks.any():
+        return [draws]
+    rest = ~marks
+    gs, ent, x, y, layer = draws.glyphs, draws.ent, draws.x, draws.y, draws.layer
+    return [
+        Draws(gs, ent[rest], x[rest], y[rest], layer[rest]),
+        Draws(gs, ent[marks], x[marks], y[marks], layer[marks], clip=rows[marks]),
+    ]
 
 
 def _finish(

@@ -2,9 +2,11 @@
 
 A render uses a *chain* of faces: the configured ``font-path`` (when it can be found), the
 configured ``fallback-fonts``, then the system defaults for the document's language (DejaVu Sans
-for Latin and symbols, Noto Sans CJK SC for Chinese). Each character is drawn with the first
-face whose cmap has it, so mixed zh/en text never shows tofu boxes for characters some installed
-font can draw.
+for Latin and symbols, Noto Sans CJK SC for Chinese, DejaVu Math, then Symbola for emoji). Each
+character is drawn with the first face whose cmap has it, so mixed zh/en text never shows tofu
+boxes for characters some installed font can draw; a character no installed face has (emoji newer
+than Unicode 9, private-use code points) is drawn as the replacement character �, a visible
+placeholder that keeps its place in the layout map.
 
 Glyph's published configs name fonts such as ``../config/Verdana.ttf`` that are not shipped
 here: a missing font is never an error, it is replaced by the default chain with one logged
@@ -39,6 +41,9 @@ DEJAVU_SANS = "DejaVuSans.ttf"
 DEJAVU_MONO = "DejaVuSansMono.ttf"
 DEJAVU_MATH = "DejaVuMathTeXGyre.ttf"
 NOTO_CJK = "NotoSansCJK-Regular.ttc"
+# Monochrome outlines of the Unicode 9 emoji and many symbols (Debian: fonts-symbola). Colour
+# emoji fonts (CBDT bitmaps) only draw at fixed sizes, so they are not used.
+SYMBOLA = ("Symbola_hint.ttf", "Symbola.ttf")
 NOTO_CJK_SC_INDEX = 2  # faces in the TTC: JP, KR, SC, TC, HK; index 2 is Simplified Chinese
 
 _warned: set[str] = set()
@@ -110,8 +115,9 @@ def default_chain(language: str) -> tuple[FontSpec, ...]:
     latin = find_font(DEJAVU_SANS)
     cjk = find_font(f"{NOTO_CJK}#{NOTO_CJK_SC_INDEX}")
     math = find_font(DEJAVU_MATH)
+    symbols = next((spec for name in SYMBOLA if (spec := find_font(name))), None)
     order = [cjk, latin, math] if language == "zh" else [latin, cjk, math]
-    return tuple(spec for spec in order if spec is not None)
+    return tuple(spec for spec in [*order, symbols] if spec is not None)
 
 
 def _warn_once(key: str, message: str, *args: object) -> None:

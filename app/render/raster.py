@@ -30,13 +30,16 @@ COLOR_LEVELS = 256 - GREY_LEVELS
 
 @dataclass
 class Draws:
-    """Glyph occurrences from one glyph set: cache entries, pen x, baseline y and colour layer."""
+    """Glyph occurrences from one glyph set: cache entries, pen x, baseline y and colour layer;
+    ``clip`` (optional, n x 2) keeps each occurrence's ink within rows ``[y0, y1)`` (combining
+    marks stay on their line)."""
 
     glyphs: GlyphSet
     ent: np.ndarray
     x: np.ndarray
     y: np.ndarray
     layer: np.ndarray
+    clip: np.ndarray | None = None
 
 
 @dataclass
@@ -59,14 +62,16 @@ class Ink:
 def _gather(height: int, width: int, draws: Draws, select: np.ndarray | None):
     """Flat pixel positions and coverage values of the ink of ``draws`` (clipped to the page)."""
     gs = draws.glyphs
-    ent, xs, ys = draws.ent, draws.x, draws.y
+    ent, xs, ys, clip = draws.ent, draws.x, draws.y, draws.clip
     if select is not None:
         ent, xs, ys = ent[select], xs[select], ys[select]
+        clip = clip[select] if clip is not None else None
     gs.ensure(ent)
     lens = gs.ent_len[ent]
     keep = lens > 0
     if not keep.all():
         ent, xs, ys, lens = ent[keep], xs[keep], ys[keep], lens[keep]
+        clip = clip[keep] if clip is not None else None
     if not len(ent):
         return np.zeros(0, np.int64), np.zeros(0, np.uint16)
     dy, dx, val = gs.flat()
@@ -80,11 +85,13 @@ def _gather(height: int, width: int, draws: Draws, select: np.ndarray | None):
         and int((xs + box[:, 2]).min()) >= 0
         and int((xs + box[:, 3]).max()) < width
     )
-    if inside:
+    if inside and clip is None:
         return np.repeat(ys * width + xs, lens) + gs.offsets(width)[idx], val[idx]
     yy = np.repeat(ys, lens) + dy[idx]
     xx = np.repeat(xs, lens) + dx[idx]
     ok = (yy >= 0) & (yy < height) & (xx >= 0) & (xx < width)
+    if clip is not None:
+        ok &= (yy >= np.repeat(clip[:, 0], lens)) & (yy < np.repeat(clip[:, 1], lens))
     return yy[ok] * width + xx[ok], val[idx][ok]
 
 

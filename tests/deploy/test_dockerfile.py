@@ -132,6 +132,7 @@ def test_fonts_and_tesseract_languages_installed():
     for package in (
         "fonts-dejavu-core",
         "fonts-noto-cjk",
+        "fonts-symbola",  # emoji (#21)
         "tesseract-ocr",
         "tesseract-ocr-eng",
         "tesseract-ocr-chi-sim",

@@ -157,7 +157,8 @@ CASES = [
     Case("pdf-too-many-pages", lambda: pdf_bytes(["a"] * 5), "long.pdf", settings={"max_pages": 4},
          error=LimitError, en=("has 5 pages", "GLYPH_MAX_PAGES"), zh=("GLYPH_MAX_PAGES",)),
     Case("docx-zip-bomb", lambda: docx_zip_bomb(200), "bomb.docx", error=IngestError,
-         en=("zip bomb", "'word/media/bomb.bin' would expand to 200 MB"), zh=("压缩炸弹",)),
+         en=("zip bomb",  # 200 MiB = 210 MB (10⁶ bytes)
+            "'word/media/bomb.bin' would expand to 210 MB"), zh=("压缩炸弹",)),
     Case("docx-not-a-zip", lambda: b"\x01\x02" + random_bytes(5000, seed=11), "letter.docx",
          error=IngestError, en=("'letter.docx' is not a valid Word document (it is not a ZIP package).",),
          zh=("不是有效的 Word 文档",)),
