@@ -131,6 +131,8 @@ def make_evaluator(name: str, settings: Settings) -> ReaderEvaluator:
     from app.readers import load_reader
 
     reader = load_reader(name, settings)
+    if hasattr(reader, "reuse_reads"):
+        reader.reuse_reads = False  # every config is judged on its own pixels
     if name == "ocr":
         engine = getattr(reader, "engine", None)
         ident = f"ocr:{settings.ocr_engine}:{getattr(engine, 'version', '?')}"

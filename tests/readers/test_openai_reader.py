@@ -114,10 +114,11 @@ def test_think_tags_in_content_without_reasoning_parser(settings, server, render
 
 def test_confidence_from_answer_token_logprobs(settings, server, rendered):
     server.deltas = REASONING_STREAM
-    answer = ask(make_reader(settings, server), rendered, "How much did revenue grow?")
+    lenient = make_reader(settings, server, review_threshold=0.8)
+    answer = ask(lenient, rendered, "How much did revenue grow?")
     expected = math.exp((-0.1 - 0.2 - 0.1 - 0.3 - 0.2) / 5)  # box markers are not answer tokens
     assert answer.confidence == pytest.approx(expected, abs=1e-4)
-    assert not answer.needs_review
+    assert not answer.needs_review  # 0.835 ≥ 0.8
     strict = make_reader(settings, server, review_threshold=0.95)
     flagged = ask(strict, rendered, "How much did revenue grow?")
     assert flagged.needs_review and any("Low-confidence" in n for n in map(str, flagged.notes))

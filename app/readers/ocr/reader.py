@@ -3,34 +3,41 @@
 Every answer word comes from OCR of the page pixels; the layout map only ties read characters to
 positions in the rendered text so that evidence boxes are exact. Pages are OCR'd once per page
 image hash (disk cache), the assembled text and its retrieval index once per rendered document
-(memory), so follow-up questions cost retrieval only.
+(memory), so follow-up questions cost retrieval only. A re-render of the same text (higher
+resolution, other settings) answers from the text already read until its own pages are read in
+the background: what was read is tied to character offsets, which the new pages share.
 """
 
 from __future__ import annotations
 
 import atexit
 import concurrent.futures.thread  # noqa: F401 - must register its exit hook before ours
+import hashlib
 import logging
 import threading
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from app.datamodel import Answer, AnswerChunk, Mode, Note, RenderedDoc, Span, iter_lines
+from app.evidence.match import Sentence
 from app.ocr import OcrLine, get_engine
 from app.readers.base import NOT_FOUND, Reader, ReaderCapabilities
 from app.readers.ocr.answer_policy import (
+    MAX_ANSWER,
     MIN_SUPPORT,
     Choice,
+    asks_reason,
     confidence,
     decide,
     defined_term,
     defines,
     fitting_values,
+    gives_reason,
     needs_next,
 )
 from app.readers.ocr.cache import OcrCache
@@ -64,6 +71,20 @@ try:
     threading._register_atexit(_stop_background_reads)  # type: ignore[attr-defined]
 except (AttributeError, RuntimeError):
     atexit.register(_stop_background_reads)
+
+
+def _with_neighbour(
+    sentences: list[Sentence], idx: int, start: int, end: int, fitting: Callable[[str], bool]
+) -> tuple[int, int, bool]:
+    """``start:end`` widened by the next (else the previous) sentence when that one holds what
+    the question asks for and the two stay within an answer's length; else unchanged."""
+    for other in (idx + 1, idx - 1):
+        if not 0 <= other < len(sentences):
+            continue
+        a, b = min(start, sentences[other].start), max(end, sentences[other].end)
+        if b - a <= MAX_ANSWER and fitting(sentences[other].text):
+            return a, b, True
+    return start, end, False
 
 
 def _moved(line: OcrLine, dy: float) -> OcrLine:
@@ -101,12 +122,18 @@ class OcrReader(Reader):
         self.engine = get_engine(self.engine_name)  # fails early if the extra is missing
         self.cache = OcrCache(settings.resolved_cache_dir / "ocr")
         self._docs: OrderedDict[str, _Doc] = OrderedDict()
+        # the same documents by their text (any render of it) with the dpi they were read at:
+        # a re-render keeps what was read (no page images held here)
+        self._by_text: OrderedDict[str, tuple[_Doc, int]] = OrderedDict()
         self._inflight: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
         self.background: threading.Thread | None = None  # the latest prefetch, for callers/tests
         self._threads: set[threading.Thread] = set()  # every background read still running
         self._stop = threading.Event()
         self.last_decision = None  # the last QA decision, for calibration
+        # answer from another render's read of the same text (UI re-renders); off where the
+        # question is how legible THIS render is (the render-setting search)
+        self.reuse_reads = True
         _READERS.add(self)
 
     @property
@@ -178,14 +205,44 @@ class OcrReader(Reader):
             doc = _Doc(ocr, index, time.perf_counter() - started, total)
             with self._lock:
                 self._docs[key] = doc
-                while len(self._docs) > DOCS_IN_MEMORY:
-                    self._docs.popitem(last=False)
+                self._by_text[self._text_key(rendered)] = (doc, rendered.config.dpi)
+                self._by_text.move_to_end(self._text_key(rendered))
+                for cache in (self._docs, self._by_text):
+                    while len(cache) > DOCS_IN_MEMORY:
+                        cache.popitem(last=False)
         finally:
             with self._lock:
                 event = self._inflight.pop(key, None)
             if event is not None:
                 event.set()
         yield doc
+
+    def _text_key(self, rendered: RenderedDoc) -> str:
+        """The document's text (not its layout), the engine and the language it is read in."""
+        digest = hashlib.sha256(rendered.text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+        return f"{digest}:{self._language(rendered)}:{self.engine_name}:{self.engine.version}"
+
+    def _read_before(self, rendered: RenderedDoc) -> tuple[_Doc, Note] | None:
+        """The text already read from another render of the same text (a re-render at a higher
+        resolution or with other settings), while ``rendered`` itself is not read yet.
+
+        The read is tied to character offsets of the text, not to page images, so its answers
+        and evidence hold for the new pages as they are; the new pages are read in the
+        background and used once they are read."""
+        if not self.reuse_reads or self._is_read(rendered):
+            return None
+        with self._lock:
+            found = self._by_text.get(self._text_key(rendered))
+        if found is None:
+            return None
+        doc, dpi = found
+        self.prefetch(rendered, if_idle=True)
+        note = Note(
+            en=f"Answered from the text already read on the earlier pages ({dpi} dpi): the "
+            "document's text is unchanged. The new pages are read in the background.",
+            zh=f"根据之前页面（{dpi} dpi）已识别的文字作答：文档文字没有变化。新页面将在后台识别。",
+        )
+        return doc, note
 
     def _is_read(self, rendered: RenderedDoc) -> bool:
         key = f"{rendered.key}:{self.engine_name}:{self.engine.version}"
@@ -263,17 +320,21 @@ class OcrReader(Reader):
         mode = Mode(mode)
         if mode is Mode.QA and question_language(question) == "en":
             warm_up_embeddings()
-        early = yield from self._answer_early(rendered, question, mode, started, stream)
-        if early is not None:
-            yield AnswerChunk(kind="answer", text=early.text)
-            yield AnswerChunk(kind="final", answer=early)
-            return
         doc: _Doc | None = None
-        for item in self._document(rendered):
-            if isinstance(item, _Doc):
-                doc = item
-            elif stream:
-                yield item
+        reused = self._read_before(rendered)
+        if reused is not None:
+            doc, reused_note = reused
+        else:
+            early = yield from self._answer_early(rendered, question, mode, started, stream)
+            if early is not None:
+                yield AnswerChunk(kind="answer", text=early.text)
+                yield AnswerChunk(kind="final", answer=early)
+                return
+            for item in self._document(rendered):
+                if isinstance(item, _Doc):
+                    doc = item
+                elif stream:
+                    yield item
         assert doc is not None
         ocr_s = time.perf_counter() - started
         if stream:
@@ -300,6 +361,8 @@ class OcrReader(Reader):
         )
         answer.stats = rendered.stats.model_copy()
         answer.pages_read = list(range(len(rendered.pages)))
+        if reused is not None:
+            answer.notes.append(reused_note)
         if answer.text:
             yield AnswerChunk(kind="answer", text=answer.text)
         yield AnswerChunk(kind="final", answer=answer)
@@ -522,22 +585,32 @@ class OcrReader(Reader):
         """The retrieved sentence windows, best supported first."""
         prof = profile(question)
         term = defined_term(question)
+        reason = asks_reason(question)
         weight = doc.index.bm25.idf_of  # rare keys (the thing asked about) count more
         sentences = doc.ocr.sentences
         text = doc.ocr.text
+
+        def fitting(window: str) -> bool:
+            return gives_reason(window) if reason else bool(fitting_values(prof, window))
+
         choices: list[Choice] = []
         for idx, retrieval in doc.index.search(question, k=TOP_K):
             sent = sentences[idx]
-            end = sent.end
+            start, end = sent.start, sent.end
             if idx + 1 < len(sentences) and needs_next(sent.text, prof.cjk):
                 # a heading, a lead-in ending in a colon, a question or a table header: what
                 # answers it is in the next sentence
                 end = sentences[idx + 1].end
-            window = text[sent.start : end]
+            fits = fitting(text[start:end])
+            if reason and not fits:
+                # the sentence repeats the question's words but the reason it asks for is in
+                # the sentence next to it ("… add Closes: #654321. This way the bug is …"); not
+                # for values: a number in the next sentence is as often another number (dev set)
+                start, end, fits = _with_neighbour(sentences, idx, start, end, fitting)
+            window = text[start:end]
             coverage, _ = key_matches(prof, window, weight)
-            fits = bool(fitting_values(prof, window))
             is_def = defines(window, term)
-            choices.append(Choice(idx, sent.start, end, coverage, retrieval, fits, is_def))
+            choices.append(Choice(idx, start, end, coverage, retrieval, fits, is_def))
         choices.sort(key=lambda c: -c.support)
         return prof, choices
 
