@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,12 +61,21 @@ class Pipeline:
 
     # --- ingest ---------------------------------------------------------------------------------
     def open_document(
-        self, source: str | Path | bytes, *, name: str | None = None, password: str | None = None
+        self,
+        source: str | Path | bytes,
+        *,
+        name: str | None = None,
+        password: str | None = None,
+        scanned: Callable[[int, int], None] | None = None,
     ) -> Document:
-        """Read a file (path or bytes) into a ``Document``; raises ``IngestError``."""
-        from app.ingest import load
+        """Read a file (path or bytes) into a ``Document``; raises ``IngestError``.
 
-        return load(source, name=name, password=password, settings=self.settings)
+        ``scanned(done, total)`` follows the OCR of scanned PDF pages, page by page."""
+        from app.ingest import load
+        from app.ingest.progress import scanned_progress
+
+        with scanned_progress(scanned):
+            return load(source, name=name, password=password, settings=self.settings)
 
     def open_text(self, text: str, *, name: str = "pasted.txt") -> Document:
         """Pasted text into a ``Document`` (limited to ``settings.max_paste_chars``)."""

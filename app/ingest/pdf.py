@@ -46,6 +46,7 @@ from app.ingest.pdf_text import (
     norm_box,
     read_block,
 )
+from app.ingest.progress import report_scanned
 from app.text import CJK_CHAR_RE
 
 if TYPE_CHECKING:
@@ -289,8 +290,8 @@ def _scan_dpi(page: SourcePage) -> int:
     from app.ingest.scan_ocr import SCAN_DPI
 
     dpi = SCAN_DPI
-    while dpi > 72 and (page.width * dpi / 72) * (page.height * dpi / 72) > MAX_PAGE_PIXELS / 4:
-        dpi = int(dpi * 0.75)
+    while dpi > 18 and (page.width * dpi / 72) * (page.height * dpi / 72) > MAX_PAGE_PIXELS / 4:
+        dpi = max(18, int(dpi * 0.75))  # 18: page_image's floor; a 14400-pt page fits at 18
     return dpi
 
 
@@ -330,10 +331,12 @@ class _Extracted:
         read: list[int] = []
         unread: list[int] = []
         weak: list[int] = []
+        to_read = sum(1 for item in self.items if not isinstance(item, TextBlock))
         for item in self.items:
             if isinstance(item, TextBlock):
                 builder.add_block(item)
                 continue
+            report_scanned(len(read) + len(unread), to_read)
             result = self._ocr(data, password, item)
             if result is None or not result[0]:
                 unread.append(item)
@@ -344,6 +347,7 @@ class _Extracted:
                 weak.append(item)
             for block in blocks:
                 builder.add_block(block)
+        report_scanned(to_read, to_read)
         skipped = [i for i in self.scanned if i not in read and i not in unread]
         scans = [i for i in read if i not in self.garbled]
         if scans:

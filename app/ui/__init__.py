@@ -56,7 +56,7 @@ def launch(host: str | None = None, port: int | None = None, **kwargs) -> None:
     from app.ui import storage
 
     settings = get_settings()
-    settings.ensure_dirs()
+    settings.check_dirs()  # a full or unwritable data dir: one clear message naming it
     # before the Blocks exist: Gradio's cache goes to a private dir, not the shared /tmp/gradio
     storage.configure_gradio_temp()
     auth = Authenticator.from_spec(settings.auth) if settings.auth else None
@@ -65,6 +65,7 @@ def launch(host: str | None = None, port: int | None = None, **kwargs) -> None:
             "no GLYPH_AUTH: anyone who can reach the port can use the UI (docs/SECURITY.md)"
         )
     pipeline, queue = Pipeline(settings), JobQueue(settings)
+    queue.open()
     demo = create_app(settings, pipeline, queue)
     # GLYPH_INPROCESS_WORKER (default: on without Redis): queued jobs run in this process,
     # sharing the loaded reader with the UI.
@@ -79,6 +80,8 @@ def launch(host: str | None = None, port: int | None = None, **kwargs) -> None:
             f"端口 {chosen} 已被占用（可能已有一个本程序或其他程序在运行）。请先关闭它，"
             "或用 GLYPH_PORT=7861 换一个端口。",
         )
+    from app.ui.view import page_css
+
     demo.launch(
         server_name=host or settings.host,
         server_port=chosen,
@@ -89,6 +92,7 @@ def launch(host: str | None = None, port: int | None = None, **kwargs) -> None:
         # no copies of documents or answers in the browser's storage, no /monitoring page
         run_history=False,
         enable_monitoring=False,
+        css=page_css(),
         **kwargs,
     )
 

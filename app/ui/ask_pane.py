@@ -1,9 +1,15 @@
 """The right pane (ask: the reader line, task, question, answer, evidence, downloads) and its
-events. Logic: manager.py (``UIManager.ask``, ``final_view``).
+events. Logic: manager.py (``UIManager.ask``, ``final_view``, ``evidence_place``).
 
 ``AskPane.outputs`` is the order of the ``/ask`` and ``/job_result`` API results (README, "API
 (gradio_client)"); handlers return a dict keyed by component, so an output they do not mention
 keeps its value.
+
+Evidence: the list of cited places (``evidence_pages``, one value per place and answer) drives
+the rest — whenever its value changes (a new answer, a job's result, a click) the place is shown
+on the original page or as a highlighted passage ("Original"), on the dense page the reader read
+("What the model read", the API's ``image``), and "Show in preview" selects its rendered page in
+the preview gallery. A click on the evidence image shows it full screen.
 """
 
 from __future__ import annotations
@@ -17,14 +23,30 @@ import gradio as gr
 
 from app.ui.account import bind_user
 from app.ui.document_pane import PLAIN_MD, labels, progress_reporter
+from app.ui.evidence_view import parse_choice
 from app.ui.jobs_view import JobsManager
-from app.ui.manager import AnswerView, UIManager, final_view
+from app.ui.manager import AnswerView, EvidenceShown, UIManager, final_view
 from app.ui.safety import md_escape
 from app.ui.session import Session
 from app.ui.texts import t
 
 MODES = (("mode_qa", "qa"), ("mode_summary", "summary"), ("mode_extract", "extract"))
 COMPUTE = (("run_now", "now"), ("queue", "queue"))
+
+# A click on an evidence image presses its full-screen button (installed once per page).
+ZOOM_JS = """
+if (!window.glyphEvidenceZoom) {
+  window.glyphEvidenceZoom = true;
+  document.addEventListener('click', (event) => {
+    const img = event.target.closest && event.target.closest('#evidence-original img, #evidence img');
+    if (!img || document.fullscreenElement) return;
+    const root = img.closest('#evidence-original, #evidence');
+    const button = root && root.querySelector(
+      'button[aria-label*="ull" i], button[title*="ull" i]');
+    if (button) button.click();
+  });
+}
+"""
 
 
 def choices(lg: str, pairs: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
@@ -47,8 +69,15 @@ class AskPane:
     thinking_acc: gr.Accordion
     thinking: gr.Textbox
     confidence: gr.Markdown
-    evidence_pages: gr.Radio
-    evidence_img: gr.Image
+    evidence_pages: gr.Radio  # the cited places
+    evidence_where: gr.Markdown  # where the selected place is (the document's page)
+    show_in_preview: gr.Button
+    evidence_tabs: gr.Tabs
+    tab_original: gr.Tab
+    tab_rendered: gr.Tab
+    evidence_original: gr.Image  # the original PDF page with red boxes
+    evidence_passage: gr.HTML  # or the passage, cited text in <mark> (no pages of its own)
+    evidence_img: gr.Image  # the dense page the reader read
     dl_json: gr.DownloadButton
     dl_md: gr.DownloadButton
     message: gr.Markdown  # the page's message bar (above the panes), part of every result
@@ -82,17 +111,46 @@ class AskPane:
             buttons=["copy"],
             elem_id="answer",
         )
-        with gr.Accordion(t("thinking", "en"), open=False) as thinking_acc:
+        # shown on page load and with each answer when the reader thinks (manager.reader_thinks)
+        with gr.Accordion(
+            t("thinking", "en"), open=False, visible=False, elem_id="thinking"
+        ) as thinking_acc:
             thinking = gr.Textbox(show_label=False, lines=4, interactive=False)
         confidence = gr.Markdown("", elem_id="confidence", **PLAIN_MD)
         evidence_pages = gr.Radio([], label=t("evidence_pages", "en"), elem_id="evidence-pages")
-        evidence_img = gr.Image(
-            label=t("evidence", "en"),
-            type="pil",
-            format="png",
-            interactive=False,
-            elem_id="evidence",
-        )
+        with gr.Row():
+            evidence_where = gr.Markdown("", elem_id="evidence-where", scale=4, **PLAIN_MD)
+            show_in_preview = gr.Button(
+                t("show_in_preview", "en"),
+                size="sm",
+                scale=0,
+                min_width=140,
+                visible=False,
+                elem_id="show-in-preview",
+            )
+        with gr.Tabs(elem_id="evidence-tabs") as evidence_tabs:
+            with gr.Tab(t("evidence_original", "en"), id="original") as tab_original:
+                evidence_original = gr.Image(
+                    label=t("evidence_original_page", "en"),
+                    show_label=False,  # the tab says it; a label would cover the page's corner
+                    type="pil",
+                    format="png",
+                    interactive=False,
+                    visible=False,
+                    buttons=["fullscreen", "download"],
+                    elem_id="evidence-original",
+                )
+                evidence_passage = gr.HTML("", js_on_load=ZOOM_JS, elem_id="evidence-passage")
+            with gr.Tab(t("evidence", "en"), id="rendered") as tab_rendered:
+                evidence_img = gr.Image(
+                    label=t("evidence", "en"),
+                    show_label=False,
+                    type="pil",
+                    format="png",
+                    interactive=False,
+                    buttons=["fullscreen", "download"],
+                    elem_id="evidence",
+                )
         with gr.Row():
             dl_json = gr.DownloadButton(t("download_json", "en"), visible=False, elem_id="dl-json")
             dl_md = gr.DownloadButton(t("download_md", "en"), visible=False, elem_id="dl-md")
@@ -109,6 +167,13 @@ class AskPane:
             thinking=thinking,
             confidence=confidence,
             evidence_pages=evidence_pages,
+            evidence_where=evidence_where,
+            show_in_preview=show_in_preview,
+            evidence_tabs=evidence_tabs,
+            tab_original=tab_original,
+            tab_rendered=tab_rendered,
+            evidence_original=evidence_original,
+            evidence_passage=evidence_passage,
             evidence_img=evidence_img,
             dl_json=dl_json,
             dl_md=dl_md,
@@ -131,6 +196,19 @@ class AskPane:
             self.message,
         ]
 
+    @property
+    def place_outputs(self) -> list[Any]:
+        """What showing one cited place updates (private events, not part of the API)."""
+        return [
+            self.evidence_where,
+            self.evidence_original,
+            self.evidence_passage,
+            self.evidence_img,
+            self.show_in_preview,
+            self.thinking_acc,
+            self.evidence_tabs,
+        ]
+
     def relabel(self, lg: str) -> dict[Any, Any]:
         return {
             self.header: f"### {t('reasoning', lg)}",
@@ -146,11 +224,15 @@ class AskPane:
                     (self.answer, "answer"),
                     (self.evidence_pages, "evidence_pages"),
                     (self.evidence_img, "evidence"),
+                    (self.evidence_original, "evidence_original_page"),
+                    (self.tab_original, "evidence_original"),
+                    (self.tab_rendered, "evidence"),
                     (self.thinking_acc, "thinking"),
                     (self.dl_json, "download_json"),
                     (self.dl_md, "download_md"),
                 ),
             ),
+            self.show_in_preview: gr.update(value=t("show_in_preview", lg)),
         }
 
     # --- what the pane shows --------------------------------------------------------------------
@@ -169,7 +251,7 @@ class AskPane:
             self.thinking: view.thinking,
             self.status: status,
             self.confidence: view.confidence,
-            self.evidence_pages: gr.update(choices=view.evidence_choices, value=view.first_page),
+            self.evidence_pages: gr.update(choices=view.evidence_choices, value=view.first_choice),
             self.evidence_img: image,
             self.dl_json: gr.update(value=json_path, visible=json_path is not None),
             self.dl_md: gr.update(value=md_path, visible=md_path is not None),
@@ -178,17 +260,49 @@ class AskPane:
 
     def show_summary(self, line: str) -> dict[Any, Any]:
         """A line instead of an answer (a finished batch job's summary); no evidence, no files."""
+        return self.cleared() | {self.answer: line}
+
+    def cleared(self, status: str = "") -> dict[Any, Any]:
+        """No answer: what a new question shows until its own answer arrives."""
         hidden = gr.update(visible=False)
         return {
-            self.answer: line,
+            self.answer: "",
             self.thinking: "",
-            self.status: "",
+            self.status: status,
             self.confidence: "",
             self.evidence_pages: gr.update(choices=[], value=None),
             self.evidence_img: None,
             self.dl_json: hidden,
             self.dl_md: hidden,
             self.message: "",
+        }
+
+    def show_place(
+        self, shown: EvidenceShown | None, thinking: bool | None, first: bool = False
+    ) -> dict[Any, Any]:
+        """One cited place (``None``: none — the evidence views are emptied); ``thinking``:
+        whether the Thinking panel is shown (``None``: left as it is); ``first``: a new answer's
+        first place, shown on the "Original" tab."""
+        out: dict[Any, Any] = {}
+        if thinking is not None:
+            out[self.thinking_acc] = gr.update(visible=thinking)
+        if first:
+            out[self.evidence_tabs] = gr.Tabs(selected="original")
+        if shown is None:
+            return out | {
+                self.evidence_where: "",
+                self.evidence_original: gr.update(value=None, visible=False),
+                self.evidence_passage: "",
+                self.show_in_preview: gr.update(visible=False),
+            }
+        return out | {
+            self.evidence_where: shown.caption,
+            self.evidence_original: gr.update(
+                value=shown.original, visible=shown.original is not None
+            ),
+            self.evidence_passage: shown.passage,
+            self.evidence_img: shown.rendered,
+            self.show_in_preview: gr.update(visible=shown.preview_page is not None),
         }
 
     def show_error(self, text: str, clear_answer: bool = False) -> dict[Any, Any]:
@@ -201,7 +315,8 @@ class AskPane:
 
 
 class AskEvents:
-    """Ask now (streamed into the pane) or queue a job; pick an evidence page."""
+    """Ask now (streamed into the pane) or queue a job; show a cited place; jump to its page in
+    the preview (``gallery``: the preview pane's)."""
 
     def __init__(
         self,
@@ -210,9 +325,18 @@ class AskEvents:
         pane: AskPane,
         jobs: JobsManager | None,
         error_text: Callable[[BaseException, str], str],
+        gallery: gr.Gallery | None = None,
     ) -> None:
         self.manager, self.session, self.pane = manager, session, pane
-        self.jobs, self.error_text = jobs, error_text
+        self.jobs, self.error_text, self.gallery = jobs, error_text, gallery
+
+    def on_clear(self, s: Session, q: str, m: str):
+        """A new question (one that will be asked) clears the answer shown, at once: before it
+        waits for the reader, and when it is queued as a job."""
+        if s.rendered is None or (m == "qa" and not (q or "").strip()):
+            return {}  # it will be refused: the answer shown stays
+        s.shown, s.shown_place = None, None
+        return self.pane.cleared()
 
     # parameter names are the API's
     def on_ask(
@@ -232,12 +356,16 @@ class AskEvents:
             except Exception as err:
                 yield pane.show_error(self.error_text(err, s.lang))
                 return
-            yield {pane.status: t("status_job_queued", s.lang, id=job.id), pane.message: ""}
+            s.shown, s.shown_place = None, None
+            yield pane.cleared(t("status_job_queued", s.lang, id=job.id))
             return
         streamed = False
         try:
             for update in self.manager.ask(s, q, m, progress_reporter(progress)):
                 if update.final is None:
+                    if not streamed and s.shown is not None:  # the answer shown before goes
+                        s.shown, s.shown_place = None, None
+                        yield pane.cleared(update.status)
                     streamed = streamed or bool(update.answer or update.thinking)
                     yield {
                         pane.answer: update.answer,
@@ -254,8 +382,22 @@ class AskEvents:
         except Exception as err:
             yield pane.show_error(self.error_text(err, s.lang), clear_answer=streamed)
 
-    def on_evidence_page(self, s: Session, page):
-        return self.manager.evidence_image(s, page)
+    def on_place(self, s: Session, value):
+        """Show the cited place ``value`` (the evidence list's value; None: no answer)."""
+        before = parse_choice(s.shown_place)
+        shown = self.manager.evidence_place(s, value)
+        thinking, now = None, parse_choice(value)
+        if shown is not None and s.shown is not None:
+            thinking = bool(s.shown.thinking) or self.manager.reader_thinks()
+        first = now is not None and (before is None or before[0] != now[0])
+        return self.pane.show_place(shown, thinking, first=first)
+
+    def on_preview(self, s: Session):
+        """Select the shown place's rendered page in the preview gallery."""
+        shown = self.manager.evidence_place(s, s.shown_place)
+        if shown is None or shown.preview_page is None:
+            return gr.skip()
+        return gr.Gallery(selected_index=shown.preview_page)
 
     def wire(self) -> list[Any]:
         """Connect the pane; returns the ask events (the jobs table refreshes after them)."""
@@ -264,16 +406,21 @@ class AskEvents:
         kwargs: dict[str, Any] = {"concurrency_limit": 1, "concurrency_id": "reader"}
         # compute: 'now' streams the answer here; 'queue' submits a job ("My jobs" follows it)
         inputs = [session, pane.question, pane.mode, pane.compute]
-        asked = [
-            pane.ask.click(self.on_ask, inputs, pane.outputs, api_name="ask", **kwargs),
-            pane.question.submit(
-                self.on_ask, inputs, pane.outputs, api_visibility="private", **kwargs
-            ),
-        ]
+        asked = []
+        for trigger, api in ((pane.ask.click, {"api_name": "ask"}),
+                             (pane.question.submit, {"api_visibility": "private"})):  # fmt: skip
+            cleared = trigger(
+                self.on_clear, inputs[:3], pane.outputs, api_visibility="private", queue=False
+            )
+            asked.append(cleared.then(self.on_ask, inputs, pane.outputs, **api, **kwargs))
         pane.evidence_pages.change(
-            self.on_evidence_page,
+            self.on_place,
             [session, pane.evidence_pages],
-            [pane.evidence_img],
+            pane.place_outputs,
             api_visibility="private",
         )
+        if self.gallery is not None:
+            pane.show_in_preview.click(
+                self.on_preview, [session], [self.gallery], api_visibility="private"
+            )
         return asked

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import gradio as gr
 
 from app.ui.manager import UIManager
+from app.ui.safety import md_escape
 from app.ui.session import GRANULARITIES, PRESETS, Session
-from app.ui.texts import t
+from app.ui.texts import LANGS, t
 
 EXAMPLES_DIR = Path(__file__).parent / "examples"
 EXAMPLES = sorted(p.name for p in EXAMPLES_DIR.iterdir() if p.is_file())
@@ -25,6 +26,7 @@ EXAMPLES = sorted(p.name for p in EXAMPLES_DIR.iterdir() if p.is_file())
 PLAIN_MD: dict[str, Any] = {"latex_delimiters": []}
 
 ErrorText = Callable[[BaseException, str], str]
+Source = Literal["upload", "other"] | None  # where a document being opened comes from
 
 
 def labels(lg: str, pairs: tuple[tuple[Any, str], ...], prop: str = "label") -> dict[Any, Any]:
@@ -32,11 +34,37 @@ def labels(lg: str, pairs: tuple[tuple[Any, str], ...], prop: str = "label") -> 
     return {comp: gr.update(**{prop: t(key, lg)}) for comp, key in pairs}
 
 
-def progress_reporter(progress: gr.Progress) -> Callable[[float, str], None]:
-    def report(fraction: float, desc: str) -> None:
+def progress_reporter(progress: gr.Progress) -> Callable[[float | None, str], None]:
+    """The manager's progress callback on Gradio's bar (``None``: the line without a bar)."""
+
+    def report(fraction: float | None, desc: str) -> None:
         progress(fraction, desc=desc)
 
     return report
+
+
+def _css_string(*lines: str) -> str:
+    """A CSS string of ``lines``, one per line (``\\A``: a line break in ``content``; the space
+    after it ends the escape, so a next line starting with a hex digit stays a letter)."""
+    quoted = (line.replace("\\", "\\\\").replace('"', '\\"') for line in lines)
+    return '"' + "\\A ".join(quoted) + '"'
+
+
+def pane_css() -> str:
+    """This module's page CSS: the file drop zone's words in the page's language (Gradio writes
+    them in the browser's language), and a hint that the statistics line has details on hover."""
+    zone = '[data-testid="upload-text"]'
+    rules = [
+        f"#upload {zone} {{ font-size: 0 !important; }}",
+        f"#upload {zone} .or {{ display: none; }}",
+        f"#upload {zone}::after {{ font-size: var(--text-lg); line-height: 1.7; "
+        "white-space: pre; color: var(--body-text-color-subdued); }",
+        "#stats .stats-plain { cursor: help; }",
+    ]
+    for lg in LANGS:
+        words = _css_string(t("drop_file", lg), t("drop_or", lg), t("drop_click", lg))
+        rules.append(f"#upload.lang-{lg} {zone}::after {{ content: {words}; }}")
+    return "\n".join(rules)
 
 
 @dataclass
@@ -134,7 +162,11 @@ class DocumentPane:
     def build(cls, upload_types: list[str] | None) -> DocumentPane:
         header = gr.Markdown(f"### {t('input', 'en')}")
         upload = gr.File(
-            label=t("upload", "en"), file_types=upload_types, type="filepath", elem_id="upload"
+            label=t("upload", "en"),
+            file_types=upload_types,
+            type="filepath",
+            elem_id="upload",
+            elem_classes=["lang-en"],  # the drop zone's words (pane_css)
         )
         with gr.Row(visible=False) as password_row:
             password = gr.Textbox(
@@ -176,10 +208,8 @@ class DocumentPane:
             self.header: f"### {t('input', lg)}",
             self.paste: gr.update(label=t("paste", lg), placeholder=t("paste_placeholder", lg)),
             **labels(lg, ((self.use_paste, "use_paste"), (self.unlock, "unlock")), "value"),
-            **labels(
-                lg,
-                ((self.upload, "upload"), (self.examples, "examples"), (self.password, "password")),
-            ),
+            **labels(lg, ((self.examples, "examples"), (self.password, "password"))),
+            self.upload: gr.update(label=t("upload", lg), elem_classes=[f"lang-{lg}"]),
             **self.settings.relabel(lg),
         }
 
@@ -233,7 +263,8 @@ class DocumentEvents:
 
     @property
     def outputs(self) -> list[Any]:
-        """In API order: document line, gallery, statistics, message (the State is not sent)."""
+        """In API order: document line, gallery, statistics, message (the State is not sent),
+        then the render settings, the password row and the upload box."""
         doc, preview = self.doc, self.preview
         return [
             self.session,
@@ -243,11 +274,14 @@ class DocumentEvents:
             self.message,
             *doc.settings.sliders,
             doc.password_row,
+            doc.upload,
         ]
 
     # --- what the panes show --------------------------------------------------------------------
-    def shown(self, s: Session) -> dict[Any, Any]:
-        """The panes after a successful open or render (sliders show the render's values)."""
+    def shown(self, s: Session, clear_upload: bool = False) -> dict[Any, Any]:
+        """The panes after a successful open or render (sliders show the render's values);
+        ``clear_upload``: the document did not come from the upload box (pasted text, an
+        example), so the box no longer names a file that is not the open document."""
         items, line = self.manager.preview(s)
         out = {
             self.session: s,
@@ -257,6 +291,8 @@ class DocumentEvents:
             self.message: "",
             self.doc.password_row: gr.update(visible=False),
         }
+        if clear_upload:
+            out[self.doc.upload] = None
         if s.rendered is not None:
             cfg, settings = s.rendered.config, self.doc.settings
             out |= {
@@ -267,34 +303,50 @@ class DocumentEvents:
             }
         return out
 
-    def failed(self, err: BaseException, s: Session) -> dict[Any, Any]:
-        """The message; everything else as it was (the password box while a PDF is locked)."""
-        return {
+    def failed(self, err: BaseException, s: Session, source: Source = None) -> dict[Any, Any]:
+        """The message; everything else as it was (the password box while a PDF is locked).
+
+        ``source``: where the document that failed to open came from. The message then says
+        which document is still open; a rejected upload is taken out of the upload box (unless
+        it is the locked PDF waiting for its password), so the box never shows a file that
+        is not the open document."""
+        message = self.error_text(err, s.lang)
+        out = {
             self.session: s,
-            self.message: self.error_text(err, s.lang),
+            self.message: message,
             self.doc.password_row: gr.update(visible=s.pending_path is not None),
         }
+        if source == "upload" and s.pending_path is None:
+            out[self.doc.upload] = None
+        if source is not None and s.document is not None:
+            name = md_escape(s.document.name)
+            gap = "" if s.lang == "zh" else " "  # no space between Chinese sentences
+            out[self.message] = f"{message}{gap}{t('kept_document', s.lang, name=name)}"
+        return out
 
-    def _run(self, s: Session, action: Callable[[], Any]) -> dict[Any, Any]:
+    def _run(self, s: Session, action: Callable[[], Any], source: Source = None) -> dict[Any, Any]:
+        """``action`` (an open from ``source``, or a re-render), then the panes or the error."""
         try:
             action()
         except Exception as err:
-            return self.failed(err, s)
-        return self.shown(s)
+            return self.failed(err, s, source)
+        return self.shown(s, clear_upload=source == "other")
 
     # --- handlers (their parameter names are the API's) -----------------------------------------
     def on_upload(self, s: Session, path: str | None, progress=gr.Progress()):
         if not path:
             return {self.session: s}
         # opened from a private copy in the session's directory
-        return self._run(s, lambda: self.manager.open_upload(s, path, progress_reporter(progress)))
+        report = progress_reporter(progress)
+        return self._run(s, lambda: self.manager.open_upload(s, path, report), "upload")
 
     def on_unlock(self, s: Session, secret: str, progress=gr.Progress()):
         report = progress_reporter(progress)
-        return self._run(s, lambda: self.manager.unlock(s, secret, report))
+        return self._run(s, lambda: self.manager.unlock(s, secret, report), "upload")
 
     def on_paste(self, s: Session, text: str, progress=gr.Progress()):
-        return self._run(s, lambda: self.manager.open_text(s, text, progress_reporter(progress)))
+        report = progress_reporter(progress)
+        return self._run(s, lambda: self.manager.open_text(s, text, report), "other")
 
     def on_paste_live(self, s: Session, text: str, progress=gr.Progress()):
         if not (text or "").strip():
@@ -303,7 +355,8 @@ class DocumentEvents:
 
     def on_example(self, s: Session, index: int, progress=gr.Progress()):
         path = EXAMPLES_DIR / EXAMPLES[index]
-        return self._run(s, lambda: self.manager.open_file(s, path, progress_reporter(progress)))
+        report = progress_reporter(progress)
+        return self._run(s, lambda: self.manager.open_file(s, path, report), "other")
 
     def on_preset(self, s: Session, preset_v, gran_v, nl, hf, pm, progress=gr.Progress()):
         opts = s.options
@@ -328,9 +381,12 @@ class DocumentEvents:
     # --- wiring ---------------------------------------------------------------------------------
     def wire(self) -> None:
         doc, settings, session, outputs = self.doc, self.doc.settings, self.session, self.outputs
-        private: dict[str, Any] = {"api_visibility": "private"}
-        doc.upload.upload(self.on_upload, [session, doc.upload], outputs, api_name="upload")
-        doc.use_paste.click(self.on_paste, [session, doc.paste], outputs, api_name="paste")
+        # one progress indicator, on the pages being made (Gradio's default puts one on every
+        # output: the statistics line, the document line and the sliders stacked up)
+        bar: dict[str, Any] = {"show_progress_on": [self.preview.gallery]}
+        private: dict[str, Any] = {"api_visibility": "private", **bar}
+        doc.upload.upload(self.on_upload, [session, doc.upload], outputs, api_name="upload", **bar)
+        doc.use_paste.click(self.on_paste, [session, doc.paste], outputs, api_name="paste", **bar)
         # live preview while typing: always_last drops intermediate keystrokes (a debounce)
         doc.paste.input(
             self.on_paste_live,
@@ -338,7 +394,7 @@ class DocumentEvents:
             outputs,
             trigger_mode="always_last",
             show_progress="hidden",
-            **private,
+            api_visibility="private",
         )
         for trigger in (doc.unlock.click, doc.password.submit):
             trigger(self.on_unlock, [session, doc.password], outputs, **private)
@@ -362,4 +418,6 @@ class DocumentEvents:
         self.preview.hires.click(self.on_hires, [session], outputs, **private)
         # The render endpoint for API users: preset/granularity plus optional fine-tuning.
         render_api = gr.Button(visible=False)
-        render_api.click(self.on_preset, [session, *settings.choices], outputs, api_name="render")
+        render_api.click(
+            self.on_preset, [session, *settings.choices], outputs, api_name="render", **bar
+        )

@@ -24,8 +24,10 @@ from app.ui.texts import t
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ("col_status", "col_progress", "col_task", "col_created", "col_error", "col_id")
-COLUMN_WIDTHS = ["14%", "14%", "32%", "12%", "16%", "12%"]
+# Four short columns fit the reasoning pane at its default width without a header breaking
+# mid-word: the progress and the error are part of the status ("Running · 40%", "Failed: …").
+COLUMNS = ("col_status", "col_task", "col_created", "col_id")
+COLUMN_WIDTHS = ["27%", "37%", "11%", "25%"]
 
 
 @dataclass
@@ -92,22 +94,30 @@ class JobsManager:
     def headers(lang: str) -> list[str]:
         return [t(key, lang) for key in COLUMNS]
 
+    @staticmethod
+    def status_text(job: Job, lang: str) -> str:
+        """The status cell: the status word first, then its progress, attempt or error."""
+        status = t(f"job_{job.status.value}", lang)
+        if job.status is JobStatus.QUEUED and job.attempts:
+            status += f" ({job.attempts + 1}/{job.max_attempts})"
+        elif job.status is JobStatus.RUNNING:
+            status += f" · {job.progress:.0%}"
+            if job.progress_text:
+                status += f" · {job.progress_text[:40]}"
+        elif job.status in (JobStatus.FAILED, JobStatus.CANCELLED):
+            error = (job.error_zh if lang == "zh" and job.error_zh else job.error) or ""
+            if error:
+                status += ("：" if lang == "zh" else ": ") + error
+        return status
+
     def rows(self, session: Session) -> list[list[str]]:
-        """One row per job of this session, newest first; the job id is the last column."""
+        """One row per job of this session, newest first: status, question · file, time, and
+        the job id last."""
         lang = session.lang
         rows = []
         for job in self.jobs(session):
-            status = t(f"job_{job.status.value}", lang)
-            if job.status is JobStatus.QUEUED and job.attempts:
-                status += f" ({job.attempts + 1}/{job.max_attempts})"
-            progress = f"{job.progress:.0%}"
-            if job.status is JobStatus.RUNNING and job.progress_text:
-                progress += f" · {job.progress_text[:40]}"
-            error = (job.error_zh if lang == "zh" and job.error_zh else job.error) or ""
-            if job.status is JobStatus.DONE:
-                error = ""
-            created = time.strftime("%H:%M:%S", time.localtime(job.created))
-            rows.append([status, progress, job.title, created, error, job.id])
+            created = time.strftime("%H:%M", time.localtime(job.created))
+            rows.append([self.status_text(job, lang), job.title, created, job.id])
         return rows
 
     def table(self, session: Session) -> dict:

@@ -7,6 +7,7 @@ three panes show.
 
 from __future__ import annotations
 
+import html
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -15,12 +16,14 @@ from pathlib import Path
 
 from PIL import Image
 
-from app.datamodel import Answer, AnswerChunk, Evidence, Mode, Note, RenderedDoc
+from app.datamodel import Answer, AnswerChunk, Mode, Note, RenderedDoc
 from app.errors import GlyphError
 from app.evidence import annotate_pages
 from app.pipeline import Pipeline, question_for
 from app.report import answer_json, answer_markdown
+from app.ui import evidence_view as ev_view
 from app.ui import storage
+from app.ui.evidence_view import crop_around
 from app.ui.safety import md_escape
 from app.ui.session import DPI_STEPS, Session
 from app.ui.texts import t
@@ -29,40 +32,44 @@ log = logging.getLogger(__name__)
 
 PREVIEW_MAX_PAGES = 60  # the gallery shows at most this many pages; the reader sees them all
 
-Progress = Callable[[float, str], None]
+Progress = Callable[[float | None, str], None]
+"""(overall fraction of the event, or None where it cannot be measured; what is being done)"""
 
 
-def _no_progress(_fraction: float, _desc: str) -> None:
+def _no_progress(_fraction: float | None, _desc: str) -> None:
     return None
 
 
-EVIDENCE_MIN_WIDTH = 360  # page pixels: about 60 characters of a dense 9 pt line
-EVIDENCE_ZOOM_TO = 900  # crops narrower than this are enlarged to it (at most 3x)
-
-
-def crop_around(image: Image.Image, boxes: list, context: float = 0.04) -> Image.Image:
-    """A window on the red boxes, enlarged so the dense page text is legible in the narrow pane.
-
-    Horizontally: the boxes plus a margin, at least ``EVIDENCE_MIN_WIDTH`` wide (a line of context
-    either side of a short answer); vertically: the boxes plus ``context`` of the page height
-    (a few lines) on each side. The window is then scaled up to ``EVIDENCE_ZOOM_TO`` pixels wide
-    (Lanczos, at most 3x): the reader's pages are 72-96 dpi, too small to read when a whole page
-    width is squeezed into the answer column.
-    """
-    if not boxes:
-        return image
-    w, h = image.size
-    x0, x1 = min(b[0] for b in boxes), max(b[2] for b in boxes)
-    y0, y1 = min(b[1] for b in boxes), max(b[3] for b in boxes)
-    want = min(w, max(EVIDENCE_MIN_WIDTH, (x1 - x0) + 2 * 24))
-    left = int(max(0, min(w - want, (x0 + x1) / 2 - want / 2)))
-    pad = max(24, int(h * context))
-    top, bottom = max(0, int(y0) - pad), min(h, int(y1) + pad)
-    crop = image.crop((left, top, int(left + want), bottom))
-    zoom = min(3.0, EVIDENCE_ZOOM_TO / crop.width)
-    if zoom > 1.05:
-        crop = crop.resize((round(crop.width * zoom), round(crop.height * zoom)), Image.LANCZOS)
-    return crop
+def stats_line(rendered: RenderedDoc, lang: str) -> str:
+    """The preview's statistics in plain words ("36 pages → 8 page images · 3.8× fewer tokens
+    than the plain text"); the technical figures (tokens, dpi, font, preset) are its hover text."""
+    doc, stats, cfg = rendered.document, rendered.stats, rendered.config
+    if doc is not None and doc.pages:
+        n = len(doc.pages)
+        source = t("stats_page", lang) if n == 1 else t("stats_pages", lang, n=n)
+    else:
+        source = t("stats_chars", lang, n=len(rendered.text))
+    n = len(rendered.pages)
+    images = t("stats_image", lang) if n == 1 else t("stats_images", lang, n=n)
+    ratio = stats.compression_ratio
+    if ratio >= 1.05:
+        gain = t("stats_fewer", lang, ratio=ratio)
+    elif 0 < ratio <= 1 / 1.05:
+        gain = t("stats_more", lang, ratio=1 / ratio)
+    else:
+        gain = t("stats_same", lang)
+    detail = t(
+        "stats_detail",
+        lang,
+        text_tokens=stats.text_tokens,
+        visual_tokens=stats.visual_tokens,
+        ratio=ratio,
+        preset=cfg.name,
+        dpi=cfg.dpi,
+        font=cfg.font_size,
+    )
+    line = t("stats_line", lang, source=source, images=images, gain=gain)
+    return f'<span class="stats-plain" title="{html.escape(detail)}">{line} ⓘ</span>'
 
 
 class UserError(GlyphError):
@@ -89,10 +96,11 @@ class AnswerView:
     text: str
     thinking: str
     confidence: str  # the confidence line, the answer's notes and "no evidence" when so
-    evidence_choices: list[tuple[str, int]]  # (label, rendered page) of each evidence page
+    evidence_choices: list[tuple[str, str]]  # (label, value) of each cited place
+    first_page: int | None = None  # the rendered page of the first place (the API's image)
 
     @property
-    def first_page(self) -> int | None:
+    def first_choice(self) -> str | None:
         return self.evidence_choices[0][1] if self.evidence_choices else None
 
 
@@ -101,8 +109,20 @@ def final_view(answer: Answer, lang: str) -> AnswerView:
     confidence = UIManager.confidence_line(answer, lang)
     if not answer.evidence:
         confidence += "\n\n" + t("no_evidence", lang)
-    choices = UIManager.evidence_choices(answer.evidence, lang)
-    return AnswerView(answer.text, answer.thinking, confidence, choices)
+    choices = UIManager.evidence_choices(answer, lang)
+    first_page = answer.evidence[0].page if answer.evidence else None
+    return AnswerView(answer.text, answer.thinking, confidence, choices, first_page)
+
+
+@dataclass(frozen=True)
+class EvidenceShown:
+    """One cited place as the Ask pane shows it (``UIManager.evidence_place``)."""
+
+    caption: str  # Markdown: where it is (the document's page, or passage n of m)
+    original: Image.Image | None  # the original PDF page, cut around its red boxes
+    passage: str  # or HTML: the passage with the cited text in <mark> (documents without pages)
+    rendered: Image.Image | None  # the dense page the reader read, cropped around the boxes
+    preview_page: int | None  # the page of the preview gallery that shows it (None: not there)
 
 
 @dataclass
@@ -153,10 +173,18 @@ class UIManager:
         """Open an uploaded file; an encrypted PDF is remembered until its password arrives."""
         from app.ingest.base import PasswordRequiredError
 
-        progress(0.1, t("status_ingest", session.lang))
+        lang = session.lang
+        progress(None, t("status_ingest", lang))
+
+        def scanned(done: int, total: int) -> None:  # OCR of scanned pages: most of the time
+            page = min(done + 1, total)
+            progress(0.9 * done / total, t("status_scan", lang, page=page, total=total))
+
         path = Path(path)
         try:
-            document = self.pipeline.open_document(path, name=path.name, password=password)
+            document = self.pipeline.open_document(
+                path, name=path.name, password=password, scanned=scanned
+            )
         except PasswordRequiredError:
             session.pending_path = path
             raise
@@ -187,7 +215,7 @@ class UIManager:
         return self.open_file(session, session.pending_path, progress, password=password or "")
 
     def open_text(self, session: Session, text: str, progress: Progress = _no_progress):
-        progress(0.1, t("status_ingest", session.lang))
+        progress(None, t("status_ingest", session.lang))
         document = self.pipeline.open_text(text or "")
         rendered = self._set_document(session, document, progress)
         session.source_path = None
@@ -214,7 +242,8 @@ class UIManager:
         return self.rerender(session, progress)
 
     def _render(self, session: Session, document, progress: Progress) -> RenderedDoc:
-        progress(0.5, t("status_render", session.lang))
+        # a step without measurable parts: its line, no made-up percentage
+        progress(None, t("status_render", session.lang))
         opts = session.options
         rendered = self.pipeline.render(document, opts.spec(), **opts.overrides())
         if not opts.coarse_to_fine:  # the reader starts on the pages while the user types
@@ -229,17 +258,7 @@ class UIManager:
             return [], t("no_document", session.lang)
         pages = rendered.pages[:PREVIEW_MAX_PAGES]
         items = [(p.image, f"{p.index + 1}") for p in pages]
-        stats = rendered.stats
-        line = t(
-            "stats",
-            session.lang,
-            pages=len(rendered.pages),
-            text_tokens=stats.text_tokens,
-            visual_tokens=stats.visual_tokens,
-            ratio=stats.compression_ratio,
-        )
-        cfg = rendered.config
-        line += f" · {cfg.name} · {cfg.dpi} dpi · {cfg.font_size:g} pt"
+        line = stats_line(rendered, session.lang)
         if session.options.coarse_to_fine:
             line += " · " + t("coarse_to_fine_note", session.lang)
         if len(rendered.pages) > PREVIEW_MAX_PAGES:
@@ -280,7 +299,7 @@ class UIManager:
         question = question_for(mode_, question)
         started = time.perf_counter()
         update = AskUpdate(status=t("status_reading", session.lang))
-        progress(0.05, update.status)
+        progress(None, update.status)
         yield replace(update)
         # the pipeline lets one question at a time use the reader (a status chunk says when this
         # one waits) and releases it when the stream ends or is closed (a cancelled request)
@@ -306,7 +325,7 @@ class UIManager:
             if chunk.kind == "status":
                 line = chunk_status(chunk, session.lang)
                 update.status = md_escape(line)
-                progress(0.5, line)
+                progress(None, line)
             elif chunk.kind == "thinking":
                 update.thinking += chunk.text
             elif chunk.kind == "answer":
@@ -336,6 +355,113 @@ class UIManager:
         boxes = [b for ev in session.answers[-1].evidence if ev.page == page for b in ev.boxes]
         return crop_around(image, boxes)
 
+    def reader_thinks(self) -> bool:
+        """Whether the active reader may stream a reasoning trace (the Thinking panel is shown)."""
+        try:
+            return bool(self.pipeline.reader().reader.capabilities.thinking)
+        except Exception:  # no reader could be loaded: reader_status says why
+            return False
+
+    def evidence_place(self, session: Session, value: object) -> EvidenceShown | None:
+        """The cited place ``value`` (an evidence-list value) of the answer shown: on the
+        original PDF page, or as the passage in the document's text, and on the rendered page."""
+        answer, parsed = session.shown, ev_view.parse_choice(value)
+        if answer is None or parsed is None:
+            return None
+        found = ev_view.places(answer)
+        if not 0 <= parsed[1] < len(found):
+            return None
+        session.shown_place = str(value)
+        place, rendered = found[parsed[1]], session.rendered
+        text = rendered.text if rendered is not None else None
+        same = rendered is not None and ev_view.matching_text(answer, text)
+        document = (rendered.document or session.document) if same and rendered else None
+        original = self._original(session, answer, place, document) if document else None
+        if original is not None:
+            passage = ""
+        elif same and text is not None:
+            passage = ev_view.passage_html(text, place.start, place.end)
+        else:
+            passage = ev_view.cited_html(place.text)
+        images = session.evidence_images if answer is (session.answers or [None])[-1] else {}
+        dense = ev_view.rendered_crop(images, answer.evidence, place)
+        preview = None
+        if same and rendered is not None:
+            pages = rendered.layout.pages_of_span(place.start, place.end)
+            preview = pages[0] if pages and pages[0] < PREVIEW_MAX_PAGES else None
+        caption = self._caption(session, answer, found, parsed[1], document, original, same)
+        return EvidenceShown(caption, original, passage, dense, preview)
+
+    def _original(self, session: Session, answer: Answer, place, document) -> Image.Image | None:
+        """The original PDF page of ``place`` with its red boxes, cut around them (cached per
+        answer and place)."""
+        from app.ingest.store import find_original
+
+        page_no = place.source_page
+        if page_no is None or document.format != "pdf" or not 0 <= page_no < len(document.pages):
+            return None
+        key = (ev_view.answer_key(answer), place.items[0])
+        if key not in session.evidence_cache:
+            pdf = find_original(document, self.pipeline.settings)
+            items = [answer.evidence[i] for i in place.items]
+            image = ev_view.annotated_original(pdf, items, page_no) if pdf is not None else None
+            if image is not None:
+                page = document.pages[page_no]
+                boxes = [b for ev in items for b in ev.source_boxes]
+                extent = ev_view.text_extent(document, page_no)
+                image = ev_view.original_crop(image, (page.width, page.height), boxes, extent)
+            # one answer's pages at a time
+            session.evidence_cache = {
+                k: v for k, v in session.evidence_cache.items() if k[0] == key[0]
+            }
+            session.evidence_cache[key] = image
+        return session.evidence_cache[key]
+
+    @staticmethod
+    def _caption(session, answer, found, index, document, original, same) -> str:
+        """Where the place is: the document's page (or passage n of m), the rendered page."""
+        lang, place = session.lang, found[index]
+        name = md_escape(document.name) if document is not None else ""
+        if place.source_page is not None and document is not None:
+            where = t("evidence_where_page", lang, page=place.source_page + 1,
+                      pages=len(document.pages), name=name)  # fmt: skip
+        elif place.source_page is not None:
+            where = f"**{t('evidence_item', lang, page=place.source_page + 1)}**"
+        else:
+            doc_name = name or (md_escape(session.document.name) if session.document else "")
+            where = t("evidence_where_passage", lang, n=index + 1, count=len(found), name=doc_name)
+        parts = [where.rstrip(" ·")]
+        if same and session.rendered is not None:
+            pages = sorted({answer.evidence[i].page + 1 for i in place.items})
+            listed = ", ".join(str(p) for p in pages)
+            parts.append(t("evidence_rendered_page", lang, page=listed,
+                           pages=len(session.rendered.pages)))  # fmt: skip
+        if original is not None:
+            parts.append(t("evidence_enlarge", lang))
+        elif place.source_page is not None:
+            parts.append(
+                t("evidence_no_original", lang) if same else t("evidence_no_context", lang)
+            )
+        elif not same:
+            parts.append(t("evidence_no_context", lang))
+        return " · ".join(parts)
+
+    @staticmethod
+    def check_line(answer: Answer, lang: str) -> str:
+        """The answer's values that the document has in another form (near) or not at all."""
+        parts = []
+        for check in answer.checks:
+            if check.status == "near" and check.document_value:
+                part = t("check_near", lang, value=md_escape(check.value),
+                         document=md_escape(check.document_value))  # fmt: skip
+            elif check.status in ("near", "absent"):
+                part = t("check_absent", lang, value=md_escape(check.value))
+            else:
+                continue
+            page = check.page_number
+            parts.append(part + (t("check_page", lang, page=page) if page else ""))
+        return " · ".join(parts[:6])
+
     @staticmethod
     def confidence_line(answer: Answer, lang: str) -> str:
         line = t("confidence", lang, value=answer.confidence)
@@ -347,13 +473,20 @@ class UIManager:
         elif answer.pages_read:
             pages = ", ".join(str(p + 1) for p in answer.pages_read[:30])
             line += " · " + t("pages_read", lang, pages=pages)
+        checks = UIManager.check_line(answer, lang)
+        if checks:
+            line += "\n\n" + checks
         notes = "".join(f"\n\nℹ {md_escape(note_text(n, lang))}" for n in answer.notes)
         return line + notes
 
     @staticmethod
-    def evidence_choices(evidence: list[Evidence], lang: str) -> list[tuple[str, int]]:
-        pages = sorted({ev.page for ev in evidence})
-        return [(t("evidence_item", lang, page=p + 1), p) for p in pages]
+    def evidence_choices(answer: Answer, lang: str) -> list[tuple[str, str]]:
+        """The evidence list: (label, value) of every cited place (``evidence_view.Place``)."""
+        key = ev_view.answer_key(answer)
+        return [
+            (ev_view.place_label(place, n + 1, lang), ev_view.choice_value(key, n))
+            for n, place in enumerate(ev_view.places(answer))
+        ]
 
     # --- export ---------------------------------------------------------------------------------
     def downloads(self, session: Session) -> tuple[Path | None, Path | None, str]:

@@ -81,6 +81,9 @@ class Session:
     questions: list[str] = field(default_factory=list)
     shown: Answer | None = None  # the answer the reasoning pane shows (re-shown in a new language)
     evidence_images: dict[int, Image.Image] = field(default_factory=dict)
+    shown_place: str | None = None  # the evidence-list value shown (re-captioned in a new language)
+    # (answer key, place) → its original PDF page, red boxes drawn (None: it cannot be drawn)
+    evidence_cache: dict[tuple[str, int], Image.Image | None] = field(default_factory=dict)
     pending_path: Path | None = None  # an encrypted upload waiting for its password
     source_path: Path | None = None  # the open document's upload (copied when queued as a job)
     root: Path | None = None  # where workdirs are made (app.ui.storage.sessions_root)

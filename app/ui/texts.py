@@ -52,11 +52,32 @@ TEXTS: dict[str, dict[str, str]] = {
     "preview": {"en": "2 · Render preview", "zh": "2 · 渲染预览"},
     "pages": {"en": "Rendered pages", "zh": "渲染页面"},
     "rerender_hi": {"en": "Re-render at higher resolution", "zh": "以更高分辨率重新渲染"},
-    "stats": {
-        "en": "**{pages}** pages · text ≈ **{text_tokens:,}** tokens · visual **{visual_tokens:,}** "
-        "tokens · compression **{ratio:.1f}×**",
-        "zh": "共 **{pages}** 页 · 文本约 **{text_tokens:,}** token · 视觉 **{visual_tokens:,}** "
-        "token · 压缩率 **{ratio:.1f}×**",
+    # the statistics line in plain words; the technical figures are its hover text
+    "stats_line": {"en": "{source} → {images} · {gain}", "zh": "{source} → {images} · {gain}"},
+    "stats_pages": {"en": "**{n}** pages", "zh": "**{n}** 页"},
+    "stats_page": {"en": "**1** page", "zh": "**1** 页"},
+    "stats_chars": {"en": "**{n:,}** characters", "zh": "**{n:,}** 字"},
+    "stats_images": {"en": "**{n}** page images", "zh": "**{n}** 张页面图像"},
+    "stats_image": {"en": "**1** page image", "zh": "**1** 张页面图像"},
+    "stats_fewer": {
+        "en": "**{ratio:.1f}×** fewer tokens than the plain text",
+        "zh": "token 压缩约 **{ratio:.1f}** 倍",
+    },
+    "stats_more": {
+        "en": "**{ratio:.1f}×** more tokens than the plain text",
+        "zh": "token 为纯文本的 **{ratio:.1f}** 倍",
+    },
+    "stats_same": {
+        "en": "about as many tokens as the plain text",
+        "zh": "token 与纯文本相当",
+    },
+    "stats_detail": {
+        "en": "Text ≈ {text_tokens:,} tokens; page images: {visual_tokens:,} visual tokens "
+        "(compression {ratio:.2f}×). Preset {preset}, {dpi} dpi, font {font:g} pt. A token is "
+        "the unit a language model reads, about three quarters of an English word.",
+        "zh": "文本约 {text_tokens:,} token；页面图像：{visual_tokens:,} 视觉 token"
+        "（压缩率 {ratio:.2f}×）。预设 {preset}，{dpi} dpi，字号 {font:g} pt。"
+        "token 是语言模型读取文字的单位，约合一个汉字。",
     },
     "preview_first": {"en": "preview: first {pages}", "zh": "预览前 {pages} 页"},
     "no_document": {
@@ -88,9 +109,47 @@ TEXTS: dict[str, dict[str, str]] = {
     "thinking": {"en": "Thinking", "zh": "思考过程"},
     "confidence": {"en": "Confidence: **{value:.0%}**", "zh": "置信度：**{value:.0%}**"},
     "needs_review": {"en": "⚠ needs review (需人工确认)", "zh": "⚠ 需人工确认"},
-    "evidence": {"en": "Evidence", "zh": "证据"},
-    "evidence_pages": {"en": "Evidence pages", "zh": "证据所在页"},
+    "evidence": {"en": "What the model read", "zh": "模型读到的页面"},
+    "evidence_pages": {"en": "Cited places", "zh": "引用位置"},
     "evidence_item": {"en": "page {page}", "zh": "第 {page} 页"},
+    "evidence_passage": {"en": "passage {n}", "zh": "第 {n} 处"},
+    "evidence_original": {"en": "Original", "zh": "原文"},
+    "evidence_original_page": {"en": "Original page", "zh": "原文页面"},
+    "evidence_where_page": {
+        "en": "**Page {page}** of {pages} · {name}",
+        "zh": "**第 {page} 页**（共 {pages} 页）· {name}",
+    },
+    "evidence_where_passage": {
+        "en": "**Passage {n}** of {count} · {name}",
+        "zh": "**第 {n} 处**（共 {count} 处）· {name}",
+    },
+    "evidence_rendered_page": {
+        "en": "rendered page {page} of {pages}",
+        "zh": "渲染页第 {page} 页（共 {pages} 页）",
+    },
+    "evidence_enlarge": {
+        "en": "red boxes mark the evidence; click the image to enlarge",
+        "zh": "红框为证据；点击图片可放大",
+    },
+    "evidence_no_original": {
+        "en": "the original page cannot be shown (a locked or removed PDF): the passage is "
+        "shown as text",
+        "zh": "无法显示原文页面（PDF 已加密或已删除），以文字显示该段落",
+    },
+    "evidence_no_context": {
+        "en": "the document is no longer open: only the cited text is shown",
+        "zh": "该文档已不在当前会话中，仅显示引用的文字",
+    },
+    "show_in_preview": {"en": "Show in preview", "zh": "在预览中查看"},
+    "check_near": {
+        "en": "⚠ {value}: the document says {document}",
+        "zh": "⚠ {value}：文档中为 {document}",
+    },
+    "check_absent": {
+        "en": "⚠ {value}: not in the document",
+        "zh": "⚠ {value}：文档中未找到",
+    },
+    "check_page": {"en": " (page {page})", "zh": "（第 {page} 页）"},
     "no_evidence": {"en": "No evidence located.", "zh": "未定位到证据。"},
     "download_json": {"en": "Download answer (JSON)", "zh": "下载答案（JSON）"},
     "download_md": {"en": "Download answer (Markdown)", "zh": "下载答案（Markdown）"},
@@ -111,10 +170,12 @@ TEXTS: dict[str, dict[str, str]] = {
     "refresh_jobs": {"en": "Refresh", "zh": "刷新"},
     "col_id": {"en": "Job", "zh": "任务"},
     "col_status": {"en": "Status", "zh": "状态"},
-    "col_progress": {"en": "Progress", "zh": "进度"},
-    "col_task": {"en": "Question · document", "zh": "问题 · 文档"},
-    "col_created": {"en": "Submitted", "zh": "提交时间"},
-    "col_error": {"en": "Error", "zh": "错误"},
+    "col_task": {"en": "Question · file", "zh": "问题 · 文档"},
+    "col_created": {"en": "Time", "zh": "时间"},
+    "jobs_hint": {
+        "en": "Click a finished job to show its answer.",
+        "zh": "点击已完成的任务即可查看其答案。",
+    },
     "job_queued": {"en": "Queued", "zh": "排队中"},
     "job_running": {"en": "Running", "zh": "运行中"},
     "job_done": {"en": "Done", "zh": "已完成"},
@@ -156,6 +217,17 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     # status and errors
     "status_ingest": {"en": "Reading the document…", "zh": "正在读取文档……"},
+    "status_scan": {
+        "en": "Reading scanned page {page} of {total} by OCR…",
+        "zh": "正在识别扫描页：第 {page}/{total} 页……",
+    },
+    "kept_document": {
+        "en": "The earlier document, {name}, is still open.",
+        "zh": "之前的文档“{name}”仍保持打开。",
+    },
+    "drop_file": {"en": "Drop a file here", "zh": "将文件拖放到此处"},
+    "drop_or": {"en": "or", "zh": "或"},
+    "drop_click": {"en": "click to choose one", "zh": "点击选择文件"},
     "status_render": {"en": "Rendering pages…", "zh": "正在渲染页面……"},
     "status_reading": {"en": "Reading the page images…", "zh": "正在阅读页面图像……"},
     "status_done": {"en": "Done in {seconds:.1f} s", "zh": "完成，用时 {seconds:.1f} 秒"},

@@ -28,15 +28,16 @@ from app.ui.document_pane import (
     DocumentEvents,
     DocumentPane,
     PreviewPane,
+    pane_css,
 )
-from app.ui.jobs_pane import JobsPane
+from app.ui.jobs_pane import JobsPane, jobs_css
 from app.ui.jobs_view import JobsManager
 from app.ui.manager import UIManager, final_view
 from app.ui.safety import md_escape
 from app.ui.session import Session
 from app.ui.texts import pick_lang, t
 
-__all__ = ["EXAMPLES", "EXAMPLES_DIR", "build"]
+__all__ = ["EXAMPLES", "EXAMPLES_DIR", "build", "page_css"]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,11 @@ def _error_text(err: BaseException, lang: str) -> str:
         return f"⚠ {md_escape(err.user_message(lang))}"
     log.exception("unexpected error in a UI handler")
     return f"⚠ {t('err_unexpected', lang, kind=type(err).__name__)}"
+
+
+def page_css() -> str:
+    """The page's own CSS (``launch(css=...)``): each pane's rules."""
+    return "\n".join([pane_css(), jobs_css()])
 
 
 def _title(lg: str) -> str:
@@ -133,12 +139,15 @@ class Panes:
             out[ask.confidence] = view.confidence
             label = t("evidence_pages", lg)
             out[ask.evidence_pages] = gr.update(label=label, choices=view.evidence_choices)
+            shown = manager.evidence_place(s, s.shown_place)  # its caption in the new language
+            out[ask.evidence_where] = shown.caption if shown is not None else ""
         return out
 
 
 def _wire_language(manager: UIManager, panes: Panes, session: gr.State) -> Any:
     """The language switch; returns its event."""
     shown = [panes.ask.confidence, panes.preview.stats, panes.doc.info, panes.ask.reader]
+    shown.append(panes.ask.evidence_where)
 
     def on_lang(s: Session, value: str):
         s.lang = pick_lang(value)
@@ -161,9 +170,9 @@ def _wire_load(demo: gr.Blocks, manager: UIManager, panes: Panes, session, setti
         api_visibility="private",
     )
     demo.load(
-        lambda s: manager.reader_status(s.lang),
+        lambda s: (manager.reader_status(s.lang), gr.update(visible=manager.reader_thinks())),
         [session],
-        [panes.ask.reader],
+        [panes.ask.reader, panes.ask.thinking_acc],  # the Thinking panel: readers that think
         api_visibility="private",
     )
 
@@ -189,7 +198,9 @@ def build(
         DocumentEvents(
             manager, session, panes.header.message, panes.doc, panes.preview, _error_text
         ).wire()
-        asked = AskEvents(manager, session, panes.ask, jobs, _error_text).wire()
+        asked = AskEvents(
+            manager, session, panes.ask, jobs, _error_text, gallery=panes.preview.gallery
+        ).wire()
         panes.jobs.wire(session, manager, jobs, panes.ask, _error_text, after=asked)
         panes.jobs.refresh_after(_wire_language(manager, panes, session), session)
         panes.header.account.wire(demo, session)

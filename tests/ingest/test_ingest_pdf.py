@@ -312,3 +312,18 @@ def test_text_layer_without_unicode_map_is_read_as_images(settings):
         "their text was read from the page images by OCR."
     ]
     assert doc.metadata["scanned_pages"] == [1]
+
+
+def test_scan_dpi_fits_the_largest_pdf_page():
+    """#21: a 14400 x 14400 pt scanned page (PDF's largest) was asked for at 72 dpi, 207
+    megapixels, which page_image refuses; it is drawn smaller instead."""
+    from app.datamodel import SourcePage
+    from app.ingest.pdf import _scan_dpi
+
+    assert _scan_dpi(SourcePage(index=0, width=595, height=842)) == 200
+    dpi = _scan_dpi(SourcePage(index=0, width=14400, height=14400))
+    assert 18 <= dpi < 72
+    pdf = pymupdf.open()
+    pdf.new_page(width=14400, height=14400)
+    image = page_image(pdf.tobytes(), 0, dpi)
+    assert image.width == image.height and image.width <= 14400 * dpi / 72 + 1

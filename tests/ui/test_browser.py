@@ -46,13 +46,13 @@ def test_pdf_upload_preview_ask_and_red_boxes(ui_server, page_factory, tmp_path,
     page.locator("#reader").get_by_text("built-in OCR reader").wait_for()
     _upload(page, report_pdf(tmp_path / "report.pdf", pages=2))
     stats = page.locator("#stats").inner_text()
-    assert re.search(r"\d+ pages", stats) and "compression" in stats
+    assert re.search(r"\d+ pages → \d+ page images? · [\d.]+× fewer tokens", stats), stats
 
     page.locator("#question textarea").fill("What is the magic number of the orange project?")
     page.locator("#ask").click()
     assert "58213" in _wait_answer(page, "58213")
     page.locator("#confidence").get_by_text("Confidence").wait_for()
-    evidence = page.locator("#evidence img")
+    evidence = page.locator("#evidence-original img")  # the PDF's own page, red boxes on it
     evidence.wait_for()
     assert _red_pixels(page, evidence.get_attribute("src")) > 20
     assert page.locator("#evidence-pages").get_by_text(re.compile(r"page \d+")).count() >= 1

@@ -62,7 +62,7 @@ def test_queued_upload_is_copied_and_its_result_loads(ui_jobs, tmp_path):
     _wait_done(jobs, s)
 
     rows = jobs.rows(s)
-    assert rows[0][-1] == job.id and rows[0][0] == "Done" and rows[0][1] == "100%"
+    assert rows[0][-1] == job.id and rows[0][0] == "Done" and rows[0][1].startswith(FEE)
     s.lang = "zh"
     assert jobs.rows(s)[0][0] == "已完成" and jobs.headers("zh")[0] == "状态"
     assert jobs.table(Session())["data"] == []  # another session sees none of it
@@ -151,7 +151,8 @@ def test_queue_through_the_api(ui_server):
         row = next(r for r in table["data"] if r[-1] == job_id)
         if row[0] == "Done":
             break
-        assert row[0] in ("Queued", "Running") and time.monotonic() < deadline, row
+        status = row[0].split(" ·")[0]  # "Running · 40% · …"
+        assert status in ("Queued", "Running") and time.monotonic() < deadline, row
         time.sleep(1)
     answer, *_rest, message = client.predict(job_id, api_name="/job_result")
     assert "12" in answer and message == ""
@@ -185,7 +186,9 @@ def test_queue_in_the_browser(ui_server, page_factory, shots):
         "() => document.querySelector('#answer textarea').value.includes('186,400')",
         timeout=60_000,
     )
-    evidence = page.locator("#evidence img")
+    page.locator("#evidence-passage mark").get_by_text("186,400").wait_for()  # the passage
+    page.locator("#evidence-tabs").get_by_role("tab", name="What the model read").click()
+    evidence = page.locator("#evidence img")  # and the page the model read
     evidence.wait_for()
     img = Image.open(io.BytesIO(page.request.get(evidence.get_attribute("src")).body()))
     a = np.asarray(img.convert("RGB")).astype(int)

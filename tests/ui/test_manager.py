@@ -35,7 +35,8 @@ def test_open_preview_ask_export(manager, tmp_path):
     manager.open_file(s, EXAMPLES_DIR / "service_agreement.md")
     items, line = manager.preview(s)
     assert len(items) == len(s.rendered.pages) >= 1
-    assert "compression" in line and "tokens" in line
+    assert "characters → **1** page image" in line and "fewer tokens" in line
+    assert 'title="Text ≈' in line and "dpi" in line  # the technical figures on hover
     assert "service_agreement.md" in manager.document_info(s)
 
     updates = list(manager.ask(s, "What is the annual subscription fee?", "qa"))
@@ -47,8 +48,13 @@ def test_open_preview_ask_export(manager, tmp_path):
     page_image = s.rendered.pages[updates[-1].evidence_pages[0]].image
     assert crop.width >= 800 and crop.height < crop.width  # enlarged window, not the whole page
     assert crop.width / page_image.width > 1.3  # dense page text enlarged to be legible
-    label, page = manager.evidence_choices(final.evidence, "en")[0]
-    assert label == f"page {page + 1}" and page in updates[-1].evidence_pages
+    label, value = manager.evidence_choices(final, "en")[0]
+    assert "passage 1 · “" in label and "186,400" in label
+    s.shown = final  # a Markdown file has no pages: the passage, the fee highlighted
+    shown = manager.evidence_place(s, value)
+    assert "<mark" in shown.passage and "186,400</mark>" in shown.passage.replace("\n", "")
+    assert shown.original is None and "**Passage 1** of" in shown.caption
+    assert shown.rendered is not None and shown.preview_page in updates[-1].evidence_pages
 
     data = json.loads(manager.export(s, "json", tmp_path).read_text())
     assert data["question"] == "What is the annual subscription fee?"

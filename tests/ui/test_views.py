@@ -30,9 +30,12 @@ def manager(tmp_path_factory):
     return UIManager(Pipeline(Settings(_env_file=None, data_dir=data, reader="ocr")))
 
 
-def _answer(evidence_pages: tuple[int, ...] = (), **fields) -> Answer:
+def _answer(evidence_pages: tuple[int, ...] = (), source_page=None, **fields) -> Answer:
     span = Span(start=0, end=5, text="12 kg")
-    evidence = [Evidence(page=p, boxes=[(1, 2, 3, 4)], span=span) for p in evidence_pages]
+    evidence = [
+        Evidence(page=p, boxes=[(1, 2, 3, 4)], span=span, source_page=source_page)
+        for p in evidence_pages
+    ]
     defaults = {"text": "12 kg", "confidence": 0.8, "notes": [ANSWER_NOTE]}
     return Answer(**{**defaults, **fields}, evidence=evidence)
 
@@ -41,8 +44,15 @@ def test_final_view_is_the_answer_in_the_chosen_language():
     answer = _answer((2, 0, 2), needs_review=True, pages_read=[0, 2], thinking="hmm")
     en, zh = final_view(answer, "en"), final_view(answer, "zh")
     assert isinstance(en, AnswerView) and en.text == "12 kg" and en.thinking == "hmm"
-    assert en.evidence_choices == [("page 1", 0), ("page 3", 2)] and en.first_page == 0
-    assert zh.evidence_choices == [("第 1 页", 0), ("第 3 页", 2)]
+    # one span drawn on three rendered pages is one cited place
+    (label, value), *more = en.evidence_choices
+    assert not more and label == "passage 1 · “12 kg” · 100%" and en.first_page == 2
+    assert en.first_choice == value and value.endswith(":0")
+    assert zh.evidence_choices == [("第 1 处 · “12 kg” · 100%", value)]
+    # on a PDF: the document's own page number
+    pdf = final_view(_answer((0, 1), source_page=11), "en")
+    assert [label for label, _ in pdf.evidence_choices] == ["page 12 · “12 kg” · 100%"]
+    assert pdf.first_choice != value  # another answer, another value: it is shown anew
     assert "Confidence: **80%**" in en.confidence and "needs review" in en.confidence
     assert "Pages read: 1, 3" in en.confidence and ANSWER_NOTE.en in en.confidence
     assert "置信度：**80%**" in zh.confidence and "需人工确认" in zh.confidence
@@ -54,7 +64,7 @@ def test_final_view_is_the_answer_in_the_chosen_language():
 
 def test_final_view_without_evidence_says_so():
     view = final_view(_answer(), "zh")
-    assert view.evidence_choices == [] and view.first_page is None
+    assert view.evidence_choices == [] and view.first_page is None and view.first_choice is None
     assert view.confidence.endswith("未定位到证据。")
     assert final_view(_answer(), "en").confidence.endswith("No evidence located.")
 
@@ -114,7 +124,9 @@ def test_handlers_name_only_their_declared_outputs(manager):
     s = Session()
     assert set(events.on_paste(s, NOTE_TEXT)) <= set(events.outputs)
     shown = events.shown(s)
-    assert set(shown) == set(events.outputs)  # a render updates the sliders too
+    # a render updates the sliders too; the upload box keeps the file it opened
+    assert set(shown) == set(events.outputs) - {doc.upload}
+    assert set(events.shown(s, clear_upload=True)) == set(events.outputs)
     assert shown[doc.settings.dpi] == s.rendered.config.dpi and shown[message] == ""
     failed = events.failed(IngestError("bad file", "坏文件"), Session(lang="zh"))
     assert failed[message] == "⚠ 坏文件" and set(failed) <= set(events.outputs)
@@ -123,7 +135,7 @@ def test_handlers_name_only_their_declared_outputs(manager):
     view = final_view(_answer((1,)), "en")
     final = ask.show_final(view, "Done", None, (None, None), note="disk full")
     assert set(final) == set(ask.outputs) and final[ask.message] == "⚠ disk full"
-    assert final[ask.evidence_pages]["value"] == 1
+    assert final[ask.evidence_pages]["value"] == view.first_choice
     assert set(ask.show_summary("Batch: 3 of 3")) == set(ask.outputs)
     error = ask.show_error("⚠ x", clear_answer=True)
     assert set(error) < set(ask.outputs) and error[ask.answer] == ""
@@ -145,10 +157,10 @@ def test_a_language_switch_shows_labels_notes_and_the_answer_in_it(manager):
     s.shown = _answer((0,))  # the answer on screen, asked in English
     s.lang = "zh"
     page = panes.in_language(manager, s)
-    assert DOC_NOTE.zh in page[panes.doc.info] and "压缩率" in page[panes.preview.stats]
+    assert DOC_NOTE.zh in page[panes.doc.info] and "张页面图像" in page[panes.preview.stats]
     assert "阅读器" in page[panes.ask.reader]
     assert ANSWER_NOTE.zh in page[panes.ask.confidence]
-    assert page[panes.ask.evidence_pages]["choices"] == [("第 1 页", 0)]
-    assert page[panes.ask.evidence_pages]["label"] == "证据所在页"
+    assert page[panes.ask.evidence_pages]["choices"][0][0].startswith("第 1 处")
+    assert page[panes.ask.evidence_pages]["label"] == "引用位置"
     s.shown = None  # nothing (or a batch summary) shown: the answer pane is left alone
     assert panes.ask.confidence not in panes.in_language(manager, s)
