@@ -410,14 +410,22 @@ class AskEvents:
         for trigger, api in ((pane.ask.click, {"api_name": "ask"}),
                              (pane.question.submit, {"api_visibility": "private"})):  # fmt: skip
             cleared = trigger(
-                self.on_clear, inputs[:3], pane.outputs, api_visibility="private", queue=False
+                self.on_clear,
+                inputs[:3],
+                pane.outputs,
+                api_visibility="private",
+                queue=False,
+                show_progress="hidden",
             )
-            asked.append(cleared.then(self.on_ask, inputs, pane.outputs, **api, **kwargs))
+            # one progress indicator: on the answer box, not on each of the pane's outputs
+            bar: dict[str, Any] = {"show_progress_on": [pane.answer]}
+            asked.append(cleared.then(self.on_ask, inputs, pane.outputs, **api, **kwargs, **bar))
         pane.evidence_pages.change(
             self.on_place,
             [session, pane.evidence_pages],
             pane.place_outputs,
             api_visibility="private",
+            show_progress="hidden",
         )
         if self.gallery is not None:
             pane.show_in_preview.click(

@@ -154,10 +154,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "download_json": {"en": "Download answer (JSON)", "zh": "下载答案（JSON）"},
     "download_md": {"en": "Download answer (Markdown)", "zh": "下载答案（Markdown）"},
     "history": {"en": "Earlier answers", "zh": "历史答案"},
-    "pages_read": {"en": "Pages read: {pages}", "zh": "已读页面：{pages}"},
+    "pages_read": {"en": "Page images read: {pages}", "zh": "已读页面图像：{pages}"},
     "pages_read_fine": {
-        "en": "🔍 Pages read finely (re-rendered at high resolution): {pages}",
-        "zh": "🔍 精读页面（以高分辨率重新渲染）：{pages}",
+        "en": "🔍 Page images read finely (re-rendered at high resolution): {pages}",
+        "zh": "🔍 精读页面图像（以高分辨率重新渲染）：{pages}",
     },
     "coarse_to_fine_note": {
         "en": "coarse-to-fine: each question re-reads its best-matching pages finely",

@@ -155,7 +155,9 @@ def _wire_language(manager: UIManager, panes: Panes, session: gr.State) -> Any:
 
     lang = panes.header.lang
     outputs = [session, *panes.relabel("en"), *shown]
-    return lang.change(on_lang, [session, lang], outputs, api_visibility="private")
+    return lang.change(
+        on_lang, [session, lang], outputs, api_visibility="private", show_progress="hidden"
+    )
 
 
 def _wire_load(demo: gr.Blocks, manager: UIManager, panes: Panes, session, settings_lang: str):

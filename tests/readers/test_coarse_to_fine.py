@@ -184,15 +184,15 @@ def test_ui_option_renders_coarse_and_says_which_pages_were_read_finely(
     final = [u for u in manager.ask(session, needle.question, "qa") if u.final][-1]
     assert final.final.fine_pages == [needle_page] and final.evidence_pages == [needle_page]
     line = manager.confidence_line(final.final, "en")
-    assert f"Pages read finely (re-rendered at high resolution): {needle_page + 1}" in line
-    assert f"精读页面（以高分辨率重新渲染）：{needle_page + 1}" in manager.confidence_line(
+    assert f"Page images read finely (re-rendered at high resolution): {needle_page + 1}" in line
+    assert f"精读页面图像（以高分辨率重新渲染）：{needle_page + 1}" in manager.confidence_line(
         final.final, "zh"
     )
     # the standard options read the render as it is
     session.options = RenderOptions()
     manager.rerender(session)
     plain = [u for u in manager.ask(session, needle.question, "qa") if u.final][-1].final
-    assert plain.fine_pages == [] and "Pages read:" in manager.confidence_line(plain, "en")
+    assert plain.fine_pages == [] and "Page images read:" in manager.confidence_line(plain, "en")
 
 
 def test_vlm_reader_reads_the_fine_view_and_evaluates_search_configs(tiny_vlm_dir, tmp_path):

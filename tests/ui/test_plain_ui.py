@@ -188,3 +188,18 @@ def test_the_drop_zone_follows_the_language_switch():
     assert '"将文件拖放到此处\\A 或\\A 点击选择文件"' in css
     assert '"Drop a file here\\A or\\A click to choose one"' in css
     assert css in page_css()
+
+
+def test_ask_events_show_one_progress_indicator(manager):
+    """Asking shows its progress on the answer box only (the issue saw three overlays stacked:
+    answer, evidence and the confidence line)."""
+    from app.ui.view import build
+
+    demo = build(manager)
+    by_id = {block._id: block for block in demo.blocks.values()}
+    answer = next(i for i, b in by_id.items() if getattr(b, "elem_id", None) == "answer")
+    deps = [d for d in demo.config["dependencies"] if answer in d["outputs"]]
+    asks = [d for d in deps if d["show_progress"] != "hidden"]
+    assert asks, deps  # the click and the Enter key on the question
+    for dep in asks:
+        assert dep["show_progress_on"] == [answer], dep

@@ -54,9 +54,9 @@ def test_final_view_is_the_answer_in_the_chosen_language():
     assert [label for label, _ in pdf.evidence_choices] == ["page 12 · “12 kg” · 100%"]
     assert pdf.first_choice != value  # another answer, another value: it is shown anew
     assert "Confidence: **80%**" in en.confidence and "needs review" in en.confidence
-    assert "Pages read: 1, 3" in en.confidence and ANSWER_NOTE.en in en.confidence
+    assert "Page images read: 1, 3" in en.confidence and ANSWER_NOTE.en in en.confidence
     assert "置信度：**80%**" in zh.confidence and "需人工确认" in zh.confidence
-    assert "已读页面：1, 3" in zh.confidence
+    assert "已读页面图像：1, 3" in zh.confidence
     assert ANSWER_NOTE.zh in zh.confidence and ANSWER_NOTE.en not in zh.confidence
     assert "No evidence" not in en.confidence
     assert final_view(answer, "zh") == zh  # pure: the same answer and language, the same view
