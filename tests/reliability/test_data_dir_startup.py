@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from app.cli import app
 from app.errors import GlyphError
 from app.settings import Settings, get_settings
+from tests.helpers.full_disk import full_tmpfs
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.timeout(180)  # before the fix, `serve` on a full disk started serving
@@ -101,23 +102,7 @@ def test_queue_database_that_cannot_open_is_named(cli, tmp_path, monkeypatch, br
 
 def test_a_real_full_filesystem(tmp_path):
     """A 256 KiB tmpfs filled to the last byte (skipped where mounting is not allowed)."""
-    mount = tmp_path / "full"
-    mount.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)],
-        capture_output=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.decode().strip()})")
-    try:
-        (mount / "data" / "jobs").mkdir(parents=True)
-        with (mount / "ballast").open("wb", buffering=0) as fh:
-            try:
-                while True:
-                    fh.write(b"\0" * 4096)
-            except OSError as err:
-                assert err.errno == errno.ENOSPC
+    with full_tmpfs(tmp_path, ("data/jobs",)) as mount:
         proc = subprocess.run(
             [sys.executable, "-m", "app", "worker"],
             capture_output=True,
@@ -128,5 +113,3 @@ def test_a_real_full_filesystem(tmp_path):
         )
         assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
         assert str(mount / "data") in proc.stderr
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import errno
 import logging
 import shutil
-import subprocess
 import uuid
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from app.settings import Settings
 from app.ui import storage
 from app.ui.manager import UIManager
 from app.ui.session import Session
+from tests.helpers.full_disk import full_tmpfs
 from tests.ui.conftest import free_port
 
 NOTE = "Shipping note. The parcel weighs 12 kg and ships on 3 May 2025 to Anna Berg."
@@ -32,27 +32,8 @@ def _enospc(*_args, **_kwargs):
 @pytest.fixture
 def full_dir(tmp_path):
     """A directory on a 256 KiB tmpfs filled to the last byte (skipped where mount fails)."""
-    mount = tmp_path / "full"
-    mount.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)],
-        capture_output=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.decode().strip()})")
-    try:
-        (mount / "sessions").mkdir()
-        (mount / "cache").mkdir()
-        with (mount / "ballast").open("wb", buffering=0) as fh:
-            try:
-                while True:
-                    fh.write(b"\0" * 4096)
-            except OSError as err:
-                assert err.errno == errno.ENOSPC
+    with full_tmpfs(tmp_path, ("sessions", "cache")) as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def _settings(tmp_path, **kw) -> Settings:
