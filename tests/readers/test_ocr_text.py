@@ -258,3 +258,39 @@ def test_what_does_x_mean_prefers_the_sentence_that_defines_x():
     assert defines('"Source" form shall mean the preferred form for making modifications', "Source")
     assert not defines('"Object" form shall mean any form resulting from Source form', "Source")
     assert defines("Sponsor (赞助者)：帮助维护者上传软件包的人", "Sponsor（赞助者）")
+
+
+def test_reason_and_referring_sentences_bring_their_neighbour():
+    from app.readers.ocr.answer_policy import asks_reason, gives_reason, refers_back
+
+    assert asks_reason("Why should % not be used in URLs?") and asks_reason("为什么要添加 Closes？")
+    assert asks_reason("这样做的目的是什么？") and not asks_reason("Which branch is used?")
+    assert gives_reason("This way the bug is closed automatically.")
+    assert gives_reason("这样 Bug 报告会被自动关闭。") and not gives_reason("The file is small.")
+    assert refers_back("This file describes all the changes.") and refers_back("该文件记录了变更。")
+    assert refers_back("It contains the list of packages.")
+    assert not refers_back("Thistle grows here.") and not refers_back("The file is small.")
+
+
+def test_the_reader_answers_why_with_the_reason_and_this_file_with_its_name(tmp_path):
+    from app.readers.ocr.reader import OcrReader
+    from app.render import render, resolve_config
+    from app.settings import Settings
+    from tests.helpers.reading import ask
+
+    text = (
+        "Packaging notes.\n\n"
+        "Add Closes: #654321 after the changelog entry. "
+        "This way the bug report is closed automatically when the upload is accepted.\n\n"
+        "Other files of the upload are listed below.\n\n"
+        "mypackage_1.0_i386.changes\n\n"
+        "This file describes all the changes made in the current package version.\n\n"
+        "The weather section is not relevant to packaging at all."
+    )
+    reader = OcrReader(Settings(_env_file=None, data_dir=tmp_path))
+    rendered = render(text, resolve_config("en"))
+    why = ask(reader, rendered, "Why add Closes: #654321 after the changelog entry?")
+    assert "closed automatically" in why.text and "Closes" in why.text
+    which = ask(reader, rendered, "Which file describes the changes of the package version?")
+    assert "mypackage_1.0_i386.changes" in which.text and "describes all the changes" in which.text
+    reader.close()

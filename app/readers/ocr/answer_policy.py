@@ -179,11 +179,28 @@ _ASKS_REASON = re.compile(
 )
 _REASON = re.compile(
     r"\b(?:because|since|so that|in order to|otherwise|due to|as a result|therefore|thus|"
+    r"(?:in )?(?:this|that) way|which (?:means|makes|lets|allows)|"
     r"to (?:avoid|prevent|ensure|allow|make sure|keep)|would|will (?:break|fail|cause|be)|"
     r"breaks?|causes?|means? that)\b|"
     r"因为|由于|所以|因此|以便|为了|否则|这样|从而|以免|导致|便于|使得|用于|会",
     re.I,
 )
+
+
+_REFERS_BACK = re.compile(
+    r"^\s*(?:(?:this|these|that|those|such)\s+(?:file|files|one|ones|option|command|field|"
+    r"value|package|section|program|tool|directory|method|setting|case)\b|it\s+(?:is|was|"
+    r"contains|describes|holds|lists)\b|they\s+(?:are|were|contain)\b)"
+    r"|^\s*(?:这个|这些|该|此|它|它们|其)(?:文件|选项|命令|字段|值|软件包|包|程序|工具|目录|方法|设置)?"
+    r"(?:是|为|包含|描述|记录|用于|会|可以|将)",
+    re.I,
+)
+
+
+def refers_back(sentence: str) -> bool:
+    """The sentence opens by pointing back ("This file describes …", "It contains …", "该文件记录
+    …"): what it talks about was named in the sentence or line before it."""
+    return bool(_REFERS_BACK.match(sentence))
 
 
 def asks_reason(question: str) -> bool:
