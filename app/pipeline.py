@@ -19,6 +19,7 @@ from typing import Any
 from app.datamodel import Answer, AnswerChunk, Document, Mode, Note, RenderConfig, RenderedDoc
 from app.readers import ReaderChoice, resolve_reader
 from app.readers.base import Reader, final_answer
+from app.readers.control import QuestionControl, QuestionLock, foreground
 from app.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,8 @@ WAITING = Note(
     en="Waiting for the reader: another question is being answered.",
     zh="等待阅读器：正在回答另一个问题。",
 )
+STOPPED = Note(en="Stopped.", zh="已停止。")
+WAIT_STEP_S = 1.0  # a waiting question says so again this often (a closed stream ends then)
 
 
 def question_for(mode: Mode | str, question: str | None) -> str:
@@ -55,9 +58,9 @@ class Pipeline:
         self._resolve_lock = threading.Lock()
         # One question at a time per pipeline: the UI's sessions and the in-process job worker
         # share one loaded model, and reading one document at a time keeps GPU memory bounded.
-        # A plain Lock (not RLock): ``ask`` holds it across generator steps that Gradio may
-        # resume on different threads.
-        self.reader_lock = threading.Lock()
+        # Not thread-owned: ``ask`` holds it across generator steps that Gradio may resume on
+        # different threads. Questions from the UI go before queued jobs (``interactive``).
+        self.reader_lock = QuestionLock()
 
     # --- ingest ---------------------------------------------------------------------------------
     def open_document(
@@ -173,24 +176,72 @@ class Pipeline:
         reader: str | None = None,
         stream: bool = True,
         coarse_to_fine: bool | None = None,
+        cancel: threading.Event | None = None,
+        interactive: bool = True,
     ) -> Iterator[AnswerChunk]:
         """Stream the reader's chunks; the final chunk's answer carries evidence boxes.
 
-        One question at a time: while another is answered, a ``status`` chunk says so and the
-        generator waits for the reader lock (held until it is exhausted or closed).
+        One question at a time: while another is answered, a ``status`` chunk says so (again
+        every ``WAIT_STEP_S``) and the generator waits for the reader lock (held until it is
+        exhausted or closed); ``interactive=False`` (queued jobs) also waits while a question
+        from the UI waits. A question reads for at most ``settings.question_budget_s`` and gives
+        way to a waiting one after ``settings.question_yield_s`` (the reader answers from what it
+        has read and reads the rest in the background). ``cancel`` set: the question stops
+        between the reader's units of work and ends with a ``Stopped`` status, no final chunk.
         ``coarse_to_fine`` (default ``settings.coarse_to_fine``): ``rendered`` is the overview;
         the pages matching the question are re-rendered fine and only those are read
         (``app.readers.coarse_to_fine``). Evidence boxes are on ``rendered``'s pages either way.
         """
         mode = Mode(mode)
         question = question_for(mode, question)
-        if not self.reader_lock.acquire(blocking=False):
-            yield AnswerChunk(kind="status", text=WAITING.en, note=WAITING)
-            self.reader_lock.acquire()
+        lock = self.reader_lock
+        if not lock.acquire(blocking=False, interactive=interactive):
+            with lock.queued(interactive):
+                while not lock.acquire(timeout=WAIT_STEP_S, interactive=interactive):
+                    if cancel is not None and cancel.is_set():
+                        yield AnswerChunk(kind="status", text=STOPPED.en, note=STOPPED)
+                        return
+                    yield AnswerChunk(kind="status", text=WAITING.en, note=WAITING)
         try:
-            yield from self._ask_locked(rendered, question, mode, reader, stream, coarse_to_fine)
+            with foreground.answering():
+                control = self._control(cancel, interactive)
+                chunks = self._ask_locked(rendered, question, mode, reader, stream, coarse_to_fine,
+                                          control)  # fmt: skip
+                try:
+                    for chunk in chunks:
+                        if control.cancelled():
+                            yield AnswerChunk(kind="status", text=STOPPED.en, note=STOPPED)
+                            return
+                        yield chunk
+                finally:
+                    chunks.close()
         finally:
-            self.reader_lock.release()
+            lock.release()
+
+    def _control(self, cancel: threading.Event | None, interactive: bool) -> QuestionControl:
+        """An interactive question's budget; a job's pause for waiting questions instead (a job
+        is read to the end: nobody is there to ask again)."""
+        if not interactive:
+            return QuestionControl(cancel=cancel, pause=self._let_questions_go)
+        now = time.monotonic()
+        budget, give_way = self.settings.question_budget_s, self.settings.question_yield_s
+        return QuestionControl(
+            deadline=now + budget if budget > 0 else None,
+            cancel=cancel,
+            others_waiting=lambda: self.reader_lock.waiting > 0,
+            yield_after=now + give_way if give_way > 0 else None,
+        )
+
+    def _let_questions_go(self) -> None:
+        """A job's reader between two pages: while questions from the UI wait, hand them the
+        reader lock and take it back after them (the job's own read state stays as it is)."""
+        lock = self.reader_lock
+        if not lock.waiting:
+            return
+        foreground.leave()
+        lock.release()
+        lock.acquire(interactive=False)  # after every question waiting now
+        foreground.enter()
 
     def _ask_locked(
         self,
@@ -200,6 +251,7 @@ class Pipeline:
         reader: str | None,
         stream: bool,
         coarse_to_fine: bool | None,
+        control: QuestionControl | None = None,
     ) -> Iterator[AnswerChunk]:
         from app.evidence import attach
 
@@ -209,21 +261,27 @@ class Pipeline:
             yield AnswerChunk(kind="status", text=note.en, note=note)
         c2f = self.settings.coarse_to_fine if coarse_to_fine is None else coarse_to_fine
         active = self._active(key, choice, c2f)
-        for chunk in active.answer(rendered, question, mode, stream=stream):
-            if chunk.kind != "final":
-                yield chunk
-                continue
-            assert chunk.answer is not None
-            started = time.perf_counter()
-            answer = attach(
-                rendered,
-                chunk.answer,
-                question=question,
-                review_threshold=self.settings.review_threshold,
-            )
-            answer.timings["evidence"] = time.perf_counter() - started
-            answer.notes = [*choice.notes, *answer.notes]
-            yield AnswerChunk(kind="final", answer=answer)
+        # under the reader lock: the reader's one current question (readers without units of
+        # work to check between ignore it)
+        choice.reader.control = control
+        try:
+            for chunk in active.answer(rendered, question, mode, stream=stream):
+                if chunk.kind != "final":
+                    yield chunk
+                    continue
+                assert chunk.answer is not None
+                started = time.perf_counter()
+                answer = attach(
+                    rendered,
+                    chunk.answer,
+                    question=question,
+                    review_threshold=self.settings.review_threshold,
+                )
+                answer.timings["evidence"] = time.perf_counter() - started
+                answer.notes = [*choice.notes, *answer.notes]
+                yield AnswerChunk(kind="final", answer=answer)
+        finally:
+            choice.reader.control = None
 
     def ask_once(
         self,

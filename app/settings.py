@@ -123,6 +123,20 @@ class Settings(BaseSettings):
         description="Built-in reader, questions on long documents: read the pages that best match "
         "the question first and answer from them when confident (0 = always read every page).",
     )
+    question_budget_s: float = Field(
+        30.0,
+        ge=0.0,
+        description="Most seconds one question reads before it answers from the pages read so far "
+        "(flagged for review, or 'not found in the pages read so far (n of N)'); the rest of the "
+        "document is read in the background for the next question (0 = no limit).",
+    )
+    question_yield_s: float = Field(
+        3.0,
+        ge=0.0,
+        description="A question that has read this many seconds gives way to another session's "
+        "question waiting for the reader: it answers from what it has read, the rest is read in "
+        "the background (0 = never give way before the budget runs out).",
+    )
     review_threshold: float = Field(
         0.85,
         ge=0.0,

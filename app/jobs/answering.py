@@ -36,7 +36,13 @@ def ask_rendered(
     final: Answer | None = None
     # the pipeline takes its reader lock: one question at a time with the UI's
     chunks = pipeline.ask(
-        rendered, question, mode, reader=reader, stream=False, coarse_to_fine=coarse_to_fine
+        rendered,
+        question,
+        mode,
+        reader=reader,
+        stream=False,
+        coarse_to_fine=coarse_to_fine,
+        interactive=False,  # waits while questions from the UI wait, and pauses for them
     )
     for chunk in chunks:
         if chunk.kind == "status":

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from app.datamodel import Answer, AnswerChunk, Mode, RenderedDoc
 from app.errors import ReaderError
+from app.readers.control import QuestionControl
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,9 @@ class Reader(ABC):
     """Base class of the built-in OCR reader, the in-process VLM and the OpenAI-compatible client."""
 
     name: str = "reader"
+    control: QuestionControl | None = None
+    """The current question's limits (budget, cancel flag), set by the pipeline while it holds
+    the reader lock; a reader that works in units (pages) checks ``control.over()`` between them."""
 
     @property
     @abstractmethod

@@ -32,6 +32,7 @@ from app.ui.texts import t
 
 MODES = (("mode_qa", "qa"), ("mode_summary", "summary"), ("mode_extract", "extract"))
 COMPUTE = (("run_now", "now"), ("queue", "queue"))
+ASK_CONCURRENCY = 8  # questions in progress at once (one reads, the others wait in the pipeline)
 
 # A click on an evidence image presses its full-screen button (installed once per page).
 ZOOM_JS = """
@@ -64,6 +65,7 @@ class AskPane:
     question: gr.Textbox
     compute: gr.Radio
     ask: gr.Button
+    stop: gr.Button  # cancels this session's question (the reader stops between pages)
     status: gr.Markdown
     answer: gr.Textbox
     thinking_acc: gr.Accordion
@@ -101,7 +103,9 @@ class AskPane:
             visible=queue,
             elem_id="compute",
         )
-        ask = gr.Button(t("ask", "en"), variant="primary", elem_id="ask")
+        with gr.Row():
+            ask = gr.Button(t("ask", "en"), variant="primary", elem_id="ask")
+            stop = gr.Button(t("stop", "en"), variant="stop", elem_id="stop", min_width=80)
         status = gr.Markdown("", elem_id="status", **PLAIN_MD)
         answer = gr.Textbox(
             label=t("answer", "en"),
@@ -161,6 +165,7 @@ class AskPane:
             question=question,
             compute=compute,
             ask=ask,
+            stop=stop,
             status=status,
             answer=answer,
             thinking_acc=thinking_acc,
@@ -218,6 +223,7 @@ class AskPane:
             self.mode: gr.update(label=t("mode", lg), choices=choices(lg, MODES)),
             self.compute: gr.update(label=t("compute", lg), choices=choices(lg, COMPUTE)),
             self.ask: gr.update(value=t("ask", lg)),
+            self.stop: gr.update(value=t("stop", lg)),
             **labels(
                 lg,
                 (
@@ -382,6 +388,12 @@ class AskEvents:
         except Exception as err:
             yield pane.show_error(self.error_text(err, s.lang), clear_answer=streamed)
 
+    def on_stop(self, s: Session):
+        """Stop this session's question: the reader stops after its page, the lock is freed."""
+        if not self.manager.stop(s):
+            return gr.skip()
+        return t("status_stopped", s.lang)
+
     def on_place(self, s: Session, value):
         """Show the cited place ``value`` (the evidence list's value; None: no answer)."""
         before = parse_choice(s.shown_place)
@@ -402,8 +414,9 @@ class AskEvents:
     def wire(self) -> list[Any]:
         """Connect the pane; returns the ask events (the jobs table refreshes after them)."""
         pane, session = self.pane, self.session
-        # one answer at a time in this process's queue; the pipeline's lock covers the worker
-        kwargs: dict[str, Any] = {"concurrency_limit": 1, "concurrency_id": "reader"}
+        # the pipeline's reader lock lets one question at a time read (the worker's jobs too);
+        # several may wait in it, so that a waiting question makes a long one give way
+        kwargs: dict[str, Any] = {"concurrency_limit": ASK_CONCURRENCY, "concurrency_id": "reader"}
         # compute: 'now' streams the answer here; 'queue' submits a job ("My jobs" follows it)
         inputs = [session, pane.question, pane.mode, pane.compute]
         asked = []
@@ -420,6 +433,9 @@ class AskEvents:
             # one progress indicator: on the answer box, not on each of the pane's outputs
             bar: dict[str, Any] = {"show_progress_on": [pane.answer]}
             asked.append(cleared.then(self.on_ask, inputs, pane.outputs, **api, **kwargs, **bar))
+        pane.stop.click(
+            self.on_stop, [session], [pane.status], cancels=asked, queue=False, api_name="stop"
+        )
         pane.evidence_pages.change(
             self.on_place,
             [session, pane.evidence_pages],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -141,6 +142,7 @@ class UIManager:
 
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
+        self._cancels: dict[str, threading.Event] = {}  # session id → its question's stop flag
 
     # --- reader ---------------------------------------------------------------------------------
     def reader_status(self, lang: str) -> str:
@@ -303,13 +305,29 @@ class UIManager:
         yield replace(update)
         # the pipeline lets one question at a time use the reader (a status chunk says when this
         # one waits) and releases it when the stream ends or is closed (a cancelled request)
+        cancel = self._cancels[session.id] = threading.Event()
         chunks = self.pipeline.ask(
-            session.rendered, question, mode_, coarse_to_fine=session.options.coarse_to_fine
+            session.rendered,
+            question,
+            mode_,
+            coarse_to_fine=session.options.coarse_to_fine,
+            cancel=cancel,
         )
         try:
             yield from self._stream(session, chunks, update, question, started, progress)
         finally:
             chunks.close()
+            cancel.set()  # a stream closed early (the browser went away) stops its question
+            if self._cancels.get(session.id) is cancel:
+                del self._cancels[session.id]
+
+    def stop(self, session: Session) -> bool:
+        """Stop ``session``'s question in progress (False: none is)."""
+        cancel = self._cancels.get(session.id)
+        if cancel is None:
+            return False
+        cancel.set()
+        return True
 
     def _stream(
         self,

@@ -231,6 +231,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "status_render": {"en": "Rendering pages…", "zh": "正在渲染页面……"},
     "status_reading": {"en": "Reading the page images…", "zh": "正在阅读页面图像……"},
     "status_done": {"en": "Done in {seconds:.1f} s", "zh": "完成，用时 {seconds:.1f} 秒"},
+    "stop": {"en": "Stop", "zh": "停止"},
+    "status_stopped": {"en": "Stopped.", "zh": "已停止。"},
     "err_no_document": {
         "en": "Please upload or paste a document first.",
         "zh": "请先上传或粘贴文档。",

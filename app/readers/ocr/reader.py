@@ -27,6 +27,7 @@ from app.datamodel import Answer, AnswerChunk, Mode, Note, RenderedDoc, Span, it
 from app.evidence.match import Sentence
 from app.ocr import OcrLine, get_engine
 from app.readers.base import NOT_FOUND, Reader, ReaderCapabilities
+from app.readers.control import QuestionControl, foreground
 from app.readers.ocr.answer_policy import (
     MAX_ANSWER,
     MIN_SUPPORT,
@@ -115,6 +116,23 @@ class _Doc:
     index: HybridIndex
     ocr_s: float
     pages: int
+    read: list[int] | None = None  # part of the pages only (a question out of time): these
+
+
+def _so_far_notes(read: int, total: int) -> tuple[Note, Note]:
+    """What a question out of time says: (not found so far, answered from part)."""
+    return (
+        Note(
+            en=f"Not found in the pages read so far ({read} of {total}) — the rest is being read "
+            "in the background; ask again in a minute.",
+            zh=f"在已读的 {read}/{total} 页中未找到答案——其余页面正在后台读取，请一分钟后再问。",
+        ),
+        Note(
+            en=f"Answered from the pages read so far ({read} of {total}) — the rest is being read "
+            "in the background; ask again in a minute for an answer from the whole document.",
+            zh=f"根据已读的 {read}/{total} 页作答——其余页面正在后台读取，一分钟后再问可根据全文作答。",
+        ),
+    )
 
 
 class OcrReader(Reader):
@@ -132,6 +150,10 @@ class OcrReader(Reader):
         # a re-render keeps what was read (no page images held here)
         self._by_text: OrderedDict[str, tuple[_Doc, int]] = OrderedDict()
         self._inflight: dict[str, threading.Event] = {}
+        self._waiters: dict[str, int] = {}  # questions waiting for a background read of a key
+        # pages read so far of documents not read in full (a question out of time, a background
+        # read paused or stopped): the next read of the document goes on from them
+        self._partial: OrderedDict[str, dict[int, list[OcrLine]]] = OrderedDict()
         self._lock = threading.Lock()
         self.background: threading.Thread | None = None  # the latest prefetch, for callers/tests
         self._threads: set[threading.Thread] = set()  # every background read still running
@@ -177,50 +199,112 @@ class OcrReader(Reader):
                 self.cache.put(self.engine_name, version, sha, lines)
             yield page.index, lines, cached
 
-    def _document(self, rendered: RenderedDoc) -> Iterator[AnswerChunk | _Doc]:
-        """The read document (OCR text + index), from memory, from a read in progress, or new."""
-        key = f"{rendered.key}:{self.engine_name}:{self.engine.version}"
+    def _doc_key(self, rendered: RenderedDoc) -> str:
+        return f"{rendered.key}:{self.engine_name}:{self.engine.version}"
+
+    def _document(
+        self,
+        rendered: RenderedDoc,
+        control: QuestionControl | None = None,
+        background: bool = False,
+    ) -> Iterator[AnswerChunk | _Doc]:
+        """The read document (OCR text + index), from memory, from a read in progress, or new.
+
+        ``control`` (a question with a budget): never waits for a background read of the same
+        pages (that read pauses while a question is answered) but reads alongside it, and stops
+        when ``control.over()``: then the ``_Doc`` holds the pages read so far (``read``)."""
+        key = self._doc_key(rendered)
+        owner = False
         while True:
             with self._lock:
                 doc = self._docs.get(key)
                 if doc is not None:
                     self._docs.move_to_end(key)
                     break
+                if control is not None:  # neither waits for nor holds up a background read
+                    break
                 pending = self._inflight.get(key)
                 if pending is None:
                     self._inflight[key] = threading.Event()
+                    owner = True
                     break
+                if not background:
+                    self._waiters[key] = self._waiters.get(key, 0) + 1
             # another thread (a prefetch, a second user) is reading these pages: wait for it
-            yield _status("OCR already in progress for this document", "正在识别本文档，请稍候")
-            pending.wait()
+            try:
+                yield _status("OCR already in progress for this document", "正在识别本文档，请稍候")
+                pending.wait()
+            finally:
+                if not background:
+                    with self._lock:
+                        self._waiters[key] -= 1
         if doc is not None:
             yield doc
             return
         try:
-            started = time.perf_counter()
-            total = len(rendered.pages)
-            pages: list[list[OcrLine]] = [[] for _ in range(total)]
-            for index, lines, cached in self.read_pages(rendered):
-                pages[index] = lines
+            yield from self._read_all(rendered, key, control, background)
+        finally:
+            if owner:
+                with self._lock:
+                    event = self._inflight.pop(key, None)
+                if event is not None:
+                    event.set()
+
+    def _pages_so_far(self, key: str) -> dict[int, list[OcrLine]]:
+        with self._lock:
+            read = self._partial.setdefault(key, {})
+            self._partial.move_to_end(key)
+            while len(self._partial) > DOCS_IN_MEMORY:
+                self._partial.popitem(last=False)
+        return read
+
+    def _read_all(
+        self, rendered: RenderedDoc, key: str, control: QuestionControl | None, background: bool
+    ) -> Iterator[AnswerChunk | _Doc]:
+        """Every page not read yet, one at a time: a background read pauses while a question
+        is answered (unless one waits for it); a question stops when over its budget (pages
+        already in the disk cache are still taken)."""
+        started = time.perf_counter()
+        total = len(rendered.pages)
+        read = self._pages_so_far(key)
+        version = self.engine.version
+        for index in range(total):
+            if index in read:
+                continue
+            if background:
+                foreground.wait_idle(self._stop, unless=lambda: self._waiters.get(key, 0) > 0)
+                if self._stop.is_set():
+                    break
+            elif control is not None:
+                control.checkpoint()
+                if control.over():
+                    sha = rendered.pages[index].sha256
+                    lines = self.cache.get(self.engine_name, version, sha)
+                    if lines is not None:
+                        read[index] = lines
+                    continue
+            for _, lines, cached in self.read_pages(rendered, [index]):
+                read[index] = lines
                 yield _status(
                     f"OCR page {index + 1}/{total}" + (" (cached)" if cached else ""),
                     f"识别第 {index + 1}/{total} 页" + ("（已缓存）" if cached else ""),
                 )
-            ocr = assemble(pages, rendered.layout, rendered.text)
-            index = HybridIndex([s.text for s in ocr.sentences])
-            doc = _Doc(ocr, index, time.perf_counter() - started, total)
-            with self._lock:
-                self._docs[key] = doc
-                self._by_text[self._text_key(rendered)] = (doc, rendered.config.dpi)
-                self._by_text.move_to_end(self._text_key(rendered))
-                for cache in (self._docs, self._by_text):
-                    while len(cache) > DOCS_IN_MEMORY:
-                        cache.popitem(last=False)
-        finally:
-            with self._lock:
-                event = self._inflight.pop(key, None)
-            if event is not None:
-                event.set()
+        complete = len(read) == total
+        ocr = assemble([read.get(i, []) for i in range(total)], rendered.layout, rendered.text)
+        index = HybridIndex([s.text for s in ocr.sentences])
+        doc = _Doc(ocr, index, time.perf_counter() - started, total)
+        if not complete:
+            doc.read = sorted(read)
+            yield doc
+            return
+        with self._lock:
+            self._partial.pop(key, None)
+            self._docs[key] = doc
+            self._by_text[self._text_key(rendered)] = (doc, rendered.config.dpi)
+            self._by_text.move_to_end(self._text_key(rendered))
+            for cache in (self._docs, self._by_text):
+                while len(cache) > DOCS_IN_MEMORY:
+                    cache.popitem(last=False)
         yield doc
 
     def _text_key(self, rendered: RenderedDoc) -> str:
@@ -251,7 +335,7 @@ class OcrReader(Reader):
         return doc, note
 
     def _is_read(self, rendered: RenderedDoc) -> bool:
-        key = f"{rendered.key}:{self.engine_name}:{self.engine.version}"
+        key = self._doc_key(rendered)
         with self._lock:
             return key in self._docs
 
@@ -266,16 +350,23 @@ class OcrReader(Reader):
         ranked = sorted(range(len(texts)), key=lambda i: -scores[i])
         return sorted(i for i in ranked[:k] if scores[i] > 0)
 
-    def _read_subset(self, rendered: RenderedDoc, pages: list[int]) -> Iterator[AnswerChunk | _Doc]:
+    def _read_subset(
+        self, rendered: RenderedDoc, pages: list[int], control: QuestionControl | None = None
+    ) -> Iterator[AnswerChunk | _Doc]:
         started = time.perf_counter()
         total = len(rendered.pages)
         read: list[list[OcrLine]] = [[] for _ in range(total)]
+        so_far = self._pages_so_far(self._doc_key(rendered))
         for n, (index, lines, cached) in enumerate(self.read_pages(rendered, pages), 1):
-            read[index] = lines
+            read[index] = so_far[index] = lines
             yield _status(
                 f"OCR page {index + 1} ({n}/{len(pages)} first)" + (" (cached)" if cached else ""),
                 f"先识别第 {index + 1} 页（{n}/{len(pages)}）" + ("（已缓存）" if cached else ""),
             )
+            if control is not None:
+                control.checkpoint()
+                if control.over():
+                    break
         ocr = assemble(read, rendered.layout, rendered.text)
         yield _Doc(
             ocr,
@@ -292,7 +383,7 @@ class OcrReader(Reader):
 
         def run() -> None:
             try:
-                for _ in self._document(rendered):
+                for _ in self._document(rendered, background=True):
                     if self._stop.is_set():  # closing: leave the rest unread
                         break
             except Exception:  # the question asked later reports the error to the user
@@ -303,6 +394,8 @@ class OcrReader(Reader):
 
         with self._lock:
             if self._stop.is_set() or (if_idle and self._threads):
+                return None
+            if self._doc_key(rendered) in self._inflight:  # being read already
                 return None
             thread = threading.Thread(target=run, name="ocr-prefetch", daemon=True)
             self._threads.add(thread)
@@ -324,6 +417,7 @@ class OcrReader(Reader):
     ) -> Iterator[AnswerChunk]:
         started = time.perf_counter()
         mode = Mode(mode)
+        control = self.control  # this question's (the pipeline may lend the reader meanwhile)
         if mode is Mode.QA and question_language(question) == "en":
             warm_up_embeddings()
         doc: _Doc | None = None
@@ -331,12 +425,14 @@ class OcrReader(Reader):
         if reused is not None:
             doc, reused_note = reused
         else:
-            early = yield from self._answer_early(rendered, question, mode, started, stream)
+            early = yield from self._answer_early(
+                rendered, question, mode, started, stream, control
+            )
             if early is not None:
                 yield AnswerChunk(kind="answer", text=early.text)
                 yield AnswerChunk(kind="final", answer=early)
                 return
-            for item in self._document(rendered):
+            for item in self._document(rendered, control):
                 if isinstance(item, _Doc):
                     doc = item
                 elif stream:
@@ -369,12 +465,42 @@ class OcrReader(Reader):
         answer.pages_read = list(range(len(rendered.pages)))
         if reused is not None:
             answer.notes.append(reused_note)
+        if doc.read is not None:
+            self._so_far(answer, doc.read, rendered, lang, control)
         if answer.text:
             yield AnswerChunk(kind="answer", text=answer.text)
         yield AnswerChunk(kind="final", answer=answer)
 
+    def _so_far(
+        self,
+        answer: Answer,
+        read: list[int],
+        rendered: RenderedDoc,
+        lang: str,
+        control: QuestionControl | None,
+    ) -> None:
+        """An answer from part of the pages (the question ran out of time or gave way): flagged
+        for review, or "not found in the pages read so far"; the rest is read in the background."""
+        missing, partial = _so_far_notes(len(read), len(rendered.pages))
+        answer.pages_read = list(read)
+        answer.needs_review = True
+        if answer.found:
+            answer.notes.append(partial)
+        else:
+            answer.found = False
+            answer.text = missing.zh if lang == "zh" else missing.en
+            answer.notes = [missing]
+        if control is None or not control.cancelled():
+            self.prefetch(rendered)
+
     def _answer_early(
-        self, rendered: RenderedDoc, question: str, mode: Mode, started: float, stream: bool
+        self,
+        rendered: RenderedDoc,
+        question: str,
+        mode: Mode,
+        started: float,
+        stream: bool,
+        control: QuestionControl | None = None,
     ) -> Iterator[AnswerChunk]:
         """A question on a document not read yet: first the rendered lines that match it, then
         the best-matching pages; a confident answer from either is returned at once (the whole
@@ -401,7 +527,7 @@ class OcrReader(Reader):
             if answer is not None:
                 return answer
         pages = self._first_pages(rendered, question)
-        if not pages:
+        if not pages or (control is not None and control.over()):
             return None
         shown = ", ".join(str(p + 1) for p in pages)
         note = Note(
@@ -411,7 +537,13 @@ class OcrReader(Reader):
         )
         return (
             yield from self._answer_part(
-                rendered, question, self._read_subset(rendered, pages), pages, note, started, stream
+                rendered,
+                question,
+                self._read_subset(rendered, pages, control),
+                pages,
+                note,
+                started,
+                stream,
             )
         )
 
