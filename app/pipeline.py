@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from app.datamodel import Answer, AnswerChunk, Document, Mode, Note, RenderConfig, RenderedDoc
+from app.memory import release_free_memory
 from app.readers import ReaderChoice, resolve_reader
 from app.readers.base import Reader, final_answer
 from app.readers.control import QuestionControl, QuestionLock, foreground
@@ -105,6 +106,7 @@ class Pipeline:
         spec = config if config is not None else self.settings.render_preset
         cfg = resolve_config(spec, text=text, **overrides)
         rendered = render(text, cfg, name=name)
+        release_free_memory()  # the typesetter's scratch buffers
         if isinstance(doc, Document):
             rendered.document = doc
         return rendered
@@ -178,15 +180,18 @@ class Pipeline:
         coarse_to_fine: bool | None = None,
         cancel: threading.Event | None = None,
         interactive: bool = True,
+        bounded: bool | None = None,
     ) -> Iterator[AnswerChunk]:
         """Stream the reader's chunks; the final chunk's answer carries evidence boxes.
 
         One question at a time: while another is answered, a ``status`` chunk says so (again
         every ``WAIT_STEP_S``) and the generator waits for the reader lock (held until it is
         exhausted or closed); ``interactive=False`` (queued jobs) also waits while a question
-        from the UI waits. A question reads for at most ``settings.question_budget_s`` and gives
-        way to a waiting one after ``settings.question_yield_s`` (the reader answers from what it
-        has read and reads the rest in the background). ``cancel`` set: the question stops
+        from the UI waits. A ``bounded`` question (default: the interactive ones, i.e. the UI's)
+        reads for at most ``settings.question_budget_s`` and gives way to a waiting one after
+        ``settings.question_yield_s`` (the reader answers from what it has read and reads the rest
+        in the background); an unbounded one (the CLI, scripts: nobody else shares the process,
+        and a background read would die with it) reads what it needs. ``cancel`` set: the question stops
         between the reader's units of work and ends with a ``Stopped`` status, no final chunk.
         ``coarse_to_fine`` (default ``settings.coarse_to_fine``): ``rendered`` is the overview;
         the pages matching the question are re-rendered fine and only those are read
@@ -204,7 +209,9 @@ class Pipeline:
                     yield AnswerChunk(kind="status", text=WAITING.en, note=WAITING)
         try:
             with foreground.answering():
-                control = self._control(cancel, interactive)
+                control = self._control(
+                    cancel, interactive, interactive if bounded is None else bounded
+                )
                 chunks = self._ask_locked(rendered, question, mode, reader, stream, coarse_to_fine,
                                           control)  # fmt: skip
                 try:
@@ -217,12 +224,17 @@ class Pipeline:
                     chunks.close()
         finally:
             lock.release()
+            release_free_memory()  # the question's page crops and OCR buffers are gone now
 
-    def _control(self, cancel: threading.Event | None, interactive: bool) -> QuestionControl:
-        """An interactive question's budget; a job's pause for waiting questions instead (a job
-        is read to the end: nobody is there to ask again)."""
+    def _control(
+        self, cancel: threading.Event | None, interactive: bool, bounded: bool
+    ) -> QuestionControl:
+        """A bounded question's budget; a job's pause for waiting questions instead (a job is
+        read to the end: nobody is there to ask again); neither for an unbounded question."""
         if not interactive:
             return QuestionControl(cancel=cancel, pause=self._let_questions_go)
+        if not bounded:
+            return QuestionControl(cancel=cancel)
         now = time.monotonic()
         budget, give_way = self.settings.question_budget_s, self.settings.question_yield_s
         return QuestionControl(
@@ -291,10 +303,18 @@ class Pipeline:
         *,
         reader: str | None = None,
         coarse_to_fine: bool | None = None,
+        bounded: bool = False,
     ) -> Answer:
-        """``ask`` run to completion."""
+        """``ask`` run to completion; unbounded unless ``bounded`` (scripts, evaluations and the
+        CLI get the answer from every page they need, not one cut short by the UI's budget)."""
         chunks = self.ask(
-            rendered, question, mode, reader=reader, stream=False, coarse_to_fine=coarse_to_fine
+            rendered,
+            question,
+            mode,
+            reader=reader,
+            stream=False,
+            coarse_to_fine=coarse_to_fine,
+            bounded=bounded,
         )
         return final_answer(chunks, "pipeline")
 

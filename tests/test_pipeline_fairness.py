@@ -49,14 +49,14 @@ def test_a_short_question_is_answered_while_a_long_one_reads(pipeline, long_doc)
 
     def ask_a() -> None:
         started = time.monotonic()
-        results["a"] = pipeline.ask_once(long_doc, UNANSWERABLE)
+        results["a"] = pipeline.ask_once(long_doc, UNANSWERABLE, bounded=True)
         results["a_s"] = time.monotonic() - started
 
     a = threading.Thread(target=ask_a)
     a.start()
     time.sleep(1.0)  # A holds the reader now
     started = time.monotonic()
-    b = pipeline.ask_once(note, PHONE)
+    b = pipeline.ask_once(note, PHONE, bounded=True)
     b_s = time.monotonic() - started
     a.join(timeout=60)
     assert "7946 0321" in b.text and b_s < 20, b_s
@@ -69,7 +69,7 @@ def test_a_short_question_is_answered_while_a_long_one_reads(pipeline, long_doc)
 
 
 def test_the_budget_note_in_the_questions_language(pipeline, long_doc):
-    zh = pipeline.ask_once(long_doc, "港务长的电话号码是多少？")
+    zh = pipeline.ask_once(long_doc, "港务长的电话号码是多少？", bounded=True)
     total = len(long_doc.pages)
     assert not zh.found and zh.text.startswith("在已读的") and f"/{total} 页中未找到" in zh.text
     assert zh.notes[-1].en.startswith("Not found in the pages read so far")
@@ -83,13 +83,29 @@ def test_a_follow_up_after_the_background_read_answers_from_the_whole_document(t
                         ocr_first_lines=0, ocr_first_pages=0)  # fmt: skip
     pipeline = Pipeline(settings)
     try:
-        first = pipeline.ask_once(rendered, "Which licence is this?")
+        first = pipeline.ask_once(rendered, "Which licence is this?", bounded=True)
         assert len(first.pages_read) < len(rendered.pages) and first.needs_review
         reader = pipeline.reader().reader
         reader.background.join(timeout=120)
-        follow = pipeline.ask_once(rendered, "What is the special magic number for Valparaiso?")
+        follow = pipeline.ask_once(
+            rendered, "What is the special magic number for Valparaiso?", bounded=True
+        )
         assert follow.pages_read == list(range(len(rendered.pages)))
         assert follow.text == "4417093" and follow.found
+    finally:
+        pipeline.close()
+
+
+def test_scripts_and_the_cli_are_not_cut_short(tmp_path):
+    """No one else shares their process, and a background read would end with it."""
+    rendered = render(long_text(15_000), resolve_config("en"))
+    settings = Settings(_env_file=None, data_dir=tmp_path, reader="ocr", question_budget_s=0.5,
+                        ocr_first_lines=0, ocr_first_pages=0)  # fmt: skip
+    pipeline = Pipeline(settings)
+    try:
+        whole = pipeline.ask_once(rendered, "Which ferry leaves the harbour at midnight?")
+        assert whole.pages_read == list(range(len(rendered.pages))) and len(whole.pages_read) > 1
+        assert "pages read so far" not in whole.text
     finally:
         pipeline.close()
 
@@ -109,7 +125,7 @@ def test_a_stopped_question_frees_the_reader_at_once(pipeline, long_doc):
     assert time.monotonic() - stopped_at < 15  # the page in progress, no more
     assert not pipeline.reader_lock.locked()
     started = time.monotonic()
-    assert "7946 0321" in pipeline.ask_once(note, PHONE).text
+    assert "7946 0321" in pipeline.ask_once(note, PHONE, bounded=True).text
     assert time.monotonic() - started < 15
     assert engine is pipeline.reader().reader.engine
 
@@ -152,8 +168,18 @@ def test_a_job_lends_the_reader_to_a_waiting_question(pipeline):
     thread.start()
     time.sleep(1.5)
     started = time.monotonic()
-    assert "7946 0321" in pipeline.ask_once(note, PHONE).text
+    assert "7946 0321" in pipeline.ask_once(note, PHONE, bounded=True).text
     assert time.monotonic() - started < 20
     assert "job" not in done  # answered while the job was still reading
     thread.join(timeout=300)
     assert done["pages"] == len(long_doc.pages) and not foreground.active
+
+
+def test_the_note_says_when_the_background_read_should_be_done():
+    from app.readers.ocr.reader import _so_far_notes
+
+    missing, partial = _so_far_notes(1, 175, 6.0)  # 174 pages left at 6 s each: 17 minutes
+    assert "(1 of 175)" in missing.en and "ask again in about 17 minutes" in missing.en
+    assert "约 17 分钟后" in missing.zh and "约 17 分钟后" in partial.zh
+    assert "in about a minute" in _so_far_notes(4, 6, 6.0)[0].en  # never "0 minutes"
+    assert "about 3 minutes" in _so_far_notes(70, 100, None)[1].en  # before any page was timed

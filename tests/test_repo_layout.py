@@ -42,7 +42,16 @@ def test_scripts_are_executable_and_parse():
 APP = ROOT / "app"
 # Lowest first. A module may import its own layer and the layers below it, never above.
 LAYERS: list[tuple[str, ...]] = [
-    ("app", "app.errors", "app.settings", "app.datamodel", "app.text", "app.files"),
+    (
+        "app",
+        "app.errors",
+        "app.settings",
+        "app.datamodel",
+        "app.text",
+        "app.files",
+        "app.markup",
+        "app.memory",
+    ),
     ("app.ocr",),
     ("app.ingest", "app.render", "app.evidence", "app.readers"),
     ("app.pipeline", "app.report", "app.auth"),

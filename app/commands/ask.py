@@ -79,7 +79,8 @@ def ask_command(
     status(f"rendered {len(rendered.pages)} page(s) at config '{rendered.config.name}'")
     t0 = time.perf_counter()
     final: Answer | None = None
-    for chunk in pipeline.ask(rendered, question, chosen, reader=reader):
+    # unbounded: this process has no other users, and a background read would end with it
+    for chunk in pipeline.ask(rendered, question, chosen, reader=reader, bounded=False):
         if chunk.kind == "status":
             status(chunk.text)
         elif chunk.kind == "final":

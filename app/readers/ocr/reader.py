@@ -119,18 +119,25 @@ class _Doc:
     read: list[int] | None = None  # part of the pages only (a question out of time): these
 
 
-def _so_far_notes(read: int, total: int) -> tuple[Note, Note]:
-    """What a question out of time says: (not found so far, answered from part)."""
+PAGE_S = 6.0  # seconds to read one dense page on 2 CPU cores, until this process has measured
+
+
+def _so_far_notes(read: int, total: int, page_s: float | None) -> tuple[Note, Note]:
+    """What a question out of time says: (not found so far, answered from part), with when the
+    background read of the rest should be done (pages left × the measured seconds per page)."""
+    minutes = max(1, round((total - read) * (page_s or PAGE_S) / 60))
+    when_en = "in about a minute" if minutes == 1 else f"in about {minutes} minutes"
+    when_zh = f"约 {minutes} 分钟后"
     return (
         Note(
             en=f"Not found in the pages read so far ({read} of {total}) — the rest is being read "
-            "in the background; ask again in a minute.",
-            zh=f"在已读的 {read}/{total} 页中未找到答案——其余页面正在后台读取，请一分钟后再问。",
+            f"in the background; ask again {when_en}.",
+            zh=f"在已读的 {read}/{total} 页中未找到答案——其余页面正在后台读取，请{when_zh}再问。",
         ),
         Note(
             en=f"Answered from the pages read so far ({read} of {total}) — the rest is being read "
-            "in the background; ask again in a minute for an answer from the whole document.",
-            zh=f"根据已读的 {read}/{total} 页作答——其余页面正在后台读取，一分钟后再问可根据全文作答。",
+            f"in the background; ask again {when_en} for an answer from the whole document.",
+            zh=f"根据已读的 {read}/{total} 页作答——其余页面正在后台读取，{when_zh}再问可根据全文作答。",
         ),
     )
 
@@ -156,6 +163,7 @@ class OcrReader(Reader):
         self._partial: OrderedDict[str, dict[int, list[OcrLine]]] = OrderedDict()
         self._lock = threading.Lock()
         self.background: threading.Thread | None = None  # the latest prefetch, for callers/tests
+        self.page_s: float | None = None  # measured seconds per page OCR'd (running mean)
         self._threads: set[threading.Thread] = set()  # every background read still running
         self._stop = threading.Event()
         self.last_decision = None  # the last QA decision, for calibration
@@ -195,7 +203,11 @@ class OcrReader(Reader):
             lines = self.cache.get(self.engine_name, version, sha)
             cached = lines is not None
             if lines is None:
+                started = time.perf_counter()
                 lines = self.engine.read(page.image, lang)
+                seconds = time.perf_counter() - started
+                # a running mean: how long the rest of a document will take, said to users
+                self.page_s = seconds if self.page_s is None else 0.8 * self.page_s + 0.2 * seconds
                 self.cache.put(self.engine_name, version, sha, lines)
             yield page.index, lines, cached
 
@@ -481,7 +493,7 @@ class OcrReader(Reader):
     ) -> None:
         """An answer from part of the pages (the question ran out of time or gave way): flagged
         for review, or "not found in the pages read so far"; the rest is read in the background."""
-        missing, partial = _so_far_notes(len(read), len(rendered.pages))
+        missing, partial = _so_far_notes(len(read), len(rendered.pages), self.page_s)
         answer.pages_read = list(read)
         answer.needs_review = True
         if answer.found:
