@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.ui.conftest import ROOT, free_port, wait_http
+from tests.helpers.server import app_server
 
 PASSWORDS = {"alice": "wonderland", "bob": "builder"}
 
@@ -61,37 +59,13 @@ class Server:
 @contextmanager
 def serve(base: Path, **env_overrides: str) -> Iterator[Server]:
     """Start `python -m app serve` on a free port; stop it afterwards."""
-    port = free_port()
     data, tmp = base / "data", base / "tmp"
     data.mkdir(parents=True)
     tmp.mkdir(parents=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GLYPH_", "GRADIO_TEMP_DIR"))}
-    env.update(
-        GLYPH_DATA_DIR=str(data),
-        GLYPH_HOST="127.0.0.1",
-        GLYPH_PORT=str(port),
-        GLYPH_READER="ocr",
-        GRADIO_ANALYTICS_ENABLED="False",
-        GRADIO_IS_E2E_TEST="1",
-        HF_HUB_OFFLINE="1",
-        TMPDIR=str(tmp),
-    )
-    env.update(env_overrides)
+    env = dict(GLYPH_READER="ocr", GRADIO_IS_E2E_TEST="1", TMPDIR=str(tmp), **env_overrides)
     log_path = base / "server.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve"], cwd=ROOT, env=env, stdout=log, stderr=log
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_http(url, 120, proc)
-            yield Server(url, data, tmp, log_path)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    with app_server(data, log_path, env, drop=("GLYPH_", "GRADIO_TEMP_DIR")) as (url, _):
+        yield Server(url, data, tmp, log_path)
 
 
 @pytest.fixture(scope="session")
