@@ -161,13 +161,16 @@ class Pipeline:
 
     def prefetch(self, rendered: RenderedDoc, *, reader: str | None = None) -> None:
         """Let the reader start on the pages while the user reads the preview and types (the
-        built-in reader OCRs them in the background, one document at a time)."""
+        built-in reader OCRs up to ``settings.prefetch_pages`` of them in the background, one
+        document at a time)."""
         try:
             choice = self.reader(reader)
         except Exception:  # reader problems are reported when the user asks
             log.debug("no reader to prefetch with", exc_info=True)
             return
-        choice.reader.prefetch(rendered, if_idle=True)
+        limit = self.settings.prefetch_pages
+        if limit > 0:
+            choice.reader.prefetch(rendered, if_idle=True, limit=limit)
 
     def ask(
         self,

@@ -183,3 +183,25 @@ def test_the_note_says_when_the_background_read_should_be_done():
     assert "约 17 分钟后" in missing.zh and "约 17 分钟后" in partial.zh
     assert "in about a minute" in _so_far_notes(4, 6, 6.0)[0].en  # never "0 minutes"
     assert "about 3 minutes" in _so_far_notes(70, 100, None)[1].en  # before any page was timed
+
+
+def test_reading_ahead_on_open_stops_at_prefetch_pages(tmp_path):
+    rendered = render(long_text(20_000), resolve_config("en"))
+    assert len(rendered.pages) >= 3
+    settings = Settings(_env_file=None, data_dir=tmp_path, reader="ocr", prefetch_pages=1)
+    pipeline = Pipeline(settings)
+    try:
+        reader = pipeline.reader().reader
+        pipeline.prefetch(rendered)
+        reader.background.join(timeout=120)
+        key = reader._doc_key(rendered)
+        assert len(reader._partial[key]) == 1 and not reader._is_read(rendered)
+        answer = pipeline.ask_once(rendered, "Which ferry leaves the harbour at midnight?")
+        assert answer.pages_read == list(range(len(rendered.pages)))  # the rest read when asked
+        settings.prefetch_pages = 0
+        other = render(long_text(25_000)[20_000:], resolve_config("en"))
+        before = reader.background
+        pipeline.prefetch(other)  # 0: nothing is read ahead
+        assert reader.background is before and reader._doc_key(other) not in reader._partial
+    finally:
+        pipeline.close()

@@ -66,9 +66,12 @@ class Reader(ABC):
     ) -> Iterator[AnswerChunk]:
         """Yield chunks; the last one is ``kind='final'`` with the ``Answer``."""
 
-    def prefetch(self, rendered: RenderedDoc, *, if_idle: bool = False) -> None:  # noqa: B027
+    def prefetch(  # noqa: B027
+        self, rendered: RenderedDoc, *, if_idle: bool = False, limit: int | None = None
+    ) -> None:
         """Start reading ``rendered`` in the background, if this reader can (``if_idle``: only
-        when no other background read is running). Most readers read when asked."""
+        when no other background read is running; ``limit``: at most this many pages). Most
+        readers read when asked."""
 
     def close(self) -> None:  # noqa: B027 - optional hook, most readers hold nothing
         """Release models, sessions or caches."""

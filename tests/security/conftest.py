@@ -62,7 +62,12 @@ def serve(base: Path, **env_overrides: str) -> Iterator[Server]:
     data, tmp = base / "data", base / "tmp"
     data.mkdir(parents=True)
     tmp.mkdir(parents=True)
-    env = dict(GLYPH_READER="ocr", GRADIO_IS_E2E_TEST="1", TMPDIR=str(tmp), **env_overrides)
+    # no reading ahead: these servers live through the whole suite, and reading the big uploads of
+    # the limits tests ahead would take a core from every test after them
+    env = dict(
+        GLYPH_READER="ocr", GLYPH_PREFETCH_PAGES="0", GRADIO_IS_E2E_TEST="1", TMPDIR=str(tmp)
+    )
+    env.update(env_overrides)
     log_path = base / "server.log"
     with app_server(data, log_path, env, drop=("GLYPH_", "GRADIO_TEMP_DIR")) as (url, _):
         yield Server(url, data, tmp, log_path)

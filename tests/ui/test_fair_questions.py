@@ -3,8 +3,10 @@ Stop (or a client that gives up) frees the reader at once."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 
+import httpx
 import pytest
 
 from app.settings import Settings
@@ -60,6 +62,7 @@ def test_a_pasted_note_is_answered_while_another_session_reads_a_long_document(s
     assert time.monotonic() - started_a < 3.0 + 25 and status.startswith("Done")
 
 
+@pytest.mark.slow  # the browser test below covers Stop and a closed tab in the default run
 def test_stop_and_a_client_that_gives_up_free_the_reader(server):
     from gradio_client import Client
 
@@ -81,7 +84,10 @@ def test_stop_and_a_client_that_gives_up_free_the_reader(server):
 
     job = a.submit(UNANSWERABLE, "qa", api_name="/ask")
     _until(lock.locked, 20)
-    job.cancel()  # the client gives up
+    # the client gives up (Gradio's /cancel answers once the page in progress is read; the
+    # client's own timeout may come first: it has given up either way)
+    with contextlib.suppress(httpx.TimeoutException):
+        job.cancel()
     assert _until(lambda: not lock.locked(), 15) < 15
     assert "7946 0321" in b.predict(PHONE, "qa", api_name="/ask")[0]
 

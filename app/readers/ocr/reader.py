@@ -219,8 +219,10 @@ class OcrReader(Reader):
         rendered: RenderedDoc,
         control: QuestionControl | None = None,
         background: bool = False,
+        limit: int | None = None,
     ) -> Iterator[AnswerChunk | _Doc]:
         """The read document (OCR text + index), from memory, from a read in progress, or new.
+        ``limit`` (a background read): OCR at most this many pages not cached yet.
 
         ``control`` (a question with a budget): never waits for a background read of the same
         pages (that read pauses while a question is answered) but reads alongside it, and stops
@@ -254,7 +256,7 @@ class OcrReader(Reader):
             yield doc
             return
         try:
-            yield from self._read_all(rendered, key, control, background)
+            yield from self._read_all(rendered, key, control, background, limit)
         finally:
             if owner:
                 with self._lock:
@@ -271,7 +273,12 @@ class OcrReader(Reader):
         return read
 
     def _read_all(
-        self, rendered: RenderedDoc, key: str, control: QuestionControl | None, background: bool
+        self,
+        rendered: RenderedDoc,
+        key: str,
+        control: QuestionControl | None,
+        background: bool,
+        limit: int | None = None,
     ) -> Iterator[AnswerChunk | _Doc]:
         """Every page not read yet, one at a time: a background read pauses while a question
         is answered (unless one waits for it); a question stops when over its budget (pages
@@ -280,10 +287,13 @@ class OcrReader(Reader):
         total = len(rendered.pages)
         read = self._pages_so_far(key)
         version = self.engine.version
+        fresh = 0  # pages OCR'd by this read (not from the cache)
         for index in range(total):
             if index in read:
                 continue
             if background:
+                if limit is not None and fresh >= limit:
+                    break  # read ahead far enough: a question reads the rest it needs
                 foreground.wait_idle(self._stop, unless=lambda: self._waiters.get(key, 0) > 0)
                 if self._stop.is_set():
                     break
@@ -297,6 +307,7 @@ class OcrReader(Reader):
                     continue
             for _, lines, cached in self.read_pages(rendered, [index]):
                 read[index] = lines
+                fresh += not cached
                 yield _status(
                     f"OCR page {index + 1}/{total}" + (" (cached)" if cached else ""),
                     f"识别第 {index + 1}/{total} 页" + ("（已缓存）" if cached else ""),
@@ -387,15 +398,18 @@ class OcrReader(Reader):
             len(pages),
         )
 
-    def prefetch(self, rendered: RenderedDoc, *, if_idle: bool = False) -> threading.Thread | None:
+    def prefetch(
+        self, rendered: RenderedDoc, *, if_idle: bool = False, limit: int | None = None
+    ) -> threading.Thread | None:
         """Start reading ``rendered``'s pages in the background (e.g. while the user looks at
         the render preview and types a question); a question asked meanwhile waits for it
         instead of reading the pages a second time. ``if_idle``: not while another background
-        read runs (slider tweaks must not pile up work)."""
+        read runs (slider tweaks must not pile up work). ``limit``: OCR at most this many pages
+        (reading ahead of any question); None: the whole document."""
 
         def run() -> None:
             try:
-                for _ in self._document(rendered, background=True):
+                for _ in self._document(rendered, background=True, limit=limit):
                     if self._stop.is_set():  # closing: leave the rest unread
                         break
             except Exception:  # the question asked later reports the error to the user
