@@ -36,7 +36,7 @@ class FakeReader(Reader):
             self.gate.wait(10)
         yield AnswerChunk(kind="final", answer=Answer(text="12 kg", mode=mode, reader=self.name))
 
-    def prefetch(self, rendered, *, if_idle: bool = False) -> None:
+    def prefetch(self, rendered, *, if_idle: bool = False, limit: int | None = None) -> None:
         self.prefetched.append(if_idle)
 
     def close(self) -> None:
