@@ -134,7 +134,7 @@ class Settings(BaseSettings):
         30.0,
         ge=0.0,
         description="Most seconds one question reads before it answers from the pages read so far "
-        "(flagged for review, or 'not found in the pages read so far (n of N)'); the rest of the "
+        "(flagged for review, or 'not found in the page images read so far (n of N)'); the rest of the "
         "document is read in the background for the next question (0 = no limit).",
     )
     question_yield_s: float = Field(

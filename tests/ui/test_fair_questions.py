@@ -58,7 +58,7 @@ def test_a_pasted_note_is_answered_while_another_session_reads_a_long_document(s
     answer_b, *_ = b.predict(PHONE, "qa", api_name="/ask")
     assert "7946 0321" in answer_b and time.monotonic() - started < 20
     answer_a, _thinking, status, *_ = job.result(timeout=40)
-    assert "pages read so far" in answer_a and "background" in answer_a, answer_a
+    assert "page images read so far" in answer_a and "background" in answer_a, answer_a
     assert time.monotonic() - started_a < 3.0 + 25 and status.startswith("Done")
 
 

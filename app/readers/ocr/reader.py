@@ -130,14 +130,14 @@ def _so_far_notes(read: int, total: int, page_s: float | None) -> tuple[Note, No
     when_zh = f"约 {minutes} 分钟后"
     return (
         Note(
-            en=f"Not found in the pages read so far ({read} of {total}) — the rest is being read "
+            en=f"Not found in the page images read so far ({read} of {total}) — the rest is being read "
             f"in the background; ask again {when_en}.",
-            zh=f"在已读的 {read}/{total} 页中未找到答案——其余页面正在后台读取，请{when_zh}再问。",
+            zh=f"在已读的 {read}/{total} 张页面图像中未找到答案——其余页面正在后台读取，请{when_zh}再问。",
         ),
         Note(
-            en=f"Answered from the pages read so far ({read} of {total}) — the rest is being read "
+            en=f"Answered from the page images read so far ({read} of {total}) — the rest is being read "
             f"in the background; ask again {when_en} for an answer from the whole document.",
-            zh=f"根据已读的 {read}/{total} 页作答——其余页面正在后台读取，{when_zh}再问可根据全文作答。",
+            zh=f"根据已读的 {read}/{total} 张页面图像作答——其余页面正在后台读取，{when_zh}再问可根据全文作答。",
         ),
     )
 
@@ -506,7 +506,7 @@ class OcrReader(Reader):
         control: QuestionControl | None,
     ) -> None:
         """An answer from part of the pages (the question ran out of time or gave way): flagged
-        for review, or "not found in the pages read so far"; the rest is read in the background."""
+        for review, or "not found in the page images read so far"; the rest is read in the background."""
         missing, partial = _so_far_notes(len(read), len(rendered.pages), self.page_s)
         answer.pages_read = list(read)
         answer.needs_review = True
