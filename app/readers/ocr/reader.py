@@ -506,14 +506,14 @@ class OcrReader(Reader):
         control: QuestionControl | None,
     ) -> None:
         """An answer from part of the pages (the question ran out of time or gave way): flagged
-        for review, or "not found in the page images read so far"; the rest is read in the background."""
+        for review, or "not found in the page images read so far"; the rest is read in the
+        background."""
         missing, partial = _so_far_notes(len(read), len(rendered.pages), self.page_s)
         answer.pages_read = list(read)
         answer.needs_review = True
         if answer.found:
             answer.notes.append(partial)
         else:
-            answer.found = False
             answer.text = missing.zh if lang == "zh" else missing.en
             answer.notes = [missing]
         if control is None or not control.cancelled():
