@@ -150,10 +150,25 @@ class SqliteJobStore(JobStore):
         if conn is None:
             conn = sqlite3.connect(self.path, timeout=self.timeout_s, isolation_level=None)
             conn.row_factory = sqlite3.Row
-            conn.execute("pragma journal_mode=wal")
+            self._set_wal(conn)
             conn.execute("pragma synchronous=full")  # a committed result survives power loss
             self._local.conn = conn
         return conn
+
+    def _set_wal(self, conn: sqlite3.Connection) -> None:
+        """Switching a new database to WAL upgrades a read lock to a write lock, which fails at
+        once ("database is locked", no busy wait) when another process opens the new file at the
+        same moment (a worker and the CLI started together); retry until ``timeout_s``, as huey
+        does for its queue."""
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            try:
+                conn.execute("pragma journal_mode=wal")
+                return
+            except sqlite3.OperationalError as err:
+                if "locked" not in str(err) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)
 
     class _Tx:
         def __init__(self, conn: sqlite3.Connection) -> None:

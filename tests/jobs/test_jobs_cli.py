@@ -13,15 +13,16 @@ LOCKERS = "Locker register.\nThe access code for locker 3 is 4711.\nLocker 9 ope
 
 
 def _app(settings, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "app", *args],
         cwd=ROOT,
         env=worker_env(settings),
         capture_output=True,
         text=True,
-        check=check,
         timeout=300,
     )
+    assert not check or done.returncode == 0, f"exit {done.returncode}:\n{done.stderr[-3000:]}"
+    return done
 
 
 def test_submit_status_list_cancel_and_errors(job_settings, tmp_path):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -153,3 +155,25 @@ def test_sqlite_table_survives_reopening(tmp_path):
     first.close()
     second = SqliteJobStore(tmp_path / "jobs.db")
     assert second.get(job.id).result == {"answer": "kept"}
+
+
+def _open_new_store(path: str, barrier) -> str | None:
+    barrier.wait()  # every process opens the new file at the same moment
+    try:
+        SqliteJobStore(Path(path)).list(limit=1)
+    except Exception as err:  # reported to the parent, which asserts on it
+        return repr(err)
+    return None
+
+
+def test_processes_that_create_the_table_together_all_open_it(tmp_path):
+    """A worker and the CLI started together: switching the new file to WAL used to fail at
+    once in one of them ("database is locked", a traceback, exit 1) — about 1 round in 6 here."""
+    ctx = multiprocessing.get_context("fork")
+    errors = []
+    with ctx.Manager() as manager, ctx.Pool(6) as pool:
+        for n in range(12):
+            barrier = manager.Barrier(6)
+            path = str(tmp_path / f"jobs-{n}.db")
+            errors += [e for e in pool.starmap(_open_new_store, [(path, barrier)] * 6) if e]
+    assert errors == []
