@@ -33,6 +33,7 @@ from app.ui.texts import t
 MODES = (("mode_qa", "qa"), ("mode_summary", "summary"), ("mode_extract", "extract"))
 COMPUTE = (("run_now", "now"), ("queue", "queue"))
 ASK_CONCURRENCY = 8  # questions in progress at once (one reads, the others wait in the pipeline)
+STOP_WAIT_S = 30.0  # Stop waits this long for the page in progress (then says "Stopped." anyway)
 
 # A click on an evidence image presses its full-screen button (installed once per page).
 ZOOM_JS = """
@@ -389,8 +390,10 @@ class AskEvents:
             yield pane.show_error(self.error_text(err, s.lang), clear_answer=streamed)
 
     def on_stop(self, s: Session):
-        """Stop this session's question: the reader stops after its page, the lock is freed."""
-        if not self.manager.stop(s):
+        """Stop this session's question: the reader stops after its page, the lock is freed.
+        "Stopped." is shown once the question has ended, so that no status the question sent on
+        its way (Gradio's cancel of the event races with it) is shown after it."""
+        if not self.manager.stop(s, wait_s=STOP_WAIT_S):
             return gr.skip()
         return t("status_stopped", s.lang)
 

@@ -137,12 +137,23 @@ class AskUpdate:
     evidence_pages: list[int] = field(default_factory=list)
 
 
+@dataclass
+class _Question:
+    """A session's question in progress (or its last one): the stop flag, and whether it ended
+    and how; kept until the session's next question so that Stop can say what happened even when
+    Gradio's own cancel of the event closed the stream first."""
+
+    cancel: threading.Event = field(default_factory=threading.Event)
+    ended: threading.Event = field(default_factory=threading.Event)
+    stopped: bool = False  # by Stop, a closed tab or a client that gave up
+
+
 class UIManager:
     """What the buttons do."""
 
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
-        self._cancels: dict[str, threading.Event] = {}  # session id → its question's stop flag
+        self._questions: dict[str, _Question] = {}  # session id → its question (the last one)
 
     # --- reader ---------------------------------------------------------------------------------
     def reader_status(self, lang: str) -> str:
@@ -305,28 +316,34 @@ class UIManager:
         yield replace(update)
         # the pipeline lets one question at a time use the reader (a status chunk says when this
         # one waits) and releases it when the stream ends or is closed (a cancelled request)
-        cancel = self._cancels[session.id] = threading.Event()
+        asked = self._questions[session.id] = _Question()
         chunks = self.pipeline.ask(
             session.rendered,
             question,
             mode_,
             coarse_to_fine=session.options.coarse_to_fine,
-            cancel=cancel,
+            cancel=asked.cancel,
         )
         try:
             yield from self._stream(session, chunks, update, question, started, progress)
+        except GeneratorExit:  # the stream was closed early: the browser went away or cancelled
+            asked.stopped = True
+            raise
         finally:
             chunks.close()
-            cancel.set()  # a stream closed early (the browser went away) stops its question
-            if self._cancels.get(session.id) is cancel:
-                del self._cancels[session.id]
+            asked.stopped = asked.stopped or asked.cancel.is_set()
+            asked.cancel.set()  # nothing of this question goes on reading
+            asked.ended.set()
 
-    def stop(self, session: Session) -> bool:
-        """Stop ``session``'s question in progress (False: none is)."""
-        cancel = self._cancels.get(session.id)
-        if cancel is None:
-            return False
-        cancel.set()
+    def stop(self, session: Session, wait_s: float = 0.0) -> bool:
+        """Stop ``session``'s question and wait up to ``wait_s`` for it to end (the reader stops
+        after its page in progress); False when no question was in progress or stopped."""
+        asked = self._questions.get(session.id)
+        if asked is None or (asked.ended.is_set() and not asked.stopped):
+            return False  # none asked, or the last one was answered
+        asked.stopped = True
+        asked.cancel.set()
+        asked.ended.wait(wait_s)
         return True
 
     def _stream(

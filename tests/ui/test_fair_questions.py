@@ -114,7 +114,8 @@ def test_stop_button_and_closing_the_tab_in_chromium(server, page_factory, shots
     page.locator("#ask").click()
     _until(lock.locked, 30)
     page.locator("#stop").click()
-    assert _until(lambda: not lock.locked(), 20) < 20  # the page in progress, no more
+    # the page in progress, no more (the budget is 300 s; a loaded CI machine reads slowly)
+    assert _until(lambda: not lock.locked(), 45) < 45
     page.locator("#status").get_by_text("已停止").wait_for(timeout=15_000)
     page.screenshot(path=str(shots / "stopped-zh.png"))
     assert "7946" not in page.locator("#answer textarea").input_value()
@@ -123,7 +124,7 @@ def test_stop_button_and_closing_the_tab_in_chromium(server, page_factory, shots
     page.locator("#ask").click()
     _until(lock.locked, 30)
     page.context.close()
-    assert _until(lambda: not lock.locked(), 20) < 20
+    assert _until(lambda: not lock.locked(), 45) < 45
     other = page_factory("en-US")
     other.goto(url)
     _paste(other, NOTE)

@@ -154,3 +154,38 @@ def test_evidence_crop_keeps_every_red_box():
     short = crop_around(page, [(500, 700, 530, 712)])
     assert 880 <= short.width <= 920 and short.height < 300  # one word: 360 px of its line, 2.5x
     assert crop_around(page, []) is page
+
+
+def test_stop_says_stopped_only_for_a_question_that_was_stopped(manager):
+    """Stop shows "Stopped." after the question has ended — also when Gradio's cancel of the
+    event closed the stream before Stop's own handler ran — and nothing after an answer."""
+    import threading
+    import time
+
+    from tests.helpers.long_text import NOTE, long_text
+
+    phone, unanswerable = "What is the porter's phone number?", "Who is the harbour master?"
+    s = Session()
+    assert manager.stop(s) is False  # nothing asked yet
+    manager.open_text(s, NOTE)
+    assert "7946 0321" in list(manager.ask(s, phone, "qa"))[-1].final.text
+    assert manager.stop(s) is False  # answered: nothing to stop
+
+    manager.open_text(s, long_text(60_000))
+    updates: list = []
+    asking = threading.Thread(target=lambda: updates.extend(manager.ask(s, unanswerable, "qa")))
+    asking.start()
+    deadline = time.monotonic() + 30
+    while not manager.pipeline.reader_lock.locked():
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert manager.stop(s, wait_s=60) is True
+    asking.join(5)  # the question had ended when stop() returned; its thread is finishing
+    assert not asking.is_alive()
+    assert updates[-1].final is None and updates[-1].status == "Stopped."
+
+    stream = manager.ask(s, unanswerable, "qa")
+    next(stream)
+    next(stream)  # reading
+    stream.close()  # what Gradio's cancel does to the event, possibly before Stop's handler runs
+    assert manager.stop(s) is True and not manager.pipeline.reader_lock.locked()
