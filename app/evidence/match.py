@@ -74,6 +74,44 @@ def split_sentences(text: str, max_len: int = 400) -> list[Sentence]:
     return out
 
 
+_HARD_END = set(".!?:;。！？；：")
+_BLOCK_START = re.compile(r"[#*•>|-]|\d{1,3}[.、)]|[一二三四五六七八九十]+、|[（(]")
+
+
+def soften_newlines(text: str, min_line: int = 40) -> str:
+    """``text`` with hard-wrap newlines (inside a sentence) turned into spaces, same length.
+
+    Source files are often wrapped at a fixed width, and the renderer draws every one of those
+    newlines as a marker; a sentence must not end there. A newline stays a break after sentence
+    punctuation, before a list item or heading, around blank lines and after a short line.
+    """
+    chars = list(text)
+    line_start = 0
+    for i, ch in enumerate(text):
+        if ch != "\n":
+            continue
+        prev_line = text[line_start:i].strip()
+        line_start = i + 1
+        nxt = text[i + 1 : i + 6]
+        if (
+            not prev_line
+            or len(prev_line) < min_line
+            or prev_line[-1] in _HARD_END
+            or nxt[:1] in ("\n", "")
+            or (i > 0 and text[i - 1] == "\n")
+            or _BLOCK_START.match(nxt.lstrip())
+        ):
+            continue
+        chars[i] = " "
+    return "".join(chars)
+
+
+def document_sentences(text: str) -> list[Sentence]:
+    """The sentences of a document's text: hard-wrapped lines joined (``soften_newlines``), so
+    that a sentence of a text wrapped at 72 columns is one sentence, not three line pieces."""
+    return split_sentences(soften_newlines(text))
+
+
 def terms(text: str) -> set[str]:
     """Content words (Latin, lower-cased, no stop or question words) and single CJK characters."""
     return set(tokenize(text, cjk="chars"))
@@ -133,7 +171,7 @@ def exact_spans(text: str, needle: str, question: str = "", limit: int = 3) -> l
         start = hay.find(needle_n, start + 1)
     if not hits:
         return []
-    sentences = split_sentences(text)
+    sentences = document_sentences(text)
     query = terms(question)
     scored = []
     for s, e in hits:
@@ -150,10 +188,11 @@ def fuzzy_span(text: str, needle: str, sentences: list[Sentence] | None = None) 
     needle = " ".join(needle.split())
     if len(needle) < 4:
         return None
-    sentences = sentences if sentences is not None else split_sentences(text)
+    sentences = sentences if sentences is not None else document_sentences(text)
     if not sentences:
         return None
-    choices = [s.text for s in sentences]
+    needle = needle.lower()
+    choices = [" ".join(s.text.lower().split()) for s in sentences]  # wrapped lines' indents
     candidates = process.extract(
         needle, choices, scorer=fuzz.partial_ratio, limit=5, score_cutoff=FUZZY_MIN * 100
     )
@@ -162,11 +201,17 @@ def fuzzy_span(text: str, needle: str, sentences: list[Sentence] | None = None) 
         # the answer may straddle a sentence boundary: align against the sentence and its neighbours
         lo, hi = max(0, idx - 1), min(len(sentences), idx + 2)
         win_start, win_end = sentences[lo].start, sentences[hi - 1].end
-        window = text[win_start:win_end]
+        window, index = _normalise(text[win_start:win_end])
         align = fuzz.partial_ratio_alignment(needle, window)
-        if align is None or align.score < FUZZY_MIN * 100:
+        if align is None or align.score < FUZZY_MIN * 100 or align.dest_end <= align.dest_start:
             continue
-        s, e = win_start + align.dest_start, win_start + align.dest_end
+        s = win_start + index[align.dest_start]
+        e = win_start + index[align.dest_end - 1] + 1
+        # most of a sentence restated: the evidence is that sentence, not a piece cut mid-word
+        for sent in sentences[lo:hi]:
+            inside = min(e, sent.end) - max(s, sent.start)
+            if inside >= 0.5 * (sent.end - sent.start):
+                s, e = min(s, sent.start), max(e, sent.end)
         # trim white space the alignment may have swallowed
         while s < e and text[s].isspace():
             s += 1
@@ -184,7 +229,7 @@ def supporting_sentences(
     q = terms(query)
     if not q:
         return []
-    sentences = sentences if sentences is not None else split_sentences(text)
+    sentences = sentences if sentences is not None else document_sentences(text)
     scored = sorted(
         ((_overlap(q, s.text), -i, s) for i, s in enumerate(sentences)),
         key=lambda item: (item[0], item[1]),
@@ -205,7 +250,7 @@ def locate_answer(text: str, answer: str, question: str = "") -> list[Span]:
     exact = exact_spans(text, answer, question, limit=1)
     if exact:
         return exact
-    sentences = split_sentences(text)
+    sentences = document_sentences(text)
     fuzzy = fuzzy_span(text, answer, sentences)
     if fuzzy is not None:
         return [fuzzy]

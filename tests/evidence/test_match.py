@@ -76,3 +76,27 @@ def test_titles_and_abbreviations_do_not_end_sentences():
         "J. Smith signed it.",
         "Done.",
     ]
+
+
+def test_a_paraphrase_of_a_hard_wrapped_sentence_is_found_in_whole():
+    """Texts wrapped at a fixed width (specifications, licences): a model's answer that restates
+    one sentence is located on that sentence, not on a piece of one of its lines."""
+    from app.evidence.match import document_sentences, locate_answer
+
+    text = (
+        "5. Stanzas\n\n"
+        "   Multiple Files stanzas are allowed. The last stanza that matches a\n"
+        "   particular file applies to it. More general stanzas should therefore be\n"
+        "   given first, followed by more specific overrides.\n\n"
+        "   A Files stanza that matches no file at all is an error and is reported\n"
+        "   by the tools that check the file.\n"
+    )
+    sentences = [s.text for s in document_sentences(text)]
+    assert any(s.startswith("The last stanza") and s.endswith("applies to it.") for s in sentences)
+    spans = locate_answer(
+        text,
+        "The last stanza that matches the file applies to it.",
+        "Which stanza applies when several match a file?",
+    )
+    assert spans and "particular file applies to it" in text[spans[0].start : spans[0].end]
+    assert "The last stanza" in text[spans[0].start : spans[0].end]

@@ -9,13 +9,12 @@ which rendered character was drawn there, so an answer read from the pixels gets
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from app.datamodel import LayoutMap
-from app.evidence.match import Sentence, split_sentences
+from app.evidence.match import Sentence, document_sentences
 from app.ocr import OcrLine
 from app.text import is_cjk
 
@@ -155,37 +154,5 @@ def assemble(pages: list[list[OcrLine]], layout: LayoutMap, text: str | None = N
         conf=np.concatenate(confs),
         page=np.concatenate(page_ids),
     )
-    result.sentences = split_sentences(soften_newlines(joined))
+    result.sentences = document_sentences(joined)
     return result
-
-
-_HARD_END = set(".!?:;。！？；：")
-_BLOCK_START = re.compile(r"[#*•>|-]|\d{1,3}[.、)]|[一二三四五六七八九十]+、|[（(]")
-
-
-def soften_newlines(text: str, min_line: int = 40) -> str:
-    """``text`` with hard-wrap newlines (inside a sentence) turned into spaces, same length.
-
-    Source files are often wrapped at a fixed width, and the renderer draws every one of those
-    newlines as a marker; a sentence must not end there. A newline stays a break after sentence
-    punctuation, before a list item or heading, around blank lines and after a short line.
-    """
-    chars = list(text)
-    line_start = 0
-    for i, ch in enumerate(text):
-        if ch != "\n":
-            continue
-        prev_line = text[line_start:i].strip()
-        line_start = i + 1
-        nxt = text[i + 1 : i + 6]
-        if (
-            not prev_line
-            or len(prev_line) < min_line
-            or prev_line[-1] in _HARD_END
-            or nxt[:1] in ("\n", "")
-            or (i > 0 and text[i - 1] == "\n")
-            or _BLOCK_START.match(nxt.lstrip())
-        ):
-            continue
-        chars[i] = " "
-    return "".join(chars)
