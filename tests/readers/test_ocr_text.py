@@ -5,11 +5,12 @@ import json
 
 import numpy as np
 
+from app.evidence.match import soften_newlines
 from app.ocr import OcrLine
 from app.readers.ocr.cache import OcrCache
 from app.readers.ocr.extract import extract, key_matches, profile
 from app.readers.ocr.keyinfo import format_items, key_information
-from app.readers.ocr.lines import assemble, soften_newlines
+from app.readers.ocr.lines import assemble
 from app.readers.ocr.patterns import find_values
 from app.readers.ocr.retrieve import HybridIndex, tokens
 from app.readers.ocr.summarize import requested_length, summarize, textrank
@@ -293,4 +294,61 @@ def test_the_reader_answers_why_with_the_reason_and_this_file_with_its_name(tmp_
     assert "closed automatically" in why.text and "Closes" in why.text
     which = ask(reader, rendered, "Which file describes the changes of the package version?")
     assert "mypackage_1.0_i386.changes" in which.text and "describes all the changes" in which.text
+    reader.close()
+
+
+def test_a_quoted_option_finds_its_sentence_among_many_that_share_the_command(tmp_path):
+    """Word retrieval drops the symbols of "-e": the sentence holding the option must still be a
+    candidate when dozens of sentences mention the same command."""
+    from app.readers.ocr.extract import find_literal
+    from app.readers.ocr.reader import OcrReader
+    from app.render import render, resolve_config
+    from app.settings import Settings
+    from tests.helpers.reading import ask
+
+    assert find_literal("-e", "passwd -e为激活的账号") == [(7, 9)]
+    assert find_literal("-e", "re-enter the password") == []  # a whole token only
+    assert find_literal("ps --pid 1 -f", "run ps --pid1 -f now") != []  # OCR's spaces forgiven
+    assert find_literal(":q!", "提示：：q！<回车> 会丢弃") == [(3, 6)]  # full-width forms too
+    filler = [
+        f"The passwd command of host {n} changes the password of user{n} when run by root."
+        for n in range(40)
+    ]
+    target = (
+        "Run passwd -e followed by the account name of a person who has left the department, "
+        "so that the account password expires immediately and must be changed at next login."
+    )
+    text = "\n".join([*filler[:25], target, *filler[25:]])
+    reader = OcrReader(Settings(_env_file=None, data_dir=tmp_path))
+    rendered = render(text, resolve_config("en"))
+    answer = ask(reader, rendered, "What does passwd -e do?")
+    assert "expires immediately" in answer.text, answer.text
+    zh = "\n".join(
+        [f"主机 {n} 上的 passwd 命令由管理员运行时修改用户{n}的密码。" for n in range(40)]
+        + ["离职人员的账号应使用 passwd -e 命令处理，使该账号的密码立即过期，下次登录时必须修改。"]
+    )
+    answer = ask(reader, render(zh, resolve_config("zh")), "passwd -e 命令有什么作用？")
+    assert "立即过期" in answer.text, answer.text
+    reader.close()
+
+
+def test_the_document_s_own_date_comes_from_its_first_lines_and_is_flagged(tmp_path):
+    from app.readers.ocr.answer_policy import asks_document_date
+    from app.readers.ocr.reader import OcrReader
+    from app.render import render, resolve_config
+    from app.settings import Settings
+    from tests.helpers.reading import ask
+
+    assert asks_document_date(profile("What date is given at the top of this README?"))
+    assert asks_document_date(profile("本手册的编写日期是哪一天？"))
+    assert not asks_document_date(profile("When does the licence terminate?"))
+    assert not asks_document_date(profile("Who wrote this manual?"))
+    body = [
+        f"Section {n}: the build farm compiles package {n} for every architecture it serves."
+        for n in range(30)
+    ]
+    text = "\n".join(["Packaging handbook", "Version 4.2, 2023-04-17", "", *body])
+    reader = OcrReader(Settings(_env_file=None, data_dir=tmp_path))
+    answer = ask(reader, render(text, resolve_config("en")), "When was this handbook written?")
+    assert "2023-04-17" in answer.text and answer.needs_review, answer
     reader.close()

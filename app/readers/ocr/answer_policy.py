@@ -203,6 +203,32 @@ def refers_back(sentence: str) -> bool:
     return bool(_REFERS_BACK.match(sentence))
 
 
+_THE_DOCUMENT = re.compile(
+    r"\b(?:this|the)\s+(?:document|file|readme|manual|guide|handbook|specification|spec|report|"
+    r"licen[cs]e|agreement|contract|memo|letter|tutorial|minutes|notice|release)\b|"
+    r"at the top\b|本文|本手册|本文档|该文档|此文档|本指南|手册中|文档中|本教程|这份|本报告|本合同|本协议",
+    re.I,
+)
+_DATED = re.compile(
+    r"\bdated?\b|\b(?:written|published|released|issued|updated|revised|signed|created|"
+    r"modified)\b|日期|编写|撰写|发布|更新|修订|签订|签署",
+    re.I,
+)
+HEAD_SENTENCES = 30  # where a document states its own date (title block, first lines)
+
+
+def asks_document_date(prof: Profile) -> bool:
+    """ "When was this manual written / what date is at the top of this README / 手册中记录的编写
+    日期": the date the document gives for itself, which its title block states without the
+    question's words."""
+    q = prof.text
+    return (
+        prof.typed
+        and prof.kinds[0] == "date"
+        and bool(_THE_DOCUMENT.search(q) and _DATED.search(q))
+    )
+
+
 def asks_reason(question: str) -> bool:
     """A "why / what for / 为什么 / 目的" question: its answer is a reason, often in the sentence
     next to the one that repeats the question's words."""

@@ -9,6 +9,7 @@ and of a fitting kind wins. Without any typed value the clause after the key wor
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +21,8 @@ from app.text import CJK_RUN_RE, STOP_AND_QUESTION_WORDS, question_language
 
 _LATIN_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'-]*")
 _CJK_ASK = re.compile(
-    r"是多少|为多少|有多少|是什么|是谁|是哪[一个位天年里些]*|多少钱?|什么时候|什么|哪些|哪个|哪里|哪位|何时|几[个项次年月天]?|吗|呢|请问|的"
+    r"有什么(?:作用|用途|用处|用)?|有何(?:作用|用途)?|的(?:作用|用途|含义|意思)|是什么意思|什么意思|"
+    r"(?:是)?为了什么|为什么|为何|为啥|是多少|为多少|有多少|是什么|是谁|是哪[一个位天年里些]*|多少钱?|什么时候|什么|哪些|哪个|哪里|哪位|何时|几[个项次年月天]?|吗|呢|请问|的"
 )
 _ASK_WORDS = frozenset(
     [
@@ -44,6 +46,7 @@ _ASK_WORDS = frozenset(
         "according",
     ]
 )
+_OPTION = re.compile(r"(?<![\w-])--?([A-Za-z0-9][\w-]*)")
 _COPULA = re.compile(
     r"^\s*(?:is|are|was|were|be|of|equals?|amounts? to|totals?|reads?|=|:|：|为|是|达|约)?\s*[:：]?\s*",
     re.I,
@@ -133,8 +136,15 @@ class Profile:
 def profile(question: str) -> Profile:
     cjk = question_language(question) == "zh"
     keys: list[str] = []
+    # an option's letters ("e" of "-e") are no word to look for: the option is a literal
+    options = {m.group(1).lower() for m in _OPTION.finditer(question)}
+    options |= {
+        w.lower() for lit in literals(question) for w in _LATIN_WORD.findall(lit) if len(w) <= 2
+    }
     for word in _LATIN_WORD.findall(question):
         low = word.lower()
+        if low in options:
+            continue
         if low not in STOP_AND_QUESTION_WORDS and low not in _ASK_WORDS and low not in keys:
             keys.append(low)
     runs: list[str] = []
@@ -163,17 +173,53 @@ def profile(question: str) -> Profile:
 _LITERAL = re.compile(r"[!-~]*[-$/:.!#~%=_@+][!-~]*")
 
 
+# "passwd -e", "dpkg-buildpackage -sa": a command and its option are one literal (OCR often drops
+# the space between them: "passwd-e"), unless the word before the option is not a command
+_COMMAND_OPTION = re.compile(r"(?<![\w-])([A-Za-z][\w.+-]*)\s+(--?[A-Za-z0-9][\w-]*)")
+_NOT_COMMANDS = frozenset({"option", "options", "flag", "flags", "switch", "parameter", "argument"})
+
+
 def literals(question: str) -> tuple[str, ...]:
     found = []
+    options = set()
+    for m in _COMMAND_OPTION.finditer(question):
+        word = m.group(1).lower()
+        if word not in STOP_AND_QUESTION_WORDS and word not in _ASK_WORDS | _NOT_COMMANDS:
+            found.append(f"{m.group(1)} {m.group(2)}")
+            options.add(m.group(2))
     for m in _LITERAL.finditer(question):
         token = m.group(0).strip("\"'“”‘’?,.;:()（）《》「」")
         if (
             len(token) >= 2
             and any(ch.isalnum() or ch in "$!:" for ch in token)
             and token not in found
+            and token not in options
         ):
             found.append(token)
     return tuple(found)
+
+
+@functools.lru_cache(maxsize=256)
+def _literal_re(literal: str) -> re.Pattern[str]:
+    chars = [re.escape(ch) for ch in literal.lower() if not ch.isspace()]
+    head = r"(?<![A-Za-z0-9])" if chars and literal[0].isalnum() else r"(?<![A-Za-z0-9-])"
+    tail = r"(?![A-Za-z0-9])" if chars and literal[-1].isalnum() else ""
+    # with the spaces OCR drops or adds ("ps --pid 1 -f" read as "ps --pid1 -f"), and as a
+    # whole token: the option "-e" is not the "-e" of "re-enter"
+    return re.compile(head + r"\s*".join(chars) + tail)
+
+
+# full-width forms OCR gives next to Chinese ("：q！" for ":q!"), one character for one
+_HALF_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+def find_literal(literal: str, low_text: str) -> list[tuple[int, int]]:
+    """Where ``literal`` (a quoted command, option, path) stands in ``low_text`` (lower case),
+    full-width forms read as their ASCII ones."""
+    if not literal.strip():
+        return []
+    pattern = _literal_re(literal.translate(_HALF_WIDTH))
+    return [m.span() for m in pattern.finditer(low_text.translate(_HALF_WIDTH))]
 
 
 Weight = Callable[[str], float]
@@ -229,16 +275,12 @@ def key_matches(
             got += w
             spans.extend(hits)
     for lit in prof.literals:
-        # literally or with the spaces OCR drops or adds ("ps-pid1 -f" for "ps --pid 1 -f")
         w = max(weight(lit.lower()), 2.0)
         total += w
-        squeezed = "".join(lit.lower().split())
-        start = low.find(lit.lower())
-        if start < 0 and squeezed != lit.lower():
-            start = low.find(squeezed)
-        if start >= 0:
+        hits = find_literal(lit, low)
+        if hits:
             got += w
-            spans.append((start, start + len(lit)))
+            spans.append(hits[0])
     for run in prof.runs:
         w = _run_weight(run, weight)
         total += w

@@ -11,6 +11,7 @@ the background: what was read is tied to character offsets, which the new pages 
 from __future__ import annotations
 
 import atexit
+import bisect
 import concurrent.futures.thread  # noqa: F401 - must register its exit hook before ours
 import hashlib
 import logging
@@ -29,9 +30,11 @@ from app.ocr import OcrLine, get_engine
 from app.readers.base import NOT_FOUND, Reader, ReaderCapabilities
 from app.readers.control import QuestionControl, foreground
 from app.readers.ocr.answer_policy import (
+    HEAD_SENTENCES,
     MAX_ANSWER,
     MIN_SUPPORT,
     Choice,
+    asks_document_date,
     asks_reason,
     confidence,
     decide,
@@ -43,7 +46,7 @@ from app.readers.ocr.answer_policy import (
     refers_back,
 )
 from app.readers.ocr.cache import OcrCache
-from app.readers.ocr.extract import Profile, extract, key_matches, profile
+from app.readers.ocr.extract import Profile, extract, find_literal, key_matches, profile
 from app.readers.ocr.keyinfo import format_items, key_information
 from app.readers.ocr.lines import OcrText, assemble
 from app.readers.ocr.retrieve import HybridIndex, warm_up_embeddings
@@ -55,6 +58,7 @@ log = logging.getLogger(__name__)
 
 MIN_COVERAGE = 0.34  # fewer of the question's key words than this: no answer
 TOP_K = 12
+MAX_LITERAL_SENTENCES = 24  # sentences holding a quoted option or path, each also a candidate
 # An answer from the first-read lines or pages at least this sure is given at once (flagged when
 # under the review threshold) instead of reading every page first: the lines read first are the
 # best-matching ones, and a whole read of a long document takes minutes (the threshold moved to
@@ -92,6 +96,42 @@ def _with_neighbour(
         if b - a <= MAX_ANSWER and fitting(sentences[other].text):
             return a, b, True
     return start, end, False
+
+
+def _literal_sentences(prof: Profile, sentences: list[Sentence], text: str) -> list[int]:
+    """Sentences that hold an option, command or path the question quotes ("passwd -e", "$1$"):
+    word retrieval drops the symbols, so "-e" would rank like any other mention of passwd."""
+    if not prof.literals or not sentences:
+        return []
+    low, starts = text.lower(), [s.start for s in sentences]
+    found: list[int] = []
+    for lit in prof.literals:
+        for a, _ in find_literal(lit, low)[:MAX_LITERAL_SENTENCES]:
+            idx = bisect.bisect_right(starts, a) - 1
+            if idx >= 0 and idx not in found:
+                found.append(idx)
+    return found
+
+
+def _answers(choice: Choice) -> bool:
+    """Enough of the question's words and support for the sentence to answer it."""
+    return choice.coverage >= MIN_COVERAGE and choice.support >= MIN_SUPPORT
+
+
+def _head_date(
+    prof: Profile, sentences: list[Sentence], text: str, weight: Callable[[str], float]
+) -> Choice | None:
+    """The first sentence near the document's start that holds a date: what a question about the
+    document's own date asks for when no retrieved sentence that answers holds one. Its coverage
+    is at least half (the document is what the question is about; none of its words need be
+    there), so unless it also holds the question's words the answer's confidence stays below
+    the review threshold: a person checks it."""
+    for idx, sent in enumerate(sentences[:HEAD_SENTENCES]):
+        window = text[sent.start : sent.end]
+        if fitting_values(prof, window):
+            coverage = max(0.5, key_matches(prof, window, weight)[0])
+            return Choice(idx, sent.start, sent.end, coverage, retrieval=0.0, fits=True)
+    return None
 
 
 def _moved(line: OcrLine, dy: float) -> OcrLine:
@@ -758,7 +798,8 @@ class OcrReader(Reader):
             return gives_reason(window) if reason else bool(fitting_values(prof, window))
 
         choices: list[Choice] = []
-        for idx, retrieval in doc.index.search(question, k=TOP_K):
+        quoted = _literal_sentences(prof, doc.ocr.sentences, text)
+        for idx, retrieval in doc.index.search(question, k=TOP_K, include=quoted):
             sent = sentences[idx]
             start, end = sent.start, sent.end
             if idx + 1 < len(sentences) and needs_next(sent.text, prof.cjk):
@@ -780,6 +821,10 @@ class OcrReader(Reader):
             is_def = defines(window, term)
             choices.append(Choice(idx, start, end, coverage, retrieval, fits, is_def))
         choices.sort(key=lambda c: -c.support)
+        if asks_document_date(prof) and not any(_answers(c) and c.fits for c in choices[:3]):
+            head = _head_date(prof, sentences, text, weight)
+            if head is not None:
+                choices.insert(0, head)
         return prof, choices
 
     def _qa(self, doc: _Doc, rendered: RenderedDoc, question: str, lang: str) -> Answer:

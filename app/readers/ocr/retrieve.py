@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -99,10 +100,15 @@ class HybridIndex:
             self._vectors.update(zip(missing, np.asarray(vecs, np.float32), strict=True))
         return {i: self._vectors[i] for i in ids if i in self._vectors}
 
-    def search(self, query: str, k: int = 10) -> list[tuple[int, float]]:
-        """(sentence index, score in [0, 1]) best first."""
+    def search(
+        self, query: str, k: int = 10, include: Iterable[int] = ()
+    ) -> list[tuple[int, float]]:
+        """(sentence index, score in [0, 1]) best first: the ``k`` best, and the sentences in
+        ``include`` (found another way, e.g. holding an option the question quotes) wherever
+        they rank."""
         if not self.texts:
             return []
+        include = [i for i in dict.fromkeys(include) if 0 <= i < len(self.texts)]
         bm = self.bm25.scores(tokens(query, query=True))
         top = float(bm.max()) if len(bm) else 0.0
         bm_norm = bm / top if top > 0 else bm
@@ -111,7 +117,8 @@ class HybridIndex:
             if len(self.texts) <= self.EMBED_ALL_UP_TO:
                 cand = list(range(len(self.texts)))
             else:
-                cand = [int(i) for i in np.argsort(-bm)[: self.CANDIDATES]]
+                top_bm = [int(i) for i in np.argsort(-bm)[: self.CANDIDATES]]
+                cand = list(dict.fromkeys(top_bm + include))
             vecs = self._embed(cand)
             model = embedding_model() if vecs else None
             if model is not None:
@@ -120,5 +127,8 @@ class HybridIndex:
                     q = model.encode([query], normalize_embeddings=True, show_progress_bar=False)[0]
                 for i, v in vecs.items():
                     score[i] = 0.6 * bm_norm[i] + 0.4 * max(0.0, float(v @ q))
-        order = np.argsort(-score, kind="stable")[:k]
-        return [(int(i), float(score[i])) for i in order if score[i] > 0]
+        order = [int(i) for i in np.argsort(-score, kind="stable")[:k]]
+        found = [(i, float(score[i])) for i in order if score[i] > 0]
+        seen = {i for i, _ in found}
+        found += [(i, float(score[i])) for i in include if i not in seen]
+        return found
