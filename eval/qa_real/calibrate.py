@@ -119,6 +119,24 @@ def reliability(pairs: list[tuple[float, bool]], bins: int = 5) -> tuple[float, 
     return ece, lines
 
 
+def _confidence(weights: list[float], bias: float, features: list[float]) -> float:
+    z = bias + sum(w * f for w, f in zip(weights, features, strict=True))
+    return 1 / (1 + math.exp(-z))
+
+
+def leave_one_document_out(rows: list[dict[str, Any]]) -> list[tuple[float, bool]]:
+    """(confidence, correct) of every answer, each from a model fitted without its document: how
+    the fit does on documents it has not seen, from dev alone."""
+    pairs = []
+    for doc in sorted({r["id"].rsplit("-", 1)[0] for r in rows}):
+        train = [r for r in rows if not r["id"].startswith(doc + "-")]
+        weights, bias = fit(train)
+        for r in rows:
+            if r["id"].startswith(doc + "-") and r["features"]:
+                pairs.append((_confidence(weights, bias, r["features"]), bool(r["correct"])))
+    return pairs
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -140,15 +158,30 @@ def main(argv: list[str] | None = None) -> int:
 
         weights, bias = fit(rows)
         print(f"FEATURES = {FEATURES}\nWEIGHTS = {tuple(weights)}\nBIAS = {bias}")
-        pairs = []
-        for r in rows:
-            if r["features"]:
-                z = bias + sum(w * f for w, f in zip(weights, r["features"], strict=True))
-                pairs.append((1 / (1 + math.exp(-z)), bool(r["correct"])))
-        ece, lines = reliability(pairs)
-        print(f"in-sample ECE {ece:.3f}")
-        print("\n".join(lines))
+        pairs = [
+            (_confidence(weights, bias, r["features"]), bool(r["correct"]))
+            for r in rows
+            if r["features"]
+        ]
+        threshold = get_threshold()
+        for name, got in (
+            ("in-sample", pairs),
+            ("leave-one-document-out", leave_one_document_out(rows)),
+        ):
+            ece, lines = reliability(got)
+            above = [ok for c, ok in got if c >= threshold]
+            share = sum(above) / len(above) if above else float("nan")
+            print(
+                f"{name} ECE {ece:.3f}; at >= {threshold}: {len(above)} answers, {share:.1%} correct"
+            )
+            print("\n".join(lines))
     return 0
+
+
+def get_threshold() -> float:
+    from app.settings import Settings
+
+    return Settings(_env_file=None).review_threshold
 
 
 if __name__ == "__main__":
