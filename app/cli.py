@@ -106,8 +106,14 @@ def render(
 @app.command()
 @user_errors
 def ask(
-    file: Annotated[str, typer.Argument(help="Input file, or '-' for stdin text.")],
-    question: Annotated[str, typer.Argument(help="The question (ignored by summary mode).")] = "",
+    args: Annotated[
+        list[str],
+        typer.Argument(
+            help="FILE [FILE …] QUESTION: one or more documents (a folder stands for its "
+            "documents, '-' for stdin text), then the question (summary and extract need none).",
+            show_default=False,
+        ),
+    ],
     mode: Annotated[str, typer.Option("--mode", "-m", help="qa | summary | extract")] = "qa",
     reader: Annotated[
         str | None, typer.Option("--reader", "-r", help="auto | ocr | vlm | openai")
@@ -121,11 +127,13 @@ def ask(
     ] = None,
     password: Annotated[str | None, _PASSWORD_OPT] = None,
 ) -> None:
-    """Ask a question about a document; prints the answer and its evidence."""
-    from app.commands.ask import ask_command
+    """Ask a question about one document or several; prints the answer and its evidence (with
+    the document it is in)."""
+    from app.commands.ask import ask_command, split_arguments
 
+    files, question = split_arguments(args, mode)
     ask_command(
-        file,
+        files,
         question,
         mode=mode,
         reader=reader,

@@ -113,7 +113,19 @@ class SourcePage(BaseModel):
     scanned: bool = Field(False, description="no text layer: read through page images / OCR")
 
 
-DocFormat = Literal["pdf", "docx", "txt", "markdown", "code", "html", "paste"]
+DocFormat = Literal["pdf", "docx", "txt", "markdown", "code", "html", "paste", "collection"]
+
+
+@dataclass(frozen=True)
+class DocumentPart:
+    """One document of a collection: its character range in the joined text and its pages."""
+
+    name: str
+    format: str
+    start: int
+    end: int
+    first_page: int = 0
+    pages: int = 0
 
 
 class Document(BaseModel):
@@ -156,6 +168,29 @@ class Document(BaseModel):
         digest.update(b"\0")
         digest.update(self.text.encode("utf-8", "surrogatepass"))
         return digest.hexdigest()[:16]
+
+    def parts(self) -> list[DocumentPart]:
+        """The documents of a collection (``app.ingest.collection``), in order; for a single
+        document, one part: the whole."""
+        found = self.metadata.get("parts")
+        if not found:
+            end = len(self.text) + len(BLOCK_SEPARATOR)
+            return [DocumentPart(self.name, self.format, 0, end, 0, len(self.pages))]
+        return [DocumentPart(**p) for p in found]
+
+    def part_at(self, offset: int) -> DocumentPart | None:
+        """The document (of a collection, or this one) that holds character ``offset``."""
+        return next((p for p in self.parts() if p.start <= offset < p.end), None)
+
+    def own_page(self, source_page: int | None) -> int | None:
+        """Page ``source_page`` (a collection numbers its documents' pages one after another)
+        as its document's own page, 0-based."""
+        if source_page is None:
+            return None
+        for part in self.parts():
+            if part.first_page <= source_page < part.first_page + part.pages:
+                return source_page - part.first_page
+        return source_page
 
     @classmethod
     def from_text(cls, text: str, name: str = "pasted.txt", fmt: DocFormat = "paste") -> Document:
@@ -486,6 +521,10 @@ class Evidence(BaseModel):
     confidence: float = Field(1.0, ge=0.0, le=1.0)
     needs_review: bool = False
     source_page: int | None = Field(None, description="original PDF page, when known")
+    document: str | None = Field(None, description="name of the document the passage is in")
+    document_page: int | None = Field(
+        None, ge=0, description="that document's own page (0-based; a collection renumbers)"
+    )
     source_boxes: list[Box] = Field(default_factory=list, description="boxes there, in points")
     image_path: str | None = Field(None, description="annotated image written for the user")
     source_image_path: str | None = Field(

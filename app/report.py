@@ -18,7 +18,14 @@ SCHEMA = 2
 ``fine_pages``) are 0-based indexes for code; ``page_number`` (``source_page_number``,
 ``page_numbers_read``, ``fine_page_numbers``) the 1-based numbers people read. ``checks``: the
 answer's values looked up in the document (``value``, ``status`` exact/near/absent,
-``document_value``, ``start``/``end``, ``page``, ``page_number``)."""
+``document_value``, ``start``/``end``, ``page``, ``page_number``). Evidence items name their
+``document`` and its own ``document_page_number`` (a collection of several documents numbers its
+pages one after another in ``source_page``)."""
+
+
+def rendered_parts(rendered: RenderedDoc) -> list:
+    """The documents behind ``rendered`` (several for a collection)."""
+    return rendered.document.parts() if rendered.document is not None else []
 
 
 def _number(index: int | None) -> int | None:
@@ -39,6 +46,8 @@ def _evidence(answer: Answer) -> list[dict[str, Any]]:
             "needs_review": ev.needs_review,
             "source_page": ev.source_page,
             "source_page_number": _number(ev.source_page),
+            "document": ev.document,
+            "document_page_number": _number(ev.document_page),
             "source_boxes": [[round(v, 2) for v in box] for box in ev.source_boxes],
             "image": ev.image_path,
             "source_image": ev.source_image_path,
@@ -93,7 +102,13 @@ def answer_record(
             "text_tokens": rendered.stats.text_tokens,
             "visual_tokens": rendered.stats.visual_tokens,
             "compression_ratio": round(rendered.stats.compression_ratio, 3),
+            "documents": max(1, len(rendered_parts(rendered))),
         }
+        if len(rendered_parts(rendered)) > 1:
+            record["document"]["parts"] = [
+                {"name": p.name, "format": p.format, "pages": p.pages}
+                for p in rendered_parts(rendered)
+            ]
     return record
 
 
@@ -135,8 +150,11 @@ def answer_markdown(answer: Answer, question: str, rendered: RenderedDoc | None 
         lines += ["## Evidence", ""]
         for ev in rec["evidence"]:
             where = f"page {ev['page_number']}"
-            if ev["source_page_number"]:
-                where += f" (original page {ev['source_page_number']})"
+            own = ev["document_page_number"] or ev["source_page_number"]
+            if own:
+                where += f" (original page {own})"
+            if rendered is not None and len(rendered_parts(rendered)) > 1 and ev["document"]:
+                where = f"{md_inline(ev['document'])}, {where}"
             lines.append(f"- {where}: “{md_inline(ev['text'])}”")
         lines.append("")
     lines += _failed_checks(rec["checks"])

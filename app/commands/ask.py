@@ -1,7 +1,9 @@
-"""``python -m app ask FILE QUESTION [--mode qa|summary|extract] [--reader R] [--config C] [--json]
-[--password P]``.
+"""``python -m app ask FILE [FILE …] QUESTION [--mode qa|summary|extract] [--reader R] [--config C]
+[--json] [--password P]``.
 
-Opens the file (or stdin for '-'), renders it, asks the reader and prints the answer with its
+Opens the file (or stdin for '-'; several files, or a folder's documents, as one collection whose
+evidence names the document — ``app.ingest.collection``), renders it, asks the reader and prints
+the answer with its
 confidence, the review flag, the evidence (page, red boxes, annotated page image written under
 ``--out`` or a temporary folder), token statistics and timings. Progress lines ("OCR page 3/12")
 go to stderr as they happen unless ``--json``, which prints exactly one JSON object on stdout.
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from app.commands import open_file
-from app.datamodel import Answer, Mode, Note, RenderedDoc
+from app.datamodel import Answer, Document, Mode, Note, RenderedDoc
 from app.errors import GlyphError
 from app.report import REVIEW_LABEL, answer_record
 
@@ -40,8 +42,76 @@ def _mode(mode: str) -> Mode:
         ) from None
 
 
+def split_arguments(args: list[str], mode: str = "qa") -> tuple[list[str], str]:
+    """``FILE [FILE …] QUESTION`` → (files, question). The last argument is the question, except
+    for a summary or an extraction (which need none) when it names a file or folder."""
+    if not args:
+        raise GlyphError("Please give a document.", "请指定文档。")
+    if len(args) == 1:
+        return args, ""
+    last = args[-1]
+    if mode.lower() != "qa" and (last == "-" or Path(last).exists()):
+        return args, ""
+    return args[:-1], last
+
+
+def expand(files: list[str]) -> list[str]:
+    """Folders replaced by the documents in them (sorted; hidden files and unknown kinds left
+    out); '-' and files as given."""
+    from app.ingest import supported_suffixes
+
+    suffixes = set(supported_suffixes())
+    out: list[str] = []
+    for file in files:
+        path = Path(file)
+        if file != "-" and path.is_dir():
+            found = sorted(
+                str(p)
+                for p in path.rglob("*")
+                if p.is_file() and p.suffix.lower() in suffixes and not p.name.startswith(".")
+            )
+            if not found:
+                raise GlyphError(
+                    f"The folder {file} holds no documents this app can read.",
+                    f"文件夹 {file} 中没有可读取的文档。",
+                )
+            out.extend(found)
+        else:
+            out.append(file)
+    return out
+
+
+def _open_all(
+    pipeline: Pipeline, files: list[str], password: str | None, status: Any
+) -> tuple[Document, list[Note]]:
+    """The documents of ``files`` as one (a collection when several). A file that cannot be
+    opened is left out with a note, unless it is the only one."""
+    from app.ingest.collection import merge_documents
+
+    docs, notes = [], []
+    for file in files:
+        try:
+            if file == "-":
+                docs.append(pipeline.open_document(sys.stdin.buffer.read(), name="stdin.txt"))
+            else:
+                docs.append(open_file(pipeline, file, password))
+        except GlyphError as err:
+            if len(files) == 1:
+                raise
+            status(f"left out {file}: {err.user_message('en')}")
+            notes.append(
+                Note(
+                    en=f"Left out {Path(file).name}: {err.user_message('en')}",
+                    zh=f"未包含 {Path(file).name}：{err.user_message('zh')}",
+                )
+            )
+    if not docs:
+        raise GlyphError("None of the documents could be opened.", "所有文档都无法打开。")
+    return merge_documents(docs), notes
+
+
 def ask_command(
-    file: str,
+    files: list[str],
     question: str,
     *,
     mode: str = "qa",
@@ -66,10 +136,8 @@ def ask_command(
     pipeline = Pipeline()
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    if file == "-":
-        doc = pipeline.open_document(sys.stdin.buffer.read(), name="stdin.txt")
-    else:
-        doc = open_file(pipeline, file, password)
+    files = expand(files)
+    doc, left_out = _open_all(pipeline, files, password, status)
     timings["open"] = time.perf_counter() - started
     for note in doc.notes:
         status(f"note: {note.en}")
@@ -94,7 +162,8 @@ def ask_command(
     if final.evidence:
         _draw_evidence(pipeline, rendered, final, out_dir, password)
     timings["total"] = time.perf_counter() - started
-    data = answer_record(final, question, rendered, file=file, timings=timings)
+    final.notes[:0] = left_out
+    data = answer_record(final, question, rendered, file=", ".join(files), timings=timings)
     pipeline.close()
     if as_json:
         json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
@@ -147,7 +216,8 @@ def _print_text(data: dict[str, Any]) -> None:
     for ev in data["evidence"]:
         boxes = ", ".join("[" + ", ".join(f"{v:g}" for v in box) + "]" for box in ev["boxes"])
         label = f"{ev['label']}: " if ev["label"] else ""
-        echo(f"  page {ev['page_number']}: {label}{ev['text'][:80]!r}")
+        where = f"{ev['document']}, " if data["document"].get("documents", 1) > 1 else ""
+        echo(f"  {where}page {ev['page_number']}: {label}{ev['text'][:80]!r}")
         echo(f"    boxes {boxes}")
         if ev["source_page"] is not None:
             echo(f"    original page {ev['source_page_number']}: {ev['source_boxes']}")

@@ -6,6 +6,8 @@ from collections import defaultdict
 
 from app.datamodel import Box, Document, Evidence, LayoutMap, Span, merge_boxes
 
+PAGED = ("pdf", "collection")  # documents whose blocks know their original page
+
 
 def evidence_for_span(
     layout: LayoutMap,
@@ -31,6 +33,7 @@ def evidence_for_span(
             if document is not None and src_page is not None
             else []
         )
+        part = document.part_at(start) if document is not None else None
         for n, page in enumerate(sorted(per_page)):
             result.append(
                 Evidence(
@@ -40,6 +43,8 @@ def evidence_for_span(
                     confidence=confidence,
                     needs_review=needs_review,
                     source_page=src_page,
+                    document=part.name if part is not None else None,
+                    document_page=document.own_page(src_page) if document is not None else None,
                     # the original-page boxes go with the first rendered page of this part
                     source_boxes=src_boxes if n == 0 else [],
                 )
@@ -50,7 +55,7 @@ def evidence_for_span(
 def source_parts(document: Document, start: int, end: int) -> list[tuple[int | None, int, int]]:
     """``start:end`` cut where the original page changes: (source page, start, end) in order;
     empty when the document has no pages of its own (DOCX, text, HTML)."""
-    if document.format != "pdf" or start >= end:
+    if document.format not in PAGED or start >= end:
         return []
     parts: list[tuple[int | None, int, int]] = []
     offsets = document.block_offsets()
@@ -68,7 +73,7 @@ def source_parts(document: Document, start: int, end: int) -> list[tuple[int | N
 
 def source_boxes(document: Document, start: int, end: int) -> dict[int, list[Box]]:
     """Boxes (PDF points) of the original page words overlapping ``start:end``, per line."""
-    if document.format != "pdf" or start >= end:
+    if document.format not in PAGED or start >= end:
         return {}
     offsets = document.block_offsets()
     out: dict[int, list[Box]] = defaultdict(list)
