@@ -352,3 +352,38 @@ def test_the_document_s_own_date_comes_from_its_first_lines_and_is_flagged(tmp_p
     answer = ask(reader, render(text, resolve_config("en")), "When was this handbook written?")
     assert "2023-04-17" in answer.text and answer.needs_review, answer
     reader.close()
+
+
+def test_an_option_question_takes_the_option_list_entry(tmp_path):
+    """ "What does the -k option do?": the entry that starts with the option (its description on
+    the next line), not a sentence that only shares the word "option" ("-c option" of #17)."""
+    from app.readers.ocr.reader import OcrReader
+    from app.render import render, resolve_config
+    from app.settings import Settings
+    from tests.helpers.reading import ask
+
+    text = "\n".join(
+        [
+            "How to use packzip",
+            "Decompression with packzip is slower with this option, so use it only where needed.",
+            "-f --force",
+            "Force overwrite of output files, which are normally left alone.",
+            "-k --keep",
+            "Keep (don't delete) input files during compression or decompression.",
+            "-s --small",
+            "Reduce memory usage, for compression, decompression and testing.",
+            *[f"Note {n}: packzip option handling is described in section {n}." for n in range(8)],
+        ]
+    )
+    from app.readers.ocr.reader import _Doc
+
+    question = "What does the -k option of packzip do?"
+    reader = OcrReader(Settings(_env_file=None, data_dir=tmp_path))
+    rendered = render(text, resolve_config("en"))
+    doc = next(item for item in reader._document(rendered) if isinstance(item, _Doc))
+    _, choices = reader._choices(doc, question)
+    entry = next(c for c in choices if doc.ocr.text[c.start : c.end].startswith("-k"))
+    assert entry.defines and choices[0] is entry  # the entry counts as the option's definition
+    answer = ask(reader, rendered, question)
+    assert "Keep (don't delete) input files" in answer.text, answer.text
+    reader.close()

@@ -788,7 +788,11 @@ class OcrReader(Reader):
     def _choices(self, doc: _Doc, question: str) -> tuple[Profile, list[Choice]]:
         """The retrieved sentence windows, best supported first."""
         prof = profile(question)
-        term = defined_term(question)
+        # "what does X mean", or "what does the -k option do": an option list's entry starts
+        # with the option ("-k --keep  Keep (don't delete) input files …")
+        term = defined_term(question) or next(
+            (lit for lit in prof.literals if lit.startswith("-")), None
+        )
         reason = asks_reason(question)
         weight = doc.index.bm25.idf_of  # rare keys (the thing asked about) count more
         sentences = doc.ocr.sentences
