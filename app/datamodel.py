@@ -116,6 +116,9 @@ class SourcePage(BaseModel):
 DocFormat = Literal["pdf", "docx", "txt", "markdown", "code", "html", "paste", "collection"]
 
 
+PARTS_KEY = "parts"  # Document.metadata key of a collection's documents (app.ingest.collection)
+
+
 @dataclass(frozen=True)
 class DocumentPart:
     """One document of a collection: its character range in the joined text and its pages."""
@@ -172,9 +175,9 @@ class Document(BaseModel):
     def parts(self) -> list[DocumentPart]:
         """The documents of a collection (``app.ingest.collection``), in order; for a single
         document, one part: the whole."""
-        found = self.metadata.get("parts")
-        if not found:
-            end = len(self.text) + len(BLOCK_SEPARATOR)
+        found = self.metadata.get(PARTS_KEY)
+        if not found:  # the whole: its length from the blocks, without joining the text
+            end = sum(len(b.text) for b in self.blocks) + len(self.blocks) * len(BLOCK_SEPARATOR)
             return [DocumentPart(self.name, self.format, 0, end, 0, len(self.pages))]
         return [DocumentPart(**p) for p in found]
 

@@ -23,11 +23,6 @@ answer's values looked up in the document (``value``, ``status`` exact/near/abse
 pages one after another in ``source_page``)."""
 
 
-def rendered_parts(rendered: RenderedDoc) -> list:
-    """The documents behind ``rendered`` (several for a collection)."""
-    return rendered.document.parts() if rendered.document is not None else []
-
-
 def _number(index: int | None) -> int | None:
     return None if index is None else index + 1
 
@@ -93,6 +88,7 @@ def answer_record(
     if file is not None:
         record["file"] = file
     if rendered is not None:
+        parts = rendered.document.parts() if rendered.document is not None else []
         record["document"] = {
             "name": rendered.name,
             "pages": len(rendered.pages),
@@ -102,12 +98,11 @@ def answer_record(
             "text_tokens": rendered.stats.text_tokens,
             "visual_tokens": rendered.stats.visual_tokens,
             "compression_ratio": round(rendered.stats.compression_ratio, 3),
-            "documents": max(1, len(rendered_parts(rendered))),
+            "documents": max(1, len(parts)),
         }
-        if len(rendered_parts(rendered)) > 1:
+        if len(parts) > 1:
             record["document"]["parts"] = [
-                {"name": p.name, "format": p.format, "pages": p.pages}
-                for p in rendered_parts(rendered)
+                {"name": p.name, "format": p.format, "pages": p.pages} for p in parts
             ]
     return record
 
@@ -153,7 +148,7 @@ def answer_markdown(answer: Answer, question: str, rendered: RenderedDoc | None 
             own = ev["document_page_number"] or ev["source_page_number"]
             if own:
                 where += f" (original page {own})"
-            if rendered is not None and len(rendered_parts(rendered)) > 1 and ev["document"]:
+            if rec.get("document", {}).get("documents", 1) > 1 and ev["document"]:
                 where = f"{md_inline(ev['document'])}, {where}"
             lines.append(f"- {where}: “{md_inline(ev['text'])}”")
         lines.append("")

@@ -58,18 +58,13 @@ def split_arguments(args: list[str], mode: str = "qa") -> tuple[list[str], str]:
 def expand(files: list[str]) -> list[str]:
     """Folders replaced by the documents in them (sorted; hidden files and unknown kinds left
     out); '-' and files as given."""
-    from app.ingest import supported_suffixes
+    from app.ingest import documents_in
 
-    suffixes = set(supported_suffixes())
     out: list[str] = []
     for file in files:
         path = Path(file)
         if file != "-" and path.is_dir():
-            found = sorted(
-                str(p)
-                for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in suffixes and not p.name.startswith(".")
-            )
+            found = [str(p) for p in documents_in(path)]
             if not found:
                 raise GlyphError(
                     f"The folder {file} holds no documents this app can read.",

@@ -54,6 +54,17 @@ def supported_suffixes() -> list[str]:
     return sorted({s for loader in LOADERS for s in loader.supported_suffixes()})
 
 
+def documents_in(folder: Path) -> list[Path]:
+    """The documents under ``folder`` (recursively, sorted): files with a supported suffix, hidden
+    files left out. Empty when there are none."""
+    suffixes = set(supported_suffixes())
+    return sorted(
+        p
+        for p in Path(folder).rglob("*")
+        if p.is_file() and p.suffix.lower() in suffixes and not p.name.startswith(".")
+    )
+
+
 def _read_source(
     source: str | Path | bytes, name: str | None, limits: Limits
 ) -> tuple[bytes, str, Path | None]:

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.datamodel import BLOCK_SEPARATOR, Document, Note, SourcePage, TextBlock
+from app.datamodel import BLOCK_SEPARATOR, PARTS_KEY, Document, Note, SourcePage, TextBlock
 from app.errors import GlyphError
-
-PARTS = "parts"
 
 
 def merge_documents(documents: list[Document], name: str | None = None) -> Document:
@@ -63,7 +61,7 @@ def merge_documents(documents: list[Document], name: str | None = None) -> Docum
         pages=pages,
         language=languages.pop() if len(languages) == 1 else None,
         notes=notes,
-        metadata={PARTS: parts},
+        metadata={PARTS_KEY: parts},
     )
 
 

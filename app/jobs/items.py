@@ -53,18 +53,13 @@ def _key(name: str, question: str, mode: Mode) -> str:
 
 def collect_items(source: Path, questions: list[str], mode: str = "qa") -> list[dict[str, Any]]:
     """Raw items (``file`` path or ``text``, ``name``, ``question``, ``mode``, ``key``)."""
-    from app.ingest import supported_suffixes
+    from app.ingest import documents_in
 
     source = Path(source)
     default_mode = parse_mode(mode)
     items: list[dict[str, Any]] = []
     if source.is_dir():
-        suffixes = set(supported_suffixes())
-        files = sorted(
-            p
-            for p in source.rglob("*")
-            if p.is_file() and p.suffix.lower() in suffixes and not p.name.startswith(".")
-        )
+        files = documents_in(source)
         if not files:
             raise BatchInputError(
                 f"No supported documents in {source}.", f"{source} 中没有可读取的文档。"

@@ -136,11 +136,10 @@ class Profile:
 def profile(question: str) -> Profile:
     cjk = question_language(question) == "zh"
     keys: list[str] = []
+    quoted = literals(question)
     # an option's letters ("e" of "-e") are no word to look for: the option is a literal
     options = {m.group(1).lower() for m in _OPTION.finditer(question)}
-    options |= {
-        w.lower() for lit in literals(question) for w in _LATIN_WORD.findall(lit) if len(w) <= 2
-    }
+    options |= {w.lower() for lit in quoted for w in _LATIN_WORD.findall(lit) if len(w) <= 2}
     for word in _LATIN_WORD.findall(question):
         low = word.lower()
         if low in options:
@@ -165,7 +164,7 @@ def profile(question: str) -> Profile:
             kinds.extend(k for k in ks if k not in kinds)
     typed = bool(kinds)
     kinds.extend(k for k in _GENERIC if k not in kinds)
-    return Profile(question, cjk, tuple(keys), tuple(kinds), typed, tuple(runs), literals(question))
+    return Profile(question, cjk, tuple(keys), tuple(kinds), typed, tuple(runs), quoted)
 
 
 # A run of Latin letters, digits and symbols that holds a symbol: an option ("-sa"), a path
