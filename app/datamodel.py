@@ -15,7 +15,7 @@ import hashlib
 import io
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -129,6 +129,8 @@ class DocumentPart:
     end: int
     first_page: int = 0
     pages: int = 0
+    source_sha256: str | None = None  # the original file's hash (a PDF's stored original)
+    original_path: str | None = None  # where the original PDF is stored, when it is
 
 
 class Document(BaseModel):
@@ -178,7 +180,9 @@ class Document(BaseModel):
         found = self.metadata.get(PARTS_KEY)
         if not found:  # the whole: its length from the blocks, without joining the text
             end = sum(len(b.text) for b in self.blocks) + len(self.blocks) * len(BLOCK_SEPARATOR)
-            return [DocumentPart(self.name, self.format, 0, end, 0, len(self.pages))]
+            whole = DocumentPart(self.name, self.format, 0, end, 0, len(self.pages))
+            original = self.metadata.get("original_path")
+            return [replace(whole, source_sha256=self.source_sha256, original_path=original)]
         return [DocumentPart(**p) for p in found]
 
     def part_at(self, offset: int) -> DocumentPart | None:

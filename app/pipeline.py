@@ -92,12 +92,18 @@ class Pipeline:
         self,
         doc: Document | str,
         config: RenderConfig | str | None = None,
+        *,
+        cache: dict[str, RenderedDoc] | None = None,
         **overrides: Any,
     ) -> RenderedDoc:
         """Typeset a document (or plain text) into pages with a layout map.
 
         ``config`` is a ``RenderConfig``, a preset name ('auto', 'en', 'zh', 'fine', …) or a path
-        to a Glyph-style JSON; ``overrides`` replace single fields (``font_size=10``).
+        to a Glyph-style JSON; ``overrides`` replace single fields (``font_size=10``). A
+        collection (``app.ingest.collection``) is rendered one document at a time, each on its
+        own pages, with the one config chosen for the whole (``app.render.join``); ``cache``
+        (filled here) keeps each document's render for the next call, so adding a document to a
+        collection or asking a part of it renders nothing twice.
         """
         from app.render import render, resolve_config
 
@@ -105,11 +111,35 @@ class Pipeline:
         name = "" if isinstance(doc, str) else doc.name
         spec = config if config is not None else self.settings.render_preset
         cfg = resolve_config(spec, text=text, **overrides)
-        rendered = render(text, cfg, name=name)
+        if isinstance(doc, Document) and len(doc.parts()) > 1:
+            rendered = self._render_parts(doc, text, cfg, {} if cache is None else cache)
+        else:
+            rendered = render(text, cfg, name=name)
         release_free_memory()  # the typesetter's scratch buffers
         if isinstance(doc, Document):
             rendered.document = doc
         return rendered
+
+    @staticmethod
+    def _render_parts(
+        doc: Document, text: str, cfg: RenderConfig, cache: dict[str, RenderedDoc]
+    ) -> RenderedDoc:
+        """A collection's documents rendered one by one (or taken from ``cache``) and joined."""
+        import hashlib
+
+        from app.datamodel import BLOCK_SEPARATOR
+        from app.render import render
+        from app.render.join import join_rendered
+
+        parts = []
+        for part in doc.parts():
+            own = text[part.start : part.end - len(BLOCK_SEPARATOR)]
+            digest = hashlib.sha256(f"{part.name}\0{own}".encode("utf-8", "surrogatepass"))
+            key = f"{digest.hexdigest()[:24]}:{cfg.fingerprint()}"
+            if key not in cache:
+                cache[key] = render(own, cfg, name=part.name)
+            parts.append(cache[key])
+        return join_rendered(parts, BLOCK_SEPARATOR, name=doc.name)
 
     # --- read -----------------------------------------------------------------------------------
     def reader(self, name: str | None = None) -> ReaderChoice:

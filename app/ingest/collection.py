@@ -51,6 +51,8 @@ def merge_documents(documents: list[Document], name: str | None = None) -> Docum
                 "end": pos,
                 "first_page": first_page,
                 "pages": len(doc.pages),
+                "source_sha256": doc.source_sha256,
+                "original_path": doc.metadata.get("original_path"),
             }
         )
     languages = {doc.language for doc in documents}

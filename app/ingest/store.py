@@ -55,8 +55,17 @@ def find_original(doc: Document, settings: Settings | None = None) -> Path | Non
         recorded = doc.metadata.get(key)
         if recorded and Path(recorded).is_file():
             return Path(recorded)
-    if doc.source_sha256:
-        candidate = _path_for(doc.source_sha256, ".pdf", settings)
+    return find_original_file(None, doc.source_sha256, settings)
+
+
+def find_original_file(
+    recorded: str | None, sha256: str | None, settings: Settings | None = None
+) -> Path | None:
+    """The stored original PDF at ``recorded``, else under ``sha256``; None when neither is."""
+    if recorded and Path(recorded).is_file():
+        return Path(recorded)
+    if sha256:
+        candidate = _path_for(sha256, ".pdf", settings)
         if candidate.is_file():
             return candidate
     return None
