@@ -237,6 +237,13 @@ def jobs_batch(
     local: Annotated[
         bool, typer.Option("--local", help="Run here (no queue), with a progress bar.")
     ] = False,
+    collection: Annotated[
+        bool,
+        typer.Option(
+            "--collection",
+            help="Ask the folder's documents as one collection (each question once).",
+        ),
+    ] = False,
 ) -> None:
     """Queue documents × questions; results.jsonl + evidence images, resumable."""
     from app.jobs.cli import batch_command
@@ -251,6 +258,7 @@ def jobs_batch(
         overrides=overrides,
         wait=wait,
         local=local,
+        collection=collection,
     )
 
 

@@ -99,6 +99,8 @@ def answer_record(
             "visual_tokens": rendered.stats.visual_tokens,
             "compression_ratio": round(rendered.stats.compression_ratio, 3),
             "documents": max(1, len(parts)),
+            # what ingest said of the document (a collection: the files it left out)
+            "notes": [n.model_dump() for n in rendered.document.notes] if rendered.document else [],
         }
         if len(parts) > 1:
             record["document"]["parts"] = [

@@ -105,14 +105,18 @@ def batch_command(
     overrides: list[str] | None = None,
     wait: bool = False,
     local: bool = False,
+    collection: bool = False,
 ) -> None:
     if local:
-        _run_local(source, questions or [], mode, out, preset, reader, _overrides(overrides))
+        _run_local(
+            source, questions or [], mode, out, preset, reader, _overrides(overrides), collection
+        )
         return
     queue = JobQueue()
     job = queue.submit_batch(
         source,
         questions or [],
+        collection=collection,
         mode=mode,
         out_dir=out,
         preset=preset,
@@ -130,6 +134,7 @@ def _run_local(
     preset: str | None,
     reader: str | None,
     overrides: dict[str, Any],
+    collection: bool = False,
 ) -> None:
     from tqdm import tqdm
 
@@ -139,7 +144,7 @@ def _run_local(
 
     if out is None:
         raise JobError("--local needs --out DIR.", "--local 需要 --out 目录。")
-    items = local_items(collect_items(source, questions, mode), out / "inputs")
+    items = local_items(collect_items(source, questions, mode, collection), out / "inputs")
     pipeline = Pipeline()
     with tqdm(total=len(items), desc="batch", unit="item", file=sys.stderr) as bar:
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from PIL import Image
 
-from app.datamodel import Document
+from app.datamodel import Document, Note
 from app.errors import GlyphError
 from app.files import atomic_copy, atomic_open, atomic_write_text
 from app.jobs.models import DocumentRef
@@ -102,9 +102,37 @@ def stage_document(settings: Settings, job_id: str, document: Document) -> Docum
     return DocumentRef(kind="document", path=relative(settings, dest), name=document.name)
 
 
+def open_collection(pipeline, folder: Path, name: str) -> Document:
+    """The documents under ``folder`` as one collection; a file that cannot be opened is left out
+    with a note on the collection (an error when none can be)."""
+    from app.ingest import documents_in
+    from app.ingest.collection import merge_documents
+
+    docs, notes = [], []
+    for path in documents_in(folder):
+        shown = path.relative_to(folder).as_posix()
+        try:
+            docs.append(pipeline.open_document(path, name=shown))
+        except GlyphError as err:
+            notes.append(
+                Note(
+                    en=f"Left out {shown}: {err.user_message('en')}",
+                    zh=f"未包含 {shown}：{err.user_message('zh')}",
+                )
+            )
+    if not docs:
+        raise GlyphError(
+            f"None of the documents of {name} could be opened.", f"{name} 中的文档都无法打开。"
+        )
+    merged = merge_documents(docs, name=name)
+    return merged.model_copy(update={"notes": [*merged.notes, *notes]})
+
+
 def open_ref(pipeline, settings: Settings, ref: DocumentRef) -> Document:
     """The ``Document`` a job refers to, read through the pipeline's loaders and limits."""
     path = resolve(settings, ref.path)
+    if ref.kind == "collection" and path.is_dir():
+        return open_collection(pipeline, path, ref.name)
     if not path.is_file():
         raise GlyphError(
             f"The input of this job ({ref.name}) is no longer in the data dir ({path}).",

@@ -51,8 +51,12 @@ def _key(name: str, question: str, mode: Mode) -> str:
     return f"{name}::{digest}"
 
 
-def collect_items(source: Path, questions: list[str], mode: str = "qa") -> list[dict[str, Any]]:
-    """Raw items (``file`` path or ``text``, ``name``, ``question``, ``mode``, ``key``)."""
+def collect_items(
+    source: Path, questions: list[str], mode: str = "qa", collection: bool = False
+) -> list[dict[str, Any]]:
+    """Raw items (``file`` path, ``text`` or a ``collection`` folder, ``name``, ``question``,
+    ``mode``, ``key``); ``collection``: a folder's documents are asked as one, each question
+    once."""
     from app.ingest import documents_in
 
     source = Path(source)
@@ -64,6 +68,13 @@ def collect_items(source: Path, questions: list[str], mode: str = "qa") -> list[
             raise BatchInputError(
                 f"No supported documents in {source}.", f"{source} 中没有可读取的文档。"
             )
+        if collection:
+            for q in questions or [""]:
+                question = question_for(q, default_mode)
+                key = _key(source.name, question, default_mode)
+                items.append({"collection": source, "files": files, "name": source.name,
+                              "key": key, "question": question, "mode": default_mode})  # fmt: skip
+            return _unique(items)
         for path in files:
             name = path.relative_to(source).as_posix()
             for q in questions or [""]:
@@ -80,6 +91,11 @@ def collect_items(source: Path, questions: list[str], mode: str = "qa") -> list[
         return _unique(items)
     if not source.is_file():
         raise BatchInputError(f"{source} does not exist.", f"{source} 不存在。")
+    if collection:
+        raise BatchInputError(
+            f"--collection needs a folder of documents; {source} is a file.",
+            f"--collection 需要一个文档文件夹；{source} 是文件。",
+        )
     for number, line in enumerate(source.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
@@ -135,11 +151,21 @@ def stage_items(settings: Settings, job_id: str, raw: list[dict[str, Any]]) -> l
     staged: dict[str, DocumentRef] = {}
     items: list[BatchItem] = []
     for item in raw:
-        ident = str(item["file"]) if "file" in item else "text:" + item["text"]
+        ident = _ident(item)
         ref = staged.get(ident)
         if ref is None:
             sub = f"docs/{len(staged):05d}"
-            if "file" in item:
+            if "collection" in item:
+                root = Path(item["collection"])
+                for path in item["files"]:
+                    name = path.relative_to(root).as_posix()
+                    where = f"{sub}/{Path(name).parent}"
+                    stage_file(settings, job_id, path, Path(name).name, sub=where)
+                folder = upload_dir(settings, job_id) / sub
+                ref = DocumentRef(
+                    kind="collection", path=relative(settings, folder), name=item["name"]
+                )
+            elif "file" in item:
                 ref = stage_file(settings, job_id, item["file"], item["name"], sub=sub)
             else:
                 ref = stage_text(settings, job_id, item["text"], item["name"], sub=sub)
@@ -148,6 +174,12 @@ def stage_items(settings: Settings, job_id: str, raw: list[dict[str, Any]]) -> l
             BatchItem(key=item["key"], document=ref, question=item["question"], mode=item["mode"])
         )
     return items
+
+
+def _ident(item: dict[str, Any]) -> str:
+    if "collection" in item:
+        return f"collection:{item['collection']}"
+    return str(item["file"]) if "file" in item else "text:" + item["text"]
 
 
 def write_manifest(settings: Settings, job_id: str, items: list[BatchItem]) -> str:
@@ -165,7 +197,10 @@ def local_items(raw: list[dict[str, Any]], inputs_dir: Path) -> list[BatchItem]:
     """Items for a run in this process: files stay where they are, texts go to ``inputs_dir``."""
     items = []
     for item in raw:
-        if "file" in item:
+        if "collection" in item:
+            folder = str(Path(item["collection"]).resolve())
+            ref = DocumentRef(kind="collection", path=folder, name=item["name"])
+        elif "file" in item:
             ref = DocumentRef(
                 kind="file", path=str(Path(item["file"]).resolve()), name=item["name"]
             )

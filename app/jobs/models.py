@@ -33,10 +33,11 @@ class DocumentRef(BaseModel):
 
     ``path`` is relative to ``settings.data_dir`` so the app and workers may mount the data dir at
     different places. ``kind``: an original file, pasted text (UTF-8 file) or an already extracted
-    ``Document`` as JSON (used for encrypted PDFs, so no password is ever stored).
+    ``Document`` as JSON (used for encrypted PDFs, so no password is ever stored), or a folder of
+    files asked as one collection (issue 20).
     """
 
-    kind: Literal["file", "text", "document"]
+    kind: Literal["file", "text", "document", "collection"]
     path: str
     name: str
 

@@ -222,6 +222,7 @@ class JobQueue:
         source: str | Path,
         questions: list[str] | None = None,
         *,
+        collection: bool = False,
         mode: str | Mode = Mode.QA,
         out_dir: str | Path | None = None,
         preset: str | None = None,
@@ -230,11 +231,12 @@ class JobQueue:
         coarse_to_fine: bool | None = None,
         owner: str = "cli",
     ) -> Job:
-        """Queue a batch (a folder or JSONL of documents × questions; see batch.py)."""
+        """Queue a batch (a folder or JSONL of documents × questions; see batch.py);
+        ``collection``: a folder's documents are asked as one, each question once."""
         from app.jobs.items import collect_items, stage_items, write_manifest
 
         _check_reader(reader)
-        raw = collect_items(Path(source), list(questions or []), str(Mode(mode).value))
+        raw = collect_items(Path(source), list(questions or []), str(Mode(mode).value), collection)
         job_id = new_job_id()
         items = stage_items(self.settings, job_id, raw)
         spec = BatchSpec(

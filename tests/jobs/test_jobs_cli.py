@@ -93,3 +93,29 @@ def test_queued_batch_waits_with_a_progress_bar(job_settings, spawn_worker, tmp_
     entries = [json.loads(x) for x in text.splitlines()]
     assert [e["key"] for e in entries] == ["a#1", "b#1"]
     assert "9" in entries[0]["record"]["answer"] and entries[1]["mode"] == "extract"
+
+
+def test_batch_over_a_collection_asks_each_question_once(job_settings, tmp_path):
+    """``--collection``: the folder's documents are one collection; every evidence item names
+    the document it is in; a file that cannot be opened is left out with a note."""
+    docs = tmp_path / "docs"
+    (docs / "sub").mkdir(parents=True)
+    (docs / "lockers.txt").write_text(LOCKERS)
+    (docs / "sub" / "note.md").write_text("# Note\nThe parcel weighs 12 kg and ships to Anna Berg.")
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.7 not a PDF")
+    out = tmp_path / "out"
+    args = ["jobs", "batch", str(docs), "-q", "What is the access code for locker 3?",
+            "-q", "How much does the parcel weigh?", "--collection", "--local", "--out", str(out)]  # fmt: skip
+    summary = json.loads(_app(job_settings, *args).stdout)
+    assert summary["total"] == 2 and summary["done"] == 2 and summary["errors"] == 0
+    results = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    by_question = {e["question"][:8]: e["record"] for e in results}
+    assert {e["document"] for e in results} == {"docs"}
+    lockers, parcel = by_question["What is "], by_question["How much"]
+    assert "4711" in lockers["answer"] and "12" in parcel["answer"]
+    assert {ev["document"] for ev in lockers["evidence"]} == {"lockers.txt"}
+    assert {ev["document"] for ev in parcel["evidence"]} == {"note.md"}
+    assert any("Left out broken.pdf" in n["en"] for n in lockers["document"]["notes"])
+    refused = _app(job_settings, "jobs", "batch", str(docs / "lockers.txt"), "--collection",
+                   check=False)  # fmt: skip
+    assert refused.returncode == 2 and "needs a folder" in refused.stderr
