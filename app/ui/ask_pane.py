@@ -323,7 +323,7 @@ class AskPane:
 
 class AskEvents:
     """Ask now (streamed into the pane) or queue a job; show a cited place; jump to its page in
-    the preview (``gallery``: the preview pane's)."""
+    the preview (``preview``: the preview pane's gallery, document selector and statistics)."""
 
     def __init__(
         self,
@@ -332,10 +332,10 @@ class AskEvents:
         pane: AskPane,
         jobs: JobsManager | None,
         error_text: Callable[[BaseException, str], str],
-        gallery: gr.Gallery | None = None,
+        preview: tuple[gr.Gallery, gr.Dropdown, gr.Markdown] | None = None,
     ) -> None:
         self.manager, self.session, self.pane = manager, session, pane
-        self.jobs, self.error_text, self.gallery = jobs, error_text, gallery
+        self.jobs, self.error_text, self.preview = jobs, error_text, preview
 
     def on_clear(self, s: Session, q: str, m: str):
         """A new question (one that will be asked) clears the answer shown, at once: before it
@@ -382,7 +382,7 @@ class AskEvents:
                     }
                     continue
                 s.shown = update.final
-                view = final_view(update.final, s.lang)
+                view = final_view(update.final, s.lang, len(s.files) > 1)
                 json_path, md_path, note = self.manager.downloads(s)
                 image = self.manager.evidence_image(s, view.first_page)
                 yield pane.show_final(view, update.status, image, (json_path, md_path), note)
@@ -410,9 +410,20 @@ class AskEvents:
     def on_preview(self, s: Session):
         """Select the shown place's rendered page in the preview gallery."""
         shown = self.manager.evidence_place(s, s.shown_place)
-        if shown is None or shown.preview_page is None:
-            return gr.skip()
-        return gr.Gallery(selected_index=shown.preview_page)
+        if shown is None or shown.preview_page is None or self.preview is None:
+            return gr.skip(), gr.skip(), gr.skip(), s
+        showing = s.preview_name or (s.names[0] if s.names else None)
+        if shown.preview_document is None or shown.preview_document == showing:
+            return gr.Gallery(selected_index=shown.preview_page), gr.skip(), gr.skip(), s
+        # a page of another document of the collection: the preview shows that document
+        self.manager.show_document(s, shown.preview_document)
+        items, line = self.manager.preview(s)
+        return (
+            gr.Gallery(value=items, selected_index=shown.preview_page),
+            gr.update(value=s.preview_name),
+            line,
+            s,
+        )
 
     def wire(self) -> list[Any]:
         """Connect the pane; returns the ask events (the jobs table refreshes after them)."""
@@ -446,8 +457,8 @@ class AskEvents:
             api_visibility="private",
             show_progress="hidden",
         )
-        if self.gallery is not None:
+        if self.preview is not None:
             pane.show_in_preview.click(
-                self.on_preview, [session], [self.gallery], api_visibility="private"
+                self.on_preview, [session], [*self.preview, session], api_visibility="private"
             )
         return asked

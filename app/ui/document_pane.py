@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import gradio as gr
 
+from app.ui.account import bind_user
 from app.ui.manager import UIManager
 from app.ui.safety import md_escape
 from app.ui.session import GRANULARITIES, PRESETS, Session
@@ -26,7 +27,7 @@ EXAMPLES = sorted(p.name for p in EXAMPLES_DIR.iterdir() if p.is_file())
 PLAIN_MD: dict[str, Any] = {"latex_delimiters": []}
 
 ErrorText = Callable[[BaseException, str], str]
-Source = Literal["upload", "other"] | None  # where a document being opened comes from
+Source = Literal["upload", "add", "other"] | None  # where a document being opened comes from
 
 
 def labels(lg: str, pairs: tuple[tuple[Any, str], ...], prop: str = "label") -> dict[Any, Any]:
@@ -144,11 +145,62 @@ class RenderSettings:
 
 
 @dataclass
+class CollectionsBox:
+    """The "Saved collections" accordion: keep the open documents under a name, open or delete
+    one of the user's collections."""
+
+    accordion: gr.Accordion
+    name: gr.Textbox
+    save: gr.Button
+    saved: gr.Dropdown
+    open: gr.Button
+    delete: gr.Button
+
+    @classmethod
+    def build(cls) -> CollectionsBox:
+        with gr.Accordion(t("collections", "en"), open=False, elem_id="collections") as accordion:
+            with gr.Row(equal_height=True):
+                name = gr.Textbox(label=t("coll_name", "en"), scale=3, elem_id="coll-name")
+                save = gr.Button(t("coll_save", "en"), scale=2, size="sm", elem_id="coll-save")
+            with gr.Row(equal_height=True):
+                # any id may come (an API client that listed them): the handler checks it
+                saved = gr.Dropdown(
+                    [],
+                    label=t("coll_list", "en"),
+                    scale=3,
+                    allow_custom_value=True,
+                    elem_id="coll-list",
+                )
+                open_ = gr.Button(t("coll_open", "en"), scale=1, size="sm", elem_id="coll-open")
+                delete = gr.Button(
+                    t("coll_delete", "en"),
+                    scale=1,
+                    size="sm",
+                    variant="stop",
+                    elem_id="coll-delete",
+                )
+        return cls(accordion, name, save, saved, open_, delete)
+
+    def relabel(self, lg: str) -> dict[Any, Any]:
+        return {
+            **labels(lg, ((self.accordion, "collections"), (self.name, "coll_name"))),
+            **labels(lg, ((self.saved, "coll_list"),)),
+            **labels(
+                lg,
+                ((self.save, "coll_save"), (self.open, "coll_open"), (self.delete, "coll_delete")),
+                "value",
+            ),
+        }
+
+
+@dataclass
 class DocumentPane:
     """The left pane: where a document comes from."""
 
     header: gr.Markdown
     upload: gr.File
+    add: gr.UploadButton
+    doc_list: gr.CheckboxGroup
     password_row: gr.Row
     password: gr.Textbox
     unlock: gr.Button
@@ -157,16 +209,28 @@ class DocumentPane:
     examples: gr.Dataset
     info: gr.Markdown
     settings: RenderSettings
+    collections: CollectionsBox
 
     @classmethod
     def build(cls, upload_types: list[str] | None) -> DocumentPane:
         header = gr.Markdown(f"### {t('input', 'en')}")
         upload = gr.File(
             label=t("upload", "en"),
-            file_types=upload_types,
+            file_types=[*(upload_types or []), ".zip"] if upload_types else None,
+            file_count="multiple",
             type="filepath",
             elem_id="upload",
             elem_classes=["lang-en"],  # the drop zone's words (pane_css)
+        )
+        add = gr.UploadButton(
+            t("add_docs", "en"),
+            file_types=[*(upload_types or []), ".zip"] if upload_types else None,
+            file_count="multiple",
+            size="sm",
+            elem_id="add-docs",
+        )
+        doc_list = gr.CheckboxGroup(
+            [], label=t("doc_list", "en"), visible=False, elem_id="doc-list"
         )
         with gr.Row(visible=False) as password_row:
             password = gr.Textbox(
@@ -189,10 +253,13 @@ class DocumentPane:
             elem_id="examples",
         )
         info = gr.Markdown("", elem_id="doc-info", **PLAIN_MD)
+        collections = CollectionsBox.build()
         settings = RenderSettings.build()
         return cls(
             header=header,
             upload=upload,
+            add=add,
+            doc_list=doc_list,
             password_row=password_row,
             password=password,
             unlock=unlock,
@@ -201,6 +268,7 @@ class DocumentPane:
             examples=examples,
             info=info,
             settings=settings,
+            collections=collections,
         )
 
     def relabel(self, lg: str) -> dict[Any, Any]:
@@ -208,9 +276,12 @@ class DocumentPane:
             self.header: f"### {t('input', lg)}",
             self.paste: gr.update(label=t("paste", lg), placeholder=t("paste_placeholder", lg)),
             **labels(lg, ((self.use_paste, "use_paste"), (self.unlock, "unlock")), "value"),
+            **labels(lg, ((self.add, "add_docs"),)),  # an UploadButton's text is its label
             **labels(lg, ((self.examples, "examples"), (self.password, "password"))),
+            **labels(lg, ((self.doc_list, "doc_list"),)),
             self.upload: gr.update(label=t("upload", lg), elem_classes=[f"lang-{lg}"]),
             **self.settings.relabel(lg),
+            **self.collections.relabel(lg),
         }
 
 
@@ -222,10 +293,21 @@ class PreviewPane:
     stats: gr.Markdown
     gallery: gr.Gallery
     hires: gr.Button
+    doc_row: gr.Row
+    shown_doc: gr.Dropdown
+    remove: gr.Button
 
     @classmethod
     def build(cls) -> PreviewPane:
         header = gr.Markdown(f"### {t('preview', 'en')}")
+        # a collection: the document whose pages are shown, and a way to take it out
+        with gr.Row(visible=False, elem_id="doc-row") as doc_row:
+            shown_doc = gr.Dropdown(
+                [], label=t("preview_doc", "en"), scale=3, elem_id="preview-doc"
+            )
+            remove = gr.Button(
+                t("remove_doc", "en"), size="sm", scale=1, min_width=120, elem_id="remove-doc"
+            )
         stats = gr.Markdown(t("no_document", "en"), elem_id="stats", **PLAIN_MD)
         gallery = gr.Gallery(
             label=t("pages", "en"),
@@ -236,13 +318,23 @@ class PreviewPane:
             elem_id="gallery",
         )
         hires = gr.Button(t("rerender_hi", "en"), elem_id="hires")
-        return cls(header=header, stats=stats, gallery=gallery, hires=hires)
+        return cls(
+            header=header,
+            stats=stats,
+            gallery=gallery,
+            hires=hires,
+            doc_row=doc_row,
+            shown_doc=shown_doc,
+            remove=remove,
+        )
 
     def relabel(self, lg: str) -> dict[Any, Any]:
         return {
             self.header: f"### {t('preview', lg)}",
             self.gallery: gr.update(label=t("pages", lg)),
             self.hires: gr.update(value=t("rerender_hi", lg)),
+            self.shown_doc: gr.update(label=t("preview_doc", lg)),
+            self.remove: gr.update(value=t("remove_doc", lg)),
         }
 
 
@@ -275,6 +367,9 @@ class DocumentEvents:
             *doc.settings.sliders,
             doc.password_row,
             doc.upload,
+            doc.doc_list,
+            preview.shown_doc,
+            preview.doc_row,
         ]
 
     # --- what the panes show --------------------------------------------------------------------
@@ -290,6 +385,7 @@ class DocumentEvents:
             self.preview.stats: line,
             self.message: "",
             self.doc.password_row: gr.update(visible=False),
+            **self.documents(s),
         }
         if clear_upload:
             out[self.doc.upload] = None
@@ -302,6 +398,19 @@ class DocumentEvents:
                 settings.margin: cfg.margin_x,
             }
         return out
+
+    def documents(self, s: Session) -> dict[Any, Any]:
+        """The document list (questions go to the ticked ones) and the preview's selector,
+        shown for two documents or more."""
+        choices, ticked = self.manager.document_choices(s)
+        several = len(choices) > 1
+        names = [(name, name) for _, name in choices]
+        shown = s.preview_name or (s.names[0] if s.names else None)
+        return {
+            self.doc.doc_list: gr.update(choices=choices, value=ticked, visible=several),
+            self.preview.shown_doc: gr.update(choices=names, value=shown),
+            self.preview.doc_row: gr.update(visible=several),
+        }
 
     def failed(self, err: BaseException, s: Session, source: Source = None) -> dict[Any, Any]:
         """The message; everything else as it was (the password box while a PDF is locked).
@@ -333,12 +442,108 @@ class DocumentEvents:
         return self.shown(s, clear_upload=source == "other")
 
     # --- handlers (their parameter names are the API's) -----------------------------------------
-    def on_upload(self, s: Session, path: str | None, progress=gr.Progress()):
-        if not path:
+    def on_upload(self, s: Session, files: list[str] | str | None, progress=gr.Progress()):
+        """Open the files (one, several, or a ZIP of documents) in place of the open ones."""
+        return self._open_files(s, files, progress, add=False)
+
+    def on_add(self, s: Session, files: list[str] | str | None, progress=gr.Progress()):
+        """Add the files to the open documents."""
+        return self._open_files(s, files, progress, add=True)
+
+    def _open_files(self, s: Session, files, progress: gr.Progress, add: bool) -> dict[Any, Any]:
+        paths = [files] if isinstance(files, str) else list(files or [])
+        if not paths:
             return {self.session: s}
-        # opened from a private copy in the session's directory
+        # each opened from a private copy in the session's directory
         report = progress_reporter(progress)
-        return self._run(s, lambda: self.manager.open_upload(s, path, report), "upload")
+        notes: list = []
+
+        def action() -> None:
+            notes.extend(self.manager.open_uploads(s, paths, report, add=add))
+
+        out = self._run(s, action, "add" if add else "upload")
+        if notes and out.get(self.message) == "":  # opened, but not every file
+            lines = "\n".join(f"- {md_escape(n.text(s.lang))}" for n in notes)
+            out[self.message] = f"⚠ {t('opened_some', s.lang, n=len(notes))}\n\n{lines}"
+        return out
+
+    # --- saved collections ----------------------------------------------------------------------
+    def _saved(self, s: Session, value: str | None = None) -> dict[Any, Any]:
+        choices = self.manager.collection_choices(s)
+        ids = {cid for _, cid in choices}
+        return {self.doc.collections.saved: gr.update(choices=choices,
+                                                      value=value if value in ids else None)}  # fmt: skip
+
+    def on_list(self, s: Session, request: gr.Request):
+        """The user's collections (when the accordion opens)."""
+        try:
+            bind_user(s, request)
+        except Exception as err:
+            return {self.session: s, self.message: self.error_text(err, s.lang)}
+        return {self.session: s, **self._saved(s)}
+
+    def on_api_list(self, s: Session, request: gr.Request) -> list[dict[str, str]]:
+        bind_user(s, request)
+        saved = self.manager.collections.list(self.manager.collection_owner(s))
+        return [{"id": c.id, "name": c.name, "documents": len(c.documents)} for c in saved]
+
+    def on_save(self, s: Session, name: str, request: gr.Request):
+        try:
+            bind_user(s, request)
+            cid = self.manager.save_collection(s, name)
+        except Exception as err:
+            return {self.session: s, self.message: self.error_text(err, s.lang)}
+        line = t("coll_saved", s.lang, name=md_escape(s.collection or name), n=len(s.files))
+        return {self.session: s, self.message: f"✓ {line}", **self._saved(s, cid)}
+
+    def on_open(self, s: Session, cid: str | None, request: gr.Request, progress=gr.Progress()):
+        notes: list = []
+
+        def action() -> None:
+            bind_user(s, request)
+            notes.extend(self.manager.open_collection(s, cid or "", progress_reporter(progress)))
+
+        out = self._run(s, action, "add")
+        if out.get(self.message) == "":
+            lines = "".join(f"\n- {md_escape(n.text(s.lang))}" for n in notes)
+            opened = t("coll_opened", s.lang, name=md_escape(s.collection or ""))
+            out[self.message] = f"✓ {opened}" + (f"\n\n⚠{lines}" if notes else "")
+            out[self.doc.collections.name] = s.collection or ""
+            out[self.doc.upload] = None  # the box no longer names what is open
+        return out | self._saved(s, cid)
+
+    def on_delete(self, s: Session, cid: str | None, request: gr.Request):
+        try:
+            bind_user(s, request)
+            name = self.manager.delete_collection(s, cid or "")
+        except Exception as err:
+            return {self.session: s, self.message: self.error_text(err, s.lang)}
+        if name is None:
+            line = t("err_coll_missing", s.lang)
+        else:
+            line = "✓ " + t("coll_deleted", s.lang, name=md_escape(name))
+        return {self.session: s, self.message: line, **self._saved(s)}
+
+    def on_select(self, s: Session, names: list[str] | None):
+        """Questions go to the ticked documents."""
+        self.manager.select_documents(s, list(names or []))
+        return {self.session: s}
+
+    def on_show_document(self, s: Session, name: str | None):
+        """The preview shows ``name``'s pages."""
+        self.manager.show_document(s, name)
+        items, line = self.manager.preview(s)
+        return {
+            self.session: s,
+            self.preview.gallery: gr.Gallery(value=items, selected_index=None),
+            self.preview.stats: line,
+        }
+
+    def on_remove(self, s: Session, name: str | None, progress=gr.Progress()):
+        """Take the document the preview shows out of the open ones."""
+        report = progress_reporter(progress)
+        chosen = name or s.preview_name or (s.names[0] if s.names else "")
+        return self._run(s, lambda: self.manager.remove_document(s, chosen, report), "add")
 
     def on_unlock(self, s: Session, secret: str, progress=gr.Progress()):
         report = progress_reporter(progress)
@@ -385,7 +590,29 @@ class DocumentEvents:
         # output: the statistics line, the document line and the sliders stacked up)
         bar: dict[str, Any] = {"show_progress_on": [self.preview.gallery]}
         private: dict[str, Any] = {"api_visibility": "private", **bar}
-        doc.upload.upload(self.on_upload, [session, doc.upload], outputs, api_name="upload", **bar)
+        doc.upload.upload(
+            self.on_upload, [session, doc.upload], outputs, api_name="upload_files", **bar
+        )
+        # /upload for API users: one file (as before collections), through a hidden box
+        one_file = gr.File(visible=False, type="filepath")
+        gr.Button(visible=False).click(
+            self.on_upload, [session, one_file], outputs, api_name="upload", **bar
+        )
+        doc.add.upload(self.on_add, [session, doc.add], outputs, api_name="add", **bar)
+        doc.doc_list.input(
+            self.on_select, [session, doc.doc_list], [session], api_name="select_documents"
+        )
+        preview = self.preview
+        preview.shown_doc.input(
+            self.on_show_document,
+            [session, preview.shown_doc],
+            [session, preview.gallery, preview.stats],
+            api_name="show_document",
+            **bar,
+        )
+        preview.remove.click(
+            self.on_remove, [session, preview.shown_doc], outputs, api_name="remove_document", **bar
+        )
         doc.use_paste.click(self.on_paste, [session, doc.paste], outputs, api_name="paste", **bar)
         # live preview while typing: always_last drops intermediate keystrokes (a debounce)
         doc.paste.input(
@@ -420,4 +647,24 @@ class DocumentEvents:
         render_api = gr.Button(visible=False)
         render_api.click(
             self.on_preset, [session, *settings.choices], outputs, api_name="render", **bar
+        )
+        self.wire_collections()
+
+    def wire_collections(self) -> None:
+        box, session = self.doc.collections, self.session
+        listed = [session, box.saved, self.message]
+        box.accordion.expand(self.on_list, [session], listed, api_visibility="private")
+        box.save.click(self.on_save, [session, box.name], listed, api_name="save_collection")
+        box.open.click(
+            self.on_open,
+            [session, box.saved],
+            [*self.outputs, box.saved, box.name],
+            api_name="open_collection",
+            show_progress_on=[self.preview.gallery],
+        )
+        box.delete.click(self.on_delete, [session, box.saved], listed, api_name="delete_collection")
+        # for API users: the user's collections as [{"id", "name"}], newest first
+        listing = gr.JSON(visible=False)
+        gr.Button(visible=False).click(
+            self.on_api_list, [session], [listing], api_name="collections"
         )

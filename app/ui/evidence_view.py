@@ -40,10 +40,13 @@ class Place:
     needs_review: bool
     source_page: int | None
     items: tuple[int, ...]  # indexes into Answer.evidence (one per rendered page it is drawn on)
+    document: str | None = None  # the document it is in, when the answer is from several
+    document_page: int | None = None  # its page in that document (0-based)
 
 
-def places(answer: Answer) -> list[Place]:
-    """The answer's evidence grouped by (span, original page), in the answer's order."""
+def places(answer: Answer, named: bool = False) -> list[Place]:
+    """The answer's evidence grouped by (span, original page), in the answer's order;
+    ``named``: each place names its document (an answer from several documents)."""
     groups: dict[tuple[int, int, int | None], list[int]] = {}
     for i, ev in enumerate(answer.evidence):
         groups.setdefault((ev.span.start, ev.span.end, ev.source_page), []).append(i)
@@ -59,6 +62,8 @@ def places(answer: Answer) -> list[Place]:
                 needs_review=any(ev.needs_review for ev in evs),
                 source_page=source_page,
                 items=tuple(items),
+                document=evs[0].document if named else None,
+                document_page=evs[0].document_page if named else None,
             )
         )
     return out
@@ -90,7 +95,12 @@ def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
 
 def place_label(place: Place, number: int, lang: str) -> str:
     """One entry of the evidence list: where (the document's page, or passage n), what, how sure."""
-    if place.source_page is not None:
+    if place.document is not None:
+        page = place.document_page if place.document_page is not None else place.source_page
+        where = snippet(place.document, 32)
+        if page is not None:
+            where += " · " + t("evidence_item", lang, page=page + 1)
+    elif place.source_page is not None:
         where = t("evidence_item", lang, page=place.source_page + 1)
     else:
         where = t("evidence_passage", lang, n=number)

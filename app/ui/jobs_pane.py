@@ -28,6 +28,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def is_collection(answer) -> bool:
+    """Whether a job's answer is from several documents (its places then name theirs)."""
+    evidence = answer.evidence
+    return len({ev.document for ev in evidence}) > 1 or any(
+        ev.document_page != ev.source_page for ev in evidence
+    )
+
+
 def jobs_css() -> str:
     """The table's page CSS: headers break between words only, cells in the page's font."""
     return "\n".join(
@@ -139,7 +147,7 @@ class JobsPane:
                 s.shown = None
                 return ask.show_summary(loaded)
             s.shown = loaded.answer
-            view = final_view(loaded.answer, s.lang)
+            view = final_view(loaded.answer, s.lang, is_collection(loaded.answer))
             status = t("status_job_loaded", s.lang, id=loaded.job.id)
             image = manager.evidence_image(s, view.first_page)
             return ask.show_final(view, status, image, (loaded.json_path, loaded.md_path))

@@ -57,6 +57,13 @@ class JobsManager:
         doc = session.document
         if doc is None or session.rendered is None:
             raise _error("err_no_document")
+        if len(session.files) > 1:  # a collection: the documents the question goes to
+            from app.ingest.collection import merge_documents
+
+            chosen = session.chosen()
+            if not chosen:
+                raise _error("err_no_selection")
+            doc = merge_documents([f.document for f in chosen])
         if Mode(mode) is Mode.QA and not (question or "").strip():
             raise _error("err_no_question")
         limit = self.queue.settings.max_jobs_per_session
@@ -73,6 +80,8 @@ class JobsManager:
         source = session.source_path
         # The upload is copied into the data dir now: the session's copy goes with the session.
         try:
+            if doc.format == "collection":  # its extracted documents, each knowing its name
+                return self.queue.submit_ask(question, document=doc, **common)
             if doc.format == "paste":
                 return self.queue.submit_ask(question, text=doc.text, name=doc.name, **common)
             if source is not None and source.is_file() and not doc.metadata.get("encrypted"):

@@ -26,12 +26,13 @@ from app.ui import evidence_view as ev_view
 from app.ui import storage
 from app.ui.evidence_view import crop_around
 from app.ui.safety import md_escape
-from app.ui.session import DPI_STEPS, Session
+from app.ui.session import DPI_STEPS, OpenedFile, Session
 from app.ui.texts import t
 
 log = logging.getLogger(__name__)
 
 PREVIEW_MAX_PAGES = 60  # the gallery shows at most this many pages; the reader sees them all
+MAX_DOCUMENTS = 100  # documents in one session's collection
 
 Progress = Callable[[float | None, str], None]
 """(overall fraction of the event, or None where it cannot be measured; what is being done)"""
@@ -79,6 +80,45 @@ class UserError(GlyphError):
     code = "ui"
 
 
+def _unique(name: str, taken: set[str]) -> str:
+    """``name``, numbered when ``taken`` has it ("report.pdf (2)")."""
+    n, candidate = 1, name
+    while candidate in taken:
+        n += 1
+        candidate = f"{name} ({n})"
+    return candidate
+
+
+def file_note(name: str, err: GlyphError) -> Note:
+    """Why the file ``name`` of several was not opened, in both languages."""
+    from app.ingest.base import PasswordRequiredError
+
+    if isinstance(err, PasswordRequiredError):
+        return Note(en=t("err_locked_in_batch", "en", name=name),
+                    zh=t("err_locked_in_batch", "zh", name=name))  # fmt: skip
+    en, zh = err.user_message("en"), err.user_message("zh")
+    return Note(en=en if name in en else f"{name}: {en}", zh=zh if name in zh else f"{name}：{zh}")
+
+
+def failed_all(failed: list[tuple[str, Note]]) -> GlyphError:
+    """The error when none of the files could be opened."""
+    if len(failed) == 1:
+        note = failed[0][1]
+        return UserError(note.en, note.zh)
+    lines = [note for _, note in failed[:8]]
+    return UserError(
+        t("err_none_opened", "en", n=len(failed)) + " " + " · ".join(n.en for n in lines),
+        t("err_none_opened", "zh", n=len(failed)) + " " + " · ".join(n.text("zh") for n in lines),
+    )
+
+
+def too_many_documents(name: str) -> tuple[str, Note]:
+    return name, Note(
+        en=t("err_too_many_documents", "en", name=name, limit=MAX_DOCUMENTS),
+        zh=t("err_too_many_documents", "zh", name=name, limit=MAX_DOCUMENTS),
+    )
+
+
 def note_text(note: Note | str, lang: str) -> str:
     """A note in ``lang`` (a plain string, from a record made before notes were bilingual, as is)."""
     return note.text(lang) if isinstance(note, Note) else str(note)
@@ -105,12 +145,13 @@ class AnswerView:
         return self.evidence_choices[0][1] if self.evidence_choices else None
 
 
-def final_view(answer: Answer, lang: str) -> AnswerView:
-    """The answer pane for ``answer`` in ``lang``: a pure function of the two."""
+def final_view(answer: Answer, lang: str, named: bool = False) -> AnswerView:
+    """The answer pane for ``answer`` in ``lang``: a pure function of the two (``named``: the
+    answer is from several documents, each cited place names its own)."""
     confidence = UIManager.confidence_line(answer, lang)
     if not answer.evidence:
         confidence += "\n\n" + t("no_evidence", lang)
-    choices = UIManager.evidence_choices(answer, lang)
+    choices = UIManager.evidence_choices(answer, lang, named)
     first_page = answer.evidence[0].page if answer.evidence else None
     return AnswerView(answer.text, answer.thinking, confidence, choices, first_page)
 
@@ -124,6 +165,7 @@ class EvidenceShown:
     passage: str  # or HTML: the passage with the cited text in <mark> (documents without pages)
     rendered: Image.Image | None  # the dense page the reader read, cropped around the boxes
     preview_page: int | None  # the page of the preview gallery that shows it (None: not there)
+    preview_document: str | None = None  # the document the preview must show for that page
 
 
 @dataclass
@@ -152,7 +194,10 @@ class UIManager:
     """What the buttons do."""
 
     def __init__(self, pipeline: Pipeline) -> None:
+        from app.ui.collections import CollectionStore
+
         self.pipeline = pipeline
+        self.collections = CollectionStore(pipeline.settings.data_dir / "collections")
         self._questions: dict[str, _Question] = {}  # session id → its question (the last one)
 
     # --- reader ---------------------------------------------------------------------------------
@@ -202,24 +247,118 @@ class UIManager:
             session.pending_path = path
             raise
         session.pending_path = None
-        rendered = self._set_document(session, document, progress)
-        session.source_path = path
+        opened = OpenedFile(document.name, document, path)
+        rendered = self._set_files(session, [opened], progress)
+        session.collection = None  # a new document, not a saved collection
         return rendered
 
     def open_upload(self, session: Session, path: str | Path, progress: Progress = _no_progress):
         """Open a browser upload from a private copy in the session's directory.
 
         Gradio's temp copy is shared by content hash and outlives the session; the session's
-        copy goes with the session. Only the open document's (and a pending encrypted one's)
-        copy is kept: a failed upload leaves the session as it was.
+        copy goes with the session. Only the open documents' (and a pending encrypted one's)
+        copies are kept: a failed upload leaves the session as it was.
         """
         workdir = session.workdir()
         copy = storage.copy_upload(workdir, path)
         try:
             rendered = self.open_file(session, copy, progress)
         finally:
-            storage.prune_uploads(workdir, keep={session.source_path, session.pending_path})
+            self._prune_uploads(session)
         return rendered
+
+    def open_uploads(
+        self,
+        session: Session,
+        paths: list[str | Path],
+        progress: Progress = _no_progress,
+        *,
+        add: bool = False,
+    ) -> list[Note]:
+        """Open several uploads (a ZIP stands for its documents) as the session's documents, or
+        add them to the open ones (``add``). Every file is opened on its own: one that cannot be
+        opened is left out and named in the returned notes, the others are opened. Raises when
+        none could be (the session is left as it was)."""
+        from app.ingest.archive import is_archive
+
+        paths = [Path(p) for p in paths if p]
+        if not paths:
+            return []
+        if not add and len(paths) == 1 and not is_archive(paths[0]):
+            self.open_upload(session, paths[0], progress)  # one file: the password flow too
+            return []
+        workdir = session.workdir()
+        try:
+            opened, failed = self._open_each(session, workdir, paths, progress)
+            if not opened:
+                raise failed_all(failed)
+            files = [*session.files, *opened] if add else opened
+            if len(files) > MAX_DOCUMENTS:
+                failed += [too_many_documents(f.name) for f in files[MAX_DOCUMENTS:]]
+                files = files[:MAX_DOCUMENTS]
+            before = set(session.names)
+            self._set_files(session, files, progress)
+            if session.selected is not None:  # what was added is asked too
+                session.selected += [n for n in session.names if n not in before]
+            session.pending_path = None
+            if not add:
+                session.collection = None
+        finally:
+            self._prune_uploads(session)
+        return [note for _, note in failed]
+
+    def _open_each(
+        self, session: Session, workdir: Path, paths: list[Path], progress: Progress
+    ) -> tuple[list[OpenedFile], list[tuple[str, Note]]]:
+        """Each upload (each member of a ZIP) opened on its own: (opened, (name, why) failed)."""
+        from app.ingest import supported_suffixes
+        from app.ingest.archive import is_archive, unpack
+        from app.ingest.base import Limits
+
+        limits = Limits.from_settings(self.pipeline.settings)
+        todo: list[tuple[str, Path | None, GlyphError | None]] = []
+        for path in paths:
+            copy = storage.copy_upload(workdir, path)
+            if not is_archive(copy):
+                todo.append((copy.name, copy, None))
+                continue
+            try:
+                members = unpack(copy, copy.parent, limits, set(supported_suffixes()))
+            except GlyphError as err:
+                todo.append((copy.name, None, err))
+                continue
+            finally:
+                copy.unlink(missing_ok=True)
+            todo += [(m.name, m.path, m.error) for m in members]
+        opened: list[OpenedFile] = []
+        failed: list[tuple[str, Note]] = []
+        names = set(session.names)
+        for n, (name, path, error) in enumerate(todo):
+            progress(n / len(todo), t("status_open_n", session.lang, n=n + 1, total=len(todo),
+                                      name=name))  # fmt: skip
+            if path is not None and error is None:
+                try:
+                    document = self.pipeline.open_document(path, name=name)
+                except Exception as err:  # one bad file never stops the others
+                    error = err if isinstance(err, GlyphError) else None
+                    if error is None:
+                        log.exception("cannot open %s", name)
+                        error = GlyphError(t("err_unexpected", "en", kind=type(err).__name__),
+                                           t("err_unexpected", "zh", kind=type(err).__name__))  # fmt: skip
+                else:
+                    shown = _unique(name, names)
+                    names.add(shown)
+                    if shown != document.name:
+                        document = document.model_copy(update={"name": shown})
+                    opened.append(OpenedFile(shown, document, path))
+                    continue
+            assert error is not None
+            failed.append((name, file_note(name, error)))
+        return opened, failed
+
+    def _prune_uploads(self, session: Session) -> None:
+        keep = {f.path for f in session.files} | {session.pending_path}
+        storage.prune_uploads(session.workdir(), keep=keep)
 
     def unlock(self, session: Session, password: str, progress: Progress = _no_progress):
         """Retry the encrypted upload with ``password``."""
@@ -230,14 +369,153 @@ class UIManager:
     def open_text(self, session: Session, text: str, progress: Progress = _no_progress):
         progress(None, t("status_ingest", session.lang))
         document = self.pipeline.open_text(text or "")
-        rendered = self._set_document(session, document, progress)
-        session.source_path = None
+        rendered = self._set_files(session, [OpenedFile(document.name, document)], progress)
+        session.collection = None
         return rendered
 
-    def _set_document(self, session: Session, document, progress: Progress) -> RenderedDoc:
-        # render before replacing anything, so a failure leaves the session as it was
+    def remove_document(self, session: Session, name: str, progress: Progress = _no_progress):
+        """Take ``name`` out of the session's documents (never the last one)."""
+        rest = [f for f in session.files if f.name != name]
+        if len(rest) == len(session.files):
+            return session.rendered
+        if not rest:
+            raise UserError(t("err_last_document", "en"), t("err_last_document", "zh"))
+        rendered = self._set_files(session, rest, progress)
+        self._prune_uploads(session)
+        return rendered
+
+    def select_documents(self, session: Session, names: list[str] | None) -> None:
+        """Questions go to ``names`` (None or all of them: the whole collection; none: a
+        question asks to tick one)."""
+        chosen = [n for n in session.names if names is None or n in names]
+        session.selected = None if len(chosen) == len(session.files) else chosen
+
+    def document_choices(self, session: Session) -> tuple[list[tuple[str, str]], list[str]]:
+        """The document list: (label, name) of each document, and the names questions go to."""
+        lang, choices = session.lang, []
+        for f in session.files:
+            doc = f.document
+            pages = t("doc_entry_pages", lang, n=len(doc.pages)) if doc.pages else ""
+            label = t("doc_entry", lang, name=f.name, kind=doc.format.upper(), pages=pages)
+            choices.append((label, f.name))
+        return choices, [f.name for f in session.chosen()]
+
+    def document_pages(self, session: Session) -> list[int]:
+        """The rendered pages the preview shows: those of the document chosen in the preview's
+        selector (all of them for a single document)."""
+        rendered = session.rendered
+        if rendered is None:
+            return []
+        document = rendered.document
+        if len(session.files) < 2 or document is None:
+            return list(range(len(rendered.pages)))
+        name = session.preview_name or session.files[0].name
+        part = next((p for p in document.parts() if p.name == name), None)
+        if part is None:
+            return list(range(len(rendered.pages)))
+        return rendered.layout.pages_of_span(part.start, part.end)
+
+    def show_document(self, session: Session, name: str | None) -> None:
+        """The preview shows ``name``'s pages."""
+        session.preview_name = name if name in session.names else None
+
+    # --- saved collections ----------------------------------------------------------------------
+    @staticmethod
+    def collection_owner(session: Session) -> str:
+        """Whose collections a session sees: the logged-in user's, else this server's one user."""
+        return f"user:{session.user}" if session.user else "local"
+
+    def collection_choices(self, session: Session) -> list[tuple[str, str]]:
+        """(label, id) of the session's user's saved collections, the newest first."""
+        saved = self.collections.list(self.collection_owner(session))
+        lang = session.lang
+        return [(f"{c.name} · {t('coll_count', lang, n=len(c.documents))}", c.id) for c in saved]
+
+    def save_collection(self, session: Session, name: str) -> str:
+        """Keep the open documents as the user's collection ``name``; returns its id."""
+        name = " ".join((name or "").split())[:80]
+        if not name:
+            raise UserError(t("err_coll_name", "en"), t("err_coll_name", "zh"))
+        if not session.files:
+            raise UserError(t("err_coll_empty", "en"), t("err_coll_empty", "zh"))
+        from dataclasses import asdict
+
+        documents = [(f.name, f.path, f.document) for f in session.files]
+        try:
+            saved = self.collections.save(
+                self.collection_owner(session), name, documents, asdict(session.options)
+            )
+        except OSError as err:
+            raise storage.storage_error(err, "the collection", "文档集") from None
+        session.collection = saved.name
+        return saved.id
+
+    def open_collection(
+        self, session: Session, cid: str, progress: Progress = _no_progress
+    ) -> list[Note]:
+        """Open the user's saved collection ``cid`` in place of the open documents (its render
+        settings too); a document that cannot be opened any more is named in the notes."""
+        from app.datamodel import Document
+        from app.ui.session import RenderOptions
+
+        saved = self.collections.get(self.collection_owner(session), cid or "")
+        if saved is None:
+            raise UserError(t("err_coll_missing", "en"), t("err_coll_missing", "zh"))
+        files: list[OpenedFile] = []
+        failed: list[Note] = []
+        for n, entry in enumerate(saved.documents):
+            progress(n / max(len(saved.documents), 1), t("status_open_n", session.lang, n=n + 1,
+                     total=len(saved.documents), name=entry.name))  # fmt: skip
+            try:
+                if entry.kind == "file":
+                    document = self.pipeline.open_document(entry.path, name=entry.name)
+                    files.append(OpenedFile(entry.name, document, entry.path))
+                else:
+                    text = entry.path.read_text(encoding="utf-8")
+                    files.append(OpenedFile(entry.name, Document.model_validate_json(text)))
+            except GlyphError as err:
+                failed.append(file_note(entry.name, err))
+            except (OSError, ValueError) as err:
+                log.warning("collection %s: cannot read %s: %s", saved.id, entry.name, err)
+                failed.append(file_note(entry.name, UserError(
+                    t("err_coll_missing", "en"), t("err_coll_missing", "zh"))))  # fmt: skip
+        if not files:
+            raise failed_all([("", note) for note in failed]) if failed else UserError(
+                t("err_coll_missing", "en"), t("err_coll_missing", "zh"))  # fmt: skip
+        previous = session.options
+        try:
+            session.options = RenderOptions(**saved.options)
+            self._set_files(session, files, progress)
+        except Exception:
+            session.options = previous
+            raise
+        session.selected, session.preview_name = None, None
+        session.collection = saved.name
+        return failed
+
+    def delete_collection(self, session: Session, cid: str) -> str | None:
+        """Delete the user's saved collection ``cid``; returns its name (None: there was none)."""
+        owner = self.collection_owner(session)
+        saved = self.collections.get(owner, cid or "")
+        if saved is None or not self.collections.delete(owner, saved.id):
+            return None
+        if session.collection == saved.name:
+            session.collection = None
+        return saved.name
+
+    def _set_files(self, session: Session, files: list[OpenedFile], progress: Progress):
+        """Render ``files`` as the session's documents (one: itself; several: a collection);
+        a failure leaves the session as it was."""
+        from app.ingest.collection import merge_documents
+
+        document = merge_documents([f.document for f in files])
         rendered = self._render(session, document, progress)
-        session.document, session.rendered = document, rendered
+        session.files, session.document, session.rendered = files, document, rendered
+        session.source_path = files[0].path if len(files) == 1 else None
+        if session.selected is not None:
+            session.selected = [n for n in session.selected if n in session.names] or None
+        if session.preview_name not in session.names:
+            session.preview_name = None
         session.evidence_images = {}
         return rendered
 
@@ -258,10 +536,26 @@ class UIManager:
         # a step without measurable parts: its line, no made-up percentage
         progress(None, t("status_render", session.lang))
         opts = session.options
-        rendered = self.pipeline.render(document, opts.spec(), **opts.overrides())
+        cache = session.render_cache
+        rendered = self.pipeline.render(document, opts.spec(), cache=cache, **opts.overrides())
+        # keep only the renders of these documents at these settings
+        used = {id(p.image) for p in rendered.pages}
+        for key in [k for k, v in cache.items() if not v.pages or id(v.pages[0].image) not in used]:
+            del cache[key]
         if not opts.coarse_to_fine:  # the reader starts on the pages while the user types
             self.pipeline.prefetch(rendered)
         return rendered
+
+    def scoped(self, session: Session) -> RenderedDoc | None:
+        """What a question reads: the whole render, or the selected documents' pages (their
+        renders joined again; the same pixels, so nothing is rendered or read twice)."""
+        from app.ingest.collection import merge_documents
+
+        chosen = session.chosen()
+        if session.rendered is None or len(chosen) == len(session.files):
+            return session.rendered
+        document = merge_documents([f.document for f in chosen])
+        return self.pipeline.render(document, session.rendered.config, cache=session.render_cache)
 
     # --- preview --------------------------------------------------------------------------------
     def preview(self, session: Session) -> tuple[list[tuple[Image.Image, str]], str]:
@@ -269,12 +563,17 @@ class UIManager:
         rendered = session.rendered
         if rendered is None:
             return [], t("no_document", session.lang)
-        pages = rendered.pages[:PREVIEW_MAX_PAGES]
-        items = [(p.image, f"{p.index + 1}") for p in pages]
+        shown = self.document_pages(session)
+        pages = [rendered.pages[i] for i in shown[:PREVIEW_MAX_PAGES]]
+        items = [(p.image, f"{n + 1}") for n, p in enumerate(pages)]
         line = stats_line(rendered, session.lang)
         if session.options.coarse_to_fine:
             line += " · " + t("coarse_to_fine_note", session.lang)
-        if len(rendered.pages) > PREVIEW_MAX_PAGES:
+        if len(session.files) > 1 and shown:
+            name = md_escape(session.preview_name or session.files[0].name)
+            line += " · " + t("preview_of", session.lang, name=name, first=shown[0] + 1,
+                              last=shown[-1] + 1, total=len(rendered.pages))  # fmt: skip
+        if len(shown) > PREVIEW_MAX_PAGES:
             line += " · " + t("preview_first", session.lang, pages=PREVIEW_MAX_PAGES)
         return items, line
 
@@ -309,8 +608,12 @@ class UIManager:
         mode_ = Mode(mode)
         if mode_ is Mode.QA and not (question or "").strip():
             raise UserError(t("err_no_question", "en"), t("err_no_question", "zh"))
+        if not session.chosen():
+            raise UserError(t("err_no_selection", "en"), t("err_no_selection", "zh"))
         question = question_for(mode_, question)
         started = time.perf_counter()
+        rendered = self.scoped(session)
+        assert rendered is not None
         update = AskUpdate(status=t("status_reading", session.lang))
         progress(None, update.status)
         yield replace(update)
@@ -318,14 +621,14 @@ class UIManager:
         # one waits) and releases it when the stream ends or is closed (a cancelled request)
         asked = self._questions[session.id] = _Question()
         chunks = self.pipeline.ask(
-            session.rendered,
+            rendered,
             question,
             mode_,
             coarse_to_fine=session.options.coarse_to_fine,
             cancel=asked.cancel,
         )
         try:
-            yield from self._stream(session, chunks, update, question, started, progress)
+            yield from self._stream(session, rendered, chunks, update, question, started, progress)
         except GeneratorExit:  # the stream was closed early: the browser went away or cancelled
             asked.stopped = True
             raise
@@ -349,6 +652,7 @@ class UIManager:
     def _stream(
         self,
         session: Session,
+        rendered: RenderedDoc,
         chunks: Iterator[AnswerChunk],
         update: AskUpdate,
         question: str,
@@ -376,7 +680,8 @@ class UIManager:
                 )
                 session.answers.append(answer)
                 session.questions.append(question)
-                session.evidence_images = annotate_pages(session.rendered, answer.evidence)
+                session.asked = rendered
+                session.evidence_images = annotate_pages(rendered, answer.evidence)
                 update.evidence_pages = sorted(session.evidence_images)
             yield replace(update)
 
@@ -407,7 +712,9 @@ class UIManager:
         if not 0 <= parsed[1] < len(found):
             return None
         session.shown_place = str(value)
-        place, rendered = found[parsed[1]], session.rendered
+        place = found[parsed[1]]
+        last = answer is (session.answers or [None])[-1]
+        rendered = session.asked if last and session.asked is not None else session.rendered
         text = rendered.text if rendered is not None else None
         same = rendered is not None and ev_view.matching_text(answer, text)
         document = (rendered.document or session.document) if same and rendered else None
@@ -420,26 +727,53 @@ class UIManager:
             passage = ev_view.cited_html(place.text)
         images = session.evidence_images if answer is (session.answers or [None])[-1] else {}
         dense = ev_view.rendered_crop(images, answer.evidence, place)
-        preview = None
+        preview, preview_doc = None, None
         if same and rendered is not None:
-            pages = rendered.layout.pages_of_span(place.start, place.end)
-            preview = pages[0] if pages and pages[0] < PREVIEW_MAX_PAGES else None
+            preview, preview_doc = self._preview_place(session, rendered, place)
         caption = self._caption(session, answer, found, parsed[1], document, original, same)
-        return EvidenceShown(caption, original, passage, dense, preview)
+        return EvidenceShown(caption, original, passage, dense, preview, preview_doc)
+
+    @staticmethod
+    def _preview_place(
+        session: Session, rendered: RenderedDoc, place
+    ) -> tuple[int | None, str | None]:
+        """(the preview gallery's index of the place's first page, the document it belongs to):
+        the preview shows one document's pages, which are the same in any scope."""
+        pages = rendered.layout.pages_of_span(place.start, place.end)
+        if not pages:
+            return None, None
+        document = rendered.document
+        part = document.part_at(place.start) if document is not None else None
+        if part is None or len(session.files) < 2:
+            return (pages[0] if pages[0] < PREVIEW_MAX_PAGES else None), None
+        first = rendered.layout.pages_of_span(part.start, part.end)[0]
+        index = pages[0] - first
+        return (index if index < PREVIEW_MAX_PAGES else None), part.name
 
     def _original(self, session: Session, answer: Answer, place, document) -> Image.Image | None:
         """The original PDF page of ``place`` with its red boxes, cut around them (cached per
         answer and place)."""
-        from app.ingest.store import find_original
+        from app.ingest.store import find_original, find_original_file
 
         page_no = place.source_page
-        if page_no is None or document.format != "pdf" or not 0 <= page_no < len(document.pages):
+        part = document.part_at(place.start)
+        if page_no is None or part is None or not 0 <= page_no < len(document.pages):
+            return None
+        if part.format != "pdf":
             return None
         key = (ev_view.answer_key(answer), place.items[0])
         if key not in session.evidence_cache:
-            pdf = find_original(document, self.pipeline.settings)
-            items = [answer.evidence[i] for i in place.items]
-            image = ev_view.annotated_original(pdf, items, page_no) if pdf is not None else None
+            # a collection: the PDF the place is in, at its own page
+            settings = self.pipeline.settings
+            pdf = (
+                find_original(document, settings)
+                if len(document.parts()) == 1
+                else find_original_file(part.original_path, part.source_sha256, settings)
+            )
+            own = document.own_page(page_no)
+            items = [answer.evidence[i].model_copy(update={"source_page": own})
+                     for i in place.items]  # fmt: skip
+            image = ev_view.annotated_original(pdf, items, own) if pdf is not None else None
             if image is not None:
                 page = document.pages[page_no]
                 boxes = [b for ev in items for b in ev.source_boxes]
@@ -456,10 +790,12 @@ class UIManager:
     def _caption(session, answer, found, index, document, original, same) -> str:
         """Where the place is: the document's page (or passage n of m), the rendered page."""
         lang, place = session.lang, found[index]
-        name = md_escape(document.name) if document is not None else ""
+        part = document.part_at(place.start) if document is not None else None
+        name = md_escape(part.name if part else document.name) if document is not None else ""
         if place.source_page is not None and document is not None:
-            where = t("evidence_where_page", lang, page=place.source_page + 1,
-                      pages=len(document.pages), name=name)  # fmt: skip
+            own = document.own_page(place.source_page) or 0
+            pages = part.pages if part is not None and part.pages else len(document.pages)
+            where = t("evidence_where_page", lang, page=own + 1, pages=pages, name=name)
         elif place.source_page is not None:
             where = f"**{t('evidence_item', lang, page=place.source_page + 1)}**"
         else:
@@ -515,12 +851,12 @@ class UIManager:
         return line + notes
 
     @staticmethod
-    def evidence_choices(answer: Answer, lang: str) -> list[tuple[str, str]]:
+    def evidence_choices(answer: Answer, lang: str, named: bool = False) -> list[tuple[str, str]]:
         """The evidence list: (label, value) of every cited place (``evidence_view.Place``)."""
         key = ev_view.answer_key(answer)
         return [
             (ev_view.place_label(place, n + 1, lang), ev_view.choice_value(key, n))
-            for n, place in enumerate(ev_view.places(answer))
+            for n, place in enumerate(ev_view.places(answer, named))
         ]
 
     # --- export ---------------------------------------------------------------------------------

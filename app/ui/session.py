@@ -69,13 +69,30 @@ class RenderOptions:
 
 
 @dataclass
+class OpenedFile:
+    """One document of the session's collection (a session with one document has one)."""
+
+    name: str  # unique within the session ("report.pdf", "report.pdf (2)")
+    document: Document  # named ``name``
+    path: Path | None = None  # its private upload copy (None: pasted text, an example)
+
+
+@dataclass
 class Session:
     """Everything one browser tab has done so far."""
 
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     lang: str = "en"
-    document: Document | None = None
+    document: Document | None = None  # the open document, or its documents as one collection
     rendered: RenderedDoc | None = None
+    files: list[OpenedFile] = field(default_factory=list)  # the documents, in order
+    selected: list[str] | None = None  # the names questions go to (None: all of them)
+    preview_name: str | None = None  # the document the preview shows (None: the first)
+    # each document's render at the current settings (Pipeline.render's cache), so adding a
+    # document or asking some of them renders nothing twice
+    render_cache: dict[str, RenderedDoc] = field(default_factory=dict)
+    asked: RenderedDoc | None = None  # what the last answer was read from (its evidence's pages)
+    collection: str | None = None  # the name the collection was saved under (app.ui.collections)
     options: RenderOptions = field(default_factory=RenderOptions)
     answers: list[Answer] = field(default_factory=list)
     questions: list[str] = field(default_factory=list)
@@ -97,6 +114,14 @@ class Session:
             base.mkdir(parents=True, exist_ok=True)
             self._workdir = Path(tempfile.mkdtemp(prefix=f"glyph-{self.id}-", dir=base))
         return self._workdir
+
+    @property
+    def names(self) -> list[str]:
+        return [f.name for f in self.files]
+
+    def chosen(self) -> list[OpenedFile]:
+        """The documents questions go to: the selected ones (None selected: all)."""
+        return [f for f in self.files if self.selected is None or f.name in self.selected]
 
     @property
     def owner(self) -> str:

@@ -23,8 +23,8 @@ TEXTS: dict[str, dict[str, str]] = {
     # left pane
     "input": {"en": "1 · Document", "zh": "1 · 文档"},
     "upload": {
-        "en": "Upload a file (PDF, DOCX, TXT, Markdown, code, HTML)",
-        "zh": "上传文件（PDF、DOCX、TXT、Markdown、代码、HTML）",
+        "en": "Upload documents: one or several (PDF, DOCX, TXT, Markdown, code, HTML) or a ZIP",
+        "zh": "上传文档：一个或多个（PDF、DOCX、TXT、Markdown、代码、HTML）或 ZIP 压缩包",
     },
     "paste": {"en": "…or paste text", "zh": "……或粘贴文本"},
     "paste_placeholder": {
@@ -225,9 +225,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "The earlier document, {name}, is still open.",
         "zh": "之前的文档“{name}”仍保持打开。",
     },
-    "drop_file": {"en": "Drop a file here", "zh": "将文件拖放到此处"},
+    "drop_file": {"en": "Drop files here", "zh": "将文件拖放到此处"},
     "drop_or": {"en": "or", "zh": "或"},
-    "drop_click": {"en": "click to choose one", "zh": "点击选择文件"},
+    "drop_click": {"en": "click to choose", "zh": "点击选择文件"},
     "status_render": {"en": "Rendering pages…", "zh": "正在渲染页面……"},
     "status_reading": {"en": "Reading the page images…", "zh": "正在阅读页面图像……"},
     "status_done": {"en": "Done in {seconds:.1f} s", "zh": "完成，用时 {seconds:.1f} 秒"},
@@ -238,6 +238,73 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "请先上传或粘贴文档。",
     },
     "err_no_question": {"en": "Please type a question.", "zh": "请输入问题。"},
+    # several documents (a collection)
+    "status_open_n": {
+        "en": "Opening {n} of {total}: {name}",
+        "zh": "正在打开第 {n}/{total} 个：{name}",
+    },
+    "err_last_document": {
+        "en": "The last document cannot be removed; upload another one to replace it.",
+        "zh": "不能移除最后一个文档；请上传其他文档来替换它。",
+    },
+    "err_locked_in_batch": {
+        "en": "'{name}' is password-protected: upload it on its own to enter its password.",
+        "zh": "“{name}”有密码保护：请单独上传它，以便输入密码。",
+    },
+    "err_none_opened": {
+        "en": "None of the {n} files could be opened.",
+        "zh": "{n} 个文件都无法打开。",
+    },
+    "err_too_many_documents": {
+        "en": "'{name}' was left out: a collection holds at most {limit} documents.",
+        "zh": "“{name}”未加入：一个文档集最多包含 {limit} 个文档。",
+    },
+    "opened_some": {
+        "en": "{n} of the files could not be opened; the others are open.",
+        "zh": "有 {n} 个文件无法打开，其余文件已打开。",
+    },
+    "err_no_selection": {
+        "en": "Tick at least one document for the question.",
+        "zh": "请至少勾选一个要提问的文档。",
+    },
+    "doc_list": {
+        "en": "Documents (questions go to the ticked ones)",
+        "zh": "文档（问题只针对勾选的文档）",
+    },
+    "doc_entry": {"en": "{name} · {kind}{pages}", "zh": "{name} · {kind}{pages}"},
+    "doc_entry_pages": {"en": " · {n} pages", "zh": " · {n} 页"},
+    "add_docs": {"en": "➕ Add documents", "zh": "➕ 添加文档"},
+    "preview_doc": {"en": "Document shown", "zh": "显示的文档"},
+    "remove_doc": {"en": "Remove this document", "zh": "移除此文档"},
+    "preview_of": {
+        "en": "Showing {name}: page images {first}–{last} of {total}",
+        "zh": "当前显示 {name}：第 {first}–{last} 张页面图像（共 {total} 张）",
+    },
+    "collections": {"en": "Saved collections", "zh": "已保存的文档集"},
+    "coll_name": {"en": "Collection name", "zh": "文档集名称"},
+    "coll_save": {"en": "Save the open documents", "zh": "保存当前文档"},
+    "coll_list": {"en": "Your collections", "zh": "您的文档集"},
+    "coll_open": {"en": "Open", "zh": "打开"},
+    "coll_count": {"en": "{n} documents", "zh": "{n} 个文档"},
+    "coll_delete": {"en": "Delete", "zh": "删除"},
+    "coll_saved": {
+        "en": "Saved “{name}” ({n} documents).",
+        "zh": "已保存“{name}”（{n} 个文档）。",
+    },
+    "coll_deleted": {"en": "Deleted “{name}”.", "zh": "已删除“{name}”。"},
+    "coll_opened": {"en": "Opened “{name}”.", "zh": "已打开“{name}”。"},
+    "err_coll_name": {
+        "en": "Please give the collection a name.",
+        "zh": "请为文档集命名。",
+    },
+    "err_coll_missing": {
+        "en": "That collection no longer exists (it may have been deleted).",
+        "zh": "该文档集已不存在（可能已被删除）。",
+    },
+    "err_coll_empty": {
+        "en": "There is nothing to save: open documents first.",
+        "zh": "没有可保存的内容：请先打开文档。",
+    },
     "err_unexpected": {
         "en": "Something went wrong ({kind}). Your document and earlier answers are kept; "
         "please try again.",

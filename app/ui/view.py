@@ -134,8 +134,12 @@ class Panes:
             self.doc.info: manager.document_info(s),
             ask.reader: manager.reader_status(lg),
         }
+        if s.files:  # the document list's entries ("· 12 pages")
+            choices, ticked = manager.document_choices(s)
+            label = t("doc_list", lg)
+            out[self.doc.doc_list] = gr.update(label=label, choices=choices, value=ticked)
         if s.shown is not None:  # its confidence line, notes and page labels
-            view = final_view(s.shown, lg)
+            view = final_view(s.shown, lg, len(s.files) > 1)
             out[ask.confidence] = view.confidence
             label = t("evidence_pages", lg)
             out[ask.evidence_pages] = gr.update(label=label, choices=view.evidence_choices)
@@ -200,9 +204,8 @@ def build(
         DocumentEvents(
             manager, session, panes.header.message, panes.doc, panes.preview, _error_text
         ).wire()
-        asked = AskEvents(
-            manager, session, panes.ask, jobs, _error_text, gallery=panes.preview.gallery
-        ).wire()
+        preview = (panes.preview.gallery, panes.preview.shown_doc, panes.preview.stats)
+        asked = AskEvents(manager, session, panes.ask, jobs, _error_text, preview=preview).wire()
         panes.jobs.wire(session, manager, jobs, panes.ask, _error_text, after=asked)
         panes.jobs.refresh_after(_wire_language(manager, panes, session), session)
         panes.header.account.wire(demo, session)

@@ -178,7 +178,7 @@ def test_ui_option_renders_coarse_and_says_which_pages_were_read_finely(
     pipe._readers[settings.reader] = ReaderChoice(inner, settings.reader)
     manager = UIManager(pipe)
     session = Session(options=opts)
-    manager._set_document(session, pipe.open_text(haystack.text), lambda *_: None)
+    manager.open_text(session, haystack.text)
     assert session.rendered.config.name == "coarse"
     assert "coarse-to-fine" in manager.preview(session)[1]
     final = [u for u in manager.ask(session, needle.question, "qa") if u.final][-1]

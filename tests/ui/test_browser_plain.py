@@ -121,14 +121,14 @@ def test_the_drop_zone_speaks_the_chosen_language(ui_server, page_at):
     page = page_at("en-US")
     page.goto(ui_server)
     page.locator("#ask").get_by_text("Ask").wait_for()
-    assert "Drop a file here" in page.evaluate(DROP_TEXT)
+    assert "Drop files here" in page.evaluate(DROP_TEXT)
     page.locator("#lang").get_by_text("中文").click()
     page.wait_for_function(f"() => ({DROP_TEXT})().includes('将文件拖放到此处')")
     # Gradio's own words (in the browser's language) take no room on the screen
     size = "() => getComputedStyle(document.querySelector('#upload [data-testid=upload-text]'))"
     assert page.evaluate(f"{size}.fontSize") == "0px"
     page.locator("#lang").get_by_text("English").click()
-    page.wait_for_function(f"() => ({DROP_TEXT})().includes('Drop a file here')")
+    page.wait_for_function(f"() => ({DROP_TEXT})().includes('Drop files here')")
 
 
 def test_jobs_table_fits_and_a_row_opens_its_answer(ui_server, page_at, shots):

@@ -196,3 +196,29 @@ def test_queue_in_the_browser(ui_server, page_factory, shots):
     page.locator("#dl-json").wait_for()
     page.locator("#pane-reasoning").screenshot(path=str(shots / "jobs.png"))
     assert Path(shots / "jobs.png").is_file()
+
+
+def test_a_collection_is_queued_with_the_ticked_documents(ui_jobs, tmp_path):
+    """The queue takes the ticked documents of a collection as one job (issue 20); its answer
+    names the document it is in."""
+    manager, jobs = ui_jobs
+    fees = tmp_path / "fees.md"
+    fees.write_bytes((EXAMPLES_DIR / "service_agreement.md").read_bytes())
+    parcel = tmp_path / "parcel.txt"
+    parcel.write_text("Parcel note. The parcel weighs 12 kg and ships to Anna Berg.")
+    other = tmp_path / "other.txt"
+    other.write_text("Office note. The annual subscription fee is 9 EUR for the coffee club.")
+    s = Session()
+    manager.open_uploads(s, [fees, parcel, other])
+    manager.select_documents(s, ["fees.md", "parcel.txt"])
+    job = jobs.submit(s, FEE, "qa")
+    assert job.spec["document"]["kind"] == "document"
+    _wait_done(jobs, s)
+    loaded = jobs.load(s, job.id)
+    assert isinstance(loaded, JobAnswer) and "186,400" in loaded.answer.text
+    assert {ev.document for ev in loaded.answer.evidence} == {"fees.md"}
+    record = json.loads(loaded.json_path.read_text())["record"]
+    assert [p["name"] for p in record["document"]["parts"]] == ["fees.md", "parcel.txt"]
+    manager.select_documents(s, [])
+    with pytest.raises(GlyphError, match="Tick at least one"):
+        jobs.submit(s, FEE, "qa")

@@ -186,7 +186,7 @@ def test_the_drop_zone_follows_the_language_switch():
     css = pane_css()
     assert '#upload.lang-zh [data-testid="upload-text"]::after' in css
     assert '"将文件拖放到此处\\A 或\\A 点击选择文件"' in css
-    assert '"Drop a file here\\A or\\A click to choose one"' in css
+    assert '"Drop files here\\A or\\A click to choose"' in css
     assert css in page_css()
 
 
