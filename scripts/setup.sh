@@ -30,6 +30,9 @@ want=("${APT_RUNTIME[@]}")
 APT_EVAL=(debian-faq debian-faq-zh-cn debian-policy debian-reference-common debian-reference-zh-cn
   developers-reference maint-guide-zh-cn vim-runtime)
 [[ "$PROFILE" == dev ]] && want+=("${APT_EVAL[@]}")
+# more manuals for bench/collection_scale.py (20 documents, over 1,000 PDF pages)
+APT_BENCH=(valgrind nettle-dev zlib1g-dev fontconfig bzip2-doc libtasn1-doc)
+[[ "$PROFILE" == dev ]] && want+=("${APT_BENCH[@]}")
 
 missing=()
 for pkg in "${want[@]}"; do

@@ -189,6 +189,7 @@ def test_the_note_says_when_the_background_read_should_be_done():
     assert "about 3 minutes" in _so_far_notes(70, 100, None)[1].en  # before any page was timed
 
 
+@pytest.mark.slow  # 20 s of page OCR; bench/server_memory.py measures reading ahead too
 def test_reading_ahead_on_open_stops_at_prefetch_pages(tmp_path):
     rendered = render(long_text(20_000), resolve_config("en"))
     assert len(rendered.pages) >= 3

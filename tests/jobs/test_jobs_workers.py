@@ -77,6 +77,7 @@ def test_batch_resumes_after_its_worker_is_killed(job_settings, spawn_worker, tm
     assert [r["outcome"] for r in queue.store.runs(job.id)] == ["lost", "done"]
 
 
+@pytest.mark.slow  # a soak run; a killed worker's job (above) covers recovery in the default run
 def test_fifty_jobs_on_two_workers_complete_exactly_once(job_settings, spawn_worker):
     lockers = {n: 1000 + n * 37 for n in range(50)}
     text = "\n".join(f"The access code for locker {n} is {code}." for n, code in lockers.items())

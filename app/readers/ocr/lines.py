@@ -129,6 +129,8 @@ def assemble(pages: list[list[OcrLine]], layout: LayoutMap, text: str | None = N
     page_ids: list[np.ndarray] = []
     last = ""
     for page_index, lines in enumerate(pages):
+        if not lines:  # a page not read (yet): nothing to place
+            continue
         page_layout = _PageLayout(layout, page_index, text)
         for line in lines:
             if not line.text:

@@ -52,7 +52,7 @@ from app.readers.ocr.lines import OcrText, assemble
 from app.readers.ocr.retrieve import HybridIndex, warm_up_embeddings
 from app.readers.ocr.summarize import requested_length, summarize
 from app.settings import Settings
-from app.text import bm25_scores, detect_language, question_language
+from app.text import BM25, bm25_scores, detect_language, question_language, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -207,6 +207,11 @@ class OcrReader(Reader):
         self._threads: set[threading.Thread] = set()  # every background read still running
         self._stop = threading.Event()
         self.last_decision = None  # the last QA decision, for calibration
+        # per render: its drawn lines and a BM25 index of their three-line windows (where a
+        # question's candidate lines are); question-independent, so made once per document
+        self._line_indexes: OrderedDict[str, tuple[list[tuple[int, int, int]], BM25]] = (
+            OrderedDict()
+        )
         # answer from another render's read of the same text (UI re-renders); off where the
         # question is how legible THIS render is (the render-setting search)
         self.reuse_reads = True
@@ -449,6 +454,8 @@ class OcrReader(Reader):
 
         def run() -> None:
             try:
+                if self.settings.ocr_first_lines > 0:  # where a question's lines are, ready
+                    self._line_index(rendered)
                 for _ in self._document(rendered, background=True, limit=limit):
                     if self._stop.is_set():  # closing: leave the rest unread
                         break
@@ -621,18 +628,18 @@ class OcrReader(Reader):
         candidate sentences were drawn. Only WHERE to read; the words still come from pixels."""
         k = self.settings.ocr_first_lines
         layout = rendered.layout
-        lines = list(iter_lines(layout))
-        if k <= 0 or len(lines) <= 4 * k:
+        if k <= 0:
             return {}
-        texts = [rendered.text[a:b] for _, a, b in lines]
-        windows = [" ".join(texts[max(0, i - 1) : i + 2]) for i in range(len(texts))]
-        scores = bm25_scores(question, windows)
-        ranked = sorted(range(len(texts)), key=lambda i: -scores[i])
+        lines, index = self._line_index(rendered)
+        if len(lines) <= 4 * k:
+            return {}
+        scores = index.scores(tokenize(question))
+        ranked = np.argsort(-scores, kind="stable")
         chosen: set[int] = set()
-        for i in ranked[:k]:
+        for i in map(int, ranked[:k]):
             if scores[i] <= 0:
                 break
-            chosen.update(range(max(0, i - 2), min(len(texts), i + 3)))
+            chosen.update(range(max(0, i - 2), min(len(lines), i + 3)))
         rows: dict[int, list[tuple[float, float]]] = {}
         for i in sorted(chosen):
             _, a, b = lines[i]
@@ -655,6 +662,25 @@ class OcrReader(Reader):
                     merged.append([top - pad, bottom + pad])
             bands[page] = [(max(0, int(a)), min(height, int(np.ceil(b)))) for a, b in merged]
         return bands
+
+    def _line_index(self, rendered: RenderedDoc) -> tuple[list[tuple[int, int, int]], BM25]:
+        """``rendered``'s drawn lines and the BM25 index of their windows (a line with the one
+        before and after it), made once per render (a collection of 1,000 pages: ~4 s)."""
+        key = rendered.key
+        with self._lock:
+            hit = self._line_indexes.get(key)
+            if hit is not None:
+                self._line_indexes.move_to_end(key)
+                return hit
+        lines = list(iter_lines(rendered.layout))
+        texts = [rendered.text[a:b] for _, a, b in lines]
+        windows = [" ".join(texts[max(0, i - 1) : i + 2]) for i in range(len(texts))]
+        made = (lines, BM25([tokenize(w) for w in windows]))
+        with self._lock:
+            self._line_indexes[key] = made
+            while len(self._line_indexes) > 4:
+                self._line_indexes.popitem(last=False)
+        return made
 
     def _read_bands(
         self, rendered: RenderedDoc, bands: dict[int, list[tuple[int, int]]]
