@@ -156,7 +156,10 @@ def prune_uploads(workdir: Path, keep: set[Path | None]) -> None:
     base = workdir / UPLOADS
     if not base.is_dir():
         return
-    keep_dirs = {p.parent for p in keep if p is not None}
+    keep_dirs = set()
+    for path in keep:
+        if path is not None and path.is_relative_to(base) and path != base:
+            keep_dirs.add(base / path.relative_to(base).parts[0])  # a ZIP's member: its upload
     for child in base.iterdir():
         if child not in keep_dirs:
             shutil.rmtree(child, ignore_errors=True)

@@ -148,6 +148,7 @@ def test_a_zip_is_opened_member_by_member(real_files, tmp_path, managers):
     assert "empty.pdf" in joined and "table.xlsx" in joined and "inner.zip" in joined
     assert len(notes) == 3 and ".DS_Store" not in joined and "__MACOSX" not in joined
     assert not (tmp_path / "escape.txt").exists()
+    assert all(f.path is not None and f.path.is_file() for f in s.files)  # kept for the queue
     answer = _answer(manager, s, LICENSE_Q)
     assert {ev.document for ev in answer.evidence} == {"en-apache-license.txt"}
     # a ZIP with nothing that opens: a clear error, and the open documents stay
