@@ -69,9 +69,18 @@ def merge_documents(documents: list[Document], name: str | None = None) -> Docum
 
 def _unique(names: list[str]) -> list[str]:
     """Names as given, a repeated one numbered ("report.pdf", "report.pdf (2)")."""
-    seen: dict[str, int] = {}
+    taken: set[str] = set()
     out = []
     for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        out.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+        out.append(numbered(name, taken))
+        taken.add(out[-1])
     return out
+
+
+def numbered(name: str, taken: set[str]) -> str:
+    """``name``, numbered when ``taken`` has it already ("report.pdf (2)")."""
+    n, candidate = 1, name
+    while candidate in taken:
+        n += 1
+        candidate = f"{name} ({n})"
+    return candidate

@@ -20,6 +20,7 @@ from PIL import Image
 from app.datamodel import Answer, AnswerChunk, Mode, Note, RenderedDoc
 from app.errors import GlyphError
 from app.evidence import annotate_pages
+from app.ingest.collection import numbered
 from app.pipeline import Pipeline, question_for
 from app.report import answer_json, answer_markdown
 from app.ui import evidence_view as ev_view
@@ -78,15 +79,6 @@ class UserError(GlyphError):
     """A UI-level problem (no document yet, empty question)."""
 
     code = "ui"
-
-
-def _unique(name: str, taken: set[str]) -> str:
-    """``name``, numbered when ``taken`` has it ("report.pdf (2)")."""
-    n, candidate = 1, name
-    while candidate in taken:
-        n += 1
-        candidate = f"{name} ({n})"
-    return candidate
 
 
 def file_note(name: str, err: GlyphError) -> Note:
@@ -346,7 +338,7 @@ class UIManager:
                         error = GlyphError(t("err_unexpected", "en", kind=type(err).__name__),
                                            t("err_unexpected", "zh", kind=type(err).__name__))  # fmt: skip
                 else:
-                    shown = _unique(name, names)
+                    shown = numbered(name, names)
                     names.add(shown)
                     if shown != document.name:
                         document = document.model_copy(update={"name": shown})
