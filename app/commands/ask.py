@@ -81,7 +81,7 @@ def _open_all(
 ) -> tuple[Document, list[Note]]:
     """The documents of ``files`` as one (a collection when several). A file that cannot be
     opened is left out with a note, unless it is the only one."""
-    from app.ingest.collection import merge_documents
+    from app.ingest.collection import left_out, merge_documents
 
     docs, notes = [], []
     for file in files:
@@ -94,12 +94,7 @@ def _open_all(
             if len(files) == 1:
                 raise
             status(f"left out {file}: {err.user_message('en')}")
-            notes.append(
-                Note(
-                    en=f"Left out {Path(file).name}: {err.user_message('en')}",
-                    zh=f"未包含 {Path(file).name}：{err.user_message('zh')}",
-                )
-            )
+            notes.append(left_out(Path(file).name, err))
     if not docs:
         raise GlyphError("None of the documents could be opened.", "所有文档都无法打开。")
     return merge_documents(docs), notes

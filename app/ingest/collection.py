@@ -67,6 +67,14 @@ def merge_documents(documents: list[Document], name: str | None = None) -> Docum
     )
 
 
+def left_out(name: str, err: GlyphError) -> Note:
+    """The note on a collection for a document that could not be opened (``err`` says why)."""
+    return Note(
+        en=f"Left out {name}: {err.user_message('en')}",
+        zh=f"未包含 {name}：{err.user_message('zh')}",
+    )
+
+
 def _unique(names: list[str]) -> list[str]:
     """Names as given, a repeated one numbered ("report.pdf", "report.pdf (2)")."""
     taken: set[str] = set()

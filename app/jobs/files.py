@@ -22,7 +22,7 @@ from typing import Any
 
 from PIL import Image
 
-from app.datamodel import Document, Note
+from app.datamodel import Document
 from app.errors import GlyphError
 from app.files import atomic_copy, atomic_open, atomic_write_text
 from app.jobs.models import DocumentRef
@@ -106,7 +106,7 @@ def open_collection(pipeline, folder: Path, name: str) -> Document:
     """The documents under ``folder`` as one collection; a file that cannot be opened is left out
     with a note on the collection (an error when none can be)."""
     from app.ingest import documents_in
-    from app.ingest.collection import merge_documents
+    from app.ingest.collection import left_out, merge_documents
 
     docs, notes = [], []
     for path in documents_in(folder):
@@ -114,12 +114,7 @@ def open_collection(pipeline, folder: Path, name: str) -> Document:
         try:
             docs.append(pipeline.open_document(path, name=shown))
         except GlyphError as err:
-            notes.append(
-                Note(
-                    en=f"Left out {shown}: {err.user_message('en')}",
-                    zh=f"未包含 {shown}：{err.user_message('zh')}",
-                )
-            )
+            notes.append(left_out(shown, err))
     if not docs:
         raise GlyphError(
             f"None of the documents of {name} could be opened.", f"{name} 中的文档都无法打开。"

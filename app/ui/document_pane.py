@@ -35,6 +35,11 @@ def labels(lg: str, pairs: tuple[tuple[Any, str], ...], prop: str = "label") -> 
     return {comp: gr.update(**{prop: t(key, lg)}) for comp, key in pairs}
 
 
+def note_list(notes: list, lang: str) -> str:
+    """Notes (``Note``: the files that could not be opened) as a Markdown list, escaped."""
+    return "\n".join(f"- {md_escape(n.text(lang))}" for n in notes)
+
+
 def progress_reporter(progress: gr.Progress) -> Callable[[float | None, str], None]:
     """The manager's progress callback on Gradio's bar (``None``: the line without a bar)."""
 
@@ -463,7 +468,7 @@ class DocumentEvents:
 
         out = self._run(s, action, "add" if add else "upload")
         if notes and out.get(self.message) == "":  # opened, but not every file
-            lines = "\n".join(f"- {md_escape(n.text(s.lang))}" for n in notes)
+            lines = note_list(notes, s.lang)
             out[self.message] = f"⚠ {t('opened_some', s.lang, n=len(notes))}\n\n{lines}"
         return out
 
@@ -505,9 +510,10 @@ class DocumentEvents:
 
         out = self._run(s, action, "add")
         if out.get(self.message) == "":
-            lines = "".join(f"\n- {md_escape(n.text(s.lang))}" for n in notes)
             opened = t("coll_opened", s.lang, name=md_escape(s.collection or ""))
-            out[self.message] = f"✓ {opened}" + (f"\n\n⚠{lines}" if notes else "")
+            out[self.message] = f"✓ {opened}" + (
+                f"\n\n⚠\n{note_list(notes, s.lang)}" if notes else ""
+            )
             out[self.doc.collections.name] = s.collection or ""
             out[self.doc.upload] = None  # the box no longer names what is open
         return out | self._saved(s, cid)

@@ -54,16 +54,11 @@ class JobsManager:
     # --- submit ---------------------------------------------------------------------------------
     def submit(self, session: Session, question: str, mode: str) -> Job:
         """Queue the session's document with its render settings; raises ``GlyphError``."""
-        doc = session.document
-        if doc is None or session.rendered is None:
+        if session.document is None or session.rendered is None:
             raise _error("err_no_document")
-        if len(session.files) > 1:  # a collection: the documents the question goes to
-            from app.ingest.collection import merge_documents
-
-            chosen = session.chosen()
-            if not chosen:
-                raise _error("err_no_selection")
-            doc = merge_documents([f.document for f in chosen])
+        doc = session.chosen_document()  # a collection: the documents the question goes to
+        if doc is None:
+            raise _error("err_no_selection")
         if Mode(mode) is Mode.QA and not (question or "").strip():
             raise _error("err_no_question")
         limit = self.queue.settings.max_jobs_per_session

@@ -503,7 +503,6 @@ class UIManager:
         document = merge_documents([f.document for f in files])
         rendered = self._render(session, document, progress)
         session.files, session.document, session.rendered = files, document, rendered
-        session.source_path = files[0].path if len(files) == 1 else None
         if session.selected is not None:
             session.selected = [n for n in session.selected if n in session.names] or None
         if session.preview_name not in session.names:
@@ -541,12 +540,10 @@ class UIManager:
     def scoped(self, session: Session) -> RenderedDoc | None:
         """What a question reads: the whole render, or the selected documents' pages (their
         renders joined again; the same pixels, so nothing is rendered or read twice)."""
-        from app.ingest.collection import merge_documents
-
-        chosen = session.chosen()
-        if session.rendered is None or len(chosen) == len(session.files):
+        document = session.chosen_document()
+        if session.rendered is None or document is session.document:
             return session.rendered
-        document = merge_documents([f.document for f in chosen])
+        assert document is not None
         return self.pipeline.render(document, session.rendered.config, cache=session.render_cache)
 
     # --- preview --------------------------------------------------------------------------------

@@ -102,7 +102,6 @@ class Session:
     # (answer key, place) → its original PDF page, red boxes drawn (None: it cannot be drawn)
     evidence_cache: dict[tuple[str, int], Image.Image | None] = field(default_factory=dict)
     pending_path: Path | None = None  # an encrypted upload waiting for its password
-    source_path: Path | None = None  # the open document's upload (copied when queued as a job)
     root: Path | None = None  # where workdirs are made (app.ui.storage.sessions_root)
     user: str | None = None  # the logged-in user (GLYPH_AUTH) this session belongs to
     _workdir: Path | None = None
@@ -122,6 +121,24 @@ class Session:
     def chosen(self) -> list[OpenedFile]:
         """The documents questions go to: the selected ones (None selected: all)."""
         return [f for f in self.files if self.selected is None or f.name in self.selected]
+
+    def chosen_document(self) -> Document | None:
+        """What a question goes to, as one document: the open one (or collection) when every
+        document is chosen, else the chosen ones joined; None when none is chosen."""
+        from app.ingest.collection import merge_documents
+
+        chosen = self.chosen()
+        if not chosen:
+            return None
+        if len(chosen) == len(self.files):
+            return self.document
+        return merge_documents([f.document for f in chosen])
+
+    @property
+    def source_path(self) -> Path | None:
+        """The open document's upload (copied when queued as a job); None for pasted text, an
+        example, or several documents."""
+        return self.files[0].path if len(self.files) == 1 else None
 
     @property
     def owner(self) -> str:
