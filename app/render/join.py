@@ -40,7 +40,8 @@ def join_rendered(parts: Sequence[RenderedDoc], separator: str, *, name: str = "
         lines.append(np.where(drawn, layout.line + next_line, -1).astype(np.int32))
         if drawn.any():
             next_line += int(layout.line[drawn].max()) + 1
-        pages.extend(Page(index=len(pages) + i, image=p.image) for i, p in enumerate(part.pages))
+        first = len(pages)  # (not len(pages) inside the generator: it grows as it is extended)
+        pages.extend(Page(index=first + i, image=p.image) for i, p in enumerate(part.pages))
     layout = LayoutMap(np.concatenate(page_ids), np.concatenate(boxes), np.concatenate(lines))
     stats = TokenStats(
         text_tokens=sum(p.stats.text_tokens for p in parts),

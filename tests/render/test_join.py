@@ -25,6 +25,8 @@ def test_each_page_belongs_to_one_document_and_keeps_its_pixels(tmp_path):
     rendered = pipeline.render(merged, "en", cache=cache)
     assert rendered.text == merged.text and rendered.document is merged
     assert len(cache) == 3
+    # each page knows its place in the joined render (a reader files what it reads by it)
+    assert [page.index for page in rendered.pages] == list(range(len(rendered.pages)))
     owners = []
     for page in range(len(rendered.pages)):
         start, end = rendered.layout.span_of_page(page)
