@@ -206,6 +206,7 @@ class DocumentPane:
     upload: gr.File
     add: gr.UploadButton
     doc_list: gr.CheckboxGroup
+    doc_status: gr.Markdown
     password_row: gr.Row
     password: gr.Textbox
     unlock: gr.Button
@@ -237,6 +238,7 @@ class DocumentPane:
         doc_list = gr.CheckboxGroup(
             [], label=t("doc_list", "en"), visible=False, elem_id="doc-list"
         )
+        doc_status = gr.Markdown("", visible=False, elem_id="doc-status", **PLAIN_MD)
         with gr.Row(visible=False) as password_row:
             password = gr.Textbox(
                 label=t("password", "en"), type="password", scale=3, elem_id="password"
@@ -265,6 +267,7 @@ class DocumentPane:
             upload=upload,
             add=add,
             doc_list=doc_list,
+            doc_status=doc_status,
             password_row=password_row,
             password=password,
             unlock=unlock,
@@ -375,6 +378,7 @@ class DocumentEvents:
             doc.doc_list,
             preview.shown_doc,
             preview.doc_row,
+            doc.doc_status,
         ]
 
     # --- what the panes show --------------------------------------------------------------------
@@ -411,8 +415,10 @@ class DocumentEvents:
         several = len(choices) > 1
         names = [(name, name) for _, name in choices]
         shown = s.preview_name or (s.names[0] if s.names else None)
+        status = self.manager.document_status(s)
         return {
             self.doc.doc_list: gr.update(choices=choices, value=ticked, visible=several),
+            self.doc.doc_status: gr.update(value=status, visible=bool(status)),
             self.preview.shown_doc: gr.update(choices=names, value=shown),
             self.preview.doc_row: gr.update(visible=several),
         }

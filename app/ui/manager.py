@@ -289,7 +289,8 @@ class UIManager:
                 failed += [too_many_documents(f.name) for f in files[MAX_DOCUMENTS:]]
                 files = files[:MAX_DOCUMENTS]
             before = set(session.names)
-            self._set_files(session, files, progress)
+            not_opened = [*session.not_opened, *failed] if add else failed
+            self._set_files(session, files, progress, not_opened)
             if session.selected is not None:  # what was added is asked too
                 session.selected += [n for n in session.names if n not in before]
             session.pending_path = None
@@ -372,7 +373,7 @@ class UIManager:
             return session.rendered
         if not rest:
             raise UserError(t("err_last_document", "en"), t("err_last_document", "zh"))
-        rendered = self._set_files(session, rest, progress)
+        rendered = self._set_files(session, rest, progress, session.not_opened)
         self._prune_uploads(session)
         return rendered
 
@@ -391,6 +392,16 @@ class UIManager:
             label = t("doc_entry", lang, name=f.name, kind=doc.format.upper(), pages=pages)
             choices.append((label, f.name))
         return choices, [f.name for f in session.chosen()]
+
+    @staticmethod
+    def document_status(session: Session) -> str:
+        """The uploads that could not be opened, one line each with why (Markdown; "" for none):
+        listed under the documents until the next upload replaces them."""
+        if not session.not_opened:
+            return ""
+        lang = session.lang
+        rows = [f"- ✗ {md_escape(note.text(lang))}" for _, note in session.not_opened]
+        return f"**{t('doc_not_opened', lang, n=len(rows))}**\n\n" + "\n".join(rows)
 
     def document_pages(self, session: Session) -> list[int]:
         """The rendered pages the preview shows: those of the document chosen in the preview's
@@ -495,14 +506,22 @@ class UIManager:
             session.collection = None
         return saved.name
 
-    def _set_files(self, session: Session, files: list[OpenedFile], progress: Progress):
-        """Render ``files`` as the session's documents (one: itself; several: a collection);
-        a failure leaves the session as it was."""
+    def _set_files(
+        self,
+        session: Session,
+        files: list[OpenedFile],
+        progress: Progress,
+        not_opened: list[tuple[str, Note]] | None = None,
+    ):
+        """Render ``files`` as the session's documents (one: itself; several: a collection),
+        with ``not_opened`` the uploads among them that could not be opened; a failure leaves
+        the session as it was."""
         from app.ingest.collection import merge_documents
 
         document = merge_documents([f.document for f in files])
         rendered = self._render(session, document, progress)
         session.files, session.document, session.rendered = files, document, rendered
+        session.not_opened = list(not_opened or [])
         if session.selected is not None:
             session.selected = [n for n in session.selected if n in session.names] or None
         if session.preview_name not in session.names:

@@ -15,7 +15,7 @@ from typing import Any
 
 from PIL import Image
 
-from app.datamodel import Answer, Document, RenderedDoc
+from app.datamodel import Answer, Document, Note, RenderedDoc
 
 GRANULARITIES = ("standard", "fine", "medium", "coarse", "coarse-to-fine")
 COARSE_TO_FINE = "coarse-to-fine"  # render coarse, re-read the pages a question needs fine
@@ -87,6 +87,8 @@ class Session:
     rendered: RenderedDoc | None = None
     files: list[OpenedFile] = field(default_factory=list)  # the documents, in order
     selected: list[str] | None = None  # the names questions go to (None: all of them)
+    # the uploads among the documents that could not be opened (name, why), listed with them
+    not_opened: list[tuple[str, Note]] = field(default_factory=list)
     preview_name: str | None = None  # the document the preview shows (None: the first)
     # each document's render at the current settings (Pipeline.render's cache), so adding a
     # document or asking some of them renders nothing twice

@@ -271,6 +271,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Documents (questions go to the ticked ones)",
         "zh": "文档（问题只针对勾选的文档）",
     },
+    "doc_not_opened": {
+        "en": "Not opened ({n}): the other documents are open",
+        "zh": "未能打开（{n} 个）：其余文档已打开",
+    },
     "doc_entry": {"en": "{name} · {kind}{pages}", "zh": "{name} · {kind}{pages}"},
     "doc_entry_pages": {"en": " · {n} pages", "zh": " · {n} 页"},
     "add_docs": {"en": "➕ Add documents", "zh": "➕ 添加文档"},

@@ -138,6 +138,7 @@ class Panes:
             choices, ticked = manager.document_choices(s)
             label = t("doc_list", lg)
             out[self.doc.doc_list] = gr.update(label=label, choices=choices, value=ticked)
+            out[self.doc.doc_status] = manager.document_status(s)
         if s.shown is not None:  # its confidence line, notes and page labels
             view = final_view(s.shown, lg, len(s.files) > 1)
             out[ask.confidence] = view.confidence
@@ -151,7 +152,7 @@ class Panes:
 def _wire_language(manager: UIManager, panes: Panes, session: gr.State) -> Any:
     """The language switch; returns its event."""
     shown = [panes.ask.confidence, panes.preview.stats, panes.doc.info, panes.ask.reader]
-    shown.append(panes.ask.evidence_where)
+    shown += [panes.ask.evidence_where, panes.doc.doc_status]
 
     def on_lang(s: Session, value: str):
         s.lang = pick_lang(value)

@@ -45,10 +45,17 @@ def test_two_documents_one_question_saved_and_reopened(ui_server, page_factory, 
     page.goto(ui_server)
     page.locator("#reader").get_by_text("built-in OCR reader").wait_for()
     memo, licence = memo_docx(tmp_path / "memo.docx"), _licence(tmp_path)
-    page.locator("#upload input[type=file]").set_input_files([str(memo), str(licence)])
+    broken = tmp_path / "scan.pdf"
+    broken.write_bytes(b"%PDF-1.4 cut off in the middle")
+    files = [str(memo), str(licence), str(broken)]
+    page.locator("#upload input[type=file]").set_input_files(files)
     doc_list = page.locator("#doc-list")
     doc_list.get_by_text("apache-2.0.txt").wait_for(timeout=120_000)
     assert doc_list.get_by_role("checkbox").count() == 2
+    # the file that could not be opened is listed under the others, with why
+    status = page.locator("#doc-status")
+    status.get_by_text("Not opened (1)").wait_for()
+    assert "scan.pdf" in status.inner_text()
     assert page.locator("#preview-doc").is_visible()
 
     answer = _ask(page, BUDGET_Q)

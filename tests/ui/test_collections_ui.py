@@ -158,6 +158,20 @@ def test_a_zip_is_opened_member_by_member(real_files, tmp_path, managers):
     with pytest.raises(GlyphError, match=r"x\.exe"):
         manager.open_uploads(s, [bad])
     assert len(s.names) == 4
+    # the ones not opened stay listed under the documents (with why) until an upload replaces them
+    status = manager.document_status(s)
+    assert status.startswith("**Not opened (3)")
+    assert all(name in status for name in ("empty.pdf", "table.xlsx", "inner.zip"))
+    memo = tmp_path / "memo.md"
+    memo.write_text("# Memo\n\nThe notice period is thirty days.\n", encoding="utf-8")
+    manager.open_uploads(s, [bad, memo], add=True)
+    assert "x.exe" in manager.document_status(s) and "empty.pdf" in manager.document_status(s)
+    manager.remove_document(s, "escape.txt")
+    assert "Not opened (4)" in manager.document_status(s)
+    s.lang = "zh"
+    assert manager.document_status(s).startswith("**未能打开（4 个）")
+    manager.open_uploads(s, [real_files["en-apache-license"], memo])
+    assert manager.document_status(s) == ""
 
 
 def test_saved_collections_last_and_stay_private(real_files, tmp_path, managers):
