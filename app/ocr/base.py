@@ -2,16 +2,18 @@
 post-processing.
 
 An engine reads a page image into text lines with boxes, per-character x positions and
-confidences (``read(image, language) -> list[OcrLine]``). Both engines remove Glyph's red newline
-markers from the pixels before reading (a recogniser reads them as stray "\\n"/"n" and glues the
-neighbouring words) and put a real "\\n" back where each marker was seen, so line structure
-survives; rows split by the detector are merged back left to right.
+confidences (``read(image, language, pause) -> list[OcrLine]``; ``pause``, when given, is called
+between the engine's steps, so that a background read gives way to a question). Both engines
+remove Glyph's red newline markers from the pixels before reading (a recogniser reads them as
+stray "\\n"/"n" and glues the neighbouring words) and put a real "\\n" back where each marker
+was seen, so line structure survives; rows split by the detector are merged back left to right.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -64,7 +66,12 @@ class OcrEngine(Protocol):
     name: str
     version: str
 
-    def read(self, image: Image.Image, language: str = "auto") -> list[OcrLine]: ...
+    def read(
+        self,
+        image: Image.Image,
+        language: str = "auto",
+        pause: Callable[[], None] | None = None,
+    ) -> list[OcrLine]: ...
 
 
 # ----------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -148,17 +149,28 @@ class RapidEngine:
             out.append((resized, float(x0), scale, (float(x0), float(y0), float(x1), float(y1))))
         return out
 
-    def _recognise(self, crops: list[tuple[np.ndarray, float, float, Box]]) -> list[OcrLine]:
+    def _recognise(
+        self,
+        crops: list[tuple[np.ndarray, float, float, Box]],
+        pause: Callable[[], None] | None = None,
+    ) -> list[OcrLine]:
         # batches of similar width (little padding), run on all cores at once: one session per
         # batch-thread scales better than intra-op threads on these small convolutions
         order = sorted(range(len(crops)), key=lambda i: crops[i][0].shape[1])
         batches = [order[k : k + BATCH] for k in range(0, len(order), BATCH)]
+        # with ``pause``: one batch per core at a time, ``pause()`` before each such wave (in
+        # this thread: a pool thread held there would hold up the question it gives way to)
+        wave = len(batches) if pause is None else self.threads
         lines: list[OcrLine | None] = [None] * len(crops)
-        for idx, decoded in zip(
-            batches, self._pool.map(lambda ids: self._run_batch(crops, ids), batches), strict=True
-        ):
-            for i, line in zip(idx, decoded, strict=True):
-                lines[i] = line
+        for w in range(0, len(batches), wave):
+            if pause is not None:
+                pause()
+            chunk = batches[w : w + wave]
+            for idx, decoded in zip(
+                chunk, self._pool.map(lambda ids: self._run_batch(crops, ids), chunk), strict=True
+            ):
+                for i, line in zip(idx, decoded, strict=True):
+                    lines[i] = line
         return [line for line in lines if line is not None and line.text.strip()]
 
     def _run_batch(
@@ -207,12 +219,21 @@ class RapidEngine:
         conf = float(np.mean(confs)) if confs else 0.0
         return OcrLine("".join(text), box, conf, xs, confs)
 
-    def read(self, image: Image.Image, language: str = "auto") -> list[OcrLine]:
+    def read(
+        self,
+        image: Image.Image,
+        language: str = "auto",
+        pause: Callable[[], None] | None = None,
+    ) -> list[OcrLine]:
+        """``pause``: called between steps (detection, each wave of recognition); a background
+        read blocks there while a question is answered."""
+        if pause is not None:
+            pause()
         rgb, mask = split_markers(image)
         boxes = self._detect(rgb)
         if not boxes:
             return []
         gray = rgb.mean(axis=2).astype(np.uint8)
-        lines = self._recognise(self._crops(gray, boxes))
+        lines = self._recognise(self._crops(gray, boxes), pause)
         lines = [add_gap_spaces(line, gray, self._pitch) for line in lines]
         return with_markers(merge_rows(lines), mask)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 
 import numpy as np
 from PIL import Image
@@ -58,7 +59,14 @@ class TesseractEngine:
         have = [lang for lang in wanted if lang in self._langs]
         return "+".join(have) or "eng"
 
-    def read(self, image: Image.Image, language: str = "auto") -> list[OcrLine]:
+    def read(
+        self,
+        image: Image.Image,
+        language: str = "auto",
+        pause: Callable[[], None] | None = None,
+    ) -> list[OcrLine]:
+        if pause is not None:  # one tesseract call a page: no step to give way between
+            pause()
         rgb, mask = split_markers(image)
         big = Image.fromarray(rgb).convert("L")
         big = big.resize((big.width * self.UPSCALE, big.height * self.UPSCALE), Image.LANCZOS)

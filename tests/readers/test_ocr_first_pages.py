@@ -69,10 +69,10 @@ def test_the_matching_lines_are_read_before_whole_pages(tmp_path, long_doc, monk
     seen: list[tuple[int, int]] = []
     real_read = reader.engine.read
 
-    def spy(image, language="auto"):
+    def spy(image, language="auto", pause=None):
         if threading.current_thread() is threading.main_thread():  # the question's own reads,
             seen.append(image.size)  # not the background read of the rest that follows it
-        return real_read(image, language)
+        return real_read(image, language, pause)
 
     monkeypatch.setattr(reader.engine, "read", spy)  # the engine is shared: this test only
     answer = pipeline.ask_once(

@@ -268,7 +268,7 @@ def test_close_waits_for_every_background_read(tmp_path, monkeypatch):
     second = render("Second document. " * 400, cfg)
     slow = {id(page.image) for page in first.pages}  # the first read outlasts the second
 
-    def slow_read(image, language="auto"):
+    def slow_read(image, language="auto", pause=None):
         started.set()
         time.sleep(1.0 if id(image) in slow else 0.05)
         return []

@@ -14,6 +14,7 @@ import atexit
 import bisect
 import concurrent.futures.thread  # noqa: F401 - must register its exit hook before ours
 import hashlib
+import itertools
 import logging
 import threading
 import time
@@ -64,6 +65,8 @@ MAX_LITERAL_SENTENCES = 24  # sentences holding a quoted option or path, each al
 # best-matching ones, and a whole read of a long document takes minutes (the threshold moved to
 # 0.85 for the flag; answering early stayed where it was, 0.6)
 EARLY_ANSWER_MIN = 0.6
+# the best-matching lines read first (each with its context) before the other candidates
+FIRST_ROUND_LINES = 3
 DOCS_IN_MEMORY = 8
 _READERS: weakref.WeakSet[OcrReader] = weakref.WeakSet()
 
@@ -146,6 +149,54 @@ def _moved(line: OcrLine, dy: float) -> OcrLine:
     )
 
 
+def _row_key(page_sha: str, top: int, bottom: int) -> str:
+    """The OCR cache's key of one drawn row of a page (the lines read there)."""
+    return f"{page_sha}-row-{top}-{bottom}"
+
+
+def _bands(rows: list[tuple[int, int]], height: int) -> list[tuple[int, int]]:
+    """Rows (top, bottom) as strips to cut out of a page ``height`` pixels tall: each row with
+    half a row's height of margin, neighbouring rows in one strip."""
+    pad = max(2.0, float(np.median([b - a for a, b in rows])) * 0.5)
+    merged: list[list[float]] = []
+    for top, bottom in sorted(rows):
+        if merged and top - pad <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], bottom + pad)
+        else:
+            merged.append([top - pad, bottom + pad])
+    return [(max(0, int(a)), min(height, int(np.ceil(b)))) for a, b in merged]
+
+
+def _by_row(lines: list[OcrLine], rows: list[tuple[int, int]]) -> dict[tuple[int, int], list]:
+    """Each row (top, bottom) with the lines read on it (by the nearest row centre); a line
+    farther than a row's height from every row (a sliver of the margin) is left out."""
+    out: dict[tuple[int, int], list[OcrLine]] = {row: [] for row in rows}
+    if not rows:
+        return out
+    centres = np.array([(a + b) / 2 for a, b in rows])
+    for line in lines:
+        i = int(np.argmin(np.abs(centres - line.y_centre)))
+        top, bottom = rows[i]
+        if abs(centres[i] - line.y_centre) <= 0.75 * (bottom - top):
+            out[rows[i]].append(line)
+    return out
+
+
+def _cited_documents_pages(rendered: RenderedDoc, answer: Answer) -> list[int]:
+    """The page images of the documents (of a collection) that ``answer`` cites; none for a
+    single document."""
+    document = rendered.document
+    if document is None or len(document.parts()) < 2:
+        return []
+    pages: set[int] = set()
+    for span in answer.spans:
+        part = document.part_at(span.start)
+        if part is not None:
+            drawn = rendered.layout.page[part.start : part.end]
+            pages.update(int(p) for p in np.unique(drawn[drawn >= 0]))
+    return sorted(pages)
+
+
 def _status(en: str, zh: str) -> AnswerChunk:
     return AnswerChunk(kind="status", text=en, note=Note(en=en, zh=zh))
 
@@ -198,6 +249,9 @@ class OcrReader(Reader):
         self._by_text: OrderedDict[str, tuple[_Doc, int]] = OrderedDict()
         self._inflight: dict[str, threading.Event] = {}
         self._waiters: dict[str, int] = {}  # questions waiting for a background read of a key
+        # per read: the pages to read before the others (the documents an answer cited: the
+        # follow-up question is most likely about them)
+        self._read_first: dict[str, list[int]] = {}
         # pages read so far of documents not read in full (a question out of time, a background
         # read paused or stopped): the next read of the document goes on from them
         self._partial: OrderedDict[str, dict[int, list[OcrLine]]] = OrderedDict()
@@ -212,6 +266,7 @@ class OcrReader(Reader):
         self._line_indexes: OrderedDict[str, tuple[list[tuple[int, int, int]], BM25]] = (
             OrderedDict()
         )
+        self._index_locks: dict[str, threading.Lock] = {}  # per render while its index is made
         # answer from another render's read of the same text (UI re-renders); off where the
         # question is how legible THIS render is (the render-setting search)
         self.reuse_reads = True
@@ -236,21 +291,33 @@ class OcrReader(Reader):
         )
 
     def read_pages(
-        self, rendered: RenderedDoc, only: list[int] | None = None
+        self,
+        rendered: RenderedDoc,
+        only: list[int] | None = None,
+        pause: Callable[[], None] | None = None,
     ) -> Iterator[tuple[int, list[OcrLine], bool]]:
         """(page index, lines, from cache) for every page (or those in ``only``), OCR'ing
-        those not cached."""
+        those not cached; ``pause`` (a background read) is called between the engine's steps."""
         version = self.engine.version
         lang = self._language(rendered)
         chosen = rendered.pages if only is None else [rendered.pages[i] for i in only]
+        paused = 0.0
+
+        def timed_pause() -> None:  # time given way to questions is not reading time
+            nonlocal paused
+            t = time.perf_counter()
+            pause()  # type: ignore[misc]
+            paused += time.perf_counter() - t
+
         for page in chosen:
             sha = page.sha256
             lines = self.cache.get(self.engine_name, version, sha)
             cached = lines is not None
             if lines is None:
+                paused = 0.0
                 started = time.perf_counter()
-                lines = self.engine.read(page.image, lang)
-                seconds = time.perf_counter() - started
+                lines = self.engine.read(page.image, lang, timed_pause if pause else None)
+                seconds = time.perf_counter() - started - paused
                 # a running mean: how long the rest of a document will take, said to users
                 self.page_s = seconds if self.page_s is None else 0.8 * self.page_s + 0.2 * seconds
                 self.cache.put(self.engine_name, version, sha, lines)
@@ -333,13 +400,24 @@ class OcrReader(Reader):
         read = self._pages_so_far(key)
         version = self.engine.version
         fresh = 0  # pages OCR'd by this read (not from the cache)
-        for index in range(total):
-            if index in read:
-                continue
+
+        def pause() -> None:  # give way to a question, down to a wave of OCR'd lines
+            foreground.wait_idle(self._stop, unless=lambda: self._waiters.get(key, 0) > 0)
+
+        passed: set[int] = set()  # pages this read has been at (read, or left for later)
+
+        def next_page() -> int | None:
+            with self._lock:  # the pages asked for first (a cited document's), then in order
+                first = list(self._read_first.get(key, ()))
+            order = itertools.chain(first, range(total))
+            return next((i for i in order if i not in read and i not in passed), None)
+
+        while (index := next_page()) is not None:
+            passed.add(index)
             if background:
                 if limit is not None and fresh >= limit:
                     break  # read ahead far enough: a question reads the rest it needs
-                foreground.wait_idle(self._stop, unless=lambda: self._waiters.get(key, 0) > 0)
+                pause()
                 if self._stop.is_set():
                     break
             elif control is not None:
@@ -350,7 +428,9 @@ class OcrReader(Reader):
                     if lines is not None:
                         read[index] = lines
                     continue
-            for _, lines, cached in self.read_pages(rendered, [index]):
+            for _, lines, cached in self.read_pages(
+                rendered, [index], pause if background else None
+            ):
                 read[index] = lines
                 fresh += not cached
                 yield _status(
@@ -359,14 +439,15 @@ class OcrReader(Reader):
                 )
         complete = len(read) == total
         ocr = assemble([read.get(i, []) for i in range(total)], rendered.layout, rendered.text)
-        index = HybridIndex([s.text for s in ocr.sentences])
-        doc = _Doc(ocr, index, time.perf_counter() - started, total)
+        search = HybridIndex([s.text for s in ocr.sentences])
+        doc = _Doc(ocr, search, time.perf_counter() - started, total)
         if not complete:
             doc.read = sorted(read)
             yield doc
             return
         with self._lock:
             self._partial.pop(key, None)
+            self._read_first.pop(key, None)
             self._docs[key] = doc
             self._by_text[self._text_key(rendered)] = (doc, rendered.config.dpi)
             self._by_text.move_to_end(self._text_key(rendered))
@@ -444,16 +525,24 @@ class OcrReader(Reader):
         )
 
     def prefetch(
-        self, rendered: RenderedDoc, *, if_idle: bool = False, limit: int | None = None
+        self,
+        rendered: RenderedDoc,
+        *,
+        if_idle: bool = False,
+        limit: int | None = None,
+        first: list[int] | None = None,
     ) -> threading.Thread | None:
         """Start reading ``rendered``'s pages in the background (e.g. while the user looks at
         the render preview and types a question); a question asked meanwhile waits for it
         instead of reading the pages a second time. ``if_idle``: not while another background
         read runs (slider tweaks must not pile up work). ``limit``: OCR at most this many pages
-        (reading ahead of any question); None: the whole document."""
+        (reading ahead of any question); None: the whole document. ``first``: pages to read before
+        the others, also by a read of this document already running."""
 
         def run() -> None:
             try:
+                if self._language(rendered) != "zh":  # English questions rank with MiniLM too
+                    warm_up_embeddings()
                 if self.settings.ocr_first_lines > 0:  # where a question's lines are, ready
                     self._line_index(rendered)
                 for _ in self._document(rendered, background=True, limit=limit):
@@ -466,6 +555,8 @@ class OcrReader(Reader):
                     self._threads.discard(threading.current_thread())
 
         with self._lock:
+            if first:
+                self._read_first[self._doc_key(rendered)] = list(first)
             if self._stop.is_set() or (if_idle and self._threads):
                 return None
             if self._doc_key(rendered) in self._inflight:  # being read already
@@ -580,9 +671,15 @@ class OcrReader(Reader):
         document is then read in the background for follow-ups). None: read everything."""
         if mode is not Mode.QA or self._is_read(rendered):
             return None
-        bands = self._candidate_bands(rendered, question)
-        if bands:
-            shown = ", ".join(str(p + 1) for p in sorted(bands))
+        ranked = self._candidate_lines(rendered, question)
+        # the best few lines first: most questions are answered there, and reading every
+        # candidate costs several seconds on CPU; unsure, the rest (lines read are not re-read)
+        rounds = (
+            [ranked[:FIRST_ROUND_LINES], ranked] if len(ranked) > FIRST_ROUND_LINES else [ranked]
+        )
+        for chosen in filter(None, rounds):
+            rows = self._candidate_rows(rendered, chosen)
+            shown = ", ".join(str(p + 1) for p in sorted(rows))
             note = Note(
                 en=f"Read the lines that match the question first (page(s) {shown}); the rest of "
                 "the document is being read in the background.",
@@ -591,14 +688,16 @@ class OcrReader(Reader):
             answer = yield from self._answer_part(
                 rendered,
                 question,
-                self._read_bands(rendered, bands),
-                sorted(bands),
+                self._read_rows(rendered, rows),
+                sorted(rows),
                 note,
                 started,
                 stream,
             )
             if answer is not None:
                 return answer
+            if control is not None and control.over():
+                break
         pages = self._first_pages(rendered, question)
         if not pages or (control is not None and control.over()):
             return None
@@ -620,101 +719,111 @@ class OcrReader(Reader):
             )
         )
 
-    def _candidate_bands(
-        self, rendered: RenderedDoc, question: str
-    ) -> dict[int, list[tuple[int, int]]]:
-        """Page → pixel rows (top, bottom) of the rendered lines that best match the question,
-        each with two lines of context on either side: where the layout map says the
-        candidate sentences were drawn. Only WHERE to read; the words still come from pixels."""
+    def _candidate_lines(self, rendered: RenderedDoc, question: str) -> list[int]:
+        """The rendered lines (indexes into ``_line_index``) that best match the question, best
+        first: at most ``ocr_first_lines``; none for a short document (read it whole)."""
         k = self.settings.ocr_first_lines
-        layout = rendered.layout
         if k <= 0:
-            return {}
+            return []
         lines, index = self._line_index(rendered)
         if len(lines) <= 4 * k:
-            return {}
+            return []
         scores = index.scores(tokenize(question))
-        ranked = np.argsort(-scores, kind="stable")
-        chosen: set[int] = set()
-        for i in map(int, ranked[:k]):
-            if scores[i] <= 0:
-                break
-            chosen.update(range(max(0, i - 2), min(len(lines), i + 3)))
-        rows: dict[int, list[tuple[float, float]]] = {}
-        for i in sorted(chosen):
+        ranked = np.argsort(-scores, kind="stable")[:k]
+        return [int(i) for i in ranked if scores[i] > 0]
+
+    def _candidate_rows(
+        self, rendered: RenderedDoc, chosen: list[int]
+    ) -> dict[int, list[tuple[int, int]]]:
+        """Page → pixel rows (top, bottom) where the layout map says the ``chosen`` lines were
+        drawn, each with two lines of context on either side. Only WHERE to read; the words
+        still come from pixels."""
+        lines, _ = self._line_index(rendered)
+        layout = rendered.layout
+        wanted: set[int] = set()
+        for i in chosen:
+            wanted.update(range(max(0, i - 2), min(len(lines), i + 3)))
+        rows: dict[int, set[tuple[int, int]]] = {}
+        for i in sorted(wanted):
             _, a, b = lines[i]
             drawn = a + np.flatnonzero(layout.page[a:b] >= 0)
             if len(drawn):
                 boxes = layout.boxes[drawn]
                 page = int(layout.page[drawn[0]])
-                rows.setdefault(page, []).append(
-                    (float(boxes[:, 1].min()), float(boxes[:, 3].max()))
-                )
-        bands: dict[int, list[tuple[int, int]]] = {}
-        for page, spans in rows.items():
-            height = rendered.pages[page].image.height
-            pad = max(2.0, float(np.median([b - a for a, b in spans])) * 0.5)
-            merged: list[list[float]] = []
-            for top, bottom in sorted(spans):
-                if merged and top - pad <= merged[-1][1]:
-                    merged[-1][1] = max(merged[-1][1], bottom + pad)
-                else:
-                    merged.append([top - pad, bottom + pad])
-            bands[page] = [(max(0, int(a)), min(height, int(np.ceil(b)))) for a, b in merged]
-        return bands
+                top, bottom = int(boxes[:, 1].min()), int(np.ceil(boxes[:, 3].max()))
+                rows.setdefault(page, set()).add((top, bottom))
+        return {page: sorted(spans) for page, spans in rows.items()}
 
     def _line_index(self, rendered: RenderedDoc) -> tuple[list[tuple[int, int, int]], BM25]:
         """``rendered``'s drawn lines and the BM25 index of their windows (a line with the one
         before and after it), made once per render (a collection of 1,000 pages: ~4 s)."""
         key = rendered.key
         with self._lock:
-            hit = self._line_indexes.get(key)
-            if hit is not None:
-                self._line_indexes.move_to_end(key)
-                return hit
+            building = self._index_locks.setdefault(key, threading.Lock())
+        with building:  # one build per render: a question waits for the background's build
+            with self._lock:
+                hit = self._line_indexes.get(key)
+                if hit is not None:
+                    self._line_indexes.move_to_end(key)
+                    return hit
+            made = self._build_line_index(rendered)
+            with self._lock:
+                self._line_indexes[key] = made
+                self._index_locks.pop(key, None)
+                while len(self._line_indexes) > 4:
+                    self._line_indexes.popitem(last=False)
+            return made
+
+    @staticmethod
+    def _build_line_index(rendered: RenderedDoc) -> tuple[list[tuple[int, int, int]], BM25]:
         lines = list(iter_lines(rendered.layout))
         texts = [rendered.text[a:b] for _, a, b in lines]
         windows = [" ".join(texts[max(0, i - 1) : i + 2]) for i in range(len(texts))]
-        made = (lines, BM25([tokenize(w) for w in windows]))
-        with self._lock:
-            self._line_indexes[key] = made
-            while len(self._line_indexes) > 4:
-                self._line_indexes.popitem(last=False)
-        return made
+        return lines, BM25([tokenize(w) for w in windows])
 
-    def _read_bands(
-        self, rendered: RenderedDoc, bands: dict[int, list[tuple[int, int]]]
+    def _read_rows(
+        self, rendered: RenderedDoc, rows: dict[int, list[tuple[int, int]]]
     ) -> Iterator[AnswerChunk | _Doc]:
-        """OCR of the horizontal strips in ``bands`` (whole pages already in the cache are used
-        as they are): the strips not cached are stacked into one image and read in one engine
-        call, each line moved back to its page's coordinates, then assembled like whole pages."""
+        """OCR of the pixel rows in ``rows`` (page → (top, bottom) of drawn lines). A page
+        already read whole is used as it is; each row read before is taken from the cache. The
+        rest are cut out as strips (neighbouring rows together), stacked into one image and read
+        in one engine call; each line read goes back to its page and to the row it lies on, and
+        is cached per row, so a later question re-reads none of them."""
         started = time.perf_counter()
         version = self.engine.version
         read: list[list[OcrLine]] = [[] for _ in rendered.pages]
-        todo: list[tuple[int, int, int, str]] = []  # page, top, bottom, cache key
-        for page in sorted(bands):
+        todo: dict[int, list[tuple[int, int]]] = {}
+        for page in sorted(rows):
             sha = rendered.pages[page].sha256
             whole = self.cache.get(self.engine_name, version, sha)
             if whole is not None:
                 read[page] = whole
                 continue
-            for top, bottom in bands[page]:
-                key = f"{sha}-rows-{top}-{bottom}"
-                lines = self.cache.get(self.engine_name, version, key)
+            for top, bottom in rows[page]:
+                lines = self.cache.get(self.engine_name, version, _row_key(sha, top, bottom))
                 if lines is None:
-                    todo.append((page, top, bottom, key))
+                    todo.setdefault(page, []).append((top, bottom))
                 else:
                     read[page].extend(lines)
         if todo:
+            count = sum(len(r) for r in todo.values())
             yield _status(
-                f"OCR of {len(todo)} passage(s) matching the question",
-                f"识别与问题相关的 {len(todo)} 处段落",
+                f"OCR of {count} line(s) matching the question",
+                f"识别与问题相关的 {count} 行",
             )
-            for (page, _, _, key), lines in zip(
-                todo, self._read_strips(rendered, todo), strict=True
+            strips = [
+                (page, top, bottom)
+                for page, spans in todo.items()
+                for top, bottom in _bands(spans, rendered.pages[page].image.height)
+            ]
+            for (page, top, bottom), lines in zip(
+                strips, self._read_strips(rendered, strips), strict=True
             ):
-                self.cache.put(self.engine_name, version, key, lines)
-                read[page].extend(lines)
+                sha = rendered.pages[page].sha256
+                inside = [(a, b) for a, b in todo[page] if top <= a and b <= bottom]
+                for (a, b), on_row in _by_row(lines, inside).items():
+                    self.cache.put(self.engine_name, version, _row_key(sha, a, b), on_row)
+                    read[page].extend(on_row)
         for lines in read:
             lines.sort(key=lambda line: (line.box[1], line.box[0]))
         ocr = assemble(read, rendered.layout, rendered.text)
@@ -722,22 +831,25 @@ class OcrReader(Reader):
             ocr,
             HybridIndex([s.text for s in ocr.sentences]),
             time.perf_counter() - started,
-            len(bands),
+            len(rows),
         )
 
     def _read_strips(
-        self, rendered: RenderedDoc, strips: list[tuple[int, int, int, str]]
+        self, rendered: RenderedDoc, strips: list[tuple[int, int, int]]
     ) -> list[list[OcrLine]]:
-        """Lines of each strip (page, top, bottom, _), read from one stacked image."""
+        """Lines of each strip (page, top, bottom), read from one stacked image."""
         from PIL import Image
 
         gap = 24  # white rows between strips: the detector never joins lines across them
         width = max(rendered.pages[page].image.width for page, *_ in strips)
-        height = sum(bottom - top + gap for _, top, bottom, _ in strips)
+        # at least as tall as wide: the detector scales an image by its shorter side, so a
+        # short stack would be blown up several times over (seconds of detection for a few
+        # lines); this way strips are detected at the scale of the page they come from
+        height = max(width, sum(bottom - top + gap for _, top, bottom in strips))
         canvas = Image.new("RGB", (width, height), "white")
         origins = []
         y = 0
-        for page, top, bottom, _ in strips:
+        for page, top, bottom in strips:
             image = rendered.pages[page].image
             canvas.paste(image.crop((0, top, image.width, bottom)), (0, y))
             origins.append((y, y + bottom - top, top))
@@ -777,7 +889,7 @@ class OcrReader(Reader):
             return None
         if answer.confidence < min(EARLY_ANSWER_MIN, self.settings.review_threshold):
             return None  # not sure from this part: read more
-        self.prefetch(rendered)
+        self.prefetch(rendered, first=_cited_documents_pages(rendered, answer))
         answer.notes.append(note)
         answer.timings.update(
             {
