@@ -9,13 +9,14 @@ match is, which feeds the needs-review flag.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
 from app.datamodel import Span
-from app.text import tokenize
+from app.text import is_cjk, tokenize
 
 # Sentence ends: Latin .!? followed by space, CJK 。！？；, or a line break — but not the dot of
 # a title or abbreviation ("Dr. Amelia Hart", "Bluefin Ltd. and", "e.g. this", "J. Smith").
@@ -44,6 +45,8 @@ _SENTENCE_END = re.compile(
 
 EXACT_SCORE = 1.0
 FUZZY_MIN = 0.72  # below this a fuzzy alignment is not evidence
+MAX_CLAUSES = 4  # places cited for one answer's clauses
+_CLAUSE = re.compile(r"(?<=[.!?;。！？；，])\s*|,\s+(?:and|but|while|whereas)\s+|;\s+")
 SUPPORT_MIN = 0.2  # minimum term overlap for a best-supporting sentence
 
 
@@ -251,7 +254,37 @@ def locate_answer(text: str, answer: str, question: str = "") -> list[Span]:
     if exact:
         return exact
     sentences = document_sentences(text)
+    # an answer joining facts from places apart (two documents of a collection): each clause
+    # found on its own is cited
+    parts = _clause_spans(text, answer, sentences)
+    if len(parts) > 1:
+        return parts
     fuzzy = fuzzy_span(text, answer, sentences)
     if fuzzy is not None:
         return [fuzzy]
     return supporting_sentences(text, f"{question} {answer}", limit=1, sentences=sentences)
+
+
+def _clause_spans(text: str, answer: str, sentences: list[Sentence]) -> list[Span]:
+    """The places of the answer's clauses (sentences, or parts joined by "，", "; ", ", and")
+    when they lie apart (not in the same or neighbouring sentences): each clause found exactly
+    or aligned (as well as a whole answer must be), in the answer's order. [] when the answer
+    has one clause, a clause is not found, or they are found in one place (one passage, cited as
+    a whole)."""
+    clauses = [c.strip(" ,，、") for c in _CLAUSE.split(answer)]
+    clauses = [c for c in clauses if len(c) >= (6 if any(is_cjk(ch) for ch in c) else 12)]
+    if len(clauses) < 2:
+        return []
+    starts = [sent.start for sent in sentences]
+    found: list[tuple[int, Span]] = []  # (sentence index, place)
+    for clause in clauses[:MAX_CLAUSES]:
+        span = next(iter(exact_spans(text, clause, limit=1)), None) or fuzzy_span(
+            text, clause, sentences
+        )
+        if span is None:
+            return []  # a clause not found: not two places for sure
+        at = bisect.bisect_right(starts, span.start) - 1
+        if any(abs(at - other) <= 1 for other, _ in found):
+            return []
+        found.append((at, span))
+    return [span for _, span in found]

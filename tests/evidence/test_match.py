@@ -100,3 +100,40 @@ def test_a_paraphrase_of_a_hard_wrapped_sentence_is_found_in_whole():
     )
     assert spans and "particular file applies to it" in text[spans[0].start : spans[0].end]
     assert "The last stanza" in text[spans[0].start : spans[0].end]
+
+
+FILLER = "The office keeps records of every contract, its parties and its dates. " * 8
+
+
+def test_an_answer_joining_two_places_cites_each():
+    text = (
+        f"Lease. {FILLER}The notice period of the lease is ninety days. {FILLER}"
+        f"Insurance. {FILLER}The yearly insurance premium is 2,340 EUR. {FILLER}"
+    )
+    answer = "The notice period of the lease is ninety days, and the yearly premium is 2,340 EUR."
+    spans = locate_answer(text, answer)  # the second clause in other words
+    assert len(spans) == 2 and spans[0].text == "The notice period of the lease is ninety days"
+    assert spans[1].text.startswith("The yearly insurance premium is 2,340 EUR")
+    zh = (
+        f"租约。{FILLER}租约的通知期为九十天。{FILLER}"
+        f"保险。{FILLER}每年的保险费为 2340 欧元。{FILLER}"
+    )
+    found = locate_answer(zh, "租约的通知期为九十天，每年的保险费为 2340 欧元。")
+    assert len(found) == 2 and "九十天" in found[0].text and "2340" in found[1].text
+
+
+def test_clauses_of_one_passage_or_not_found_as_written_stay_one_place():
+    text = (
+        f"{FILLER}The notice period of the lease is ninety days. The landlord must be told in "
+        f"writing. {FILLER}"
+    )
+    one = locate_answer(
+        text, "The notice period of the lease is ninety days; the landlord must be told in writing."
+    )
+    assert len(one) == 1 and "ninety days" in one[0].text and "writing" in one[0].text
+    # the second clause is not in the text: not two places, the answer is aligned as a whole
+    guess = locate_answer(
+        text,
+        "The notice period of the lease is ninety days, and parking costs forty euros a month.",
+    )
+    assert len(guess) == 1 and "ninety days" in guess[0].text

@@ -122,3 +122,46 @@ def test_ask_with_a_bad_file_among_good_ones_answers_and_says_which(runner, real
     assert alone.exit_code == 2 and "Traceback" not in alone.output
     empty = runner.invoke(app, ["ask", str(tmp_path / "nothing"), "What?"])
     assert empty.exit_code == 2
+
+
+def test_a_model_answer_drawn_from_two_documents_cites_both(tmp_path):
+    """An OpenAI-compatible reader (a fake server giving a realistic model answer) reads the
+    collection's page images; the answer joins facts of the first and the last document, and
+    each is cited with its document's name and its own page."""
+    from app.pipeline import Pipeline
+    from app.settings import Settings
+    from tests.helpers.openai_server import FakeServer
+
+    filler = "The office keeps records of every contract, its parties and its dates. " * 30
+    docs = [
+        Document.from_text(f"Lease for the Harbour Street office. {filler}"
+                           "The notice period of the lease is ninety days.", name="lease.txt",
+                           fmt="txt"),  # fmt: skip
+        Document.from_text(f"Cleaning contract. {filler}", name="cleaning.txt", fmt="txt"),
+        Document.from_text(f"Insurance policy. {filler}"
+                           "The yearly insurance premium is 2,340 EUR.", name="insurance.txt",
+                           fmt="txt"),  # fmt: skip
+    ]
+    server = FakeServer()
+    server.deltas = [{"delta": {"role": "assistant", "content": (
+        "The notice period of the lease is ninety days, and the yearly insurance premium is "
+        "2,340 EUR.")}}]  # fmt: skip
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data", openai_base_url=server.url,
+                        openai_api_key="sk-test", max_new_tokens=64)  # fmt: skip
+    pipeline = Pipeline(settings)
+    try:
+        rendered = pipeline.render(merge_documents(docs), "en")
+        answer = pipeline.ask_once(rendered, "What are the notice period and the premium?",
+                                   reader="openai")  # fmt: skip
+    finally:
+        pipeline.close()
+        server.close()
+    images = [p for p in server.chats[-1]["body"]["messages"][-1]["content"]
+              if p.get("type") == "image_url"]  # fmt: skip
+    assert images  # the model was shown the collection's page images
+    cited = {(e.document, e.document_page) for e in answer.evidence}
+    assert {name for name, _ in cited} == {"lease.txt", "insurance.txt"}
+    assert all(page is None for _, page in cited)  # text files have no pages of their own
+    for e in answer.evidence:  # each place is drawn on a page of its own document
+        start, end = rendered.layout.span_of_page(e.page)
+        assert rendered.document.part_at(start).name == e.document
