@@ -182,3 +182,30 @@ def test_the_line_index_is_made_once_when_a_question_meets_the_background(tmp_pa
     for thread in threads:
         thread.join()
     assert made == [1] and reader._line_index(long_doc)[0]
+
+
+def test_closing_stops_a_background_read_inside_its_page(tmp_path, long_doc, monkeypatch):
+    """close() does not wait for the page in progress to be read to its end (seconds of a dense
+    page): the read stops at its next step, and the half-read page is not cached."""
+    reader = Pipeline(_settings(tmp_path)).reader("ocr").reader
+    steps: list[int] = []
+    started = threading.Event()
+
+    def slow_page(image, language="auto", pause=None):  # 50 steps of 0.1 s: 5 s a page
+        for n in range(50):
+            started.set()
+            if pause is not None:
+                pause()
+            steps.append(n)
+            time.sleep(0.1)
+        return []
+
+    monkeypatch.setattr(reader.engine, "read", slow_page)
+    thread = reader.prefetch(long_doc)
+    assert thread is not None and started.wait(10)
+    t0 = time.perf_counter()
+    reader.close()
+    assert time.perf_counter() - t0 < 2 and not thread.is_alive()
+    assert len(steps) < 50
+    assert reader.cache.get(reader.engine_name, reader.engine.version,
+                            long_doc.pages[0].sha256) is None  # fmt: skip

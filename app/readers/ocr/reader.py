@@ -149,6 +149,10 @@ def _moved(line: OcrLine, dy: float) -> OcrLine:
     )
 
 
+class _Closing(Exception):
+    """Raised inside a background read's page when the reader closes (not an error)."""
+
+
 def _row_key(page_sha: str, top: int, bottom: int) -> str:
     """The OCR cache's key of one drawn row of a page (the lines read there)."""
     return f"{page_sha}-row-{top}-{bottom}"
@@ -403,6 +407,8 @@ class OcrReader(Reader):
 
         def pause() -> None:  # give way to a question, down to a wave of OCR'd lines
             foreground.wait_idle(self._stop, unless=lambda: self._waiters.get(key, 0) > 0)
+            if self._stop.is_set():
+                raise _Closing  # the reader is closing: leave the page in progress unread
 
         passed: set[int] = set()  # pages this read has been at (read, or left for later)
 
@@ -548,6 +554,8 @@ class OcrReader(Reader):
                 for _ in self._document(rendered, background=True, limit=limit):
                     if self._stop.is_set():  # closing: leave the rest unread
                         break
+            except _Closing:
+                pass
             except Exception:  # the question asked later reports the error to the user
                 log.exception("background OCR failed")
             finally:
@@ -568,7 +576,8 @@ class OcrReader(Reader):
         return thread
 
     def close(self) -> None:
-        """Stop every background read (after the page in progress) and wait for them."""
+        """Stop every background read (within the page in progress: at its next step) and
+        wait for them."""
         self._stop.set()
         with self._lock:
             threads = list(self._threads)
