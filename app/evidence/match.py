@@ -78,7 +78,13 @@ def split_sentences(text: str, max_len: int = 400) -> list[Sentence]:
 
 
 _HARD_END = set(".!?:;。！？；：")
-_BLOCK_START = re.compile(r"[#*•>|-]|\d{1,3}[.、)]|[一二三四五六七八九十]+、|[（(]")
+# a line starting a block of its own: a list item, heading, quote, table row, or markup / code
+# (an XML or HTML tag, a comment, a shell prompt) — the sentence before it ends at the newline
+_BLOCK_START = re.compile(
+    r"[#*•>|-]|\d{1,3}[.、)]|[一二三四五六七八九十]+、|[（(]|<[/?!A-Za-z]|\$\s"
+)
+# a line ending in a tag is markup: what follows it starts anew
+_TAG_END = re.compile(r"</?[A-Za-z][\w:.-]*(?:\s[^<>]*)?/?>$|-->$")
 
 
 def soften_newlines(text: str, min_line: int = 40) -> str:
@@ -86,7 +92,8 @@ def soften_newlines(text: str, min_line: int = 40) -> str:
 
     Source files are often wrapped at a fixed width, and the renderer draws every one of those
     newlines as a marker; a sentence must not end there. A newline stays a break after sentence
-    punctuation, before a list item or heading, around blank lines and after a short line.
+    punctuation, before a list item, heading or a line of markup, after a line of markup, around
+    blank lines and after a short line.
     """
     chars = list(text)
     line_start = 0
@@ -100,6 +107,7 @@ def soften_newlines(text: str, min_line: int = 40) -> str:
             not prev_line
             or len(prev_line) < min_line
             or prev_line[-1] in _HARD_END
+            or _TAG_END.search(prev_line)
             or nxt[:1] in ("\n", "")
             or (i > 0 and text[i - 1] == "\n")
             or _BLOCK_START.match(nxt.lstrip())

@@ -102,6 +102,34 @@ def test_a_paraphrase_of_a_hard_wrapped_sentence_is_found_in_whole():
     assert "The last stanza" in text[spans[0].start : spans[0].end]
 
 
+def test_a_sentence_ends_where_markup_or_a_command_begins():
+    """A manual's sentence that introduces an example: the XML, the shell command or the
+    markup after it is not part of the sentence (an answer quoting it would carry the code)."""
+    from app.evidence.match import document_sentences
+
+    text = (
+        "This is an example of a per-user configuration file that lives in the home folder\n"
+        '<?xml version="1.0"?> <!DOCTYPE config SYSTEM "config.dtd"> <config>\n'
+        '<dir prefix="xdg">fonts</dir>\n'
+        "The next section describes how the system file is read by every program on start\n"
+        "$ fc-cache -f -v\n"
+        "and the cache is then written again for each of the directories that were listed.\n"
+    )
+    sentences = [s.text for s in document_sentences(text)]
+    assert sentences[0] == (
+        "This is an example of a per-user configuration file that lives in the home folder"
+    )
+    assert "The next section describes how the system file is read by every program on start" in (
+        sentences
+    )
+    assert "$ fc-cache -f -v" in sentences
+    # a wrapped sentence without markup still reads as one
+    wrapped = (
+        "The per-user file is read after the system file, and the settings in it\ntake precedence."
+    )
+    assert len(document_sentences(wrapped)) == 1
+
+
 FILLER = "The office keeps records of every contract, its parties and its dates. " * 8
 
 
