@@ -133,15 +133,13 @@ def test_a_model_answer_drawn_from_two_documents_cites_both(tmp_path):
     from tests.helpers.openai_server import FakeServer
 
     filler = "The office keeps records of every contract, its parties and its dates. " * 30
-    docs = [
-        Document.from_text(f"Lease for the Harbour Street office. {filler}"
-                           "The notice period of the lease is ninety days.", name="lease.txt",
-                           fmt="txt"),  # fmt: skip
-        Document.from_text(f"Cleaning contract. {filler}", name="cleaning.txt", fmt="txt"),
-        Document.from_text(f"Insurance policy. {filler}"
-                           "The yearly insurance premium is 2,340 EUR.", name="insurance.txt",
-                           fmt="txt"),  # fmt: skip
-    ]
+    texts = {
+        "lease.txt": f"Lease for the Harbour Street office. {filler}"
+        "The notice period of the lease is ninety days.",
+        "cleaning.txt": f"Cleaning contract. {filler}",
+        "insurance.txt": f"Insurance policy. {filler}The yearly insurance premium is 2,340 EUR.",
+    }
+    docs = [Document.from_text(text, name=name, fmt="txt") for name, text in texts.items()]
     server = FakeServer()
     server.deltas = [{"delta": {"role": "assistant", "content": (
         "The notice period of the lease is ninety days, and the yearly insurance premium is "
@@ -163,5 +161,5 @@ def test_a_model_answer_drawn_from_two_documents_cites_both(tmp_path):
     assert {name for name, _ in cited} == {"lease.txt", "insurance.txt"}
     assert all(page is None for _, page in cited)  # text files have no pages of their own
     for e in answer.evidence:  # each place is drawn on a page of its own document
-        start, end = rendered.layout.span_of_page(e.page)
+        start, _ = rendered.layout.span_of_page(e.page)
         assert rendered.document.part_at(start).name == e.document
