@@ -281,7 +281,8 @@ class UIManager:
             return []
         workdir = session.workdir()
         try:
-            opened, failed = self._open_each(session, workdir, paths, progress)
+            taken = set(session.names) if add else set()  # names a new one must not repeat
+            opened, failed = self._open_each(workdir, paths, progress, session.lang, taken)
             if not opened:
                 raise failed_all(failed)
             files = [*session.files, *opened] if add else opened
@@ -301,9 +302,10 @@ class UIManager:
         return [note for _, note in failed]
 
     def _open_each(
-        self, session: Session, workdir: Path, paths: list[Path], progress: Progress
+        self, workdir: Path, paths: list[Path], progress: Progress, lang: str, taken: set[str]
     ) -> tuple[list[OpenedFile], list[tuple[str, Note]]]:
-        """Each upload (each member of a ZIP) opened on its own: (opened, (name, why) failed)."""
+        """Each upload (each member of a ZIP) opened on its own: (opened, (name, why) failed);
+        a name in ``taken`` (or repeated) is numbered ("report.pdf (2)")."""
         from app.ingest import supported_suffixes
         from app.ingest.archive import is_archive, unpack
         from app.ingest.base import Limits
@@ -325,9 +327,9 @@ class UIManager:
             todo += [(m.name, m.path, m.error) for m in members]
         opened: list[OpenedFile] = []
         failed: list[tuple[str, Note]] = []
-        names = set(session.names)
+        names = set(taken)
         for n, (name, path, error) in enumerate(todo):
-            progress(n / len(todo), t("status_open_n", session.lang, n=n + 1, total=len(todo),
+            progress(n / len(todo), t("status_open_n", lang, n=n + 1, total=len(todo),
                                       name=name))  # fmt: skip
             if path is not None and error is None:
                 try:
@@ -388,7 +390,8 @@ class UIManager:
         lang, choices = session.lang, []
         for f in session.files:
             doc = f.document
-            pages = t("doc_entry_pages", lang, n=len(doc.pages)) if doc.pages else ""
+            n = len(doc.pages)
+            pages = t("doc_entry_page" if n == 1 else "doc_entry_pages", lang, n=n) if n else ""
             label = t("doc_entry", lang, name=f.name, kind=doc.format.upper(), pages=pages)
             choices.append((label, f.name))
         return choices, [f.name for f in session.chosen()]

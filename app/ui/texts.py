@@ -277,6 +277,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "doc_entry": {"en": "{name} · {kind}{pages}", "zh": "{name} · {kind}{pages}"},
     "doc_entry_pages": {"en": " · {n} pages", "zh": " · {n} 页"},
+    "doc_entry_page": {"en": " · 1 page", "zh": " · 1 页"},
     "add_docs": {"en": "➕ Add documents", "zh": "➕ 添加文档"},
     "preview_doc": {"en": "Document shown", "zh": "显示的文档"},
     "remove_doc": {"en": "Remove this document", "zh": "移除此文档"},

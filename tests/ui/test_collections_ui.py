@@ -170,8 +170,11 @@ def test_a_zip_is_opened_member_by_member(real_files, tmp_path, managers):
     assert "Not opened (4)" in manager.document_status(s)
     s.lang = "zh"
     assert manager.document_status(s).startswith("**未能打开（4 个）")
-    manager.open_uploads(s, [real_files["en-apache-license"], memo])
+    manager.open_uploads(s, [memo, report_pdf(tmp_path / "one.pdf", pages=1)])
     assert manager.document_status(s) == ""
+    s.lang = "en"
+    labels = [label for label, _ in manager.document_choices(s)[0]]
+    assert labels == ["memo.md · MARKDOWN", "one.pdf · PDF · 1 page"]
 
 
 def test_saved_collections_last_and_stay_private(real_files, tmp_path, managers):
