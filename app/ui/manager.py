@@ -649,6 +649,13 @@ class UIManager:
             asked.cancel.set()  # nothing of this question goes on reading
             asked.ended.set()
 
+    def end_session(self, session: Session) -> None:
+        """The tab is gone: its question (stopped if still reading) and its files go with it."""
+        asked = self._questions.pop(session.id, None)
+        if asked is not None:
+            asked.cancel.set()
+        session.cleanup()
+
     def stop(self, session: Session, wait_s: float = 0.0) -> bool:
         """Stop ``session``'s question and wait up to ``wait_s`` for it to end (the reader stops
         after its page in progress); False when no question was in progress or stopped."""

@@ -200,7 +200,7 @@ def build(
     blocks = gr.Blocks(title="Glyph-视觉推理", analytics_enabled=False, delete_cache=delete_cache)
     with blocks as demo:
         # per tab: its documents, answers and private directory (deleted when the tab is gone)
-        session = gr.State(lambda: Session(root=workroot), delete_callback=lambda s: s.cleanup())
+        session = gr.State(lambda: Session(root=workroot), delete_callback=manager.end_session)
         panes = Panes.build(upload_types, queue=jobs is not None)
         DocumentEvents(
             manager, session, panes.header.message, panes.doc, panes.preview, _error_text

@@ -189,3 +189,17 @@ def test_stop_says_stopped_only_for_a_question_that_was_stopped(manager):
     next(stream)  # reading
     stream.close()  # what Gradio's cancel does to the event, possibly before Stop's handler runs
     assert manager.stop(s) is True and not manager.pipeline.reader_lock.locked()
+
+
+def test_a_closed_tab_leaves_nothing_behind(manager):
+    """When Gradio drops a tab's state, its last question and its private directory go too."""
+    from tests.helpers.long_text import NOTE
+
+    s = Session()
+    manager.open_text(s, NOTE)
+    list(manager.ask(s, "What is the porter's phone number?", "qa"))
+    workdir = s.workdir()
+    assert s.id in manager._questions and workdir.exists()
+    manager.end_session(s)
+    assert s.id not in manager._questions and not workdir.exists()
+    assert manager.stop(s) is False  # nothing left to stop
