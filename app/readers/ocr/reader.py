@@ -196,8 +196,7 @@ def _cited_documents_pages(rendered: RenderedDoc, answer: Answer) -> list[int]:
     for span in answer.spans:
         part = document.part_at(span.start)
         if part is not None:
-            drawn = rendered.layout.page[part.start : part.end]
-            pages.update(int(p) for p in np.unique(drawn[drawn >= 0]))
+            pages.update(rendered.layout.pages_of_span(part.start, part.end))
     return sorted(pages)
 
 
@@ -423,9 +422,7 @@ class OcrReader(Reader):
             if background:
                 if limit is not None and fresh >= limit:
                     break  # read ahead far enough: a question reads the rest it needs
-                pause()
-                if self._stop.is_set():
-                    break
+                pause()  # raises _Closing when the reader closes
             elif control is not None:
                 control.checkpoint()
                 if control.over():
