@@ -2,21 +2,27 @@
 
 Three steps, most precise first: exact occurrence of the answer (normalised for case and
 white space; when it occurs several times, the occurrence whose sentence best matches the
-question wins), fuzzy alignment with rapidfuzz over candidate sentences, and finally the sentence
-that best supports question + answer. Each result carries a score in [0, 1] saying how sure the
-match is, which feeds the needs-review flag.
+question wins), fuzzy alignment with rapidfuzz over candidate sentences, and the sentence that
+holds most of the answer's rare words (BM25 over the document's sentences, the answer's words
+counting more than the question's). A model rephrases ("The README is dated 2022-09-28", "输入
+dd 可以删除光标所在的整行"): a fuzzy alignment that is not close is kept only when its sentence
+also holds the answer's rare words (its values, names, commands) about as well as the best one.
+Each result carries a score in [0, 1] saying how sure the match is, which feeds the needs-review
+flag.
 """
 
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from dataclasses import dataclass
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from app.datamodel import Span
-from app.text import is_cjk, tokenize
+from app.text import BM25, is_cjk, tokenize
 
 # Sentence ends: Latin .!? followed by space, CJK 。！？；, or a line break — but not the dot of
 # a title or abbreviation ("Dr. Amelia Hart", "Bluefin Ltd. and", "e.g. this", "J. Smith").
@@ -48,6 +54,10 @@ FUZZY_MIN = 0.72  # below this a fuzzy alignment is not evidence
 MAX_CLAUSES = 4  # places cited for one answer's clauses
 _CLAUSE = re.compile(r"(?<=[.!?;。！？；，])\s*|,\s+(?:and|but|while|whereas)\s+|;\s+")
 SUPPORT_MIN = 0.2  # minimum term overlap for a best-supporting sentence
+FUZZY_SURE = 0.9  # an alignment this close is the answer's place, whatever else matches
+QUESTION_SHARE = 0.3  # the question's words beside the answer's, in the rare-word score
+RARE_MIN = 0.3  # share of the answer's rare words a sentence must hold to be cited alone
+RARE_NEAR = 0.7  # a weaker alignment stands when its sentence scores this share of the best
 
 
 @dataclass(frozen=True)
@@ -254,23 +264,69 @@ def supporting_sentences(
 
 
 def locate_answer(text: str, answer: str, question: str = "") -> list[Span]:
-    """Spans supporting ``answer``: exact, else fuzzy, else the best-supporting sentence."""
+    """Spans supporting ``answer``: exact, else fuzzy or the sentence holding the answer's rare
+    words, else the best-supporting sentence."""
     answer = answer.strip()
     if not answer or not text:
         return []
     exact = exact_spans(text, answer, question, limit=1)
     if exact:
         return exact
-    sentences = document_sentences(text)
+    sentences = _sentence_index(text)[0]
     # an answer joining facts from places apart (two documents of a collection): each clause
     # found on its own is cited
     parts = _clause_spans(text, answer, sentences)
     if len(parts) > 1:
         return parts
     fuzzy = fuzzy_span(text, answer, sentences)
-    if fuzzy is not None:
+    rare, scores = _rare_word_sentence(text, answer, question)
+    if fuzzy is not None and (
+        rare is None
+        or fuzzy.score >= FUZZY_SURE
+        or _best_score_in(scores, sentences, fuzzy) >= RARE_NEAR * float(scores.max())
+    ):
         return [fuzzy]
+    if rare is not None and (fuzzy is not None or rare.score >= RARE_MIN):
+        return [rare]
     return supporting_sentences(text, f"{question} {answer}", limit=1, sentences=sentences)
+
+
+@functools.lru_cache(maxsize=4)
+def _sentence_index(text: str) -> tuple[list[Sentence], list[list[str]], BM25]:
+    """The document's sentences, their words and a BM25 index over them (kept for the next
+    answer piece: a summary or key-information list locates many pieces in one text)."""
+    sentences = document_sentences(text)
+    words = [tokenize(s.text, cjk="both") for s in sentences]
+    return sentences, words, BM25(words)
+
+
+def _rare_word_sentence(text: str, answer: str, question: str) -> tuple[Span | None, np.ndarray]:
+    """The sentence scoring best on the answer's words (and, less, the question's), with the
+    share of the answer's rare-word weight it holds as its score; and every sentence's score."""
+    sentences, words, index = _sentence_index(text)
+    asked = tokenize(answer, cjk="both")
+    scores = index.scores(asked) + QUESTION_SHARE * index.scores(
+        tokenize(question, cjk="both", question=True)
+    )
+    if not len(scores) or float(scores.max()) <= 0:
+        return None, scores
+    best = int(np.argmax(scores))
+    unique = set(asked)
+    total = sum(index.idf_of(t) for t in unique)
+    held = set(words[best])
+    share = sum(index.idf_of(t) for t in unique if t in held) / total if total else 0.0
+    sent = sentences[best]
+    return Span(
+        start=sent.start, end=sent.end, text=sent.text, score=round(min(share, 1.0), 4)
+    ), scores
+
+
+def _best_score_in(scores: np.ndarray, sentences: list[Sentence], span: Span) -> float:
+    """The best sentence score among the sentences ``span`` touches."""
+    starts = [s.start for s in sentences]
+    first = max(0, bisect.bisect_right(starts, span.start) - 1)
+    last = max(first, bisect.bisect_right(starts, max(span.start, span.end - 1)) - 1)
+    return float(scores[first : last + 1].max())
 
 
 def _clause_spans(text: str, answer: str, sentences: list[Sentence]) -> list[Span]:

@@ -165,3 +165,23 @@ def test_clauses_of_one_passage_or_not_found_as_written_stay_one_place():
         "The notice period of the lease is ninety days, and parking costs forty euros a month.",
     )
     assert len(guess) == 1 and "ninety days" in guess[0].text
+
+
+def test_a_rephrased_answer_is_cited_where_its_rare_words_are():
+    # a model restates the fact in its own words: the place is the line holding its values
+    # (the field's name, the level's name and number), not a sentence sharing its common words
+    text = (
+        "Fields of the header.\nFormat: required.\n"
+        "Other fields in the header stanza are optional, and the Source field is recommended.\n"
+    )
+    answer = "The Format field is required in the header stanza."
+    [span] = locate_answer(text, answer, "Which field is required in the header stanza?")
+    assert span.text == "Format: required."
+
+    text = (
+        "内核错误级别表\n级别 | 名称 | 含义\n3 | KERN_ERR | 错误条件\n4 | KERN_WARNING | 警告条件\n"
+        "内核错误级别越小，表示的问题越严重。\n"
+    )
+    answer = "KERN_ERR（级别 3）表示错误条件。"
+    [span] = locate_answer(text, answer, "内核错误级别 3（KERN_ERR）表示什么？")
+    assert span.text == "3 | KERN_ERR | 错误条件"
