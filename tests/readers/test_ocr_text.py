@@ -297,6 +297,55 @@ def test_the_reader_answers_why_with_the_reason_and_this_file_with_its_name(tmp_
     reader.close()
 
 
+def test_a_question_for_a_name_takes_the_next_sentence_that_names_it(tmp_path):
+    """ "Which package …? / 要装哪个包？": the sentence that repeats the question's words often
+    leaves the name to the next one; the answer then holds both."""
+    from app.readers.ocr.answer_policy import asks_term, new_terms
+    from app.readers.ocr.extract import profile
+    from app.readers.ocr.reader import OcrReader
+    from app.render import render, resolve_config
+    from app.settings import Settings
+    from tests.helpers.reading import ask
+
+    assert asks_term("Which package provides the compiler?") and asks_term("Who wrote it?")
+    assert asks_term("编译软件要装哪个包？") and asks_term("这个程序是谁设计的？")
+    assert not asks_term("What type of programs belong in Help?")
+    assert not asks_term("How long is the notice period?")
+    prof = profile("要装哪个包才能编译软件？")
+    assert new_terms(prof, "只需要安装 build-essential软件包。") == ["build-essential"]
+    assert new_terms(profile("Which licence should I use?"), "Use Expat when it matches.") == [
+        "Expat"
+    ]
+    assert new_terms(profile("Which licence should I use?"), "The licence is long.") == []
+
+    filler = [f"Section {n} of this guide covers printer queue number {n}." for n in range(12)]
+    text = "\n\n".join(
+        [
+            *filler[:6],
+            "To build software on this system you need a basic development environment "
+            "with a compiler and other essential tools. Install the build-essential package.",
+            *filler[6:],
+        ]
+    )
+    reader = OcrReader(Settings(_env_file=None, data_dir=tmp_path))
+    answer = ask(
+        reader,
+        render(text, resolve_config("en")),
+        "Which package gives me a basic development environment to build software?",
+    )
+    assert "build-essential" in answer.text, answer.text
+    zh = "\n\n".join(
+        [
+            *[f"本指南第 {n} 节介绍第 {n} 号打印队列的设置方法。" for n in range(12)],
+            "如果您想要在系统中编译软件，您需要一个基本的开发环境，包括编译器和其他一些必备的工具。"
+            "要安装该环境，只需安装 build-essential 软件包。",
+        ]
+    )
+    answer = ask(reader, render(zh, resolve_config("zh")), "想编译软件，基本开发环境要装哪个包？")
+    assert "build-essential" in answer.text, answer.text
+    reader.close()
+
+
 def test_a_quoted_option_finds_its_sentence_among_many_that_share_the_command(tmp_path):
     """Word retrieval drops the symbols of "-e": the sentence holding the option must still be a
     candidate when dozens of sentences mention the same command."""

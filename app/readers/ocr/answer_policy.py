@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from app.readers.ocr.extract import Candidate, Profile, key_matches
 from app.readers.ocr.keyinfo import precise
 from app.readers.ocr.patterns import find_values
+from app.text import STOP_AND_QUESTION_WORDS
 
 MAX_ANSWER = 300
 # Kinds of value that are an answer on their own when the question asks for them.
@@ -239,6 +240,61 @@ def asks_reason(question: str) -> bool:
 
 def gives_reason(text: str) -> bool:
     return bool(_REASON.search(text))
+
+
+# "which package / what command / 哪个文件 / 谁": the answer is a name — a package, command, file,
+# directory, group, licence, person — that the question does not contain
+_TERM_NOUNS = (
+    r"packages?|commands?|files?|director(?:y|ies)|folders?|groups?|tools?|programs?|utilit"
+    r"(?:y|ies)|licen[cs]es?|fields?|sections?|variables?|shells?|formats?|protocols?|"
+    r"addresse?s?|pages?|kernels?|clients?|plugins?|modules?|librar(?:y|ies)|branch(?:es)?|"
+    r"lists?|servers?|keys?|tags?|headers?|keywords?|names?|restrictions?|subsections?|"
+    r"sites?|urls?|documents?|manuals?"
+)
+_ASKS_TERM = re.compile(
+    rf"\b(?:which|what)\s+(?!(?:type|kind|sort)s?\b)(?:[a-z-]+\s+)?(?:{_TERM_NOUNS})\b|\bwho\b|"
+    r"(?:哪个|哪些|哪一个|哪种|哪款|哪份|哪一|哪家|什么)(?:软件包|包|命令|文件|目录|组|程序|工具|"
+    r"软件|内核|客户端|插件|参数|选项|字段|变量|文档|名字|名称|格式|协议|地址|邮件列表|列表|网址|"
+    r"网页|页面|服务器|分支|关键字|标签|出版社)|谁",
+    re.I,
+)
+# a name in running text: a path or address, a token with a symbol or digit inside ("build-
+# essential", "lsb_release", "ip addr"), or a capitalised word ("Expat", "FreeBSD")
+_NAME_TOKEN = re.compile(
+    r"[~/.$]?[A-Za-z0-9][A-Za-z0-9_.+~@:/-]*[A-Za-z0-9_/]|(?<![A-Za-z0-9_])[A-Za-z](?![A-Za-z0-9_])"
+)
+_SENTENCE_START = frozenset('.!?:;\n"“(|#*-')  # a capital after these starts a sentence or item
+
+
+def asks_term(question: str) -> bool:
+    """The question asks for a name (which package, what command, 哪个文件, who …)."""
+    return bool(_ASKS_TERM.search(question))
+
+
+def new_terms(prof: Profile, text: str) -> list[str]:
+    """Names in ``text`` the question does not contain: in Chinese text every Latin token (a
+    package, command, path, person), in English text tokens with a symbol or digit inside, and
+    capitalised words that do not start a sentence."""
+    asked = {w.lower() for w in _NAME_TOKEN.findall(prof.text)}
+    found: list[str] = []
+    for m in _NAME_TOKEN.finditer(text):
+        token = m.group(0).strip(".:-")
+        low = token.lower()
+        if (
+            len(token) < 2
+            or low in asked
+            or low in STOP_AND_QUESTION_WORDS
+            or token.replace(".", "").isdigit()
+        ):
+            continue
+        if not prof.cjk:
+            symbol = any(not ch.isalpha() for ch in token)
+            before = text[: m.start()].rstrip()
+            capital = token[0].isupper() and bool(before) and before[-1] not in _SENTENCE_START
+            if not (symbol or capital):
+                continue
+        found.append(token)
+    return found
 
 
 def confidence(features: dict[str, float]) -> float:

@@ -37,6 +37,7 @@ from app.readers.ocr.answer_policy import (
     Choice,
     asks_document_date,
     asks_reason,
+    asks_term,
     confidence,
     decide,
     defined_term,
@@ -44,6 +45,7 @@ from app.readers.ocr.answer_policy import (
     fitting_values,
     gives_reason,
     needs_next,
+    new_terms,
     refers_back,
 )
 from app.readers.ocr.cache import OcrCache
@@ -938,12 +940,16 @@ class OcrReader(Reader):
             (lit for lit in prof.literals if lit.startswith("-")), None
         )
         reason = asks_reason(question)
+        names = not reason and asks_term(question)  # which package / 哪个文件 / who
         weight = doc.index.bm25.idf_of  # rare keys (the thing asked about) count more
         sentences = doc.ocr.sentences
         text = doc.ocr.text
 
         def fitting(window: str) -> bool:
             return gives_reason(window) if reason else bool(fitting_values(prof, window))
+
+        def naming(window: str) -> bool:
+            return bool(new_terms(prof, window))
 
         choices: list[Choice] = []
         quoted = _literal_sentences(prof, doc.ocr.sentences, text)
@@ -960,6 +966,10 @@ class OcrReader(Reader):
                 # the sentence next to it ("… add Closes: #654321. This way the bug is …"); not
                 # for values: a number in the next sentence is as often another number (dev set)
                 start, end, fits = _with_neighbour(sentences, idx, start, end, fitting)
+            elif names and not naming(text[start:end]):
+                # the name it asks for is in the next sentence ("… you need a basic development
+                # environment. Install build-essential."); the window grows, its score does not
+                start, end, _ = _with_neighbour(sentences, idx, start, end, naming)
             if idx > 0 and refers_back(sent.text) and end - sentences[idx - 1].start <= MAX_ANSWER:
                 # "This file describes all the changes …": what "this file" is, is said just
                 # before (a file name, a heading, the previous sentence)
