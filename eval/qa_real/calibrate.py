@@ -2,9 +2,11 @@
 
     .venv/bin/python -m eval.qa_real.calibrate [--split dev] [--fit]
 
-Every dev document is read whole by the OCR reader (pages come from the OCR cache after the
-first run), each question answered by the reader's QA step, its answer put through the evidence
-step and judged like ``bench/qa_real.py`` does. Printed: every dev question with its outcome
+Each dev question is asked the way the product asks it (``Pipeline.ask_once``: the lines that
+match the question first, more pages only when the answer is not sure enough; pages come from
+the OCR cache after the first run), the features of the decision behind the answer it gave are
+kept, and the answer is judged like ``bench/qa_real.py`` does. ``--whole`` reads every document
+whole first and answers from all of it instead (the features of a fully read document). Printed: every dev question with its outcome
 and the decision's features, then (``--fit``) logistic-regression weights for
 ``app/readers/ocr/answer_policy.py`` (FEATURES, WEIGHTS, BIAS) fitted on these answers, and the
 reliability of the fitted confidence on them. Never run this on the held-out split to fit.
@@ -25,7 +27,9 @@ from eval.qa_real import score  # noqa: E402
 from eval.qa_real.build import default_cache, load_documents, load_questions, materialise  # noqa: E402
 
 
-def collect(split: str = "dev", only: list[str] | None = None) -> list[dict[str, Any]]:
+def collect(
+    split: str = "dev", only: list[str] | None = None, *, whole: bool = False
+) -> list[dict[str, Any]]:
     from app.evidence import attach
     from app.pipeline import Pipeline
     from app.readers.ocr.answer_policy import FEATURES
@@ -41,14 +45,28 @@ def collect(split: str = "dev", only: list[str] | None = None) -> list[dict[str,
     rows: list[dict[str, Any]] = []
     for doc in docs:
         rendered = pipeline.render(pipeline.open_document(materialise(doc, default_cache())))
-        read = next(item for item in reader._document(rendered) if isinstance(item, _Doc))
+        read = (
+            next(item for item in reader._document(rendered) if isinstance(item, _Doc))
+            if whole
+            else None
+        )
         squashed = score.squash(rendered.text)
         for q in (q for q in questions if q["doc"] == doc.id):
-            answer = reader._qa(read, rendered, q["question"], question_language(q["question"]))
-            decision = reader.last_decision
-            answer = attach(
-                rendered, answer, question=q["question"], review_threshold=settings.review_threshold
-            )
+            if read is None:  # as the product asks: the decision behind the answer it gave
+                asked = pipeline.reader("ocr").reader
+                asked.last_decision = None
+                answer = pipeline.ask_once(rendered, q["question"], "qa")
+                decision = asked.last_decision if answer.found else None
+            else:
+                lang = question_language(q["question"])
+                answer = reader._qa(read, rendered, q["question"], lang)
+                decision = reader.last_decision
+                answer = attach(
+                    rendered,
+                    answer,
+                    question=q["question"],
+                    review_threshold=settings.review_threshold,
+                )
             spans = [(ev.span.start, ev.span.end) for ev in answer.evidence if ev.boxes]
             gold = score.find_gold(rendered.text, q, squashed) if q["answerable"] else []
             judged = score.judge(
@@ -144,8 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--docs", nargs="*", default=None)
     parser.add_argument("--fit", action="store_true")
+    parser.add_argument("--whole", action="store_true", help="answer from whole documents")
     args = parser.parse_args(argv)
-    rows = collect(args.split, args.docs)
+    rows = collect(args.split, args.docs, whole=args.whole)
     answerable = [r for r in rows if r["answerable"]]
     print(
         f"\ncorrect {sum(r['correct'] for r in answerable)}/{len(answerable)} answerable, "
