@@ -308,6 +308,13 @@ class BM25:
             return float(np.log(1 + (self.n + 0.5) / 0.5))
         return float(self.idf[tid])
 
+    def containing(self, token: str) -> np.ndarray:
+        """Indices of the documents that hold ``token``."""
+        tid = self.vocab.get(token)
+        if tid is None:
+            return np.zeros(0, np.int64)
+        return self._docs[self._starts[tid] : self._starts[tid + 1]]
+
     def scores(self, query: Sequence[str]) -> np.ndarray:
         """Score of every document for the query tokens (each distinct token counted once)."""
         out = np.zeros(self.n, np.float32)

@@ -22,7 +22,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from app.datamodel import Span
-from app.text import BM25, is_cjk, tokenize
+from app.text import BM25, CJK_RUN_RE, is_cjk, tokenize
 
 # Sentence ends: Latin .!? followed by space, CJK 。！？；, or a line break — but not the dot of
 # a title or abbreviation ("Dr. Amelia Hart", "Bluefin Ltd. and", "e.g. this", "J. Smith").
@@ -58,6 +58,7 @@ FUZZY_SURE = 0.9  # an alignment this close is the answer's place, whatever else
 QUESTION_SHARE = 0.3  # the question's words beside the answer's, in the rare-word score
 RARE_MIN = 0.3  # share of the answer's rare words a sentence must hold to be cited alone
 RARE_NEAR = 0.7  # a weaker alignment stands when its sentence scores this share of the best
+VALUE_SHARE = 1.0  # a sentence holding all the answer's values gains the best score once more
 
 
 @dataclass(frozen=True)
@@ -301,24 +302,49 @@ def _sentence_index(text: str) -> tuple[list[Sentence], list[list[str]], BM25]:
 
 
 def _rare_word_sentence(text: str, answer: str, question: str) -> tuple[Span | None, np.ndarray]:
-    """The sentence scoring best on the answer's words (and, less, the question's), with the
-    share of the answer's rare-word weight it holds as its score; and every sentence's score."""
+    """The sentence scoring best on the answer's words (and, less, the question's) and holding
+    its values, with the share of the answer's rare-word weight (or of its values' weight) it
+    holds as its score; and every sentence's score."""
     sentences, words, index = _sentence_index(text)
     asked = tokenize(answer, cjk="both")
-    scores = index.scores(asked) + QUESTION_SHARE * index.scores(
-        tokenize(question, cjk="both", question=True)
-    )
+    in_question = tokenize(question, cjk="both", question=True)
+    scores = index.scores(asked) + QUESTION_SHARE * index.scores(in_question)
     if not len(scores) or float(scores.max()) <= 0:
         return None, scores
+    # the answer's values — a number, a name in Latin letters inside Chinese, a command — that
+    # the question does not hold: the sentence with them is the place, however many of the
+    # answer's common words another sentence shares
+    values = _values(answer, asked, set(in_question))
+    held = np.zeros(len(scores), np.float32)  # share of the values' weight each sentence holds
+    if values:
+        weight = {v: index.idf_of(v) for v in values}
+        for value, w in weight.items():
+            held[index.containing(value)] += w / sum(weight.values())
+        scores = scores + VALUE_SHARE * float(scores.max()) * held
     best = int(np.argmax(scores))
     unique = set(asked)
     total = sum(index.idf_of(t) for t in unique)
-    held = set(words[best])
-    share = sum(index.idf_of(t) for t in unique if t in held) / total if total else 0.0
+    present = set(words[best])
+    share = sum(index.idf_of(t) for t in unique if t in present) / total if total else 0.0
+    share = max(share, float(held[best]))  # holding all the answer's values is sure too
     sent = sentences[best]
     return Span(
         start=sent.start, end=sent.end, text=sent.text, score=round(min(share, 1.0), 4)
     ), scores
+
+
+def _values(answer: str, words: list[str], asked: set[str]) -> list[str]:
+    """Words of the answer that are values: with a digit, or Latin words in a Chinese answer
+    (a package, a command, a name); none the question holds."""
+    cjk = any(is_cjk(ch) for ch in answer)
+    out = [
+        w
+        for w in dict.fromkeys(words)
+        if w not in asked
+        and not CJK_RUN_RE.fullmatch(w)
+        and (any(ch.isdigit() for ch in w) or (cjk and len(w) > 1))
+    ]
+    return out
 
 
 def _best_score_in(scores: np.ndarray, sentences: list[Sentence], span: Span) -> float:

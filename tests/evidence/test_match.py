@@ -185,3 +185,16 @@ def test_a_rephrased_answer_is_cited_where_its_rare_words_are():
     answer = "KERN_ERR（级别 3）表示错误条件。"
     [span] = locate_answer(text, answer, "内核错误级别 3（KERN_ERR）表示什么？")
     assert span.text == "3 | KERN_ERR | 错误条件"
+
+
+def test_the_sentence_holding_the_answers_value_is_cited_though_others_share_more_words():
+    text = (
+        "Debian 发行版的每个软件包都由维护者负责，软件包的版本号由发行版统一管理。\n"
+        "截至本文写作时，共计 58100 余项。\n"
+        "您也可以检查 /etc/debian_version 文件，它给出了 Debian 发行版的版本号，由软件包 "
+        "base-files 定义。\n"
+    )
+    answer = "Debian 发行版目前一共收录了大约 58100 个软件包。"
+    [span] = locate_answer(text, answer, "Debian 现在一共有多少个软件包？")
+    assert span.text == "截至本文写作时，共计 58100 余项。"
+    assert span.score == 1.0  # it holds the answer's only value
