@@ -234,6 +234,15 @@ def fuzzy_span(text: str, needle: str, sentences: list[Sentence] | None = None) 
             inside = min(e, sent.end) - max(s, sent.start)
             if inside >= 0.5 * (sent.end - sent.start):
                 s, e = min(s, sent.start), max(e, sent.end)
+        # a sliver of a neighbouring sentence ("…个软件包。\n您也") is not part of the place
+        for sent in sentences[lo:hi]:
+            inside = min(e, sent.end) - max(s, sent.start)
+            if not 0 < inside < 0.5 * (sent.end - sent.start):
+                continue
+            if s < sent.start < e <= sent.end:
+                e = sent.start
+            elif sent.start <= s < sent.end < e:
+                s = sent.end
         # trim white space the alignment may have swallowed
         while s < e and text[s].isspace():
             s += 1

@@ -198,3 +198,12 @@ def test_the_sentence_holding_the_answers_value_is_cited_though_others_share_mor
     [span] = locate_answer(text, answer, "Debian 现在一共有多少个软件包？")
     assert span.text == "截至本文写作时，共计 58100 余项。"
     assert span.score == 1.0  # it holds the answer's only value
+
+
+def test_an_alignment_does_not_take_a_sliver_of_the_next_sentence():
+    text = (
+        "软件包的版本号由发行版统一管理。\n目前 Debian 收录了超过 58100 个软件包。\n"
+        "您也可以检查 /etc/debian_version 文件。\n"
+    )
+    [span] = locate_answer(text, "Debian 发行版目前收录了 58100 多个软件包。", "有多少个软件包？")
+    assert span.text == "目前 Debian 收录了超过 58100 个软件包。"
