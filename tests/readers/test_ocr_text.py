@@ -261,6 +261,22 @@ def test_what_does_x_mean_prefers_the_sentence_that_defines_x():
     assert defines("Sponsor (赞助者)：帮助维护者上传软件包的人", "Sponsor（赞助者）")
 
 
+def test_key_information_addresses_end_where_they_end():
+    from app.readers.ocr.keyinfo import key_information
+
+    text = (
+        "订阅请写信给 debian-列表主题-REQUEST@lists.debian.org，问题请写给 listmaster@lists.debian.org。"
+        "文档见 http://www.netfilter.org/documentation/上的说明，个人主页在 "
+        "https://people.debian.org/~ your-user-id /，另见（https://wiki.debian.org/Salsa）。"
+    )
+    items = {(it.kind, it.text) for it in key_information(text)}
+    assert items == {
+        ("email", "listmaster@lists.debian.org"),  # not "-REQUEST@…", the tail of a template
+        ("url", "http://www.netfilter.org/documentation/"),  # not "…/上的说明"
+        ("url", "https://wiki.debian.org/Salsa"),  # and not the "/~" cut before a placeholder
+    }
+
+
 def test_reason_and_referring_sentences_bring_their_neighbour():
     from app.readers.ocr.answer_policy import asks_reason, gives_reason, refers_back
 

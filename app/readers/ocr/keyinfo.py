@@ -77,7 +77,10 @@ def precise(kind: str, value: str) -> bool:
         digits = sum(ch.isdigit() for ch in value)
         return digits >= 2 or any(ch in value for ch in ".,") or any(ch.isalpha() for ch in value)
     if kind == "url":
-        return "." in value.split("://", 1)[-1].strip("/") and not value.endswith(("&gt;", ">"))
+        # "https://people.debian.org/~" is cut where a placeholder followed ("~your-id/")
+        return "." in value.split("://", 1)[-1].strip("/") and not value.endswith(
+            ("&gt;", ">", "~", "=", "?", "&")
+        )
     return True
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from app.text import HAN
+from app.text import CJK_PUNCT, CJK_RANGES, HAN
 
 _MONTHS = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
@@ -22,8 +22,13 @@ _SCALE = r"(?:million|billion|thousand|bn|mn|m|k)\b"
 _CJK_UNIT = r"(?:万亿元|亿元|万元|千元|美元|欧元|港元|元|亿股|万股|亿|万)"
 
 PATTERNS: dict[str, re.Pattern[str]] = {
-    "email": re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"),
-    "url": re.compile(r"https?://[^\s，。；）)]+"),
+    # an address's name starts with a letter or digit: "-request@…" is the tail of a template
+    # ("debian-列表主题-REQUEST@…"), not an address
+    "email": re.compile(
+        r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9_][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+    ),
+    # an address ends at white space, a closing bracket or Chinese text ("…/documentation/ 上的")
+    "url": re.compile(rf"https?://[^\s)<>\"{CJK_RANGES}{CJK_PUNCT}]+"),
     "date": re.compile(
         rf"\d{{4}}\s?年\s?\d{{1,2}}\s?月(?:\s?\d{{1,2}}\s?[日号])?"
         rf"|\d{{4}}-\d{{1,2}}-\d{{1,2}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}"
@@ -95,6 +100,10 @@ def find_values(text: str, kinds: tuple[str, ...] | None = None) -> list[Match]:
             a, b = m.span(group) if group else m.span()
             while b > a and text[b - 1] in " ,，.":
                 b -= 1
+            while kind == "url" and b > a and text[b - 1] in "_;:!?'\"":
+                b -= 1  # the end of a sentence, or a link's underline read as "_"
+                if text[a:b].endswith(("&gt", "&lt")):  # "<https://…/&gt;" of escaped markup
+                    b -= 3
             if b <= a or any(taken[a:b]):
                 continue
             if kind == "phone" and sum(ch.isdigit() for ch in text[a:b]) < 7:
