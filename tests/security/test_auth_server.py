@@ -81,7 +81,9 @@ def _wait_done(client, job_id: str, timeout: float = 180) -> None:
         row = next(r for r in table["data"] if r[-1] == job_id)
         if row[0] == "Done":
             return
-        assert row[0] in ("Queued", "Running") and time.monotonic() < deadline, row
+        # "Running · 40%", "Queued (2/3)": the status word comes first
+        pending = row[0].startswith(("Queued", "Running"))
+        assert pending and time.monotonic() < deadline, row
         time.sleep(1)
 
 
