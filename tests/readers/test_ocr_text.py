@@ -334,13 +334,13 @@ def test_a_question_for_a_name_takes_the_next_sentence_that_names_it(tmp_path):
     ]
     assert new_terms(profile("Which licence should I use?"), "The licence is long.") == []
 
-    filler = [f"Section {n} of this guide covers printer queue number {n}." for n in range(12)]
+    filler = [f"Section {n} of this guide covers printer queue number {n}." for n in range(4)]
     text = "\n\n".join(
         [
-            *filler[:6],
+            *filler[:2],
             "To build software on this system you need a basic development environment "
             "with a compiler and other essential tools. Install the build-essential package.",
-            *filler[6:],
+            *filler[2:],
         ]
     )
     reader = OcrReader(Settings(_env_file=None, data_dir=tmp_path))
@@ -352,13 +352,51 @@ def test_a_question_for_a_name_takes_the_next_sentence_that_names_it(tmp_path):
     assert "build-essential" in answer.text, answer.text
     zh = "\n\n".join(
         [
-            *[f"本指南第 {n} 节介绍第 {n} 号打印队列的设置方法。" for n in range(12)],
+            *[f"本指南第 {n} 节介绍第 {n} 号打印队列的设置方法。" for n in range(4)],
             "如果您想要在系统中编译软件，您需要一个基本的开发环境，包括编译器和其他一些必备的工具。"
             "要安装该环境，只需安装 build-essential 软件包。",
         ]
     )
     answer = ask(reader, render(zh, resolve_config("zh")), "想编译软件，基本开发环境要装哪个包？")
     assert "build-essential" in answer.text, answer.text
+    reader.close()
+
+
+def test_what_is_an_x_is_answered_by_its_definition(tmp_path):
+    """ "What is a Service Window under this agreement?" asks for a definition although it does
+    not say "mean"; "under this agreement" names the document, not a word to look for."""
+    from app.readers.ocr.answer_policy import defined_term
+    from app.readers.ocr.reader import OcrReader
+    from app.render import render, resolve_config
+    from app.settings import Settings
+    from tests.helpers.reading import ask
+
+    assert defined_term("What is a Combined Work under this license?") == "Combined Work"
+    assert defined_term("BTS 是什么？") == "BTS"
+    assert defined_term("What is the default port?") is None  # a value, not a term
+    text = "\n\n".join(
+        [
+            "1. Definitions.",
+            'As used here, "the Agreement" refers to this support agreement between the '
+            "Provider and the Client.",
+            'A "Service Window" is the part of each working day in which the Provider answers '
+            "calls from the Client.",
+            'An "Incident" is any fault the Client reports to the Provider.',
+            *[
+                f"{n}. The Provider keeps records of every call made under section {n}."
+                for n in range(2, 8)
+            ],
+            "8. Extended hours.",
+            "a) The Provider may extend the service window for a combined support plan with a "
+            "copy of the same schedule, agreed in writing under the terms of this Agreement.",
+            "b) Calls outside the window are answered on the next working day.",
+        ]
+    )
+    reader = OcrReader(Settings(_env_file=None, data_dir=tmp_path))
+    answer = ask(
+        reader, render(text, resolve_config("en")), "What is a Service Window under this agreement?"
+    )
+    assert answer.text.startswith('A "Service Window" is the part of each working day'), answer.text
     reader.close()
 
 

@@ -153,9 +153,22 @@ _ZH_MEANING = re.compile(
 _NUMBERING = re.compile(r"^\s*(?:[#*•-]+|\d+(?:\.\d+)*\.?|[（(]?\w[)）])\s*")
 
 
+# "What is a Combined Work under this license?", "What are build dependencies?", "BTS 是什么？":
+# a definition asked without "mean" (a short noun phrase, not "what is the default port")
+_EN_WHAT_IS = re.compile(
+    r"^\s*what\s+(?:is|are)\s+(?:an?\s+)?(?P<term>[\"“'‘]?[A-Za-z][\w\"”'’-]*(?:\s+[\w\"”'’-]+){0,3}?)"
+    r"(?:\s+(?:under|in|according to|for)\s+(?:this|the)\s+\w+)?\s*\?*\s*$",
+    re.I,
+)
+_ZH_WHAT_IS = re.compile(r"^\s*(?P<term>[^，,。？?\s]{2,12}?)\s*是什么[？?]?\s*$")
+
+
 def defined_term(question: str) -> str | None:
-    """The term a "what does X mean / X 是什么意思" question asks about, or None."""
+    """The term a "what does X mean / what is an X / X 是什么意思" question asks about, or None."""
     quoted = _QUOTED.search(question)
+    bare = _EN_WHAT_IS.match(question) or _ZH_WHAT_IS.match(question)
+    if bare is not None and not bare.group("term").lower().startswith(("the ", "this ", "that ")):
+        return bare.group("term").strip("\"“”'‘’ ") or None
     meaning = _EN_MEANING.search(question) or _ZH_MEANING.search(question)
     if meaning is None:
         return None

@@ -133,6 +133,14 @@ class Profile:
     literals: tuple[str, ...] = ()  # quoted commands, options, paths ("passwd -e", "$1$", ":q!")
 
 
+# "under this license", "in this document": the document itself, which every sentence is about
+_OF_THE_DOCUMENT = re.compile(
+    r"\b(?:under|in|according to)\s+(?:this|the)\s+(?:licen[cs]e|agreement|contract|document|"
+    r"manual|guide|handbook|policy|specification|spec|readme|faq|tutorial)\b",
+    re.I,
+)
+
+
 def profile(question: str) -> Profile:
     cjk = question_language(question) == "zh"
     keys: list[str] = []
@@ -140,7 +148,7 @@ def profile(question: str) -> Profile:
     # an option's letters ("e" of "-e") are no word to look for: the option is a literal
     options = {m.group(1).lower() for m in _OPTION.finditer(question)}
     options |= {w.lower() for lit in quoted for w in _LATIN_WORD.findall(lit) if len(w) <= 2}
-    for word in _LATIN_WORD.findall(question):
+    for word in _LATIN_WORD.findall(_OF_THE_DOCUMENT.sub(" ", question)):
         low = word.lower()
         if low in options:
             continue
