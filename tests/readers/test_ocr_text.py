@@ -365,7 +365,7 @@ def test_a_question_for_a_name_takes_the_next_sentence_that_names_it(tmp_path):
 def test_what_is_an_x_is_answered_by_its_definition(tmp_path):
     """ "What is a Service Window under this agreement?" asks for a definition although it does
     not say "mean"; "under this agreement" names the document, not a word to look for."""
-    from app.readers.ocr.answer_policy import defined_term
+    from app.readers.ocr.answer_policy import defined_term, defines
     from app.readers.ocr.reader import OcrReader
     from app.render import render, resolve_config
     from app.settings import Settings
@@ -374,6 +374,7 @@ def test_what_is_an_x_is_answered_by_its_definition(tmp_path):
     assert defined_term("What is a Combined Work under this license?") == "Combined Work"
     assert defined_term("BTS 是什么？") == "BTS"
     assert defined_term("What is the default port?") is None  # a value, not a term
+    assert not defines("8. Service Windows.", "Service Window")
     text = "\n\n".join(
         [
             "1. Definitions.",
@@ -386,7 +387,7 @@ def test_what_is_an_x_is_answered_by_its_definition(tmp_path):
                 f"{n}. The Provider keeps records of every call made under section {n}."
                 for n in range(2, 8)
             ],
-            "8. Extended hours.",
+            "8. Service Windows.",  # a heading naming the term defines nothing
             "a) The Provider may extend the service window for a combined support plan with a "
             "copy of the same schedule, agreed in writing under the terms of this Agreement.",
             "b) Calls outside the window are answered on the next working day.",

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from app.readers.ocr.extract import Candidate, Profile, key_matches
 from app.readers.ocr.keyinfo import precise
 from app.readers.ocr.patterns import find_values
-from app.text import STOP_AND_QUESTION_WORDS
+from app.text import STOP_AND_QUESTION_WORDS, is_cjk
 
 MAX_ANSWER = 300
 # Kinds of value that are an answer on their own when the question asks for them.
@@ -179,13 +179,18 @@ def defined_term(question: str) -> str | None:
 
 
 def defines(window: str, term: str | None) -> bool:
-    """The sentence is a definition of ``term``: the term stands at its start."""
+    """The sentence is a definition of ``term``: the term stands at its start, and something is
+    said of it (a heading "4. Combined Works." names the term and defines nothing)."""
     if not term:
         return False
     head = _NUMBERING.sub("", window.strip(), count=1)
     squeeze = "".join(unicodedata.normalize("NFKC", head).lower().split())
     target = "".join(unicodedata.normalize("NFKC", term).lower().split())
-    return squeeze.find(target) in range(0, 4)
+    at = squeeze.find(target)
+    if at not in range(0, 4):
+        return False
+    said = [ch for ch in squeeze[at + len(target) :] if ch.isalnum()]
+    return len(said) >= (4 if any(is_cjk(ch) for ch in said) else 12)
 
 
 _ASKS_REASON = re.compile(
