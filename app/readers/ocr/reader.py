@@ -897,6 +897,11 @@ class OcrReader(Reader):
             return None
         if answer.confidence < min(EARLY_ANSWER_MIN, self.settings.review_threshold):
             return None  # not sure from this part: read more
+        term = defined_term(question)
+        if term and not defines(answer.text, term):
+            # "What is a Combined Work?": a sentence that uses the term is no answer while the
+            # one defining it may be on a line not read yet
+            return None
         self.prefetch(rendered, first=_cited_documents_pages(rendered, answer))
         answer.notes.append(note)
         answer.timings.update(
