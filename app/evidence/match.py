@@ -193,7 +193,7 @@ def exact_spans(text: str, needle: str, question: str = "", limit: int = 3) -> l
         start = hay.find(needle_n, start + 1)
     if not hits:
         return []
-    sentences = document_sentences(text)
+    sentences = _sentences_of(text)
     query = terms(question)
     scored = []
     for s, e in hits:
@@ -282,7 +282,7 @@ def locate_answer(text: str, answer: str, question: str = "") -> list[Span]:
     exact = exact_spans(text, answer, question, limit=1)
     if exact:
         return exact
-    sentences = _sentence_index(text)[0]
+    sentences = _sentences_of(text)
     # an answer joining facts from places apart (two documents of a collection): each clause
     # found on its own is cited
     parts = _clause_spans(text, answer, sentences)
@@ -302,10 +302,17 @@ def locate_answer(text: str, answer: str, question: str = "") -> list[Span]:
 
 
 @functools.lru_cache(maxsize=4)
+def _sentences_of(text: str) -> list[Sentence]:
+    """``document_sentences`` kept for the next call on the same text: an answer's clauses, a
+    summary's or key-information list's pieces are each located in one text (not modified)."""
+    return document_sentences(text)
+
+
+@functools.lru_cache(maxsize=4)
 def _sentence_index(text: str) -> tuple[list[Sentence], list[list[str]], BM25]:
     """The document's sentences, their words and a BM25 index over them (kept for the next
-    answer piece: a summary or key-information list locates many pieces in one text)."""
-    sentences = document_sentences(text)
+    answer piece, like the sentences)."""
+    sentences = _sentences_of(text)
     words = [tokenize(s.text, cjk="both") for s in sentences]
     return sentences, words, BM25(words)
 
