@@ -491,3 +491,38 @@ def test_an_option_question_takes_the_option_list_entry(tmp_path):
     answer = ask(reader, rendered, question)
     assert "Keep (don't delete) input files" in answer.text, answer.text
     reader.close()
+
+
+def test_the_kind_of_answer_is_named_by_the_clause_that_asks():
+    """A circumstance ("… when I email a new problem"), a verb ("to link with", "call the
+    command") or a name ("debian-reference") names no kind of answer; a range and seconds are
+    durations."""
+
+    def kind(question: str) -> str | None:
+        prof = profile(question)
+        return prof.kinds[0] if prof.typed else None
+
+    assert kind("What goes in the subject line when I email the tracker?") is None
+    assert kind("What exit status should a test return when it succeeds?") is None
+    assert kind("Which licence lets proprietary programs link with my library?") is None
+    assert kind("Why shouldn't a test call the reboot command directly?") is None
+    assert kind("Who maintains the translation service of debian-reference?") == "person"
+    assert kind("How many languages is the Debian Reference translated into?") == "number"
+    assert kind("If I sue for infringement, when do the licences terminate?") == "date"
+    assert kind("After a first violation, how many days do I have to cure it?") == "duration"
+    assert kind("What is the e-mail address of the maintainer?") == "email"
+    assert kind("What year is the original copyright from?") == "date"
+    assert kind("What's the web page that lists my packages?") == "url"
+    # Chinese: a clause ending in 时/后 sets the scene; a 邮件列表 is no e-mail address
+    assert kind("通过发邮件订阅邮件列表时，邮件主题应该填什么？") is None
+    assert kind("提交缺陷报告后，它会被转发到哪个邮件列表？") is None
+    assert kind("维护者的收件地址是什么格式？") == "email"
+    assert kind("哪个命令可以列出所有单元的初始化时间？") is None
+    assert kind("完成这个教程大约需要多长时间？") == "duration"
+    assert kind("启动菜单的等待时间是几秒？") == "duration"
+    assert _answer("完成这个教程大约需要多长时间？", "完成本教程大约需要25-30分钟，取决于您。") == (
+        "25-30分钟"
+    )
+    assert _answer("How long is the cure period?", "The cure period lasts 3 to 5 days.") == (
+        "3 to 5 days"
+    )

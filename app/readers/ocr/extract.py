@@ -55,9 +55,16 @@ _COPULA = re.compile(
 # question cue → kinds of value that answer it, best first
 _EN_KINDS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (re.compile(r"e-?mail", re.I), ("email",)),
-    (re.compile(r"\b(?:phone|telephone|call|fax|hotline)\b", re.I), ("phone",)),
-    (re.compile(r"\b(?:url|website|web site|link)\b", re.I), ("url",)),
-    (re.compile(r"\b(?:when|date|day|deadline|dated)\b", re.I), ("date",)),
+    (re.compile(r"\b(?:phone|telephone|fax|hotline|call cent(?:er|re))\b", re.I), ("phone",)),
+    (
+        re.compile(
+            r"\b(?:url|website|web site|web page|web address|homepage)\b"
+            r"|\b(?:a|an|the|which|what|this|that|its|download|web|direct)\s+link\b",
+            re.I,
+        ),
+        ("url",),
+    ),
+    (re.compile(r"\b(?:when|date|day|deadline|dated)\b|\b(?:what|which) year\b", re.I), ("date",)),
     (
         re.compile(r"\bhow long\b|\b(?:duration|term|period|days?|weeks?|months?|years?)\b", re.I),
         ("duration", "date"),
@@ -90,9 +97,13 @@ _EN_KINDS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     ),
 ]
 _ZH_KINDS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
-    (re.compile(r"邮箱|邮件"), ("email",)),
+    (re.compile(r"邮箱|(?:电子)?邮件地址|电邮|收件(?:地址|人)"), ("email",)),
     (re.compile(r"电话|手机|热线"), ("phone",)),
-    (re.compile(r"何时|什么时候|哪天|哪一天|日期|时间|哪年|哪一年"), ("date",)),
+    (
+        re.compile(r"多长时间|多久|(?:多少|几)个?(?:秒钟?|分钟|小时|天|周|星期|月|年)"),
+        ("duration", "number"),
+    ),
+    (re.compile(r"何时|什么时候|哪天|哪一天|日期|什么时间|哪年|哪一年"), ("date",)),
     (re.compile(r"比例|比率|百分比|增长|占比|增速|率"), ("percent", "amount", "number")),
     (
         re.compile(
@@ -105,6 +116,43 @@ _ZH_KINDS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (re.compile(r"公司|单位|机构"), ("org",)),
     (re.compile(r"多少|几"), ("number", "amount", "percent", "duration")),
 ]
+# The words that name the kind of answer are in the clause that asks. A clause saying when or on
+# what condition ("… when I email a new problem", "If I sue …, when …", "订阅邮件列表时，…"), a
+# verb ("to link with", "I email", "call the reboot command") and a name ("debian-reference",
+# "the Debian Reference") name no kind of answer.
+_EN_CIRCUMSTANCE_AFTER = re.compile(
+    r"(?<=\w)[\s,]+(?:when|whenever|if|once|while|because|unless|so that|in order to|"
+    r"(?:after|before|since|until)(?=\s+(?:I|you|we|they|he|she|it|one|someone|the|a|an|my|your|"
+    r"\w+ing)\b))\b.*$",
+    re.I | re.S,
+)
+_EN_CIRCUMSTANCE_FIRST = re.compile(
+    r"^\s*(?:when|whenever|if|once|while|after|before|since|until|because|unless)\b[^,?]*,\s*"
+    r"(?=(?:how|what|which|who|whom|whose|where|when|why|can|could|may|might|do|does|did|is|are|"
+    r"was|were|should|must|will|would|shall)\b)",
+    re.I,
+)
+_EN_VERB_USE = re.compile(
+    r"\b(?:I|you|we|they|to|can|could|should|must|will|would|please|just|then)\s+"
+    r"(?:e-?mail|call|link|phone|fax|date|reference|number)\b",
+    re.I,
+)
+_EN_NAME = re.compile(r"(?<=[\w,;:] )[A-Z][a-z]+\b|\b(?!e-mail\b)\w+(?:[-/._]\w+)+")
+_ZH_CIRCUMSTANCE_FIRST = re.compile(
+    r"^(?:如果|假如|若是?|要是|当)[^，,？?]*[，,]|^[^，,？?]*(?:时|之后|以后|后|的话)[，,]"
+)
+
+
+def asking_clause(question: str, cjk: bool) -> str:
+    """The question without its circumstances, verbs and names: where kinds of answer are named."""
+    if cjk:
+        return _ZH_CIRCUMSTANCE_FIRST.sub(" ", question, count=1)
+    text = _EN_CIRCUMSTANCE_FIRST.sub("", question, count=1)
+    text = _EN_CIRCUMSTANCE_AFTER.sub("", text, count=1)
+    text = _EN_VERB_USE.sub(" ", text)
+    return _EN_NAME.sub(" ", text)
+
+
 _GENERIC = (
     "amount",
     "percent",
@@ -166,9 +214,10 @@ def profile(question: str) -> Profile:
             grams = [run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)]
             keys.extend(g for g in grams if g not in keys)
     table = _ZH_KINDS + _EN_KINDS if cjk else _EN_KINDS
+    asking = asking_clause(question, cjk)
     kinds: list[str] = []
     for pattern, ks in table:
-        if pattern.search(question):
+        if pattern.search(asking):
             kinds.extend(k for k in ks if k not in kinds)
     typed = bool(kinds)
     kinds.extend(k for k in _GENERIC if k not in kinds)

@@ -49,7 +49,7 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
     "duration": re.compile(
-        rf"(?:{_NUM})\s?(?:-\s?)?(?:days?|weeks?|months?|years?|hours?|minutes?|个月|天|周|小时|年(?!度))",
+        rf"(?:{_NUM})(?:(?:\s?[-–~～至到]\s?|\s+(?:to|or)\s+)(?:{_NUM}))?\s?(?:-\s?)?(?:days?|weeks?|months?|years?|hours?|minutes?|seconds?|个月|天|周|小时|分钟|秒钟?|年(?!度))",
         re.IGNORECASE,
     ),
     # not \b: a CJK character counts as a word character, so "编号为BX-5104" has no boundary
