@@ -580,6 +580,11 @@ class Answer(BaseModel):
         True, description="False: the reader says the document does not answer the question"
     )
     notes: list[Note] = Field(default_factory=list, description="user-facing remarks")
+    closest: list[Span] = Field(
+        default_factory=list,
+        description="a not-found answer: the passage nearest the question, where a person should "
+        "look (not evidence; app.evidence names its page in a note)",
+    )
     evidence: list[Evidence] = Field(
         default_factory=list, description="red boxes, filled by app.evidence after the reader"
     )

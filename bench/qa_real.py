@@ -205,6 +205,8 @@ def run(
                         needs_review=bool(needs_review),
                         evidence_on_gold=score.overlaps(spans, gold_ranges),
                         box_on_gold=score.boxes_intersect(boxes, gold_boxes),
+                        closest_on_gold=answer is not None
+                        and score.overlaps([(c.start, c.end) for c in answer.closest], gold_ranges),
                     )
                 )
                 if free_form and q["answerable"]:
@@ -323,6 +325,7 @@ def table(summary: dict[str, Any]) -> str:
         ("unflagged_correct", "unflagged correct"),
         ("unanswerable_handled", "unans. handled"),
         ("free_form_box_on_gold", "free-form box"),
+        ("not_found_pointed", "not found, points at gold"),
     ]
     head = "| group | n | " + " | ".join(c[1] for c in cols) + " | s/question |"
     lines = [head, "|" + "---|" * (len(cols) + 3)]
@@ -350,6 +353,7 @@ def compact(results: dict[str, Any]) -> list[dict[str, Any]]:
         "needs_review",
         "confidence",
         "free_form_box_on_gold",
+        "not_found_pointed",
         "seconds",
     )
     out = []

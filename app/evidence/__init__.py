@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from app.datamodel import Answer, Evidence, Mode, RenderedDoc, Span
+from app.datamodel import Answer, Evidence, Mode, Note, RenderedDoc, Span
 from app.evidence.boxes import evidence_for_span, source_boxes
 from app.evidence.checks import check_answer
 from app.evidence.draw import (
@@ -23,7 +23,12 @@ from app.evidence.draw import (
     save_annotated,
     save_annotated_sources,
 )
-from app.evidence.match import locate_answer, split_sentences, supporting_sentences
+from app.evidence.match import (
+    closest_passage,
+    locate_answer,
+    split_sentences,
+    supporting_sentences,
+)
 from app.text import is_cjk
 
 MAX_EVIDENCE = 8
@@ -90,6 +95,57 @@ def _valid(span: Span, text: str) -> Span | None:
     return span.model_copy(update={"start": start, "end": end, "text": text[start:end]})
 
 
+def _closest(rendered: RenderedDoc, answer: Answer, question: str) -> list[Span]:
+    """Where a person should look after a "not found" answer to a question: the reader's nearest
+    passage, else the sentence holding most of the question's rare words (none when weak)."""
+    if answer.mode is not Mode.QA or not question.strip():
+        return []
+    spans = [s for s in (_valid(s, rendered.text) for s in answer.closest) if s is not None]
+    if not spans:
+        found = closest_passage(rendered.text, question)
+        spans = [found] if found is not None else []
+    return spans[:1]
+
+
+def _where_to_look(rendered: RenderedDoc, closest: list[Span]) -> list[Note]:
+    """ "Not found — please check page 7": the closest passage's page and its first words."""
+    notes = []
+    for span in closest:
+        places = evidence_for_span(
+            rendered.layout, span, confidence=0.0, needs_review=True, document=rendered.document
+        )
+        if not places:
+            continue
+        place = places[0]
+        page = place.source_page if place.source_page is not None else place.page
+        if place.document is not None:  # a collection: the document, and its own page if paged
+            page = place.document_page if place.document_page is not None else page
+            where_en = f"in {place.document}, page {page + 1}"
+            where_zh = f"在《{place.document}》第 {page + 1} 页"
+        else:
+            where_en, where_zh = f"on page {page + 1}", f"在第 {page + 1} 页"
+        quote = _quote(span.text)
+        notes.append(
+            Note(
+                en=f"The closest passage is {where_en}: “{quote}” It may not answer the "
+                "question; please check there.",
+                zh=f"最接近的段落{where_zh}：“{quote}” 它未必回答了问题，请到那里核对。",
+            )
+        )
+    return notes
+
+
+def _quote(text: str, limit: int = 120) -> str:
+    """The passage's first ``limit`` characters, cut at a space (Latin text) with '…'."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[:limit]
+    if not is_cjk(cut[-1]) and " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:") + "…"
+
+
 def attach(
     rendered: RenderedDoc,
     answer: Answer,
@@ -103,10 +159,13 @@ def attach(
     review flag: nothing in the document supports it, and a person should look.
     """
     if not answer.found or not answer.text.strip():
+        closest = _closest(rendered, answer, question)
         return answer.model_copy(
             update={
                 "found": False,
                 "spans": [],
+                "closest": closest,
+                "notes": [*answer.notes, *_where_to_look(rendered, closest)],
                 "evidence": [],
                 "checks": [],
                 "needs_review": True,

@@ -317,6 +317,29 @@ def _sentence_index(text: str) -> tuple[list[Sentence], list[list[str]], BM25]:
     return sentences, words, BM25(words)
 
 
+CLOSEST_MIN = 0.5  # share of the question's rare-word weight the closest passage must hold
+
+
+def closest_passage(text: str, question: str) -> Span | None:
+    """The sentence holding most of the question's rare words, for a "not found" answer to say
+    where a person should look; None when no sentence holds ``CLOSEST_MIN`` of their weight."""
+    if not question.strip():
+        return None
+    sentences, words, index = _sentence_index(text)
+    asked = set(tokenize(question, cjk="both", question=True))
+    scores = index.scores(list(asked))
+    if not len(scores) or float(scores.max()) <= 0:
+        return None
+    best = int(np.argmax(scores))
+    total = sum(index.idf_of(t) for t in asked)
+    present = set(words[best])
+    share = sum(index.idf_of(t) for t in asked if t in present) / total if total else 0.0
+    if share < CLOSEST_MIN:
+        return None
+    sent = sentences[best]
+    return Span(start=sent.start, end=sent.end, text=sent.text, score=round(share, 4))
+
+
 def _rare_word_sentence(text: str, answer: str, question: str) -> tuple[Span | None, np.ndarray]:
     """The sentence scoring best on the answer's words (and, less, the question's) and holding
     its values, with the share of the answer's rare-word weight (or of its values' weight) it

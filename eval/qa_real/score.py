@@ -170,8 +170,10 @@ def judge(
     needs_review: bool,
     evidence_on_gold: bool,
     box_on_gold: bool,
+    closest_on_gold: bool = False,
 ) -> dict[str, Any]:
-    """The scores of one answer (the fields ``summarize`` aggregates)."""
+    """The scores of one answer (the fields ``summarize`` aggregates); ``closest_on_gold``: a
+    "not found" answer points at the gold passage as the place to check."""
     not_found = is_not_found(answer_text)
     alias = None if not_found else contains_alias(answer_text, question.get("answers", []))
     short = len(answer_text.strip()) <= MAX_ANSWER_CHARS
@@ -187,6 +189,9 @@ def judge(
         "box_on_gold": box_on_gold,
         "correct": correct,
         "unanswerable_handled": (not_found or needs_review) if not question["answerable"] else None,
+        "not_found_pointed": (
+            bool(closest_on_gold) if question["answerable"] and not_found else None
+        ),
     }
 
 
@@ -213,6 +218,10 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
         "evidence_on_gold": _rate([r["evidence_on_gold"] for r in answerable]),
         "box_on_gold": _rate([r["box_on_gold"] for r in answerable]),
         "answered_not_found": _rate([r["not_found"] for r in answerable]),
+        # answerable questions answered "not found" whose note points at the gold passage
+        "not_found_pointed": _rate(
+            [r["not_found_pointed"] for r in answerable if r.get("not_found_pointed") is not None]
+        ),
         "flagged": _rate([r["needs_review"] for r in records]),
         "unflagged": len(unflagged),
         "unflagged_correct": _rate([r["correct"] for r in unflagged]),

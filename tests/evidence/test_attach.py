@@ -46,6 +46,31 @@ def test_unsupported_or_low_confidence_answers_need_review():
     assert none.evidence == [] and none.needs_review  # a person should look
 
 
+def test_not_found_says_where_a_person_should_look():
+    """ "Not found — please check page 4": the reader's nearest passage (or the sentence holding
+    most of the question's rare words) is named with its page, never cited as evidence."""
+    rendered = fake_render(DOC, cols=60, rows=20)
+    question = "What magic number does the green project use?"
+    none = attach(
+        rendered, Answer(text="Not found in the document.", found=False), question=question
+    )
+    assert none.evidence == [] and none.needs_review and not none.found
+    (closest,) = none.closest
+    assert closest.text == DOC[DOC.index("The magic number") :]
+    assert "page 4" in none.notes[-1].en and "第 4 页" in none.notes[-1].zh
+    assert "The magic number of the green project" in none.notes[-1].en
+    # the reader's own nearest passage comes first
+    given = Span(start=0, end=DOC.index("\n"), score=0.4)
+    told = attach(
+        rendered, Answer(text="未找到。", found=False, closest=[given]), question=question
+    )
+    assert told.closest[0].text == "Quarterly report of the ACME company."
+    assert "page 1" in told.notes[-1].en
+    # nothing near: no pointer
+    far = attach(rendered, Answer(text="Not found.", found=False), question="Who won the cup?")
+    assert far.closest == [] and far.notes == []
+
+
 def test_span_across_a_page_break_gives_evidence_on_both_pages():
     text = "\n".join(f"line {i:02d} alpha beta" for i in range(30))
     rendered = fake_render(text, cols=40, rows=10)

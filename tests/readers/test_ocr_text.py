@@ -526,3 +526,29 @@ def test_the_kind_of_answer_is_named_by_the_clause_that_asks():
     assert _answer("How long is the cure period?", "The cure period lasts 3 to 5 days.") == (
         "3 to 5 days"
     )
+
+
+def test_not_found_points_at_the_reader_s_nearest_passage(tmp_path):
+    """A paraphrased question whose words the document barely shares gets "not found", and the
+    passage the reader ranked first is named as the place to check (its page, its words)."""
+    from app.evidence import attach
+    from app.readers.ocr.reader import OcrReader
+    from app.render import render, resolve_config
+    from app.settings import Settings
+    from tests.helpers.reading import ask
+
+    filler = [
+        f"Section {n} of this guide covers printer queue number {n} and its paper trays."
+        for n in range(12)
+    ]
+    fact = "The info hypertext system was designed by Richard Stallman before the web existed."
+    text = "\n\n".join([*filler[:6], fact, *filler[6:]])
+    reader = OcrReader(Settings(_env_file=None, data_dir=tmp_path))
+    rendered = render(text, resolve_config("en"))
+    question = "Who came up with the info documentation format originally?"
+    answer = ask(reader, rendered, question)
+    assert not answer.found and [c.text for c in answer.closest] == [fact]
+    shown = attach(rendered, answer, question=question)
+    assert shown.evidence == [] and shown.needs_review
+    assert "page 1" in shown.notes[-1].en and fact in shown.notes[-1].en
+    reader.close()
