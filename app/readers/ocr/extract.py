@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from app.readers.ocr.patterns import Match, find_values
-from app.text import CJK_RUN_RE, STOP_AND_QUESTION_WORDS, question_language
+from app.text import CJK_RUN_RE, STOP_AND_QUESTION_WORDS, cjk_words, question_language
 
 _LATIN_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'-]*")
 _CJK_ASK = re.compile(
@@ -208,6 +208,9 @@ def profile(question: str) -> Profile:
         if any(len(r) > 1 for r in found_runs):
             # a lone character ("元" of "多少元", "每") is a unit or particle, not a key
             found_runs = [r for r in found_runs if len(r) > 1]
+        # a run is cut into words: of "比较流行的客户端", a passage saying "流行的客户端" holds two
+        # of three words; as one long run it held a part of it
+        found_runs = [w for r in found_runs for w in cjk_words(r) if len(w) > 1] or found_runs
         for run in found_runs:
             if run not in runs:
                 runs.append(run)
