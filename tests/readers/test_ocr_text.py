@@ -557,3 +557,36 @@ def test_not_found_points_at_the_reader_s_nearest_passage(tmp_path):
     assert shown.evidence == [] and shown.needs_review
     assert "page 1" in shown.notes[-1].en and fact in shown.notes[-1].en
     reader.close()
+
+
+def test_a_question_for_a_name_takes_the_term_above_its_description(tmp_path):
+    """In a list of terms, each above its description, "Which tag …?" is answered by the
+    label above the description that matches — never by a running header above it."""
+    from app.readers.ocr.reader import OcrReader
+    from app.readers.ocr.summarize import furniture
+    from app.render import render, resolve_config
+    from app.settings import Settings
+    from tests.helpers.reading import ask
+
+    assert furniture("Debian 参考手册86/223") and furniture("Page 4")
+    assert not furniture("Applications/Network/Web News") and not furniture("half is 1/2 here.")
+    text = "\n\n".join(
+        [
+            "Report tags",
+            "Every report to the help desk gets one of the tags below.",
+            "tag-urgent",
+            "    The problem stops people from working or destroys their stored data.",
+            "tag-routine",
+            "    The problem is annoying, but there is a way around it for now.",
+            "tag-wish",
+            "    A request for something new rather than a repair of something broken.",
+        ]
+    )
+    reader = OcrReader(Settings(_env_file=None, data_dir=tmp_path))
+    answer = ask(
+        reader,
+        render(text, resolve_config("en")),
+        "Which tag should a report get when the problem destroys stored data?",
+    )
+    assert "tag-urgent" in answer.text and "destroys" in answer.text, answer.text
+    reader.close()

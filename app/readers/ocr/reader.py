@@ -53,7 +53,7 @@ from app.readers.ocr.extract import Profile, extract, find_literal, key_matches,
 from app.readers.ocr.keyinfo import format_items, key_information
 from app.readers.ocr.lines import OcrText, assemble
 from app.readers.ocr.retrieve import HybridIndex, warm_up_embeddings
-from app.readers.ocr.summarize import requested_length, summarize
+from app.readers.ocr.summarize import furniture, requested_length, summarize
 from app.settings import Settings
 from app.text import BM25, bm25_scores, detect_language, question_language, tokenize
 
@@ -975,7 +975,21 @@ class OcrReader(Reader):
                 # the name it asks for is in the next sentence ("… you need a basic development
                 # environment. Install build-essential."); the window grows, its score does not
                 start, end, _ = _with_neighbour(sentences, idx, start, end, naming)
-            if idx > 0 and refers_back(sent.text) and end - sentences[idx - 1].start <= MAX_ANSWER:
+            if (
+                names
+                and idx > 0
+                and start == sent.start
+                and needs_next(sentences[idx - 1].text, prof.cjk)
+                and naming(sentences[idx - 1].text)
+                and not furniture(sentences[idx - 1].text)
+                and end - sentences[idx - 1].start <= MAX_ANSWER
+            ):
+                # a list of terms, each above its description ("isolation-container" / "The test
+                # wants to … open network TCP ports."): the name asked for is the label above
+                start = sentences[idx - 1].start
+            elif (
+                idx > 0 and refers_back(sent.text) and end - sentences[idx - 1].start <= MAX_ANSWER
+            ):
                 # "This file describes all the changes …": what "this file" is, is said just
                 # before (a file name, a heading, the previous sentence)
                 start = sentences[idx - 1].start

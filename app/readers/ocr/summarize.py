@@ -65,9 +65,15 @@ _MARKUP = re.compile(r"</?[A-Za-z][\w:-]*(?:\s[^<>]*)?/?>|&[a-z]+;|\{\{|\}\}")
 _SIGNATURE = re.compile(
     r"\b[A-Za-z_][\w:]*\s*\([^()]*\)\s*[;{]|^\s*(?:int|void|char|const|static|def|class)\s"
 )
-_FURNITURE = re.compile(r"\b\d+\s*/\s*\d+\b.{0,3}$|^\s*(?:page|第)\s*\d+", re.I)
+# a running header or footer: "Debian 参考手册86/223", "Page 4", "第 4 页"
+_FURNITURE = re.compile(r"(?<![\d/])\d+\s*/\s*\d+(?![\d/]).{0,3}$|^\s*(?:page|第)\s*\d+", re.I)
 _COMMAND = re.compile(r"^\s*[$#>%]\s|(?:\s--?[A-Za-z][\w-]*){2,}")
 _CODE_CHARS = set("{}[]()<>=;|\\/_$#*`~^")
+
+
+def furniture(text: str) -> bool:
+    """A running header or footer (a page number "86/223", "Page 4")."""
+    return bool(_FURNITURE.search(text.strip()))
 
 
 def prose(text: str) -> bool:
