@@ -590,3 +590,17 @@ def test_a_question_for_a_name_takes_the_term_above_its_description(tmp_path):
     )
     assert "tag-urgent" in answer.text and "destroys" in answer.text, answer.text
     reader.close()
+
+
+def test_a_number_is_not_the_head_of_a_word():
+    """ "1G bps", "2nd", "64bit": the digits carry a unit or suffix, so no bare number is read
+    from them (a size question once got "1" from "1G"); OCR's "echo10" still holds 10."""
+
+    def numbers(text: str) -> list[str]:
+        return [m.text for m in find_values(text, ("number",)) if m.kind == "number"]
+
+    assert numbers("默认设置能服务好我的 1G bps 光纤连接") == []
+    assert numbers("the 2nd copy of a 64bit build") == []
+    assert numbers("使用 Secho10>debian/compat 设置") == ["10"]
+    assert numbers("共有 30 个软件包，长度在30 字符以内") == ["30 个", "30"]
+    assert _answer("缓冲区大小是多少？", "我的 1G bps 光纤连接用默认的缓冲区大小就很好。") != "1"

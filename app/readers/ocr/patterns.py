@@ -57,7 +57,11 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         r"(?<![A-Za-z0-9])(?:[A-Z]{1,6}\d*(?:[-/][A-Z0-9]{1,10}){1,6}"
         r"|(?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{4,})(?![A-Za-z0-9])"
     ),
-    "number": re.compile(rf"[-+]?(?:{_NUM})(?:\s?(?:项|个|人|名|家|次|股))?"),
+    # a number is not the head of a word: "1G", "2nd", "64bit" carry a unit or suffix (letters
+    # before it stay: OCR glues "echo 10" into "echo10")
+    "number": re.compile(
+        rf"(?<![0-9.])[-+]?(?:{_NUM})(?:\s?(?:项|个|人|名|家|次|股))?(?![A-Za-z0-9_])"
+    ),
     "org": re.compile(
         r"(?:[A-Z][\w&'-]*\s+){0,5}[A-Z][\w&'-]*\s+(?:GmbH|Ltd\.?|Inc\.?|LLC|AG|SA|plc|Co\.|"
         r"Company|Corporation|Corp\.?|Group|University|Bank|Foundation|Institute)"
