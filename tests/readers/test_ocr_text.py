@@ -604,3 +604,13 @@ def test_a_number_is_not_the_head_of_a_word():
     assert numbers("使用 Secho10>debian/compat 设置") == ["10"]
     assert numbers("共有 30 个软件包，长度在30 字符以内") == ["30 个", "30"]
     assert _answer("缓冲区大小是多少？", "我的 1G bps 光纤连接用默认的缓冲区大小就很好。") != "1"
+
+
+def test_a_numbered_heading_leaves_its_answer_to_the_next_sentence():
+    """A numbered heading longer than a lead-in is still a heading: the answer is below it."""
+    from app.readers.ocr.answer_policy import needs_next
+
+    assert needs_next("4.5.3 “为什么 GNU su 不支持 wheel 组”", cjk=True)
+    assert needs_next("2.1 Why the menu policy was split out of the menu package", cjk=False)
+    assert not needs_next("4.5.3 节说明了为什么 GNU su 不支持 wheel 组，这是一句名言。", cjk=True)
+    assert not needs_next("The quick check runs every test in the package at once.", cjk=False)

@@ -122,10 +122,14 @@ def needs_next(sentence: str, cjk: bool) -> bool:
     or "… at", a question, a table header — the next sentence does."""
     s = sentence.strip()
     short = len(s) < (24 if cjk else 50)
+    ends = s.endswith((".", "。", "!", "！"))
+    # a numbered heading ("4.5.3 “为什么 GNU su 不支持 wheel 组”") may be longer than a lead-in
+    numbered = bool(_HEADING.match(s)) and len(s) < (48 if cjk else 90) and not ends
     return bool(
         _LEAD_IN.search(s)
         or s.endswith(("?", "？"))
-        or (short and (_HEADING.match(s) or "|" in s or not s.endswith((".", "。", "!", "！"))))
+        or numbered
+        or (short and (_HEADING.match(s) or "|" in s or not ends))
     )
 
 
