@@ -235,6 +235,30 @@ def test_key_information_keeps_only_precise_items():
         assert wrong not in shown, wrong
 
 
+def test_key_information_leaves_out_names_with_versions_formulas_and_table_cells():
+    """A name with a version ("WPA2", "IPROUTE2") is no ID, an identifier's number is ("RFC822");
+    "MTU - 40" is a formula; two cells of a table are no phone number; an organisation word must
+    end its word ("Incoming", "AGREED", "Groups" hold "Inc", "AG", "Group"); a URL is one word."""
+    from app.readers.ocr.keyinfo import key_information, precise
+
+    text = (
+        "Use WPA2 with IPROUTE2 as RFC822 and RFC1191 say; set MSS = MTU - 40 here. "
+        "The Incoming system takes uploads. UNLESS REQUIRED BY APPLICABLE LAW OR AGREED TO IN "
+        "WRITING. Ask on Google Groups or write to Bluefin Analytics Ltd. in Berlin."
+    )
+    items = {(it.kind, it.text) for it in key_information(text)}
+    assert ("code", "RFC822") in items and ("code", "RFC1191") in items
+    assert ("org", "Bluefin Analytics Ltd") in items
+    shown = " ; ".join(t for _, t in items)
+    for wrong in ("WPA2", "IPROUTE2", "MTU", "Incoming", "AGREED", "Google"):
+        assert wrong not in shown, (wrong, shown)
+    assert not precise("phone", "889 | 2408") and not precise("phone", "889\n2408")
+    assert precise("phone", "+49 30 1234 5678")
+    assert not precise("url", "https://lists.debian.org/devel.html (https://lists.debian.org/")
+    assert not precise("url", "http://www.debian.org/-")
+    assert precise("url", "https://wiki.debian.org/Teams")
+
+
 def test_summaries_leave_out_markup_code_and_page_furniture():
     from app.readers.ocr.summarize import prose, summarize
 

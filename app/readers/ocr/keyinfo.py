@@ -56,7 +56,8 @@ _YEAR_RANGE = re.compile(r"^(?:19|20)\d{2}\s*[-–]\s*(?:19|20)?\d{2}$")
 def precise(kind: str, value: str) -> bool:
     """Only what the patterns read without guessing: a person named with a title or after a
     role word (not any two capitalised words: "Fifth Floor", "Debian Bug"), a phone number that
-    is not a year range, a code with digits in it (not a hyphenated word: "OP-TIONAL")."""
+    is not a year range or two cells of a table, a code with digits in it (not a hyphenated word:
+    "OP-TIONAL"; not a name with a version: "WPA2")."""
     value = value.strip()
     if kind == "person":
         # a Chinese name after a role word: 2-3 characters, not a grammatical particle
@@ -65,12 +66,17 @@ def precise(kind: str, value: str) -> bool:
             has_cjk(value) and len(value) <= 3 and value[0] not in _CJK_PARTICLES
         )
     if kind == "phone":
-        return not _YEAR_RANGE.match(value)
+        # one line, no table cell between its parts ("889 | 2408" is two figures of a table)
+        return not _YEAR_RANGE.match(value) and not any(ch in value for ch in "|\n")
     if kind == "code":
+        digits = sum(ch.isdigit() for ch in value)
         return (
-            any(ch.isdigit() for ch in value)
+            digits > 0
             and any(ch.isalpha() for ch in value)
             and not any(ch.isspace() for ch in value)  # "SONAME 1", "5 UTF": words, not a code
+            # without a separator a code is a name with a number in it ("WPA2", "IPROUTE2"),
+            # unless the number is an identifier's ("RFC822", "ISO9001")
+            and (digits >= 3 or any(ch in value for ch in "-/"))
         )
     if kind == "amount" and value[:1] in "$€£¥￥":
         # "$1" and "$ 3" are shell variables and prompts; money has a separator or more digits
@@ -78,8 +84,11 @@ def precise(kind: str, value: str) -> bool:
         return digits >= 2 or any(ch in value for ch in ".,") or any(ch.isalpha() for ch in value)
     if kind == "url":
         # "https://people.debian.org/~" is cut where a placeholder followed ("~your-id/")
-        return "." in value.split("://", 1)[-1].strip("/") and not value.endswith(
-            ("&gt;", ">", "~", "=", "?", "&")
+        # one address: no space inside (OCR glues "devel.html (https://…" into one), no cut
+        return (
+            "." in value.split("://", 1)[-1].strip("/")
+            and not any(ch.isspace() for ch in value)
+            and not value.endswith(("&gt;", ">", "~", "=", "?", "&", "-"))
         )
     return True
 

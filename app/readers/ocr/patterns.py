@@ -64,7 +64,7 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     ),
     "org": re.compile(
         r"(?:[A-Z][\w&'-]*\s+){0,5}[A-Z][\w&'-]*\s+(?:GmbH|Ltd\.?|Inc\.?|LLC|AG|SA|plc|Co\.|"
-        r"Company|Corporation|Corp\.?|Group|University|Bank|Foundation|Institute)"
+        r"Company|Corporation|Corp\.?|Group|University|Bank|Foundation|Institute)(?![A-Za-z])"
         # CJK: a name right after a boundary, ending in an organisation word
         rf"|(?:(?<=[为是：:，。、；\s（(])|^)(?P<v>(?:(?![为是的和与])[{HAN}]){{2,16}}?"
         r"(?:股份有限公司|有限责任公司|有限公司|集团|银行|大学|研究院|研究所|委员会|协会|医院))",

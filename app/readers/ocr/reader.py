@@ -50,7 +50,7 @@ from app.readers.ocr.answer_policy import (
 )
 from app.readers.ocr.cache import OcrCache
 from app.readers.ocr.extract import Profile, extract, find_literal, key_matches, profile
-from app.readers.ocr.keyinfo import format_items, key_information
+from app.readers.ocr.keyinfo import format_items, key_information, precise
 from app.readers.ocr.lines import OcrText, assemble
 from app.readers.ocr.retrieve import HybridIndex, warm_up_embeddings
 from app.readers.ocr.summarize import furniture, requested_length, summarize
@@ -1125,7 +1125,9 @@ class OcrReader(Reader):
         for item in items:
             conf = doc.ocr.confidence(item.start, item.end)
             span = self._span(doc, rendered, item.start, item.end, conf, label=item.kind)
-            if span is None:
+            if span is None or not precise(item.kind, span.text):
+                # checked again on the document's text where it was read: OCR drops what makes
+                # an item imprecise ("889 | 2408" read as "889 2408", "MTU - 40" as "MTU-40")
                 continue
             kept.append(item)
             spans.append(span)
