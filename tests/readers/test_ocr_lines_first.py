@@ -209,3 +209,77 @@ def test_closing_stops_a_background_read_inside_its_page(tmp_path, long_doc, mon
     assert len(steps) < 50
     assert reader.cache.get(reader.engine_name, reader.engine.version,
                             long_doc.pages[0].sha256) is None  # fmt: skip
+
+
+def test_a_strip_holds_its_own_lines_and_no_half_of_the_next(tmp_path):
+    """The strips cut for a question's lines end where those lines were drawn: a margin of the
+    page around them held the top or bottom half of the next line, which OCR read as garbage
+    ("Dart" for "part", "aull dock … ledaer" for "gull dock … ledger") and which, when it lay
+    near a wanted row, stood in the text answers are taken from."""
+    import random
+
+    from rapidfuzz import fuzz
+
+    words = [
+        "harbour",
+        "ledger",
+        "walnut",
+        "quince",
+        "berth",
+        "crane",
+        "pilot",
+        "tide",
+        "invoice",
+        "customs",
+        "barrel",
+        "anchor",
+        "signal",
+        "ferry",
+        "cargo",
+        "winter",
+        "lantern",
+        "rope",
+        "compass",
+        "gull",
+        "dock",
+        "rudder",
+        "mast",
+        "keel",
+        "hull",
+        "sail",
+        "buoy",
+        "reef",
+        "gale",
+        "storm",
+        "voyage",
+        "helm",
+        "chart",
+        "deck",
+        "galley",
+        "bosun",
+        "tanker",
+        "tugboat",
+        "jetty",
+        "quay",
+    ]
+    pick = random.Random(7)
+    # every line different: a half line read as garbage must not pass for a wanted line
+    text = "\n".join(" ".join(pick.sample(words, 13)) for _ in range(30))
+    rendered = render(text, resolve_config("en", page_size=(595, 400)))
+    reader = Pipeline(_settings(tmp_path)).reader("ocr").reader
+    lines, _ = reader._line_index(rendered)
+    middle = len(lines) // 2
+    rows = reader._candidate_rows(rendered, [middle])  # the line and two on either side
+    wanted = " ".join(rendered.text[a:b] for _, a, b in lines[middle - 2 : middle + 3])
+    strips = [
+        (page, top, bottom)
+        for page, spans in rows.items()
+        for top, bottom in ocr_reader._bands(spans, rendered.pages[page].image.height)
+    ]
+    read = [line.text for strip in reader._read_strips(rendered, strips) for line in strip]
+    assert len(read) >= 5
+    for line in read:  # every line read is one of the wanted lines
+        assert fuzz.partial_ratio(" ".join(line.split()), wanted) >= 90, (line, wanted)
+    *_, part = reader._read_rows(rendered, rows)
+    middle_text = " ".join(rendered.text[lines[middle][1] : lines[middle][2]].split())
+    assert fuzz.partial_ratio(middle_text, " ".join(part.ocr.text.split())) >= 90

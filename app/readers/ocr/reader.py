@@ -156,21 +156,26 @@ class _Closing(Exception):
 
 
 def _row_key(page_sha: str, top: int, bottom: int) -> str:
-    """The OCR cache's key of one drawn row of a page (the lines read there)."""
-    return f"{page_sha}-row-{top}-{bottom}"
+    """The OCR cache's key of one drawn row of a page (the lines read there). "rows" (not "row",
+    the key of strips cut with a margin of the page around them, lines of which were cut in
+    half): rows read before that change are read again."""
+    return f"{page_sha}-rows-{top}-{bottom}"
 
 
 def _bands(rows: list[tuple[int, int]], height: int) -> list[tuple[int, int]]:
-    """Rows (top, bottom) as strips to cut out of a page ``height`` pixels tall: each row with
-    half a row's height of margin, neighbouring rows in one strip."""
+    """Rows (top, bottom) as strips to cut out of a page ``height`` pixels tall: neighbouring
+    rows (less than half a row's height apart) in one strip. A strip ends where its rows' drawn
+    cells end: a margin of the page around it would hold the top or bottom half of the line
+    next to it, which OCR reads as garbage ("Dart" for "part", "有. 重定 上." for "有。事实 上，");
+    ``_read_strips`` puts white around each strip instead."""
     pad = max(2.0, float(np.median([b - a for a, b in rows])) * 0.5)
-    merged: list[list[float]] = []
+    merged: list[list[int]] = []
     for top, bottom in sorted(rows):
         if merged and top - pad <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], bottom + pad)
+            merged[-1][1] = max(merged[-1][1], bottom)
         else:
-            merged.append([top - pad, bottom + pad])
-    return [(max(0, int(a)), min(height, int(np.ceil(b)))) for a, b in merged]
+            merged.append([top, bottom])
+    return [(max(0, a), min(height, b)) for a, b in merged]
 
 
 def _by_row(lines: list[OcrLine], rows: list[tuple[int, int]]) -> dict[tuple[int, int], list]:
@@ -848,15 +853,17 @@ class OcrReader(Reader):
         """Lines of each strip (page, top, bottom), read from one stacked image."""
         from PIL import Image
 
-        gap = 24  # white rows between strips: the detector never joins lines across them
+        # white rows above, between and below strips: the detector never joins lines across
+        # them, and sees white around each line as it does on the page
+        gap = 24
         width = max(rendered.pages[page].image.width for page, *_ in strips)
         # at least as tall as wide: the detector scales an image by its shorter side, so a
         # short stack would be blown up several times over (seconds of detection for a few
         # lines); this way strips are detected at the scale of the page they come from
-        height = max(width, sum(bottom - top + gap for _, top, bottom in strips))
+        height = max(width, gap + sum(bottom - top + gap for _, top, bottom in strips))
         canvas = Image.new("RGB", (width, height), "white")
         origins = []
-        y = 0
+        y = gap
         for page, top, bottom in strips:
             image = rendered.pages[page].image
             canvas.paste(image.crop((0, top, image.width, bottom)), (0, y))
