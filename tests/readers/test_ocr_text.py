@@ -638,3 +638,65 @@ def test_a_numbered_heading_leaves_its_answer_to_the_next_sentence():
     assert needs_next("2.1 Why the menu policy was split out of the menu package", cjk=False)
     assert not needs_next("4.5.3 节说明了为什么 GNU su 不支持 wheel 组，这是一句名言。", cjk=True)
     assert not needs_next("The quick check runs every test in the package at once.", cjk=False)
+
+
+def test_a_question_for_a_phone_an_email_or_a_url_is_answered_only_with_one(tmp_path):
+    """Sharing the question's words is not enough: a sentence with no phone number does not
+    answer "what is the phone number". The one that holds the number answers; with none in the
+    document the answer is "not found", pointing at the nearest passage."""
+    from app.readers.ocr.reader import OcrReader
+    from app.render import render, resolve_config
+    from app.settings import Settings
+    from tests.helpers.reading import ask
+
+    filler = [f"Section {n} of this guide covers printer queue number {n}." for n in range(4)]
+    told = [
+        "The support desk of the records office changed its phone number when the new "
+        "records office opened last year.",
+        "The support desk of the records office takes calls on 021-5550-0199 on weekdays.",
+    ]
+    question = "What is the phone number of the support desk of the records office?"
+    reader = OcrReader(Settings(_env_file=None, data_dir=tmp_path))
+    answer = ask(
+        reader,
+        render("\n\n".join([*filler[:2], *told, *filler[2:]]), resolve_config("en")),
+        question,
+    )
+    assert answer.found and "021-5550-0199" in answer.text, answer.text
+    without = "\n\n".join([*filler[:2], told[0], *filler[2:]])
+    answer = ask(reader, render(without, resolve_config("en")), question)
+    assert not answer.found, answer.text
+    assert answer.closest and "support desk" in " ".join(
+        without[answer.closest[0].start : answer.closest[0].end].split()
+    )
+    reader.close()
+
+
+def test_a_table_answer_is_the_row_that_matches_not_its_header_or_neighbours(tmp_path):
+    """A table gives the row holding the question's words, whole (its name included); the
+    header holds the question's words too but answers nothing."""
+    from app.readers.ocr.reader import OcrReader
+    from app.render import render, resolve_config
+    from app.settings import Settings
+    from tests.helpers.reading import ask
+
+    table = "\n".join(
+        [
+            "Network tools of the office",
+            "package | popularity | size | description",
+            "exim4-daemon-light | 264 | 1493 | mail transfer agent, the default one",
+            "exim4-daemon-heavy | 7 | 1651 | mail transfer agent, a flexible alternative",
+            "postfix | 141 | 3985 | mail transfer agent, a secure alternative",
+            "mutt | 88 | 612 | mail user agent for the text console",
+        ]
+    )
+    reader = OcrReader(Settings(_env_file=None, data_dir=tmp_path))
+    answer = ask(
+        reader,
+        render(table, resolve_config("en")),
+        "Which package is the default mail transfer agent?",
+    )
+    reader.close()
+    assert "exim4-daemon-light" in answer.text and "default" in answer.text, answer.text
+    assert "heavy" not in answer.text and "postfix" not in answer.text, answer.text
+    assert "popularity" not in answer.text, answer.text

@@ -77,6 +77,21 @@ class Decision:
         return self.kind != "sentence"
 
 
+# Kinds of value without which no sentence answers the question that asks for it: a phone
+# number, an e-mail address or a web address is the answer itself (a date, an amount or a
+# duration may be said in words: "free of charge", "after the first release")
+REQUIRED_KINDS = frozenset({"phone", "email", "url"})
+
+
+def lacks_required_value(prof: Profile, window: str) -> bool:
+    """The question asks for a phone number, an e-mail address or a URL, and ``window`` holds
+    none: it cannot answer, however many of the question's words it shares."""
+    if not prof.typed or prof.kinds[0] not in REQUIRED_KINDS:
+        return False
+    kind = prof.kinds[0]
+    return not any(v.kind == kind for v in find_values(window, (kind,)))
+
+
 def fitting_values(prof: Profile, text: str) -> list:
     """Values in ``text`` of the kinds the question asks for (its first two, when it named any)."""
     if not prof.typed:
@@ -336,6 +351,9 @@ def clip(
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1
+    row = _table_row(text, start, end, prof)
+    if row is not None:
+        return row
     if end - start <= limit:
         return start, end
     _, keys = key_matches(prof, text[start:end])
@@ -349,3 +367,31 @@ def clip(
         cut = max((m.start() for m in _BREAK.finditer(text, a, b)), default=b)
         b = cut if cut > a else b
     return a, b
+
+
+def _table_row(text: str, start: int, end: int, prof: Profile) -> tuple[int, int] | None:
+    """In a table ("exim4-daemon-light | V:264 | 1493 | Exim4 邮件传输代理
+    (MTA: Debian 默认的)" and the rows around it), the row holding most of the question's words,
+    whole: the other rows answer other questions, and a window centred on the words of a long
+    table starts and ends mid-row, without the row's name."""
+    rows = [m for m in re.finditer(r"[^\n]+", text[start:end]) if m.group(0).strip()]
+    if sum("|" in m.group(0) for m in rows) < 2:
+        return None
+    # a table's header ("软件包 | 流行度 | 大小 | 说明") holds the question's words but no answer
+    scored = [
+        (key_matches(prof, m.group(0))[0], -i)
+        for i, m in enumerate(rows)
+        if not needs_next(m.group(0), prof.cjk)
+    ]
+    if not scored:
+        return None
+    best, at = max(scored)
+    if best <= 0:
+        return None
+    row = rows[-at]
+    a, b = start + row.start(), start + row.end()
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return (a, b) if b - a <= MAX_ANSWER else None

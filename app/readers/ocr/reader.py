@@ -44,6 +44,7 @@ from app.readers.ocr.answer_policy import (
     defines,
     fitting_values,
     gives_reason,
+    lacks_required_value,
     needs_next,
     new_terms,
     refers_back,
@@ -1012,15 +1013,19 @@ class OcrReader(Reader):
         return prof, choices
 
     def _qa(self, doc: _Doc, rendered: RenderedDoc, question: str, lang: str) -> Answer:
-        prof, choices = self._choices(doc, question)
+        prof, found = self._choices(doc, question)
         text = doc.ocr.text
+        # a question for a phone number, an e-mail address or a URL is answered only by a
+        # sentence holding one: the others are no answer, only places to look
+        choices = [c for c in found if not lacks_required_value(prof, text[c.start : c.end])]
         if not choices or choices[0].coverage < MIN_COVERAGE or choices[0].support < MIN_SUPPORT:
             self.last_decision = None
             # the best candidate is no sure answer, but it is where a person should look first
             # (on the dev documents it held the gold passage for 15 of 23 such questions)
+            top = (choices or found or [None])[0]
             nearest = (
-                self._span(doc, rendered, choices[0].start, choices[0].end, choices[0].support)
-                if choices
+                self._span(doc, rendered, top.start, top.end, top.support)
+                if top is not None
                 else None
             )
             return self._not_found(lang, closest=[nearest] if nearest is not None else [])
