@@ -672,9 +672,10 @@ def test_a_question_for_a_phone_an_email_or_a_url_is_answered_only_with_one(tmp_
     reader.close()
 
 
-def test_a_table_answer_is_the_row_that_matches_not_its_header_or_neighbours(tmp_path):
-    """A table gives the row holding the question's words, whole (its name included); the
-    header holds the question's words too but answers nothing."""
+def test_a_long_table_answer_is_the_row_that_matches_not_its_header_or_neighbours(tmp_path):
+    """A table too long to give whole gives the row holding the question's words, whole (its
+    name included), not a window cut mid-row; the header holds the question's words too but
+    answers nothing."""
     from app.readers.ocr.reader import OcrReader
     from app.render import render, resolve_config
     from app.settings import Settings
@@ -688,6 +689,9 @@ def test_a_table_answer_is_the_row_that_matches_not_its_header_or_neighbours(tmp
             "exim4-daemon-heavy | 7 | 1651 | mail transfer agent, a flexible alternative",
             "postfix | 141 | 3985 | mail transfer agent, a secure alternative",
             "mutt | 88 | 612 | mail user agent for the text console",
+            "fetchmail | 52 | 2218 | mail fetcher for remote mailboxes over POP3 and IMAP",
+            "procmail | 40 | 344 | mail filter that sorts incoming messages into folders",
+            "mailutils | 30 | 1201 | mail utilities for the command line and scripts",
         ]
     )
     reader = OcrReader(Settings(_env_file=None, data_dir=tmp_path))

@@ -351,11 +351,11 @@ def clip(
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1
+    if end - start <= limit:
+        return start, end  # a short table is given whole: its header says what the cells mean
     row = _table_row(text, start, end, prof)
     if row is not None:
         return row
-    if end - start <= limit:
-        return start, end
     _, keys = key_matches(prof, text[start:end])
     centre = start + (keys[len(keys) // 2][0] if keys else 0)
     a = max(start, min(centre - limit // 3, end - limit))
@@ -370,10 +370,9 @@ def clip(
 
 
 def _table_row(text: str, start: int, end: int, prof: Profile) -> tuple[int, int] | None:
-    """In a table ("exim4-daemon-light | V:264 | 1493 | Exim4 邮件传输代理
+    """In a table too long to give whole ("exim4-daemon-light | V:264 | 1493 | Exim4 邮件传输代理
     (MTA: Debian 默认的)" and the rows around it), the row holding most of the question's words,
-    whole: the other rows answer other questions, and a window centred on the words of a long
-    table starts and ends mid-row, without the row's name."""
+    whole: a window centred on the words starts and ends mid-row, without the row's name."""
     rows = [m for m in re.finditer(r"[^\n]+", text[start:end]) if m.group(0).strip()]
     if sum("|" in m.group(0) for m in rows) < 2:
         return None
