@@ -23,6 +23,21 @@ def _answer(question: str, sentence: str) -> str | None:
     return None if cand is None else sentence[cand.start : cand.end]
 
 
+def _answers(tmp_path, text: str, *questions: str, preset: str = "en") -> list:
+    """The built-in reader's answers to ``questions`` on ``text`` rendered with ``preset``."""
+    from app.readers.ocr.reader import OcrReader
+    from app.render import render, resolve_config
+    from app.settings import Settings
+    from tests.helpers.reading import ask
+
+    reader = OcrReader(Settings(_env_file=None, data_dir=tmp_path))
+    try:
+        rendered = render(text, resolve_config(preset))
+        return [ask(reader, rendered, question) for question in questions]
+    finally:
+        reader.close()
+
+
 def test_value_after_the_key_english():
     s = "The annual subscription fee is EUR 186,400, invoiced quarterly in advance."
     assert _answer("What is the annual subscription fee?", s) == "EUR 186,400"
@@ -586,11 +601,7 @@ def test_not_found_points_at_the_reader_s_nearest_passage(tmp_path):
 def test_a_question_for_a_name_takes_the_term_above_its_description(tmp_path):
     """In a list of terms, each above its description, "Which tag …?" is answered by the
     label above the description that matches — never by a running header above it."""
-    from app.readers.ocr.reader import OcrReader
     from app.readers.ocr.summarize import furniture
-    from app.render import render, resolve_config
-    from app.settings import Settings
-    from tests.helpers.reading import ask
 
     assert furniture("Debian 参考手册86/223") and furniture("Page 4")
     assert not furniture("Applications/Network/Web News") and not furniture("half is 1/2 here.")
@@ -606,14 +617,9 @@ def test_a_question_for_a_name_takes_the_term_above_its_description(tmp_path):
             "    A request for something new rather than a repair of something broken.",
         ]
     )
-    reader = OcrReader(Settings(_env_file=None, data_dir=tmp_path))
-    answer = ask(
-        reader,
-        render(text, resolve_config("en")),
-        "Which tag should a report get when the problem destroys stored data?",
-    )
+    question = "Which tag should a report get when the problem destroys stored data?"
+    (answer,) = _answers(tmp_path, text, question)
     assert "tag-urgent" in answer.text and "destroys" in answer.text, answer.text
-    reader.close()
 
 
 def test_a_number_is_not_the_head_of_a_word():
@@ -644,11 +650,6 @@ def test_a_question_for_a_phone_an_email_or_a_url_is_answered_only_with_one(tmp_
     """Sharing the question's words is not enough: a sentence with no phone number does not
     answer "what is the phone number". The one that holds the number answers; with none in the
     document the answer is "not found", pointing at the nearest passage."""
-    from app.readers.ocr.reader import OcrReader
-    from app.render import render, resolve_config
-    from app.settings import Settings
-    from tests.helpers.reading import ask
-
     filler = [f"Section {n} of this guide covers printer queue number {n}." for n in range(4)]
     told = [
         "The support desk of the records office changed its phone number when the new "
@@ -656,31 +657,20 @@ def test_a_question_for_a_phone_an_email_or_a_url_is_answered_only_with_one(tmp_
         "The support desk of the records office takes calls on 021-5550-0199 on weekdays.",
     ]
     question = "What is the phone number of the support desk of the records office?"
-    reader = OcrReader(Settings(_env_file=None, data_dir=tmp_path))
-    answer = ask(
-        reader,
-        render("\n\n".join([*filler[:2], *told, *filler[2:]]), resolve_config("en")),
-        question,
-    )
+    (answer,) = _answers(tmp_path, "\n\n".join([*filler[:2], *told, *filler[2:]]), question)
     assert answer.found and "021-5550-0199" in answer.text, answer.text
     without = "\n\n".join([*filler[:2], told[0], *filler[2:]])
-    answer = ask(reader, render(without, resolve_config("en")), question)
+    (answer,) = _answers(tmp_path, without, question)
     assert not answer.found, answer.text
     assert answer.closest and "support desk" in " ".join(
         without[answer.closest[0].start : answer.closest[0].end].split()
     )
-    reader.close()
 
 
 def test_a_long_table_answer_is_the_row_that_matches_not_its_header_or_neighbours(tmp_path):
     """A table too long to give whole gives the row holding the question's words, whole (its
     name included), not a window cut mid-row; the header holds the question's words too but
     answers nothing."""
-    from app.readers.ocr.reader import OcrReader
-    from app.render import render, resolve_config
-    from app.settings import Settings
-    from tests.helpers.reading import ask
-
     table = "\n".join(
         [
             "Network tools of the office",
@@ -694,13 +684,7 @@ def test_a_long_table_answer_is_the_row_that_matches_not_its_header_or_neighbour
             "mailutils | 30 | 1201 | mail utilities for the command line and scripts",
         ]
     )
-    reader = OcrReader(Settings(_env_file=None, data_dir=tmp_path))
-    answer = ask(
-        reader,
-        render(table, resolve_config("en")),
-        "Which package is the default mail transfer agent?",
-    )
-    reader.close()
+    (answer,) = _answers(tmp_path, table, "Which package is the default mail transfer agent?")
     assert "exim4-daemon-light" in answer.text and "default" in answer.text, answer.text
     assert "heavy" not in answer.text and "postfix" not in answer.text, answer.text
     assert "popularity" not in answer.text, answer.text
