@@ -347,13 +347,10 @@ def clip(
 ) -> tuple[int, int]:
     """``start:end`` without surrounding blanks, at most ``limit`` characters: a window around
     the question's words, cut at white space or punctuation."""
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
+    start, end = _trimmed(text, start, end)
     if end - start <= limit:
         return start, end  # a short table is given whole: its header says what the cells mean
-    row = _table_row(text, start, end, prof)
+    row = _table_row(text, start, end, prof, limit)
     if row is not None:
         return row
     _, keys = key_matches(prof, text[start:end])
@@ -369,28 +366,35 @@ def clip(
     return a, b
 
 
-def _table_row(text: str, start: int, end: int, prof: Profile) -> tuple[int, int] | None:
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    """``start:end`` without the white space at either end."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _table_row(
+    text: str, start: int, end: int, prof: Profile, limit: int = MAX_ANSWER
+) -> tuple[int, int] | None:
     """In a table too long to give whole ("exim4-daemon-light | V:264 | 1493 | Exim4 邮件传输代理
     (MTA: Debian 默认的)" and the rows around it), the row holding most of the question's words,
     whole: a window centred on the words starts and ends mid-row, without the row's name."""
     rows = [m for m in re.finditer(r"[^\n]+", text[start:end]) if m.group(0).strip()]
     if sum("|" in m.group(0) for m in rows) < 2:
         return None
-    # a table's header ("软件包 | 流行度 | 大小 | 说明") holds the question's words but no answer
+    # a table's header ("软件包 | 流行度 | 大小 | 说明") holds the question's words but no answer;
+    # of rows holding as many of them, the first
     scored = [
-        (key_matches(prof, m.group(0))[0], -i)
+        (key_matches(prof, m.group(0))[0], -i, m)
         for i, m in enumerate(rows)
         if not needs_next(m.group(0), prof.cjk)
     ]
     if not scored:
         return None
-    best, at = max(scored)
+    best, _, row = max(scored, key=lambda item: item[:2])
     if best <= 0:
         return None
-    row = rows[-at]
-    a, b = start + row.start(), start + row.end()
-    while a < b and text[a].isspace():
-        a += 1
-    while b > a and text[b - 1].isspace():
-        b -= 1
-    return (a, b) if b - a <= MAX_ANSWER else None
+    a, b = _trimmed(text, start + row.start(), start + row.end())
+    return (a, b) if b - a <= limit else None
