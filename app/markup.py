@@ -7,10 +7,14 @@ image or a link, and a name like ``__init__.py`` must not turn bold. ``md_escape
 where they stand, so the rendered text equals the input while ordinary names
 (``report_2024.pdf``) stay readable in the Markdown source. Used by the UI's Markdown components
 (``app.ui.safety``) and by the Markdown export (``app.report``).
+
+``percent`` writes a confidence for people: a whole percent, rounded down, so that a confidence
+just under the review threshold never reads as the threshold itself.
 """
 
 from __future__ import annotations
 
+import math
 import re
 
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
@@ -52,3 +56,10 @@ def _escape_marker(marker: str) -> str:
     if marker[0].isdigit():  # "1." → "1\." (the number stays)
         return marker[:-1] + "\\" + marker[-1]
     return "\\" + marker
+
+
+def percent(value: float) -> str:
+    """``value`` (0-1) as a whole percent rounded down: 0.8497, flagged for review under a 0.85
+    threshold, reads "84%" and not the "85%" that passes it; only a certainty reads "100%"."""
+    share = min(1.0, max(0.0, float(value)))
+    return f"{math.floor(round(share * 100, 6))}%"

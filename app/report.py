@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from app.datamodel import Answer, RenderedDoc
-from app.markup import md_block, md_inline
+from app.markup import md_block, md_inline, percent
 
 REVIEW_LABEL = "需人工确认 / needs review"
 
@@ -139,7 +139,7 @@ def answer_markdown(answer: Answer, question: str, rendered: RenderedDoc | None 
     lines = [heading, "", "## Answer", "", md_block(answer.text), ""]
     review = f" — **{REVIEW_LABEL}**" if answer.needs_review else ""
     reader = md_inline(answer.reader)
-    lines += [f"Confidence: {answer.confidence:.0%}{review} · reader: {reader}", ""]
+    lines += [f"Confidence: {percent(answer.confidence)}{review} · reader: {reader}", ""]
     if answer.thinking:
         thinking = md_block(answer.thinking)
         lines += ["<details><summary>Thinking</summary>", "", thinking, "", "</details>", ""]

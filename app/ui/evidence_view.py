@@ -17,6 +17,7 @@ from pathlib import Path
 from PIL import Image
 
 from app.datamodel import Answer, Box, Document, Evidence
+from app.markup import percent
 from app.ui.texts import t
 
 SOURCE_DPI = 150  # original pages: sharp in the pane and in full screen
@@ -105,7 +106,7 @@ def place_label(place: Place, number: int, lang: str) -> str:
     else:
         where = t("evidence_passage", lang, n=number)
     flag = "⚠ " if place.needs_review else ""
-    return f"{flag}{where} · “{snippet(place.text)}” · {place.confidence:.0%}"
+    return f"{flag}{where} · “{snippet(place.text)}” · {percent(place.confidence)}"
 
 
 # --- the text the answer's offsets refer to -------------------------------------------------------

@@ -21,6 +21,7 @@ from app.datamodel import Answer, AnswerChunk, Mode, Note, RenderedDoc
 from app.errors import GlyphError
 from app.evidence import annotate_pages
 from app.ingest.collection import numbered
+from app.markup import percent
 from app.pipeline import Pipeline, question_for
 from app.report import answer_json, answer_markdown
 from app.ui import evidence_view as ev_view
@@ -853,7 +854,7 @@ class UIManager:
 
     @staticmethod
     def confidence_line(answer: Answer, lang: str) -> str:
-        line = t("confidence", lang, value=answer.confidence)
+        line = t("confidence", lang, value=percent(answer.confidence))
         if answer.needs_review:
             line += " · " + t("needs_review", lang)
         if answer.fine_pages:  # coarse-to-fine: say which pages were re-read at fine resolution

@@ -107,7 +107,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "queue": {"en": "Queue (异步队列)", "zh": "异步队列"},
     "answer": {"en": "Answer", "zh": "答案"},
     "thinking": {"en": "Thinking", "zh": "思考过程"},
-    "confidence": {"en": "Confidence: **{value:.0%}**", "zh": "置信度：**{value:.0%}**"},
+    "confidence": {"en": "Confidence: **{value}**", "zh": "置信度：**{value}**"},
     "needs_review": {"en": "⚠ needs review (需人工确认)", "zh": "⚠ 需人工确认"},
     "evidence": {"en": "What the model read", "zh": "模型读到的页面"},
     "evidence_pages": {"en": "Cited places", "zh": "引用位置"},

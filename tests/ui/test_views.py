@@ -62,6 +62,15 @@ def test_final_view_is_the_answer_in_the_chosen_language():
     assert final_view(answer, "zh") == zh  # pure: the same answer and language, the same view
 
 
+def test_a_confidence_just_under_the_review_threshold_never_reads_as_the_threshold():
+    # 0.8497 is flagged under the default 0.85; ".0%" showed it as "85%" beside "needs review"
+    flagged = final_view(_answer(confidence=0.8497, needs_review=True), "en")
+    assert "Confidence: **84%**" in flagged.confidence and "needs review" in flagged.confidence
+    sure = final_view(_answer(confidence=0.9999), "zh")
+    assert "置信度：**99%**" in sure.confidence  # only a certainty reads 100%
+    assert "**100%**" in final_view(_answer(confidence=1.0), "en").confidence
+
+
 def test_final_view_without_evidence_says_so():
     view = final_view(_answer(), "zh")
     assert view.evidence_choices == [] and view.first_page is None and view.first_choice is None
