@@ -28,7 +28,7 @@ want=("${APT_RUNTIME[@]}")
 [[ "$PROFILE" == dev ]] && want+=("${APT_DEV[@]}")
 # documents of the real-document QA set (eval/qa_real/documents.jsonl names each file's package)
 APT_EVAL=(debian-faq debian-faq-zh-cn debian-policy debian-reference-common debian-reference-zh-cn
-  developers-reference maint-guide-zh-cn vim-runtime)
+  developers-reference maint-guide-zh-cn vim-runtime fontconfig)
 [[ "$PROFILE" == dev ]] && want+=("${APT_EVAL[@]}")
 # more manuals for bench/collection_scale.py (20 documents, over 1,000 PDF pages)
 APT_BENCH=(valgrind nettle-dev zlib1g-dev fontconfig bzip2-doc libtasn1-doc)
