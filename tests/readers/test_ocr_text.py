@@ -321,6 +321,25 @@ def test_key_information_addresses_end_where_they_end():
     }
 
 
+def test_key_information_reads_no_date_in_a_listing_and_no_name_across_a_heading():
+    """A directory listing's "4096 Oct 15 21:40" (OCR: "Oct 1521:40") is a size, a day and an
+    hour, no date; an organisation's name stays on its line ("10.1. New Versions" above it)."""
+    from app.readers.ocr.keyinfo import key_information
+
+    text = (
+        "drwxrwsr-x 2 root mail 4096 Oct 1521:40 /var/mail\n"
+        "-rw-rw-r-- 1 penguin penguin 0 oct. 1621:35 foo\n"
+        "Wed 19 May 2021 03:18:43 PM UTC. Ian Murdock led it from August 1993.\n"
+        "10.1. New Versions\n\nMozilla Foundation is the license steward."
+    )
+    items = {(it.kind, it.text) for it in key_information(text)}
+    assert items == {
+        ("date", "19 May 2021"),
+        ("date", "August 1993"),
+        ("org", "Mozilla Foundation"),
+    }
+
+
 def test_reason_and_referring_sentences_bring_their_neighbour():
     from app.readers.ocr.answer_policy import asks_reason, gives_reason, refers_back
 

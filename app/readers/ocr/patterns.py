@@ -16,6 +16,7 @@ _MONTHS = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
     r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
 )
+_DAY = r"(?:3[01]|[12]\d|0?[1-9])"
 _NUM = r"\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _CUR = r"(?:EUR|USD|GBP|CNY|RMB|JPY|CHF|HKD|€|\$|£|¥|￥)"
 _SCALE = r"(?:million|billion|thousand|bn|mn|m|k)\b"
@@ -32,9 +33,11 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     "date": re.compile(
         rf"\d{{4}}\s?年\s?\d{{1,2}}\s?月(?:\s?\d{{1,2}}\s?[日号])?"
         rf"|\d{{4}}-\d{{1,2}}-\d{{1,2}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}"
-        rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTHS}\.?,?\s+\d{{4}}"
-        rf"|{_MONTHS}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
-        rf"|{_MONTHS}\s+\d{{4}}",
+        # a day is 1-31 and starts no longer number, a year is no hour: "4096 Oct 15 21:40" of
+        # a directory listing (OCR: "4096 Oct 1521:40") holds no date
+        rf"|(?<!\d){_DAY}(?:st|nd|rd|th)?\s+{_MONTHS}\.?,?\s+\d{{4}}(?![\d:])"
+        rf"|{_MONTHS}\.?\s+{_DAY}(?:st|nd|rd|th)?,?\s+\d{{4}}(?![\d:])"
+        rf"|{_MONTHS}\s+\d{{4}}(?![\d:])",
         re.IGNORECASE,
     ),
     "phone": re.compile(
@@ -63,7 +66,8 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         rf"(?<![0-9.])[-+]?(?:{_NUM})(?:\s?(?:项|个|人|名|家|次|股))?(?![A-Za-z0-9_])"
     ),
     "org": re.compile(
-        r"(?:[A-Z][\w&'-]*\s+){0,5}[A-Z][\w&'-]*\s+(?:GmbH|Ltd\.?|Inc\.?|LLC|AG|SA|plc|Co\.|"
+        # on one line: "10.1. New Versions" above "Mozilla Foundation is …" is a heading
+        r"(?:[A-Z][\w&'-]*[ \t]+){0,5}[A-Z][\w&'-]*[ \t]+(?:GmbH|Ltd\.?|Inc\.?|LLC|AG|SA|plc|Co\.|"
         r"Company|Corporation|Corp\.?|Group|University|Bank|Foundation|Institute)(?![A-Za-z])"
         # CJK: a name right after a boundary, ending in an organisation word
         rf"|(?:(?<=[为是：:，。、；\s（(])|^)(?P<v>(?:(?![为是的和与])[{HAN}]){{2,16}}?"
