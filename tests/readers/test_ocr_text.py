@@ -707,3 +707,20 @@ def test_a_long_table_answer_is_the_row_that_matches_not_its_header_or_neighbour
     assert "exim4-daemon-light" in answer.text and "default" in answer.text, answer.text
     assert "heavy" not in answer.text and "postfix" not in answer.text, answer.text
     assert "popularity" not in answer.text, answer.text
+
+
+def test_a_sentence_answer_carries_on_into_the_next_sentence_of_its_paragraph(tmp_path):
+    """The sentence holding the question's words often only sets it up, and the next one says
+    what is asked ("… has to confirm your application. When the advocate has done so you are
+    given a case manager …"): a sentence answer takes the next sentence of its paragraph when
+    both fit, and never the first of the next paragraph."""
+    setup = "After you have signed up, your advocate has to confirm the application."
+    told = "When the advocate has done so, a case manager is assigned to guide you."
+    other = "Case managers meet every Tuesday to plan the following week's interviews."
+    filler = [f"Chapter {n} of this handbook covers the canteen opening hours." for n in range(4)]
+    text = "\n\n".join([*filler[:2], f"{setup} {told}", other, *filler[2:]])
+    question = "After I sign up and my advocate confirms the application, what happens next?"
+    (answer,) = _answers(tmp_path, text, question)
+    assert answer.found and setup in answer.text and told in answer.text, answer.text
+    (alone,) = _answers(tmp_path, "\n\n".join([*filler[:2], setup, other, *filler[2:]]), question)
+    assert setup in alone.text and "Tuesday" not in alone.text, alone.text

@@ -104,6 +104,22 @@ def _with_neighbour(
     return start, end, False
 
 
+def _and_what_follows(sentences: list[Sentence], text: str, start: int, end: int) -> int:
+    """The end of a sentence answer, carried over the next sentence of its paragraph when both
+    fit an answer's length: the sentence that matches the question often only sets it up ("After
+    you have signed up, your advocate has to confirm your application." / "When your advocate has
+    completed this step you will be assigned an Application Manager …")."""
+    starts = [s.start for s in sentences]
+    idx = bisect.bisect_right(starts, max(start, end - 1)) - 1
+    if not 0 <= idx < len(sentences) - 1 or sentences[idx].end != end:
+        return end  # the answer was cut inside its sentence, or nothing follows
+    nxt = sentences[idx + 1]
+    gap = text[end : nxt.start]
+    if "\n\n" in gap or nxt.end - start > MAX_ANSWER or furniture(nxt.text):
+        return end
+    return nxt.end
+
+
 def _literal_sentences(prof: Profile, sentences: list[Sentence], text: str) -> list[int]:
     """Sentences that hold an option, command or path the question quotes ("passwd -e", "$1$"):
     word retrieval drops the symbols, so "-e" would rank like any other mention of passwd."""
@@ -1036,6 +1052,8 @@ class OcrReader(Reader):
         decision = decide(prof, text, best, runner_up, value, ocr_conf)
         self.last_decision = decision  # for calibration (eval/qa_real/calibrate.py)
         a, b = decision.start, decision.end
+        if not decision.short:
+            b = _and_what_follows(doc.ocr.sentences, text, a, b)
         answer_text = " ".join(text[a:b].split())
         conf = round(confidence(decision.features), 4)
         spans = []
