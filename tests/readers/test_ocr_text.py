@@ -713,7 +713,7 @@ def test_a_sentence_answer_carries_on_into_the_next_sentence_of_its_paragraph(tm
     """The sentence holding the question's words often only sets it up, and the next one says
     what is asked ("… has to confirm your application. When the advocate has done so you are
     given a case manager …"): a sentence answer takes the next sentence of its paragraph when
-    both fit, and never the first of the next paragraph."""
+    both fit, never the first of the next paragraph or the next entry of a list."""
     setup = "After you have signed up, your advocate has to confirm the application."
     told = "When the advocate has done so, a case manager is assigned to guide you."
     other = "Case managers meet every Tuesday to plan the following week's interviews."
@@ -724,3 +724,14 @@ def test_a_sentence_answer_carries_on_into_the_next_sentence_of_its_paragraph(tm
     assert answer.found and setup in answer.text and told in answer.text, answer.text
     (alone,) = _answers(tmp_path, "\n\n".join([*filler[:2], setup, other, *filler[2:]]), question)
     assert setup in alone.text and "Tuesday" not in alone.text, alone.text
+    # a list entry ends its answer: the next line is the next entry, not more of it
+    entries = "\n".join(
+        [
+            "armhf: an alternative to armel for ARMv7 machines with hard-float.",
+            "i386: this covers systems based on Intel and compatible processors.",
+        ]
+    )
+    (entry,) = _answers(
+        tmp_path, "\n\n".join([*filler[:2], entries, *filler[2:]]), "What is armhf?"
+    )
+    assert "hard-float" in entry.text and "i386" not in entry.text, entry.text

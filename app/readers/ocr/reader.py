@@ -105,9 +105,10 @@ def _with_neighbour(
 
 
 def _and_what_follows(sentences: list[Sentence], text: str, start: int, end: int) -> int:
-    """The end of a sentence answer, carried over the next sentence of its paragraph when both
-    fit an answer's length: the sentence that matches the question often only sets it up ("After
-    you have signed up, your advocate has to confirm your application." / "When your advocate has
+    """The end of a sentence answer, carried over the next sentence when it goes on in the same
+    line of text (a paragraph; not the next list entry, table row or heading) and both fit an
+    answer's length: the sentence that matches the question often only sets it up ("After you
+    have signed up, your advocate has to confirm your application." / "When your advocate has
     completed this step you will be assigned an Application Manager …")."""
     starts = [s.start for s in sentences]
     idx = bisect.bisect_right(starts, max(start, end - 1)) - 1
@@ -115,7 +116,7 @@ def _and_what_follows(sentences: list[Sentence], text: str, start: int, end: int
         return end  # the answer was cut inside its sentence, or nothing follows
     nxt = sentences[idx + 1]
     gap = text[end : nxt.start]
-    if "\n\n" in gap or nxt.end - start > MAX_ANSWER or furniture(nxt.text):
+    if "\n" in gap or nxt.end - start > MAX_ANSWER or furniture(nxt.text):
         return end
     return nxt.end
 
