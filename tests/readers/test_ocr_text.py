@@ -722,6 +722,7 @@ def test_a_sentence_answer_carries_on_into_the_next_sentence_of_its_paragraph(tm
     question = "After I sign up and my advocate confirms the application, what happens next?"
     (answer,) = _answers(tmp_path, text, question)
     assert answer.found and setup in answer.text and told in answer.text, answer.text
+    assert len(answer.spans) == 1  # one cited place for the two sentences, not two
     (alone,) = _answers(tmp_path, "\n\n".join([*filler[:2], setup, other, *filler[2:]]), question)
     assert setup in alone.text and "Tuesday" not in alone.text, alone.text
     # a list entry ends its answer: the next line is the next entry, not more of it

@@ -1064,7 +1064,8 @@ class OcrReader(Reader):
         sent_span = self._span(doc, rendered, best.start, best.end, best.coverage)
         if sent_span is not None and (
             value_span is None
-            or (sent_span.start, sent_span.end) != (value_span.start, value_span.end)
+            # a sentence answer holds its sentence (and maybe the next): one place, not two
+            or not (value_span.start <= sent_span.start and sent_span.end <= value_span.end)
         ):
             spans.append(sent_span)
         kind_zh = "句子" if decision.kind == "sentence" else decision.kind
