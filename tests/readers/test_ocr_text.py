@@ -725,6 +725,12 @@ def test_a_sentence_answer_carries_on_into_the_next_sentence_of_its_paragraph(tm
     assert len(answer.spans) == 1  # one cited place for the two sentences, not two
     (alone,) = _answers(tmp_path, "\n\n".join([*filler[:2], setup, other, *filler[2:]]), question)
     assert setup in alone.text and "Tuesday" not in alone.text, alone.text
+    # the next part of the document is no more of the answer: a heading, a caption, a question
+    from app.readers.ocr.answer_policy import continues
+
+    assert continues(told) and continues("（它不是 Debian 计划的官方组成部分。")
+    for start in ("6.3. 那 “sid” 呢？", "1. Definitions", "表 3.3.", "Definitions", "自定义 MC"):
+        assert not continues(start), start
     # a list entry ends its answer: the next line is the next entry, not more of it
     entries = "\n".join(
         [

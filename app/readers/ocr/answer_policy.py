@@ -132,6 +132,23 @@ _LEAD_IN = re.compile(r"(?:[:：]|\bat|\bis|\bare|\bas follows|如下|为|是)\s
 _HEADING = re.compile(r"^\s*(?:#+|\d+(?:\.\d+)*\.?|[A-Z]\.)\s")
 
 
+_SENTENCE_CLOSE = tuple(".。!！;；:：)）\"”’'")
+_CAPTION = re.compile(r"^\s*(?:表|图|Table|Figure|Fig\.)\s*\d", re.I)
+
+
+def continues(sentence: str) -> bool:
+    """``sentence`` can go on with the answer before it: it ends as a sentence ends, and is no
+    heading, caption, footnote mark or question ("6.3. 那 sid 呢？", "表 3.3.", "Definitions",
+    "1" are where the next part of the document starts)."""
+    text = sentence.strip()
+    return (
+        len(text) >= 8
+        and text.endswith(_SENTENCE_CLOSE)
+        and not _HEADING.match(text)
+        and not _CAPTION.match(text)
+    )
+
+
 def needs_next(sentence: str, cjk: bool) -> bool:
     """The sentence does not carry its own answer: a heading, a short lead-in ending in a colon
     or "… at", a question, a table header — the next sentence does."""

@@ -39,6 +39,7 @@ from app.readers.ocr.answer_policy import (
     asks_reason,
     asks_term,
     confidence,
+    continues,
     decide,
     defined_term,
     defines,
@@ -116,7 +117,12 @@ def _and_what_follows(sentences: list[Sentence], text: str, start: int, end: int
         return end  # the answer was cut inside its sentence, or nothing follows
     nxt = sentences[idx + 1]
     gap = text[end : nxt.start]
-    if "\n" in gap or nxt.end - start > MAX_ANSWER or furniture(nxt.text):
+    if (
+        "\n" in gap
+        or nxt.end - start > MAX_ANSWER
+        or furniture(nxt.text)
+        or not continues(nxt.text)
+    ):
         return end
     return nxt.end
 
