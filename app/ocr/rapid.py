@@ -235,5 +235,6 @@ class RapidEngine:
             return []
         gray = rgb.mean(axis=2).astype(np.uint8)
         lines = self._recognise(self._crops(gray, boxes), pause)
-        lines = [add_gap_spaces(line, gray, self._pitch) for line in lines]
+        zh = language == "zh"
+        lines = [add_gap_spaces(line, gray, self._pitch, zh) for line in lines]
         return with_markers(merge_rows(lines), mask)
