@@ -968,7 +968,7 @@ class OcrReader(Reader):
         )
 
     def _choices(self, doc: _Doc, question: str) -> tuple[Profile, list[Choice]]:
-        """The retrieved sentence windows, best supported first."""
+        """The retrieved sentence windows, best first (``Choice.rank``)."""
         prof = profile(question)
         # "what does X mean", or "what does the -k option do": an option list's entry starts
         # with the option ("-k --keep  Keep (don't delete) input files …")
@@ -1028,7 +1028,10 @@ class OcrReader(Reader):
             coverage, _ = key_matches(prof, window, weight)
             is_def = defines(window, term)
             choices.append(Choice(idx, start, end, coverage, retrieval, fits, is_def))
-        choices.sort(key=lambda c: -c.support)
+        meanings = doc.index.similarities(question, [text[c.start : c.end] for c in choices])
+        for choice, meaning in zip(choices, meanings or (), strict=False):
+            choice.meaning = max(0.0, meaning)
+        choices.sort(key=lambda c: -c.rank)
         if asks_document_date(prof) and not any(_answers(c) and c.fits for c in choices[:3]):
             head = _head_date(prof, sentences, text, weight)
             if head is not None:

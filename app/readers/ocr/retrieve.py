@@ -100,6 +100,21 @@ class HybridIndex:
             self._vectors.update(zip(missing, np.asarray(vecs, np.float32), strict=True))
         return {i: self._vectors[i] for i in ids if i in self._vectors}
 
+    def similarities(self, query: str, texts: list[str]) -> list[float] | None:
+        """Cosine similarity of each of ``texts`` to an English ``query`` (MiniLM), or None for
+        a Chinese query, an index without embeddings or no model."""
+        if not texts or not self.use_embeddings or question_language(query) != "en":
+            return None
+        model = embedding_model()
+        if model is None:
+            return None
+        with _MODEL_LOCK:
+            vecs = model.encode(
+                [query, *texts], batch_size=64, normalize_embeddings=True, show_progress_bar=False
+            )
+        vecs = np.asarray(vecs, np.float32)
+        return [float(v) for v in vecs[1:] @ vecs[0]]
+
     def search(
         self, query: str, k: int = 10, include: Iterable[int] = ()
     ) -> list[tuple[int, float]]:
