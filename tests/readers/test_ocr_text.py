@@ -785,3 +785,30 @@ def test_of_two_sentences_with_the_questions_words_the_one_that_means_the_answer
         assert all(chosen), chosen
     else:  # the words alone: the cases above are ones they get wrong
         assert not any(chosen), chosen
+
+
+def test_an_answer_that_announces_what_follows_takes_it(tmp_path):
+    """A sentence answer ending in a colon ("… simply run the following command:") is only a
+    lead-in: the lines it announces (a command, a short list) are the answer; the prose after
+    them, a heading or the next part are not."""
+    from app.readers.ocr.reader import _and_what_it_announces
+
+    lead = "在 squeeze 之后，它应该是以下二者之一："
+    text = f"{lead}\n3.0 (native)\n3.0 (quilt)\n\n5.23 下一节"
+    assert text[: _and_what_it_announces(text, 0, len(lead))] == text[: text.index("\n\n")]
+    heading = f"{lead}\n5.23 下一节"
+    assert _and_what_it_announces(heading, 0, len(lead)) == len(lead)
+    said = "The file lists two formats. "
+    assert _and_what_it_announces(said + "\nnative", 0, len(said)) == len(said)  # no colon
+    filler = [f"Chapter {n} of this handbook covers the canteen opening hours." for n in range(4)]
+    setup = (
+        "Users who wish to build a custom kernel are encouraged to use the Debian package "
+        "target included with recent versions of the kernel build system. After configuring "
+        "the kernel, simply run the following command:"
+    )
+    after = "The new kernel package will be created one level above the source tree."
+    text = "\n\n".join([*filler[:2], f"{setup}\nmake deb-pkg\n{after}", *filler[2:]])
+    (answer,) = _answers(
+        tmp_path, text, "Which command builds a Debian package of a custom kernel?"
+    )
+    assert answer.text.endswith("make deb-pkg") and "one level" not in answer.text, answer.text

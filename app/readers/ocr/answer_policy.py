@@ -149,6 +149,18 @@ _SENTENCE_CLOSE = tuple(".。!！;；:：)）\"”’'")
 _CAPTION = re.compile(r"^\s*(?:表|图|Table|Figure|Fig\.)\s*\d", re.I)
 
 
+# a numbered heading starts with words after its number ("10.3. What …", "5.23 下一节"); a value
+# such as "3.0 (native)" does not
+_SECTION = re.compile(r"^\s*(?:#+\s|\d+(?:\.\d+)*\.?\s+[^\W\d_]|[A-Z]\.\s)")
+
+
+def opens_part(line: str) -> bool:
+    """The line starts a part of its own, no more of the answer above it: a numbered heading
+    ("10.3. What special provisions …"), a caption, a question, another lead-in (a colon)."""
+    s = line.strip()
+    return bool(_SECTION.match(s) or _CAPTION.match(s)) or s.endswith(("?", "？", ":", "："))
+
+
 def continues(sentence: str) -> bool:
     """``sentence`` can go on with the answer before it: it ends as a sentence ends, and is no
     heading, caption, footnote mark or question ("6.3. 那 sid 呢？", "表 3.3.", "Definitions",

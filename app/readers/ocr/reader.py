@@ -48,6 +48,7 @@ from app.readers.ocr.answer_policy import (
     lacks_required_value,
     needs_next,
     new_terms,
+    opens_part,
     refers_back,
 )
 from app.readers.ocr.cache import OcrCache
@@ -125,6 +126,37 @@ def _and_what_follows(sentences: list[Sentence], text: str, start: int, end: int
     ):
         return end
     return nxt.end
+
+
+ANNOUNCED_LINES = 3  # lines an answer ending in a colon may take after it
+
+
+def _and_what_it_announces(text: str, start: int, end: int) -> int:
+    """The end of a sentence answer that ends by announcing what follows ("… simply run the
+    following command:", "它应该是以下二者之一："), carried over the lines after it (a command, the
+    entries of a short list) up to a blank line, a heading, or an answer's length: the colon
+    promises the answer, and an answer that stops there gives only its lead-in."""
+    if not text[start:end].rstrip().endswith((":", "：")):
+        return end
+    best = pos = end
+    first = ""
+    for _ in range(ANNOUNCED_LINES):
+        nl = text.find("\n", pos)
+        if nl < 0 or text[pos:nl].strip():  # the lead-in's own line goes on: not at its end
+            break
+        line_end = text.find("\n", nl + 1)
+        line_end = len(text) if line_end < 0 else line_end
+        line = text[nl + 1 : line_end]
+        if not line.strip() or opens_part(line):
+            break
+        if line_end - start > MAX_ANSWER or furniture(line):
+            break
+        if best > end and continues(line) != continues(first):
+            break  # the announced lines (a command, list entries) ended: prose goes on
+        if best == end:
+            first = line
+        best = pos = line_end
+    return best
 
 
 def _literal_sentences(prof: Profile, sentences: list[Sentence], text: str) -> list[int]:
@@ -1063,7 +1095,7 @@ class OcrReader(Reader):
         self.last_decision = decision  # for calibration (eval/qa_real/calibrate.py)
         a, b = decision.start, decision.end
         if not decision.short:
-            b = _and_what_follows(doc.ocr.sentences, text, a, b)
+            b = _and_what_it_announces(text, a, _and_what_follows(doc.ocr.sentences, text, a, b))
         answer_text = " ".join(text[a:b].split())
         conf = round(confidence(decision.features), 4)
         spans = []
