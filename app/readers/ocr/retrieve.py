@@ -83,21 +83,36 @@ class HybridIndex:
         self.bm25 = BM25([tokens(t) for t in texts])
         self.use_embeddings = embeddings
         self._vectors: dict[int, np.ndarray] = {}
+        self._query: tuple[str, np.ndarray] | None = None  # the last question and its vector
+
+    def _encode(self, texts: list[str]) -> np.ndarray | None:
+        """MiniLM's normalised vectors of ``texts`` (one encode at a time), or None without it."""
+        model = embedding_model()
+        if model is None:
+            return None
+        with _MODEL_LOCK:
+            vecs = model.encode(
+                texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False
+            )
+        return np.asarray(vecs, np.float32)
+
+    def _query_vector(self, query: str) -> np.ndarray | None:
+        """The question's vector, kept for the next call: ``search`` and ``similarities`` are
+        asked about the same question one after the other."""
+        if self._query is None or self._query[0] != query:
+            vecs = self._encode([query])
+            if vecs is None:
+                return None
+            self._query = (query, vecs[0])
+        return self._query[1]
 
     def _embed(self, ids: list[int]) -> dict[int, np.ndarray]:
         missing = [i for i in ids if i not in self._vectors]
         if missing:
-            model = embedding_model()
-            if model is None:
+            vecs = self._encode([self.texts[i] for i in missing])
+            if vecs is None:
                 return {}
-            with _MODEL_LOCK:
-                vecs = model.encode(
-                    [self.texts[i] for i in missing],
-                    batch_size=64,
-                    normalize_embeddings=True,
-                    show_progress_bar=False,
-                )
-            self._vectors.update(zip(missing, np.asarray(vecs, np.float32), strict=True))
+            self._vectors.update(zip(missing, vecs, strict=True))
         return {i: self._vectors[i] for i in ids if i in self._vectors}
 
     def similarities(self, query: str, texts: list[str]) -> list[float] | None:
@@ -105,15 +120,11 @@ class HybridIndex:
         a Chinese query, an index without embeddings or no model."""
         if not texts or not self.use_embeddings or question_language(query) != "en":
             return None
-        model = embedding_model()
-        if model is None:
+        q = self._query_vector(query)
+        vecs = self._encode(texts) if q is not None else None
+        if vecs is None:
             return None
-        with _MODEL_LOCK:
-            vecs = model.encode(
-                [query, *texts], batch_size=64, normalize_embeddings=True, show_progress_bar=False
-            )
-        vecs = np.asarray(vecs, np.float32)
-        return [float(v) for v in vecs[1:] @ vecs[0]]
+        return [float(v) for v in vecs @ q]
 
     def search(
         self, query: str, k: int = 10, include: Iterable[int] = ()
@@ -135,11 +146,9 @@ class HybridIndex:
                 top_bm = [int(i) for i in np.argsort(-bm)[: self.CANDIDATES]]
                 cand = list(dict.fromkeys(top_bm + include))
             vecs = self._embed(cand)
-            model = embedding_model() if vecs else None
-            if model is not None:
+            q = self._query_vector(query) if vecs else None
+            if q is not None:
                 score = 0.6 * score  # the other 0.4 is semantic similarity
-                with _MODEL_LOCK:
-                    q = model.encode([query], normalize_embeddings=True, show_progress_bar=False)[0]
                 for i, v in vecs.items():
                     score[i] = 0.6 * bm_norm[i] + 0.4 * max(0.0, float(v @ q))
         order = [int(i) for i in np.argsort(-score, kind="stable")[:k]]
