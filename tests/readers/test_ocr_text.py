@@ -787,6 +787,51 @@ def test_of_two_sentences_with_the_questions_words_the_one_that_means_the_answer
         assert not any(chosen), chosen
 
 
+IN_OTHER_WORDS = (
+    (
+        "How long do I have to hand in receipts after a trip?",
+        "Travel receipts must be submitted to accounting within 30 days of returning.",
+        "30 days",
+    ),
+    (
+        "Is lunch paid for when I travel abroad?",
+        "Meals during foreign business journeys are reimbursed up to 40 euros per day.",
+        "40 euros",
+    ),
+)
+
+
+@pytest.mark.parametrize("gate", [None, 1.01])
+def test_a_question_in_other_words_gets_its_answer_flagged(tmp_path, monkeypatch, gate):
+    """Office staff ask in their own words: the sentence that answers shares too few of the
+    question's words to pass as an answer by words, but means what is asked. It is the answer,
+    always flagged, with a note that says why; a question the document does not answer is still
+    not found. Without the meaning gate both would be "not found"."""
+    from app.readers.ocr import answer_policy, reader
+
+    if gate is not None:
+        monkeypatch.setattr(reader, "MEANING_ANSWERS", gate)
+    assert answer_policy.MEANING_ANSWERS == 0.6
+    filler = [
+        "The canteen opens at eight and serves breakfast until ten.",
+        "Parking spaces are assigned by the facilities team each January.",
+        "The annual report is published in March on the intranet.",
+        "New staff receive a badge on their first morning.",
+    ]
+    for question, sentence, value in IN_OTHER_WORDS:
+        text = "\n\n".join([*filler[:2], sentence, *filler[2:]])
+        (answer,) = _answers(tmp_path, text, question)
+        if gate is not None:
+            assert not answer.found, answer.text
+            continue
+        assert answer.found and value in answer.text and answer.needs_review, answer
+        assert any("differently" in str(n) and "按意思" in n.zh for n in answer.notes)
+    text = "\n\n".join([*filler[:2], *(s for _, s, _ in IN_OTHER_WORDS), *filler[2:]])
+    for question in ("What is the chief executive's salary?", "How many floors has the car park?"):
+        (answer,) = _answers(tmp_path, text, question)
+        assert not answer.found, (question, answer.text)
+
+
 def test_an_answer_that_announces_what_follows_takes_it(tmp_path):
     """A sentence answer ending in a colon ("… simply run the following command:") is only a
     lead-in: the lines it announces (a command, a short list) are the answer; the prose after

@@ -33,6 +33,7 @@ from app.readers.control import QuestionControl, foreground
 from app.readers.ocr.answer_policy import (
     HEAD_SENTENCES,
     MAX_ANSWER,
+    MEANING_ANSWERS,
     MIN_SUPPORT,
     Choice,
     asks_document_date,
@@ -177,6 +178,12 @@ def _literal_sentences(prof: Profile, sentences: list[Sentence], text: str) -> l
 def _answers(choice: Choice) -> bool:
     """Enough of the question's words and support for the sentence to answer it."""
     return choice.coverage >= MIN_COVERAGE and choice.support >= MIN_SUPPORT
+
+
+def _answers_in_other_words(choice: Choice) -> bool:
+    """Too few of the question's words, but the sentence means what the question asks (English:
+    the MiniLM cosine of the window to the question): an answer, always to be checked."""
+    return not _answers(choice) and choice.meaning >= MEANING_ANSWERS
 
 
 def _head_date(
@@ -1076,7 +1083,7 @@ class OcrReader(Reader):
         # a question for a phone number, an e-mail address or a URL is answered only by a
         # sentence holding one: the others are no answer, only places to look
         choices = [c for c in found if not lacks_required_value(prof, text[c.start : c.end])]
-        if not choices or choices[0].coverage < MIN_COVERAGE or choices[0].support < MIN_SUPPORT:
+        if not choices or not (_answers(choices[0]) or _answers_in_other_words(choices[0])):
             self.last_decision = None
             # the best candidate is no sure answer, but it is where a person should look first
             # (on the dev documents it held the gold passage for 15 of 23 such questions)
@@ -1098,6 +1105,7 @@ class OcrReader(Reader):
             b = _and_what_it_announces(text, a, _and_what_follows(doc.ocr.sentences, text, a, b))
         answer_text = " ".join(text[a:b].split())
         conf = round(confidence(decision.features), 4)
+        in_other_words = _answers_in_other_words(best)
         spans = []
         value_span = self._span(doc, rendered, a, b, ocr_conf)
         if value_span is not None:
@@ -1115,13 +1123,24 @@ class OcrReader(Reader):
             mode=Mode.QA,
             reader=self.name,
             confidence=conf,
-            needs_review=conf < self.settings.review_threshold,
+            needs_review=in_other_words or conf < self.settings.review_threshold,
             spans=spans,
             notes=[
                 Note(
                     en=f"Read by OCR ({self.engine_name}); answer kind: {decision.kind}.",
                     zh=f"由 OCR（{self.engine_name}）读取；答案类型：{kind_zh}。",
-                )
+                ),
+                *(
+                    [
+                        Note(
+                            en="The document words this differently from the question: the "
+                            "passage was chosen by meaning. Please check it.",
+                            zh="文档的措辞与问题不同，这段话是按意思选出的，请核对。",
+                        )
+                    ]
+                    if in_other_words
+                    else []
+                ),
             ],
         )
 
