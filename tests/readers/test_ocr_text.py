@@ -832,6 +832,72 @@ def test_a_question_in_other_words_gets_its_answer_flagged(tmp_path, monkeypatch
         assert not answer.found, (question, answer.text)
 
 
+TOOLS = {
+    "dupload": "dupload is the classic tool for uploading packages to the archive.",
+    "dput": "dput does much the same thing as dupload, but in a different way.",
+    "dcut": "dcut helps in removing files from the upload queue of the server.",
+    "debdiff": "debdiff compares the file lists and control files of two packages.",
+    "lintian": "lintian checks packages for bugs and policy violations.",
+    "piuparts": "piuparts tests installation, upgrade and removal of packages in a chroot.",
+}
+
+
+@pytest.mark.parametrize("contents_skipped", [True, False])
+def test_a_title_in_the_table_of_contents_is_no_answer(tmp_path, monkeypatch, contents_skipped):
+    """A manual's table of contents names every section ("• 1.3. dcut"), so its lines hold the
+    word asked about as fully as the section does; the answer is under the heading in the body.
+    Without telling the contents apart, "What does dcut do?" was answered "1.3. dcut 1.4. debdiff"
+    at 80 %."""
+    from app.readers.ocr import reader
+
+    if not contents_skipped:
+        monkeypatch.setattr(reader, "in_contents", lambda texts, i: False)
+    toc = ["Contents"] + [f"• 1.{n}. {name}" for n, name in enumerate(TOOLS, 1)]
+    body = [f"1.{n}. {name}\n{said}" for n, (name, said) in enumerate(TOOLS.items(), 1)]
+    text = "\n".join(toc) + "\n\n" + "\n\n".join(body)
+    right = []
+    for question, name in (("What does dcut do?", "dcut"), ("What is piuparts for?", "piuparts")):
+        (answer,) = _answers(tmp_path, text, question)
+        right.append(TOOLS[name] in answer.text)
+    assert all(right) if contents_skipped else not any(right), right
+
+
+def test_what_counts_as_a_table_of_contents():
+    from app.readers.ocr.answer_policy import in_contents
+
+    sphinx = ["Contents", "• 1.1. Core tools", "• 1.1.1. dpkg-dev", "• 1.1.2. debconf", "1.2."]
+    assert all(in_contents(sphinx, i) for i in range(1, 4))
+    leaders = [
+        "4.3 control ............ 27",
+        "4.4 rules . . . . . . . . . 31",
+        "4.5 copyright …… 33",
+    ]
+    assert all(in_contents(leaders, i) for i in range(3))
+    docbook = [
+        "目 录",
+        "2.1.",
+        "Debian 软件包管理的前提",
+        "2.1.1.",
+        "软件包配置",
+        "2.1.2.",
+        "基本的注意事项",
+    ]
+    assert in_contents(docbook, 4)
+    # the body: a heading is followed by its paragraphs
+    paragraph = "dpkg-dev contains the tools required to unpack, build and upload source packages."
+    body = ["1.1. Core tools", "The following tools are pretty much required.", "1.1.1. dpkg-dev"]
+    assert not any(
+        in_contents([*body, paragraph, "1.1.2. debconf", paragraph], i) for i in range(6)
+    )
+    # versions in a list of release names are not section numbers
+    names = [
+        "buzz (Debian 1.1) 是太空人 Buzz Lightyear，",
+        "rex (Debian 1.2) 是那只恐龙，",
+        "bo (Debian 1.3) 是牧羊女，",
+    ]
+    assert not any(in_contents(names, i) for i in range(3))
+
+
 def test_an_answer_that_announces_what_follows_takes_it(tmp_path):
     """A sentence answer ending in a colon ("… simply run the following command:") is only a
     lead-in: the lines it announces (a command, a short list) are the answer; the prose after

@@ -160,6 +160,28 @@ _CAPTION = re.compile(r"^\s*(?:表|图|Table|Figure|Fig\.)\s*\d", re.I)
 _SECTION = re.compile(r"^\s*(?:#+\s|\d+(?:\.\d+)*\.?\s+[^\W\d_]|[A-Z]\.\s)")
 
 
+# a table of contents: entries that start with a section number ("• 1.2.6. duck", "2.2.5. aptitude
+# 软件包视图", "4.4 rules ........ 31"), short, several in a row
+_ENTRY_NUMBER = re.compile(r"^\W{0,3}\s*\d+(?:\.\d+)+\.?(?=\s|$|[^\W\d_])")
+_LEADERS = re.compile(r"(?:\.\s*){3,}|…+|·{3,}")
+CONTENTS_REACH = 3  # sentences looked at on each side
+CONTENTS_ENTRIES = 3  # numbered entries among them that make a contents list
+CONTENTS_ENTRY_CHARS = 40  # at most this many characters per numbered entry, on average
+
+
+def in_contents(texts: list[str], i: int) -> bool:
+    """``texts[i]`` is a line of a table of contents (the titles there are only pointers: the
+    answer is under the heading in the body). Found by its neighbourhood: at least three of the
+    sentences around it start with a section number, and together they are as short as titles
+    are; a body heading is followed by its paragraphs, which are longer."""
+    if len(_LEADERS.sub(" ", texts[i])) > 60:
+        return False
+    near = texts[max(0, i - CONTENTS_REACH) : i + CONTENTS_REACH + 1]
+    numbered = sum(1 for t in near if _ENTRY_NUMBER.match(t))
+    length = len(_LEADERS.sub(" ", " ".join(near)))
+    return numbered >= CONTENTS_ENTRIES and length <= numbered * CONTENTS_ENTRY_CHARS
+
+
 def opens_part(line: str) -> bool:
     """The line starts a part of its own, no more of the answer above it: a numbered heading
     ("10.3. What special provisions …"), a caption, a question, another lead-in (a colon)."""

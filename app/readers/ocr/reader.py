@@ -46,6 +46,7 @@ from app.readers.ocr.answer_policy import (
     defines,
     fitting_values,
     gives_reason,
+    in_contents,
     lacks_required_value,
     needs_next,
     new_terms,
@@ -1028,7 +1029,10 @@ class OcrReader(Reader):
 
         choices: list[Choice] = []
         quoted = _literal_sentences(prof, doc.ocr.sentences, text)
+        texts = [s.text for s in sentences]
         for idx, retrieval in doc.index.search(question, k=TOP_K, include=quoted):
+            if in_contents(texts, idx):
+                continue  # a title in the table of contents: the answer is in the body
             sent = sentences[idx]
             start, end = sent.start, sent.end
             if idx + 1 < len(sentences) and needs_next(sent.text, prof.cjk):
