@@ -923,3 +923,29 @@ def test_an_answer_that_announces_what_follows_takes_it(tmp_path):
         tmp_path, text, "Which command builds a Debian package of a custom kernel?"
     )
     assert answer.text.endswith("make deb-pkg") and "one level" not in answer.text, answer.text
+
+
+def test_a_figure_keeps_the_words_that_say_how_exact_it_is(tmp_path):
+    """ "Roughly how many people work on it?" answered "1000" where the document says "over
+    1000": the short answer says something the document does not. A figure keeps its qualifier
+    before it ("over", "up to", "约", "超过") and after it ("or more", "以内", "多")."""
+    from app.readers.ocr.answer_policy import with_qualifier
+
+    def qualified(text: str, value: str) -> str:
+        a = text.index(value)
+        x, y = with_qualifier(text, a, a + len(value))
+        return text[x:y]
+
+    assert qualified("It has over 1000 developers.", "1000") == "over 1000"
+    assert qualified("reimbursed up to 40 euros per day", "40 euros") == "up to 40 euros"
+    assert qualified("最好把它的长度控制在30 字符以内。", "30") == "30 字符以内"
+    assert qualified("有 1000 多名开发者", "1000") == "1000 多"
+    assert qualified("大约 30 天后", "30 天") == "大约 30 天"
+    # nothing to add: the figure is exact, or the word before it is no qualifier
+    assert qualified("within 30 days.", "30 days") == "30 days"
+    assert qualified("Version 2 of the licence", "2") == "2"
+    filler = [f"Chapter {n} of this handbook covers the canteen opening hours." for n in range(4)]
+    said = "Today the project has more than 1000 volunteers working on it around the world."
+    text = "\n\n".join([*filler[:2], said, *filler[2:]])
+    (answer,) = _answers(tmp_path, text, "How many volunteers work on the project?")
+    assert "more than 1000" in answer.text, answer.text

@@ -132,6 +132,8 @@ def decide(
     kind, a, b = "sentence", best.start, best.end
     if value is not None and prof.typed and value.kind in prof.kinds[:2] and _short(value, window):
         kind, a, b = value.kind, best.start + value.start, best.start + value.end
+        if kind in QUALIFIED_KINDS:
+            a, b = with_qualifier(text, a, b)
     else:
         a, b = clip(text, best.start, best.end, prof)
     margin = best.rank - (runner_up.rank if runner_up is not None else 0.0)
@@ -216,6 +218,33 @@ def needs_next(sentence: str, cjk: bool) -> bool:
         or numbered
         or (short and (_HEADING.match(s) or "|" in s or not ends))
     )
+
+
+# A figure is said with how exact it is: "over 1000", "up to 40 euros", "约 30 天", "30 字符以内".
+# Without it the short answer says something else ("1000").
+QUALIFIED_KINDS = frozenset({"number", "amount", "percent", "duration"})
+_QUALIFIER_BEFORE = re.compile(
+    r"(?:\b(?:(?:more|less|fewer) than|over|under|about|around|approximately|roughly|nearly|"
+    r"almost|up to|at least|at most|no more than|not more than|some|exactly|only)"
+    r"|超过|大约|约|将近|接近|近|多达|至少|最多|不到|不超过|不足|逾|仅)\s*$",
+    re.I,
+)
+_QUALIFIER_AFTER = re.compile(
+    r"^\s*(?:(?:or (?:more|less|fewer)|and (?:more|up|above))\b|\+"
+    r"|(?:[^\W\d_]{1,3}\s*)?(?:以上|以下|以内|左右|多|余))",
+    re.I,
+)
+
+
+def with_qualifier(text: str, a: int, b: int) -> tuple[int, int]:
+    """The value ``text[a:b]`` with the words right next to it that say how exact it is."""
+    before = _QUALIFIER_BEFORE.search(text[max(0, a - 24) : a])
+    if before is not None:
+        a -= len(before.group(0))
+    after = _QUALIFIER_AFTER.match(text[b : b + 12])
+    if after is not None:
+        b += len(after.group(0).rstrip())
+    return a, b
 
 
 def _short(value: Candidate, window: str) -> bool:
