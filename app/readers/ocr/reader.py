@@ -21,7 +21,7 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -59,6 +59,7 @@ from app.readers.ocr.keyinfo import format_items, key_information, precise
 from app.readers.ocr.lines import OcrText, assemble
 from app.readers.ocr.retrieve import HybridIndex, warm_up_embeddings
 from app.readers.ocr.summarize import furniture, requested_length, summarize
+from app.readers.ocr.tables import row_headers
 from app.settings import Settings
 from app.text import BM25, bm25_scores, detect_language, question_language, tokenize
 
@@ -282,6 +283,17 @@ class _Doc:
     ocr_s: float
     pages: int
     read: list[int] | None = None  # part of the pages only (a question out of time): these
+    headers: dict[int, str] = field(default_factory=dict)  # a table row's caption and header
+
+
+def _read_doc(ocr: OcrText, source: str, ocr_s: float, pages: int) -> _Doc:
+    """The document as read: its sentences indexed for search, a table's rows together with
+    their header (the column a question names is there, not in the row)."""
+    headers = row_headers(ocr, source)
+    texts = [
+        f"{headers[i]} {s.text}" if i in headers else s.text for i, s in enumerate(ocr.sentences)
+    ]
+    return _Doc(ocr, HybridIndex(texts), ocr_s, pages, headers=headers)
 
 
 PAGE_S = 6.0  # seconds to read one dense page on 2 CPU cores, until this process has measured
@@ -513,8 +525,7 @@ class OcrReader(Reader):
                 )
         complete = len(read) == total
         ocr = assemble([read.get(i, []) for i in range(total)], rendered.layout, rendered.text)
-        search = HybridIndex([s.text for s in ocr.sentences])
-        doc = _Doc(ocr, search, time.perf_counter() - started, total)
+        doc = _read_doc(ocr, rendered.text, time.perf_counter() - started, total)
         if not complete:
             doc.read = sorted(read)
             yield doc
@@ -591,12 +602,7 @@ class OcrReader(Reader):
                 if control.over():
                     break
         ocr = assemble(read, rendered.layout, rendered.text)
-        yield _Doc(
-            ocr,
-            HybridIndex([s.text for s in ocr.sentences]),
-            time.perf_counter() - started,
-            len(pages),
-        )
+        yield _read_doc(ocr, rendered.text, time.perf_counter() - started, len(pages))
 
     def prefetch(
         self,
@@ -904,12 +910,7 @@ class OcrReader(Reader):
         for lines in read:
             lines.sort(key=lambda line: (line.box[1], line.box[0]))
         ocr = assemble(read, rendered.layout, rendered.text)
-        yield _Doc(
-            ocr,
-            HybridIndex([s.text for s in ocr.sentences]),
-            time.perf_counter() - started,
-            len(rows),
-        )
+        yield _read_doc(ocr, rendered.text, time.perf_counter() - started, len(rows))
 
     def _read_strips(
         self, rendered: RenderedDoc, strips: list[tuple[int, int, int]]
@@ -1035,9 +1036,13 @@ class OcrReader(Reader):
                 continue  # a title in the table of contents: the answer is in the body
             sent = sentences[idx]
             start, end = sent.start, sent.end
-            if idx + 1 < len(sentences) and needs_next(sent.text, prof.cjk):
+            if (
+                idx + 1 < len(sentences)
+                and idx not in doc.headers
+                and needs_next(sent.text, prof.cjk)
+            ):
                 # a heading, a lead-in ending in a colon, a question or a table header: what
-                # answers it is in the next sentence
+                # answers it is in the next sentence (a table's row carries its own)
                 end = sentences[idx + 1].end
             fits = fitting(text[start:end])
             if reason and not fits:
@@ -1068,7 +1073,8 @@ class OcrReader(Reader):
                 # before (a file name, a heading, the previous sentence)
                 start = sentences[idx - 1].start
             window = text[start:end]
-            coverage, _ = key_matches(prof, window, weight)
+            # a table row is read with its header: the column the question names is there
+            coverage, _ = key_matches(prof, f"{doc.headers.get(idx, '')}\n{window}", weight)
             is_def = defines(window, term)
             choices.append(Choice(idx, start, end, coverage, retrieval, fits, is_def))
         meanings = doc.index.similarities(question, [text[c.start : c.end] for c in choices])

@@ -1,0 +1,68 @@
+"""Tables in the typeset text: a row is read with the header of its table.
+
+A question about a table cell names its column or its table ("拨号 PPP 连接的 MTU 一般设成多少？",
+"B 类私有地址段一共包含多少个子网？"), and the row that answers ("拨号连接(IP: PPP) | 576 | 标准的")
+holds none of those words: they are in the header row and the caption above it. The typeset text
+says where the tables are (rows of cells joined by " | "); the words matched stay the ones read
+in the pixels — the header's own OCR sentences.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+from app.readers.ocr.lines import OcrText
+
+_ROW = re.compile(r"\S \| \S")  # cells on both sides: not a " | 注意" admonition
+_CAPTION = re.compile(r"^\s*(?:表|图|Table|Figure|Fig\.)\s*\d", re.I)
+
+
+def table_rows(source: str) -> list[tuple[int, int, int, int]]:
+    """(row start, row end, header start, header end) in ``source`` for every body row of every
+    table: two or more lines in a row whose cells are joined by " | "; the first is the header,
+    with the caption line above it when there is one."""
+    lines: list[tuple[int, int, str]] = []
+    pos = 0
+    for line in source.split("\n"):
+        lines.append((pos, pos + len(line), line))
+        pos += len(line) + 1
+    rows: list[tuple[int, int, int, int]] = []
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and _ROW.search(lines[j][2]):
+            j += 1
+        if j - i >= 2:
+            head_start, head_end = lines[i][0], lines[i][1]
+            if i > 0 and _CAPTION.match(lines[i - 1][2]):
+                head_start = lines[i - 1][0]
+            rows.extend((a, b, head_start, head_end) for a, b, _ in lines[i + 1 : j])
+        i = max(j, i + 1)
+    return rows
+
+
+def row_headers(ocr: OcrText, source: str) -> dict[int, str]:
+    """Sentence index → the OCR text of its table's caption and header, for the sentences read
+    from a table's body rows."""
+    rows = table_rows(source)
+    if not rows:
+        return {}
+    row_starts = [r[0] for r in rows]
+    starts: list[tuple[int, int]] = []  # (source offset, sentence index), sorted
+    of_row: dict[int, tuple[int, int]] = {}
+    for idx, sent in enumerate(ocr.sentences):
+        span = ocr.source_span(sent.start, sent.end)
+        if span is None:
+            continue
+        starts.append((span[0], idx))
+        k = bisect.bisect_right(row_starts, span[0]) - 1
+        if k >= 0 and rows[k][0] <= span[0] < rows[k][1]:
+            of_row[idx] = (rows[k][2], rows[k][3])
+    starts.sort()
+    texts: dict[tuple[int, int], str] = {}
+    for head in set(of_row.values()):
+        lo = bisect.bisect_left(starts, (head[0], -1))
+        hi = bisect.bisect_left(starts, (head[1] + 1, -1))
+        texts[head] = " ".join(ocr.sentences[idx].text for _, idx in starts[lo:hi])
+    return {idx: texts[head] for idx, head in of_row.items() if texts[head]}
