@@ -59,7 +59,13 @@ from app.readers.ocr.keyinfo import format_items, key_information, precise
 from app.readers.ocr.lines import OcrText, assemble
 from app.readers.ocr.retrieve import HybridIndex, warm_up_embeddings
 from app.readers.ocr.summarize import furniture, requested_length, summarize
-from app.readers.ocr.tables import row_headers
+from app.readers.ocr.tables import (
+    header_sentences,
+    labelled,
+    row_headers,
+    split_rows,
+    table_rows,
+)
 from app.settings import Settings
 from app.text import BM25, bm25_scores, detect_language, question_language, tokenize
 
@@ -284,16 +290,20 @@ class _Doc:
     pages: int
     read: list[int] | None = None  # part of the pages only (a question out of time): these
     headers: dict[int, str] = field(default_factory=dict)  # a table row's caption and header
+    heads: set[int] = field(default_factory=set)  # sentences read from a table's header row
 
 
 def _read_doc(ocr: OcrText, source: str, ocr_s: float, pages: int) -> _Doc:
     """The document as read: its sentences indexed for search, a table's rows together with
     their header (the column a question names is there, not in the row)."""
-    headers = row_headers(ocr, source)
+    rows = table_rows(source)
+    split_rows(ocr, rows)
+    headers = row_headers(ocr, rows)
+    heads = header_sentences(ocr, source, rows)
     texts = [
         f"{headers[i]} {s.text}" if i in headers else s.text for i, s in enumerate(ocr.sentences)
     ]
-    return _Doc(ocr, HybridIndex(texts), ocr_s, pages, headers=headers)
+    return _Doc(ocr, HybridIndex(texts), ocr_s, pages, headers=headers, heads=heads)
 
 
 PAGE_S = 6.0  # seconds to read one dense page on 2 CPU cores, until this process has measured
@@ -1032,8 +1042,10 @@ class OcrReader(Reader):
         quoted = _literal_sentences(prof, doc.ocr.sentences, text)
         texts = [s.text for s in sentences]
         for idx, retrieval in doc.index.search(question, k=TOP_K, include=quoted):
-            if in_contents(texts, idx):
-                continue  # a title in the table of contents: the answer is in the body
+            if in_contents(texts, idx) or idx in doc.heads:
+                # a title in the table of contents (the answer is in the body), or a table's
+                # header (each of its rows is read with it)
+                continue
             sent = sentences[idx]
             start, end = sent.start, sent.end
             if (
@@ -1075,7 +1087,9 @@ class OcrReader(Reader):
             window = text[start:end]
             # a table row is read with its header: the column the question names is there
             coverage, _ = key_matches(prof, f"{doc.headers.get(idx, '')}\n{window}", weight)
-            is_def = defines(window, term)
+            is_def = defines(window, term) or (
+                idx in doc.headers and labelled(sent.text, prof.keys + prof.literals + prof.runs)
+            )
             choices.append(Choice(idx, start, end, coverage, retrieval, fits, is_def))
         meanings = doc.index.similarities(question, [text[c.start : c.end] for c in choices])
         for choice, meaning in zip(choices, meanings or (), strict=False):
