@@ -819,7 +819,8 @@ def test_a_question_in_other_words_gets_its_answer_flagged(tmp_path, monkeypatch
         "New staff receive a badge on their first morning.",
     ]
     for question, sentence, value in IN_OTHER_WORDS:
-        text = "\n\n".join([*filler[:2], sentence, *filler[2:]])
+        # a title sharing a word with the question ranks first by words, but means nothing
+        text = "\n\n".join(["Travel policy", *filler[:2], sentence, *filler[2:]])
         (answer,) = _answers(tmp_path, text, question)
         if gate is not None:
             assert not answer.found, answer.text

@@ -1107,6 +1107,13 @@ class OcrReader(Reader):
         # a question for a phone number, an e-mail address or a URL is answered only by a
         # sentence holding one: the others are no answer, only places to look
         choices = [c for c in found if not lacks_required_value(prof, text[c.start : c.end])]
+        if choices and not _answers(choices[0]):
+            # in other words than the document's, the sentence that means what is asked may rank
+            # under one that shares a word with the question ("Travel policy" for "… when I
+            # travel abroad?")
+            closest = max(choices, key=lambda c: c.meaning)
+            if _answers_in_other_words(closest):
+                choices = [closest, *(c for c in choices if c is not closest)]
         if not choices or not (_answers(choices[0]) or _answers_in_other_words(choices[0])):
             self.last_decision = None
             # the best candidate is no sure answer, but it is where a person should look first
