@@ -1047,3 +1047,14 @@ def test_rows_run_together_by_the_sentence_splitter_are_cut_apart():
     assert labelled("systemd V:857,1:951 |9572 | init", ("systemd", "大小"))
     assert labelled("ifconfig(8) | ip addr", ("ifconfig",))
     assert not labelled("systemd-sysv | V:830 | 72 | systemd 需用的", ("systemd", "大小"))
+
+
+def test_how_a_chinese_question_asks_is_no_key_word():
+    """ "是做什么用的", "是用来干嘛的" and "这个" say how a question asks and what it points at; as
+    key words they lowered the share of the question every answer could hold ("flatpak 是做什么
+    用的？" kept "是做", which no sentence holds, and the right sentence fell under "not found")."""
+    assert profile("flatpak 是做什么用的？").keys == ("flatpak",)
+    assert profile("lintian 是用来干嘛的？").keys == ("lintian",)
+    assert profile("dpkg -l 这个命令是干什么用的？").runs == ("命令",)
+    assert profile("这个 Vim 教程最初是由谁编写的？").runs == ("教程", "最初", "编写")
+    assert profile("做饭需要什么？").runs == ("做饭", "需要")  # "做" of a content word stays

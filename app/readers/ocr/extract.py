@@ -21,6 +21,8 @@ from app.text import CJK_RUN_RE, STOP_AND_QUESTION_WORDS, cjk_words, question_la
 
 _LATIN_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'-]*")
 _CJK_ASK = re.compile(
+    # "是做什么用的", "是用来干嘛的", "这个命令": how a question asks, and what it points at
+    r"是?(?:用来)?(?:做|干)(?:什么|嘛)用?的?|用来干嘛|这个|这些|这种|这份|那个|那些|"
     r"有什么(?:作用|用途|用处|用)?|有何(?:作用|用途)?|的(?:作用|用途|含义|意思)|是什么意思|什么意思|"
     r"(?:是)?为了什么|为什么|为何|为啥|是多少|为多少|有多少|是什么|是谁|是哪[一个位天年里些]*|多少钱?|什么时候|什么|哪些|哪个|哪里|哪位|何时|几[个项次年月天]?|吗|呢|请问|的"
 )
