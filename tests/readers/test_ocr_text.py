@@ -983,13 +983,14 @@ def test_table_rows_and_their_header():
 
     source = "Intro.\n" + CONTACTS["en"][0] + "\n | Note\nAfter the table."
     rows = table_rows(source)
-    assert [source[a:b] for a, b, _, _ in rows] == [
+    assert [source[r.start : r.end] for r in rows] == [
         "Finance | 8012 | 3",
         "Human resources | 8020 | 5",
         "IT service desk | 8101 | 2",
     ]
-    a, b = rows[0][2:]
-    assert source[a:b] == "Table 3. Office contacts\nDepartment | Extension | Floor"
+    assert source[rows[0].head_start : rows[0].head_end] == (
+        "Table 3. Office contacts\nDepartment | Extension | Floor"
+    )
     # an admonition (" | Note") or a single line with a bar is no table
     assert table_rows("text\n | 注意\nmore text\nA | B\n") == []
 
@@ -1001,9 +1002,15 @@ def test_a_table_row_is_read_with_its_header(tmp_path, monkeypatch, with_header)
     the header the answers ran on into the next row or paragraph (before the header row stopped
     being a candidate, the Chinese question got the header and the wrong row at 60 %)."""
     from app.readers.ocr import reader
+    from app.readers.ocr.tables import Tables
 
     if not with_header:
-        monkeypatch.setattr(reader, "row_headers", lambda ocr, rows: {})
+        read = reader.read_tables
+
+        def without_headers(ocr, source):
+            return Tables(heads=read(ocr, source).heads)
+
+        monkeypatch.setattr(reader, "read_tables", without_headers)
     for lang, (table, filler, question, value) in CONTACTS.items():
         text = "\n\n".join([*filler[:2], table, *filler[2:]])
         (answer,) = _answers(tmp_path, text, question, preset=lang)
@@ -1018,7 +1025,7 @@ def test_rows_run_together_by_the_sentence_splitter_are_cut_apart():
     where the typeset text starts the next row, and the header row is known."""
     from app.evidence.match import Sentence
     from app.readers.ocr.lines import OcrText
-    from app.readers.ocr.tables import header_sentences, row_headers, split_rows, table_rows
+    from app.readers.ocr.tables import read_tables
 
     source = "Contacts\nDepartment | Extension\nFinance | 8012\nHuman resources | 8020\nEnd."
     read = "Department | Extension Finance | 8012 Human resources | 8020"
@@ -1031,15 +1038,14 @@ def test_rows_run_together_by_the_sentence_splitter_are_cut_apart():
         pos += 1
     ocr = OcrText(read, np.array(offsets), np.ones(len(read), np.float32), np.zeros(len(read)))
     ocr.sentences = [Sentence(0, len(read), read)]
-    rows = table_rows(source)
-    split_rows(ocr, rows)
+    tables = read_tables(ocr, source)
     assert [s.text for s in ocr.sentences] == [
         "Department | Extension",
         "Finance | 8012",
         "Human resources | 8020",
     ]
-    assert header_sentences(ocr, source, rows) == {0}
-    assert row_headers(ocr, rows) == {1: "Department | Extension", 2: "Department | Extension"}
+    assert tables.heads == {0}
+    assert tables.headers == {1: "Department | Extension", 2: "Department | Extension"}
     # the row asked about is the one whose first cell is the question's term, even where OCR
     # missed the bar after it, not one that only mentions it
     from app.readers.ocr.tables import labelled

@@ -154,7 +154,7 @@ _HEADING = re.compile(r"^\s*(?:#+|\d+(?:\.\d+)*\.?|[A-Z]\.)\s")
 
 
 _SENTENCE_CLOSE = tuple(".。!！;；:：)）\"”’'")
-_CAPTION = re.compile(r"^\s*(?:表|图|Table|Figure|Fig\.)\s*\d", re.I)
+CAPTION = re.compile(r"^\s*(?:表|图|Table|Figure|Fig\.)\s*\d", re.I)
 
 
 # a numbered heading starts with words after its number ("10.3. What …", "5.23 下一节"); a value
@@ -188,7 +188,7 @@ def opens_part(line: str) -> bool:
     """The line starts a part of its own, no more of the answer above it: a numbered heading
     ("10.3. What special provisions …"), a caption, a question, another lead-in (a colon)."""
     s = line.strip()
-    return bool(_SECTION.match(s) or _CAPTION.match(s)) or s.endswith(("?", "？", ":", "："))
+    return bool(_SECTION.match(s) or CAPTION.match(s)) or s.endswith(("?", "？", ":", "："))
 
 
 def continues(sentence: str) -> bool:
@@ -200,7 +200,7 @@ def continues(sentence: str) -> bool:
         len(text) >= 8
         and text.endswith(_SENTENCE_CLOSE)
         and not _HEADING.match(text)
-        and not _CAPTION.match(text)
+        and not CAPTION.match(text)
     )
 
 

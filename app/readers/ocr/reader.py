@@ -59,13 +59,7 @@ from app.readers.ocr.keyinfo import format_items, key_information, precise
 from app.readers.ocr.lines import OcrText, assemble
 from app.readers.ocr.retrieve import HybridIndex, warm_up_embeddings
 from app.readers.ocr.summarize import furniture, requested_length, summarize
-from app.readers.ocr.tables import (
-    header_sentences,
-    labelled,
-    row_headers,
-    split_rows,
-    table_rows,
-)
+from app.readers.ocr.tables import labelled, read_tables
 from app.settings import Settings
 from app.text import BM25, bm25_scores, detect_language, question_language, tokenize
 
@@ -296,14 +290,12 @@ class _Doc:
 def _read_doc(ocr: OcrText, source: str, ocr_s: float, pages: int) -> _Doc:
     """The document as read: its sentences indexed for search, a table's rows together with
     their header (the column a question names is there, not in the row)."""
-    rows = table_rows(source)
-    split_rows(ocr, rows)
-    headers = row_headers(ocr, rows)
-    heads = header_sentences(ocr, source, rows)
+    tables = read_tables(ocr, source)
+    headers = tables.headers
     texts = [
         f"{headers[i]} {s.text}" if i in headers else s.text for i, s in enumerate(ocr.sentences)
     ]
-    return _Doc(ocr, HybridIndex(texts), ocr_s, pages, headers=headers, heads=heads)
+    return _Doc(ocr, HybridIndex(texts), ocr_s, pages, headers=headers, heads=tables.heads)
 
 
 PAGE_S = 6.0  # seconds to read one dense page on 2 CPU cores, until this process has measured

@@ -12,78 +12,102 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
 from app.evidence.match import Sentence
+from app.readers.ocr.answer_policy import CAPTION
 from app.readers.ocr.lines import OcrText
 
 _ROW = re.compile(r"\S \| \S")  # cells on both sides: not a " | 注意" admonition
-_CAPTION = re.compile(r"^\s*(?:表|图|Table|Figure|Fig\.)\s*\d", re.I)
 
 
-def _table_lines(source: str) -> list[tuple[int, int, str]]:
+class TableRow(NamedTuple):
+    """A table's body row in the typeset text, with where its header is."""
+
+    start: int  # the row's line
+    end: int
+    head_start: int  # the caption's line when there is one, else the header row's
+    header: int  # the header row's line
+    head_end: int
+
+
+@dataclass
+class Tables:
+    """A document's tables as read: what each row is read with, and which sentences are
+    headers."""
+
+    headers: dict[int, str] = field(default_factory=dict)  # body row → its caption and header
+    heads: set[int] = field(default_factory=set)  # sentences read from a header row
+
+
+def table_rows(source: str) -> list[TableRow]:
+    """Every body row of every table in ``source``: two or more lines in a row whose cells are
+    joined by " | "; the first is the header, with the caption line above it when there is
+    one."""
     lines: list[tuple[int, int, str]] = []
     pos = 0
     for line in source.split("\n"):
         lines.append((pos, pos + len(line), line))
         pos += len(line) + 1
-    return lines
-
-
-def table_rows(source: str) -> list[tuple[int, int, int, int]]:
-    """(row start, row end, header start, header end) in ``source`` for every body row of every
-    table: two or more lines in a row whose cells are joined by " | "; the first is the header,
-    with the caption line above it when there is one."""
-    lines = _table_lines(source)
-    rows: list[tuple[int, int, int, int]] = []
+    rows: list[TableRow] = []
     i = 0
     while i < len(lines):
         j = i
         while j < len(lines) and _ROW.search(lines[j][2]):
             j += 1
         if j - i >= 2:
-            head_start, head_end = lines[i][0], lines[i][1]
-            if i > 0 and _CAPTION.match(lines[i - 1][2]):
-                head_start = lines[i - 1][0]
-            rows.extend((a, b, head_start, head_end) for a, b, _ in lines[i + 1 : j])
+            header, head_end = lines[i][0], lines[i][1]
+            head_start = lines[i - 1][0] if i > 0 and CAPTION.match(lines[i - 1][2]) else header
+            rows.extend(
+                TableRow(a, b, head_start, header, head_end) for a, b, _ in lines[i + 1 : j]
+            )
         i = max(j, i + 1)
     return rows
 
 
-def row_headers(ocr: OcrText, rows: list[tuple[int, int, int, int]]) -> dict[int, str]:
-    """Sentence index → the OCR text of its table's caption and header, for the sentences read
-    from a table's body rows (``rows``: ``table_rows`` of the rendered text)."""
+def read_tables(ocr: OcrText, source: str) -> Tables:
+    """Cut ``ocr``'s sentences at the rows of the tables in ``source`` (the rendered text), and
+    find, for each sentence read from a body row, the OCR text of its table's caption and
+    header, and the sentences read from a header row."""
+    rows = table_rows(source)
     if not rows:
-        return {}
-    row_starts = [r[0] for r in rows]
-    starts: list[tuple[int, int]] = []  # (source offset, sentence index), sorted
+        return Tables()
+    spans = split_rows(ocr, rows)
+    starts = sorted((span[0], idx) for idx, span in enumerate(spans) if span is not None)
+    row_starts = [r.start for r in rows]
+    header_lines = sorted({(r.header, r.head_end) for r in rows})
+    header_starts = [a for a, _ in header_lines]
+    tables = Tables()
     of_row: dict[int, tuple[int, int]] = {}
-    for idx, sent in enumerate(ocr.sentences):
-        span = ocr.source_span(sent.start, sent.end)
-        if span is None:
-            continue
-        starts.append((span[0], idx))
-        k = bisect.bisect_right(row_starts, span[0]) - 1
-        if k >= 0 and rows[k][0] <= span[0] < rows[k][1]:
-            of_row[idx] = (rows[k][2], rows[k][3])
-    starts.sort()
+    for at, idx in starts:
+        k = bisect.bisect_right(row_starts, at) - 1
+        if k >= 0 and at < rows[k].end:
+            of_row[idx] = (rows[k].head_start, rows[k].head_end)
+        h = bisect.bisect_right(header_starts, at) - 1
+        if h >= 0 and at < header_lines[h][1]:
+            tables.heads.add(idx)
     texts: dict[tuple[int, int], str] = {}
     for head in set(of_row.values()):
         lo = bisect.bisect_left(starts, (head[0], -1))
         hi = bisect.bisect_left(starts, (head[1] + 1, -1))
         texts[head] = " ".join(ocr.sentences[idx].text for _, idx in starts[lo:hi])
-    return {idx: texts[head] for idx, head in of_row.items() if texts[head]}
+    tables.headers = {idx: texts[head] for idx, head in of_row.items() if texts[head]}
+    return tables
 
 
-def split_rows(ocr: OcrText, rows: list[tuple[int, int, int, int]]) -> None:
+def split_rows(ocr: OcrText, rows: list[TableRow]) -> list[tuple[int, int] | None]:
     """Cut the OCR sentences where a table's row ends: the rows carry no full stop, so the
     sentence splitter runs them together ("evolution | … | 个人信息管理 thunderbird | … | 电子邮件
-    客户端"), and a question about one row got two."""
-    cuts = sorted({r[0] for r in rows} | {r[2] for r in rows} | {r[3] + 1 for r in rows})
-    if not cuts:
-        return
+    客户端"), and a question about one row got two. Returns each sentence's span in the
+    rendered text (``OcrText.source_span``)."""
+    cuts = sorted(
+        {r.start for r in rows} | {r.head_start for r in rows} | {r.head_end + 1 for r in rows}
+    )
     out: list[Sentence] = []
+    spans: list[tuple[int, int] | None] = []
     for sent in ocr.sentences:
         span = ocr.source_span(sent.start, sent.end)
         inside = (
@@ -93,6 +117,7 @@ def split_rows(ocr: OcrText, rows: list[tuple[int, int, int, int]]) -> None:
         )
         if not inside:
             out.append(sent)
+            spans.append(span)
             continue
         offsets = ocr.offsets[sent.start : sent.end]
         bounds = [sent.start]
@@ -108,23 +133,9 @@ def split_rows(ocr: OcrText, rows: list[tuple[int, int, int, int]]) -> None:
             text = piece.strip()
             if text:
                 out.append(Sentence(a + lead, a + lead + len(text), text))
+                spans.append(ocr.source_span(a + lead, a + lead + len(text)))
     ocr.sentences = out
-
-
-def header_sentences(ocr: OcrText, source: str, rows: list[tuple[int, int, int, int]]) -> set[int]:
-    """The sentences read from a table's header row: no answer themselves (every row is read
-    with them), and a header with the row below it would answer for the first row only."""
-    lines = sorted({(source.rfind("\n", 0, r[3]) + 1, r[3]) for r in rows})
-    starts = [a for a, _ in lines]
-    found: set[int] = set()
-    for idx, sent in enumerate(ocr.sentences):
-        span = ocr.source_span(sent.start, sent.end)
-        if span is None:
-            continue
-        k = bisect.bisect_right(starts, span[0]) - 1
-        if k >= 0 and span[0] < lines[k][1]:
-            found.add(idx)
-    return found
+    return spans
 
 
 _MAN_SECTION = re.compile(r"\(\d\w?\)$")  # "ifconfig(8)"
