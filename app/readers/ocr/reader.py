@@ -182,10 +182,11 @@ def _answers(choice: Choice) -> bool:
     return choice.coverage >= MIN_COVERAGE and choice.support >= MIN_SUPPORT
 
 
-def _answers_in_other_words(choice: Choice) -> bool:
-    """Too few of the question's words, but the sentence means what the question asks (English:
-    the MiniLM cosine of the window to the question): an answer, always to be checked."""
-    return not _answers(choice) and choice.meaning >= MEANING_ANSWERS
+def _answers_in_other_words(choice: Choice, prof: Profile) -> bool:
+    """Too few of the question's words, but the window means what the question asks (its
+    similarity in meaning to the question): an answer, always to be checked."""
+    threshold = MEANING_ANSWERS["zh" if prof.cjk else "en"]
+    return not _answers(choice) and choice.meaning >= threshold
 
 
 def _head_date(
@@ -623,8 +624,8 @@ class OcrReader(Reader):
 
         def run() -> None:
             try:
-                if self._language(rendered) != "zh":  # English questions rank with MiniLM too
-                    warm_up_embeddings()
+                # questions rank by meaning too: MiniLM (English), multilingual-e5 (Chinese)
+                warm_up_embeddings(self._language(rendered))
                 if self.settings.ocr_first_lines > 0:  # where a question's lines are, ready
                     self._line_index(rendered)
                 for _ in self._document(rendered, background=True, limit=limit):
@@ -667,8 +668,8 @@ class OcrReader(Reader):
         started = time.perf_counter()
         mode = Mode(mode)
         control = self.control  # this question's (the pipeline may lend the reader meanwhile)
-        if mode is Mode.QA and question_language(question) == "en":
-            warm_up_embeddings()
+        if mode is Mode.QA:
+            warm_up_embeddings(question_language(question))
         doc: _Doc | None = None
         reused = self._read_before(rendered)
         if reused is not None:
@@ -1104,9 +1105,9 @@ class OcrReader(Reader):
             # under one that shares a word with the question ("Travel policy" for "… when I
             # travel abroad?")
             closest = max(choices, key=lambda c: c.meaning)
-            if _answers_in_other_words(closest):
+            if _answers_in_other_words(closest, prof):
                 choices = [closest, *(c for c in choices if c is not closest)]
-        if not choices or not (_answers(choices[0]) or _answers_in_other_words(choices[0])):
+        if not choices or not (_answers(choices[0]) or _answers_in_other_words(choices[0], prof)):
             self.last_decision = None
             # the best candidate is no sure answer, but it is where a person should look first
             # (on the dev documents it held the gold passage for 15 of 23 such questions)
@@ -1128,7 +1129,7 @@ class OcrReader(Reader):
             b = _and_what_it_announces(text, a, _and_what_follows(doc.ocr.sentences, text, a, b))
         answer_text = " ".join(text[a:b].split())
         conf = round(confidence(decision.features), 4)
-        in_other_words = _answers_in_other_words(best)
+        in_other_words = _answers_in_other_words(best, prof)
         spans = []
         value_span = self._span(doc, rendered, a, b, ocr_conf)
         if value_span is not None:
