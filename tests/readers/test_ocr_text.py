@@ -1067,6 +1067,25 @@ def test_a_table_row_is_read_with_its_header(tmp_path, monkeypatch, with_header)
         assert alone == with_header, answer.text
 
 
+def test_a_row_answer_names_the_columns_of_its_table(tmp_path):
+    """A row's cells do not say which number is which ("人事部 | 8020 | 5 楼"): the answer comes
+    with the table's caption and columns as read on the page, in both languages; an answer from
+    running text has no such note."""
+    notes = {}
+    for lang, (table, filler, question, value) in CONTACTS.items():
+        text = "\n\n".join([*filler[:2], table, *filler[2:]])
+        answer, plain = _answers(
+            tmp_path, text, question, filler[1].rstrip(".。") + "?", preset=lang
+        )
+        assert value in answer.text
+        (note,) = [n for n in answer.notes if "表头" in n.zh]
+        assert note.en.startswith("From a table; its heading and columns: ")
+        notes[lang] = note
+        assert not any("表头" in n.zh for n in plain.notes), plain
+    assert "分机号" in notes["zh"].zh and "楼层" in notes["zh"].zh
+    assert "Extension" in notes["en"].en and "Department" in notes["en"].en
+
+
 def _drawn_at(source: str, read: str, pos: int) -> np.ndarray:
     """Where each read character was drawn in ``source`` from ``pos`` on: the same characters,
     newlines read as spaces."""

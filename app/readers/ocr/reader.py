@@ -189,6 +189,26 @@ def _answers_in_other_words(choice: Choice, prof: Profile) -> bool:
     return not _answers(choice) and choice.meaning >= threshold
 
 
+def _table_note(header: str | None) -> list[Note]:
+    """A row of a table answers: its cells alone do not say which number is which ("apache2 |
+    V:236, I:292 | 565 | …"), so the answer names the table's columns, as read on the page."""
+    if not header:
+        return []
+    header = " ".join(header.split())
+    if len(header) > _TABLE_HEADER_SHOWN:
+        cut = header.rfind(" ", 0, _TABLE_HEADER_SHOWN)  # at a word's end
+        header = header[: cut if cut > 0 else _TABLE_HEADER_SHOWN] + " …"
+    return [
+        Note(
+            en=f"From a table; its heading and columns: {header}",
+            zh=f"出自表格，表头与各列为：{header}",
+        )
+    ]
+
+
+_TABLE_HEADER_SHOWN = 200  # characters of a table's caption and header shown with a row
+
+
 def _head_date(
     prof: Profile, sentences: list[Sentence], text: str, weight: Callable[[str], float]
 ) -> Choice | None:
@@ -1165,6 +1185,7 @@ class OcrReader(Reader):
                     if in_other_words
                     else []
                 ),
+                *_table_note(doc.headers.get(best.index)),
             ],
         )
 
