@@ -1100,7 +1100,8 @@ def _drawn_at(source: str, read: str, pos: int) -> np.ndarray:
 
 def test_rows_run_together_by_the_sentence_splitter_are_cut_apart():
     """Rows carry no full stop, so the OCR text of a table is one long "sentence"; it is cut
-    where the typeset text starts the next row, and the header row is known."""
+    where the typeset text starts the next line of the table (a row, the header after its
+    caption, the paragraph after the table), and the header row is known."""
     from app.evidence.match import Sentence
     from app.readers.ocr.lines import OcrText
     from app.readers.ocr.tables import read_tables
@@ -1118,6 +1119,22 @@ def test_rows_run_together_by_the_sentence_splitter_are_cut_apart():
     ]
     assert tables.heads == {0}
     assert tables.headers == {1: "Department | Extension", 2: "Department | Extension"}
+    # a caption read into its header, the last row into the paragraph after the table
+    source = "Table 1. Contacts\n" + source.split("\n", 1)[1].replace("End.", "End of the list.")
+    read = "Table 1. Contacts " + read + " End of the list."
+    ocr = OcrText(read, _drawn_at(source, read, 0), np.ones(len(read)), np.zeros(len(read)))
+    ocr.sentences = [Sentence(0, len(read), read)]
+    tables = read_tables(ocr, source)
+    assert [s.text for s in ocr.sentences] == [
+        "Table 1. Contacts",
+        "Department | Extension",
+        "Finance | 8012",
+        "Human resources | 8020",
+        "End of the list.",
+    ]
+    assert tables.heads == {1}
+    head = "Table 1. Contacts Department | Extension"
+    assert tables.headers == {2: head, 3: head}
     # the row asked about is the one whose first cell is the question's term, even where OCR
     # missed the bar after it, not one that only mentions it
     from app.readers.ocr.tables import labelled

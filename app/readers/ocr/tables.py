@@ -99,12 +99,14 @@ def read_tables(ocr: OcrText, source: str) -> Tables:
 
 
 def split_rows(ocr: OcrText, rows: list[TableRow]) -> list[tuple[int, int] | None]:
-    """Cut the OCR sentences where a table's row ends: the rows carry no full stop, so the
+    """Cut the OCR sentences where a table's lines end: the rows carry no full stop, so the
     sentence splitter runs them together ("evolution | … | 个人信息管理 thunderbird | … | 电子邮件
-    客户端"), and a question about one row got two. Returns each sentence's span in the
-    rendered text (``OcrText.source_span``)."""
+    客户端"), and a question about one row got two; a caption runs into the header, the last row
+    into the paragraph after the table. Returns each sentence's span in the rendered text
+    (``OcrText.source_span``)."""
+    # each row's line, the caption's, the header's and the line after the table
     cuts = sorted(
-        {r.start for r in rows} | {r.head_start for r in rows} | {r.head_end + 1 for r in rows}
+        {c for r in rows for c in (r.start, r.head_start, r.header, r.head_end + 1, r.end + 1)}
     )
     out: list[Sentence] = []
     spans: list[tuple[int, int] | None] = []
