@@ -1086,31 +1086,32 @@ def test_a_row_answer_names_the_columns_of_its_table(tmp_path):
     assert "Extension" in notes["en"].en and "Department" in notes["en"].en
 
 
-def _drawn_at(source: str, read: str, pos: int) -> np.ndarray:
-    """Where each read character was drawn in ``source`` from ``pos`` on: the same characters,
-    newlines read as spaces."""
+def _read_as_one(source: str, read: str, pos: int):
+    """OCR text ``read`` as one sentence, each character drawn where it is in ``source`` from
+    ``pos`` on (the same characters, newlines read as spaces)."""
+    from app.evidence.match import Sentence
+    from app.readers.ocr.lines import OcrText
+
     offsets = []
     for ch in read:
         while source[pos] != ch and not (ch == " " and source[pos] == "\n"):
             pos += 1
         offsets.append(pos)
         pos += 1
-    return np.array(offsets)
+    ocr = OcrText(read, np.array(offsets), np.ones(len(read), np.float32), np.zeros(len(read)))
+    ocr.sentences = [Sentence(0, len(read), read)]
+    return ocr
 
 
 def test_rows_run_together_by_the_sentence_splitter_are_cut_apart():
     """Rows carry no full stop, so the OCR text of a table is one long "sentence"; it is cut
     where the typeset text starts the next line of the table (a row, the header after its
     caption, the paragraph after the table), and the header row is known."""
-    from app.evidence.match import Sentence
-    from app.readers.ocr.lines import OcrText
     from app.readers.ocr.tables import read_tables
 
     source = "Contacts\nDepartment | Extension\nFinance | 8012\nHuman resources | 8020\nEnd."
     read = "Department | Extension Finance | 8012 Human resources | 8020"
-    drawn = _drawn_at(source, read, source.index("Department"))
-    ocr = OcrText(read, drawn, np.ones(len(read), np.float32), np.zeros(len(read)))
-    ocr.sentences = [Sentence(0, len(read), read)]
+    ocr = _read_as_one(source, read, source.index("Department"))
     tables = read_tables(ocr, source)
     assert [s.text for s in ocr.sentences] == [
         "Department | Extension",
@@ -1122,8 +1123,7 @@ def test_rows_run_together_by_the_sentence_splitter_are_cut_apart():
     # a caption read into its header, the last row into the paragraph after the table
     source = "Table 1. Contacts\n" + source.split("\n", 1)[1].replace("End.", "End of the list.")
     read = "Table 1. Contacts " + read + " End of the list."
-    ocr = OcrText(read, _drawn_at(source, read, 0), np.ones(len(read)), np.zeros(len(read)))
-    ocr.sentences = [Sentence(0, len(read), read)]
+    ocr = _read_as_one(source, read, 0)
     tables = read_tables(ocr, source)
     assert [s.text for s in ocr.sentences] == [
         "Table 1. Contacts",
