@@ -431,7 +431,8 @@ print("\\n".join(attempts))
 
 
 def test_selfcheck_passes_here():
-    """What the build runs with the network off: fonts, tesseract, bundled models, one question."""
+    """What the build runs with the network off: fonts, tesseract, bundled models (OCR, MiniLM,
+    multilingual-e5), one question."""
     import app.readers.ocr as ocr
 
     if not hasattr(ocr, "OcrReader"):
@@ -445,5 +446,5 @@ def test_selfcheck_passes_here():
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("\nok ") + result.stdout.startswith("ok ") == 6, result.stdout
-    assert "ok   no network" in result.stdout
+    assert result.stdout.count("\nok ") + result.stdout.startswith("ok ") == 7, result.stdout
+    assert "ok   no network" in result.stdout and "ok   multilingual-e5 model" in result.stdout

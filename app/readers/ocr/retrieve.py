@@ -201,7 +201,10 @@ class HybridIndex:
             if len(self.texts) <= self.EMBED_ALL_UP_TO.get(lang, 0):
                 cand = list(range(len(self.texts)))
             else:
-                top_bm = [int(i) for i in np.argsort(-bm)[: self.CANDIDATES]]
+                # sentences that share none of the question's words are no candidates here:
+                # ranked by BM25 they come in document order ("5." on page 1 for a Chinese
+                # question on an English text)
+                top_bm = [int(i) for i in np.argsort(-bm)[: self.CANDIDATES] if bm[i] > 0]
                 cand = list(dict.fromkeys(top_bm + include))
             vecs = self._embed(lang, model, cand)
             q = self._query_vector(model, query)
