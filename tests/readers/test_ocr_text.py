@@ -947,9 +947,10 @@ def test_what_counts_as_a_table_of_contents():
 
 
 def test_an_answer_that_announces_what_follows_takes_it(tmp_path):
-    """A sentence answer ending in a colon ("… simply run the following command:") is only a
-    lead-in: the lines it announces (a command, a short list) are the answer; the prose after
-    them, a heading or the next part are not."""
+    """A sentence answer ending in a colon ("… simply run the following command:"), or saying
+    what it announces ("是按下面的方式标记。"), is only a lead-in: the lines it announces (a
+    command, a short list) are the answer; the prose after them, a heading or the next part are
+    not."""
     from app.readers.ocr.reader import _and_what_it_announces
 
     lead = "在 squeeze 之后，它应该是以下二者之一："
@@ -959,6 +960,15 @@ def test_an_answer_that_announces_what_follows_takes_it(tmp_path):
     assert _and_what_it_announces(heading, 0, len(lead)) == len(lead)
     said = "The file lists two formats. "
     assert _and_what_it_announces(said + "\nnative", 0, len(said)) == len(said)  # no colon
+    # a lead-in that says what it announces may end in a full stop (translations often do)
+    for lead in (
+        "XML 里面的注释部分，是按下面的方式标记。",
+        "Check the file with the following command.",
+    ):
+        text = f"{lead}\n<!-- comment -->\n\nNext part."
+        assert text[: _and_what_it_announces(text, 0, len(lead))] == text[: text.index("\n\n")]
+    said = "下面介绍字符编码。这个文件有两种格式。"  # "下面" in an earlier sentence: no lead-in
+    assert _and_what_it_announces(said + "\nnative", 0, len(said)) == len(said)
     filler = [f"Chapter {n} of this handbook covers the canteen opening hours." for n in range(4)]
     setup = (
         "Users who wish to build a custom kernel are encouraged to use the Debian package "

@@ -194,6 +194,23 @@ def opens_part(line: str) -> bool:
     return bool(_SECTION.match(s) or CAPTION.match(s)) or s.endswith(("?", "？", ":", "："))
 
 
+# what announces the lines after it even where the sentence ends in a full stop, as it often
+# does in translations ("你能够通过如下命令用 iconv(1) 来检查……。", "是按下面的方式标记。")
+_ANNOUNCING = re.compile(r"如下|下面的?|下列|以下|\bas follows\b|\bthe following\b|\bbelow\b", re.I)
+
+
+def announces(answer: str) -> bool:
+    """The answer's last sentence announces what follows it: it ends in a colon ("… run the
+    following command:"), or it says so and ends in a full stop."""
+    s = answer.rstrip()
+    if s.endswith((":", "：")):
+        return True
+    if not s.endswith((".", "。")):
+        return False
+    last = re.split(r"(?<=[.。!！?？])\s*", s[:-1])[-1]
+    return bool(_ANNOUNCING.search(last))
+
+
 def continues(sentence: str) -> bool:
     """``sentence`` can go on with the answer before it: it ends as a sentence ends, and is no
     heading, caption, footnote mark or question ("6.3. 那 sid 呢？", "表 3.3.", "Definitions",

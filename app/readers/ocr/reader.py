@@ -36,6 +36,7 @@ from app.readers.ocr.answer_policy import (
     MEANING_ANSWERS,
     MIN_SUPPORT,
     Choice,
+    announces,
     asks_document_date,
     asks_reason,
     asks_term,
@@ -138,8 +139,9 @@ def _and_what_it_announces(text: str, start: int, end: int) -> int:
     """The end of a sentence answer that ends by announcing what follows ("… simply run the
     following command:", "它应该是以下二者之一："), carried over the lines after it (a command, the
     entries of a short list) up to a blank line, a heading, or an answer's length: the colon
-    promises the answer, and an answer that stops there gives only its lead-in."""
-    if not text[start:end].rstrip().endswith((":", "：")):
+    promises the answer, and an answer that stops there gives only its lead-in (also where the
+    lead-in says so and ends in a full stop: "是按下面的方式标记。")."""
+    if not announces(text[start:end]):
         return end
     best = pos = end
     first = ""
