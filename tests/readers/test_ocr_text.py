@@ -967,6 +967,9 @@ def test_an_answer_that_announces_what_follows_takes_it(tmp_path):
     ):
         text = f"{lead}\n<!-- comment -->\n\nNext part."
         assert text[: _and_what_it_announces(text, 0, len(lead))] == text[: text.index("\n\n")]
+        # the announced command a paragraph of its own, then a note after it
+        text = f"{lead}\n\n$ iconv -f utf8 -t utf8 input.txt\n提示\n\n在上面的例子中使用参数。"
+        assert text[: _and_what_it_announces(text, 0, len(lead))].endswith("input.txt")
     said = "下面介绍字符编码。这个文件有两种格式。"  # "下面" in an earlier sentence: no lead-in
     assert _and_what_it_announces(said + "\nnative", 0, len(said)) == len(said)
     filler = [f"Chapter {n} of this handbook covers the canteen opening hours." for n in range(4)]

@@ -187,11 +187,18 @@ def in_contents(texts: list[str], i: int) -> bool:
     return numbered >= CONTENTS_ENTRIES and length <= numbered * CONTENTS_ENTRY_CHARS
 
 
+# the label of a note, tip or warning box, on a line of its own
+_ADMONITION = re.compile(r"(?:注意|提示|警告|小心|重要|Note|Tip|Warning|Caution|Important)", re.I)
+
+
 def opens_part(line: str) -> bool:
     """The line starts a part of its own, no more of the answer above it: a numbered heading
-    ("10.3. What special provisions …"), a caption, a question, another lead-in (a colon)."""
+    ("10.3. What special provisions …"), a caption, the label of a note or tip ("提示"), a
+    question, another lead-in (a colon)."""
     s = line.strip()
-    return bool(_SECTION.match(s) or CAPTION.match(s)) or s.endswith(("?", "？", ":", "："))
+    return bool(_SECTION.match(s) or CAPTION.match(s) or _ADMONITION.fullmatch(s)) or s.endswith(
+        ("?", "？", ":", "：")
+    )
 
 
 # what announces the lines after it even where the sentence ends in a full stop, as it often

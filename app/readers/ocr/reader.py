@@ -138,9 +138,9 @@ ANNOUNCED_LINES = 3  # lines an answer ending in a colon may take after it
 def _and_what_it_announces(text: str, start: int, end: int) -> int:
     """The end of a sentence answer that ends by announcing what follows ("… simply run the
     following command:", "它应该是以下二者之一："), carried over the lines after it (a command, the
-    entries of a short list) up to a blank line, a heading, or an answer's length: the colon
-    promises the answer, and an answer that stops there gives only its lead-in (also where the
-    lead-in says so and ends in a full stop: "是按下面的方式标记。")."""
+    entries of a short list, after a blank line or not) up to a blank line, a heading, or an
+    answer's length: the colon promises the answer, and an answer that stops there gives only
+    its lead-in (also where the lead-in says so and ends in a full stop: "是按下面的方式标记。")."""
     if not announces(text[start:end]):
         return end
     best = pos = end
@@ -149,6 +149,8 @@ def _and_what_it_announces(text: str, start: int, end: int) -> int:
         nl = text.find("\n", pos)
         if nl < 0 or text[pos:nl].strip():  # the lead-in's own line goes on: not at its end
             break
+        if best == end and text.startswith("\n", nl + 1):
+            nl += 1  # the announced block (a command, a listing) may be a paragraph of its own
         line_end = text.find("\n", nl + 1)
         line_end = len(text) if line_end < 0 else line_end
         line = text[nl + 1 : line_end]
