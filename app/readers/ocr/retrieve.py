@@ -149,7 +149,9 @@ class HybridIndex:
         self.texts = texts
         self.bm25 = BM25([tokens(t) for t in texts])
         self.use_embeddings = embeddings
-        self._vectors: dict[tuple[str, int], np.ndarray] = {}  # (language, sentence) -> vector
+        # (language, text) -> vector, kept for follow-up questions; a window that is one
+        # sentence is encoded once, for ranking and for its meaning
+        self._vectors: dict[tuple[str, str], np.ndarray] = {}
         self._query: tuple[str, np.ndarray] | None = None  # the last question and its vector
 
     def _model(self, query: str) -> tuple[str, Any]:
@@ -165,24 +167,24 @@ class HybridIndex:
                 self._query = (query, model.query([query])[0])
         return self._query[1]
 
-    def _embed(self, lang: str, model: Any, ids: list[int]) -> dict[int, np.ndarray]:
-        missing = [i for i in ids if (lang, i) not in self._vectors]
+    def _embed(self, lang: str, model: Any, texts: list[str]) -> list[np.ndarray]:
+        """The vectors of ``texts``, each text encoded once."""
+        missing = list(dict.fromkeys(t for t in texts if (lang, t) not in self._vectors))
         if missing:
             with _MODEL_LOCK:
-                vecs = model.passage([self.texts[i] for i in missing])
-            self._vectors.update(((lang, i), v) for i, v in zip(missing, vecs, strict=True))
-        return {i: self._vectors[lang, i] for i in ids}
+                vecs = model.passage(missing)
+            self._vectors.update(((lang, t), v) for t, v in zip(missing, vecs, strict=True))
+        return [self._vectors[lang, t] for t in texts]
 
     def similarities(self, query: str, texts: list[str]) -> list[float] | None:
         """How close in meaning each of ``texts`` is to ``query``, in [0, 1] (English: MiniLM's
         cosine; Chinese: multilingual-e5's, rescaled), or None without a model."""
-        _, model = self._model(query)
+        lang, model = self._model(query)
         if not texts or model is None:
             return None
         q = self._query_vector(model, query)
-        with _MODEL_LOCK:
-            vecs = model.passage(texts)
-        return [float(m) for m in model.meaning(vecs @ q)]
+        vecs = self._embed(lang, model, texts)
+        return [float(m) for m in model.meaning(np.array([v @ q for v in vecs], np.float32))]
 
     def search(
         self, query: str, k: int = 10, include: Iterable[int] = ()
@@ -207,9 +209,9 @@ class HybridIndex:
                 # question on an English text)
                 top_bm = [int(i) for i in np.argsort(-bm)[: self.CANDIDATES] if bm[i] > 0]
                 cand = list(dict.fromkeys(top_bm + include))
-            vecs = self._embed(lang, model, cand)
+            vecs = self._embed(lang, model, [self.texts[i] for i in cand])
             q = self._query_vector(model, query)
-            cosine = model.meaning(np.array([float(vecs[i] @ q) for i in cand], np.float32))
+            cosine = model.meaning(np.array([v @ q for v in vecs], np.float32))
             w = self.MEANING_WEIGHT
             score = (1 - w) * score  # the rest is similarity in meaning
             for i, cos in zip(cand, cosine, strict=True):
