@@ -260,6 +260,21 @@ def test_chinese_questions_find_a_sentence_by_meaning_and_fall_back_to_words(mon
     assert bare.similarities(question, docs[:3]) is None
 
 
+def test_a_place_to_check_holds_some_of_the_questions_words(tmp_path):
+    """A Chinese question on a short English text: every sentence is weighed by meaning, none
+    shares a word with the question. "Not found" names no place to check then (it had named
+    "9." on page 1); in English it still names the sentence that holds the question's words."""
+    text = "\n\n".join(
+        [f"{n}." for n in range(1, 10)]
+        + [f"Section {n} covers the opening hours of the canteen." for n in range(8)]
+    )
+    zh, en = _answers(
+        tmp_path, text, "港务长的电话号码是多少？", "When does the harbour office open?"
+    )
+    assert not zh.found and zh.closest == [], zh.closest
+    assert not en.found and en.closest and "opening hours" in en.closest[0].text, en
+
+
 def test_key_information_keeps_only_precise_items():
     from app.readers.ocr.keyinfo import key_information
 

@@ -1138,7 +1138,10 @@ class OcrReader(Reader):
             top = (choices or found or [None])[0]
             nearest = (
                 self._span(doc, rendered, top.start, top.end, top.support)
-                if top is not None
+                # a place that holds none of the question's words, found by meaning alone and
+                # not close enough to answer, is no place to look ("9." on page 1 for a Chinese
+                # question on an English text)
+                if top is not None and top.coverage > 0
                 else None
             )
             return self._not_found(lang, closest=[nearest] if nearest is not None else [])
