@@ -32,6 +32,7 @@ e-mail, URL). Each gets a note in English and Chinese saying what the document h
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -220,6 +221,27 @@ class _Checker:
                     best = (rank, (a, b))
         return None if best is None else best[1]
 
+    def near_spacing(self, needle: str) -> tuple[int, int] | None:
+        """``needle`` with a space more or less next to a symbol: OCR drops or adds one there
+        ("utf8-t" read for the command's "utf8 -t", "v 2.1" for "v2.1"); spaces between two
+        words must stay. The occurrence nearest the evidence."""
+        pieces = re.findall(r"[^\W_]+|\S", needle)
+        if len(pieces) < 2:
+            return None
+        joined = re.escape(pieces[0])
+        for left, right in itertools.pairwise(pieces):
+            words = _is_word(left[-1]) and _is_word(right[0])
+            joined += (r"\s" if words else r"\s?") + re.escape(right)
+        pattern, flat, hits = re.compile(rf"(?<![{_AL}]){joined}(?![{_AL}])"), self.index.flat, []
+        pos, seen = flat.find(pieces[0]), 0
+        while pos >= 0 and seen < MAX_HITS:  # str.find first, as in ``exact``
+            seen += 1
+            m = pattern.match(flat, pos)
+            if m is not None and m.group(0) != needle:
+                hits.append(m.span())
+            pos = flat.find(pieces[0], pos + 1)
+        return self.closest(hits) if hits else None
+
     def near_date(self, needle: str) -> tuple[int, int] | None:
         date = date_of(needle)
         ids = self.index.candidates.dates.get(date, []) if date else []
@@ -260,9 +282,10 @@ class _Checker:
             return "exact", self.closest(hits)
         if value.kind in ("amount", "percent", "duration") and value.number:
             return self.check_number(value)
+        spaced = self.near_spacing(needle)
         if value.kind == "quote":
-            return self.found_near(self.near_text(needle))
-        return self.found_near(self.near_date(needle) or self.near_key(needle))
+            return self.found_near(spaced or self.near_text(needle))
+        return self.found_near(spaced or self.near_date(needle) or self.near_key(needle))
 
     def check_number(self, value: Value) -> tuple[str, tuple[int, int] | None]:
         """An amount or percentage written differently: its number with a compatible unit next

@@ -111,6 +111,19 @@ def test_exact_near_and_absent(contract, value, status, document_value):
         assert check.page == 0 and check.page_number == 1
 
 
+def test_a_space_dropped_next_to_a_symbol_is_named_as_the_document_has_it():
+    # OCR reads "iconv -f utf8 -t utf8" as "iconv-f utf8-t utf8": the note names the
+    # document's "utf8 -t", not a token that looks alike elsewhere ("UTF-8")
+    rendered = fake_render(
+        "The text is UTF-8 encoded.\nCheck a file with: iconv -f utf8 -t utf8 input.txt\n"
+    )
+    check = _check(rendered, "utf8-t")
+    assert (check.status, check.document_value) == ("near", "utf8 -t")
+    # a quoted command as well
+    check = _check(rendered, "“iconv-f utf8”")
+    assert (check.status, check.document_value) == ("near", "iconv -f utf8")
+
+
 def test_units_dates_and_table_numbers():
     rendered = fake_render(AGREEMENT)
     assert _check(rendered, "€186,400").status == "exact"  # € is EUR
