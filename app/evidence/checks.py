@@ -12,7 +12,8 @@ e-mail, URL, quoted string) is looked up in ``RenderedDoc.text``:
   in "2017";
 * ``near``: not as written, but a form one or two edits away is — after NFKC, case folding,
   OCR confusions (0/O, 1/l/I, 5/S, 8/B, 2/Z) and separators are set aside — or the same date
-  written another way, or the same number with another currency, scale or unit.
+  written another way, or the same number with another currency, scale or unit, or the same
+  characters with a space more or less next to a symbol (OCR's "utf8-t" for "utf8 -t").
   ``document_value`` says what the document has. Values of up to three key characters ("56")
   look for a near form only around the evidence: anywhere, every short number has one;
 * ``absent``: nothing close.

@@ -106,6 +106,33 @@ def test_key_matching_tolerates_ocr_slips_and_weights_rare_keys():
     assert cov == 0.5 and spans  # too garbled: only "fee" counts
 
 
+def test_keys_match_other_forms_of_the_same_word():
+    # Snowball stems: "copies"/"copy", "distribute"/"distributed", "modify"/"modified"
+    prof = profile("May I charge for copies I distribute and modify?")
+    assert "copies" in prof.keys and "may" not in prof.keys
+    cov, _ = key_matches(prof, "You may charge a price for each copy you distributed, modified.")
+    assert cov == 1.0
+    # a different word with the same first letters is no match
+    assert key_matches(profile("Who distributes it?"), "The distance is large.")[0] == 0.0
+
+
+def test_the_words_a_question_is_phrased_with_are_no_keys():
+    # English function words a document rarely uses would weigh as rare keys
+    assert profile("Am I allowed to charge money if someone asks?").keys == (
+        "allowed",
+        "charge",
+        "money",
+        "asks",
+    )
+    # Chinese: the document itself, pronouns and modal words, how a question asks
+    assert profile("文档里提到的 BTS 是什么意思？").keys == ("bts",)
+    assert profile("按这份文档的说法，测试版是哪个代号？").runs == ("测试版", "代号")
+    assert profile("Debian 这个名字应该怎么读？").runs == ("名字",)
+    assert profile("Debian 承诺自己的自由程度是百分之多少？").runs == ("承诺", "自由", "程度")
+    assert profile("质量标准写在哪份文档里？").runs == ("质量标准", "文档")  # the thing asked for
+    assert profile("这个 Vim 教程最初是由谁编写的？").runs == ("教程", "最初", "编写")
+
+
 def test_patterns_find_typed_values():
     text = (
         "Signed on 14 March 2025 by Dr. Amelia Hart of Bluefin Analytics Ltd. for EUR 12,750 "
@@ -391,6 +418,9 @@ def test_reason_and_referring_sentences_bring_their_neighbour():
     assert gives_reason("这样 Bug 报告会被自动关闭。") and not gives_reason("The file is small.")
     assert refers_back("This file describes all the changes.") and refers_back("该文件记录了变更。")
     assert refers_back("It contains the list of packages.")
+    assert refers_back("该文档定义了维护软件包需要遵循的标准。") and refers_back(
+        "This document defines it."
+    )
     assert not refers_back("Thistle grows here.") and not refers_back("The file is small.")
 
 

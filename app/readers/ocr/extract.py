@@ -24,7 +24,45 @@ _CJK_ASK = re.compile(
     # "是做什么用的", "是用来干嘛的", "这个命令": how a question asks, and what it points at
     r"是?(?:用来)?(?:做|干)(?:什么|嘛)用?的?|用来干嘛|这个|这些|这种|这份|那个|那些|"
     r"有什么(?:作用|用途|用处|用)?|有何(?:作用|用途)?|的(?:作用|用途|含义|意思)|是什么意思|什么意思|"
-    r"(?:是)?为了什么|为什么|为何|为啥|是多少|为多少|有多少|是什么|是谁|是哪[一个位天年里些]*|多少钱?|什么时候|什么|哪些|哪个|哪里|哪位|何时|几[个项次年月天]?|吗|呢|请问|的"
+    r"(?:是)?为了什么|为什么|为何|为啥|百分之(?:多少|几)|怎么样|怎么|怎样|如何|哪[份篇本章节家种条项部款]|是多少|为多少|有多少|是什么|是谁|是哪[一个位天年里些]*|多少钱?|什么时候|什么|哪些|哪个|哪里|哪位|何时|几[个项次年月天]?|吗|呢|请问|的"
+)
+# words a Chinese question is phrased with, which describe nothing in the document
+# ("Debian 承诺自己的…", "这个名字应该怎么读", "大概是什么时候")
+_ZH_FUNCTION_WORDS = frozenset(
+    [
+        "自己",
+        "应该",
+        "应当",
+        "可以",
+        "能够",
+        "能否",
+        "是否",
+        "一下",
+        "大概",
+        "大约",
+        "某个",
+        "某些",
+        "我们",
+        "你们",
+        "他们",
+        "我的",
+        "你的",
+        "一个",
+        "一些",
+        "还是",
+        "或者",
+        "到底",
+        "究竟",
+        "就是",
+        "需不需要",
+        "要不要",
+    ]
+)
+# "文档里提到的 X", "按这份文档的说法，…", "根据本手册": the document itself, at the start of a question
+_ZH_OF_THE_DOCUMENT = re.compile(
+    r"^\s*(?:按照?|根据|依据|据)?\s*(?:这份|这篇|本|该)?\s*(?:文档|文件|手册|文章|指南|说明)"
+    r"(?:里|中|内|上)?(?:面)?(?:所)?(?:提到|提及|说|讲|写|介绍|描述|列出|示例|例子)?(?:的|里|中)?"
+    r"(?:说法|描述|介绍)?\s*[，,：:]?"
 )
 _ASK_WORDS = frozenset(
     [
@@ -206,13 +244,19 @@ def profile(question: str) -> Profile:
             keys.append(low)
     runs: list[str] = []
     if cjk:
-        found_runs = CJK_RUN_RE.findall(_CJK_ASK.sub(" ", question))
+        asked = _CJK_ASK.sub(" ", _ZH_OF_THE_DOCUMENT.sub(" ", question))
+        found_runs = CJK_RUN_RE.findall(asked)
         if any(len(r) > 1 for r in found_runs):
             # a lone character ("元" of "多少元", "每") is a unit or particle, not a key
             found_runs = [r for r in found_runs if len(r) > 1]
         # a run is cut into words: of "比较流行的客户端", a passage saying "流行的客户端" holds two
         # of three words; as one long run it held a part of it
-        found_runs = [w for r in found_runs for w in cjk_words(r) if len(w) > 1] or found_runs
+        found_runs = [
+            w
+            for r in found_runs
+            for w in cjk_words(r)
+            if len(w) > 1 and w not in _ZH_FUNCTION_WORDS
+        ] or found_runs
         for run in found_runs:
             if run not in runs:
                 runs.append(run)
@@ -284,15 +328,20 @@ def find_literal(literal: str, low_text: str) -> list[tuple[int, int]]:
 
 
 Weight = Callable[[str], float]
-_SUFFIXES = ("ing", "ed", "es", "s")
 
 
+@functools.cache
+def _english_stemmer():
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
+
+
+@functools.lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
-    """Crude English stem: enough to pair "laws"/"law" and "governed"/"governs"."""
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
+    """The word's Snowball (Porter 2) stem: "copies"/"copy", "distributed"/"distribute",
+    "modified"/"modify", "governs"/"governed" each share one."""
+    return _english_stemmer().stemWord(word.lower())
 
 
 def _unit(_: str) -> float:
