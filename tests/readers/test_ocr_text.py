@@ -991,6 +991,27 @@ def test_what_counts_as_a_table_of_contents():
     assert not any(in_contents(names, i) for i in range(3))
 
 
+def test_a_faq_question_listed_in_the_contents_points_to_the_answer_below_it():
+    from app.readers.ocr.answer_policy import contents_pointers, in_contents
+
+    question = "我编译程序时为什么会出现 “ld: cannot find -lfoo” 错误？为什么库软件包里没有 libfoo.so 文件？"
+    texts = [
+        "5.6.",
+        question.replace("find -lfoo", "find-lfoo"),  # the contents, read a little differently
+        "5.7.",
+        "我应该如何确认我正在使用的是 Debian 系统？",
+        "5.6. 编译",
+        question,
+        "Debian 政策要求这类符号链接需放在单独的开发软件包中。",
+    ]
+    assert not in_contents(texts, 1)  # too long for a title
+    assert contents_pointers(texts, [1, 5, 3, 6], cjk=True) == {1}
+    # a heading said once, or a sentence said twice that is no heading, points nowhere
+    assert contents_pointers(texts, [1, 3], cjk=True) == set()
+    said = ["The file is kept in /var/lib/dpkg for later runs.", "Other text.", texts[0]]
+    assert contents_pointers([said[0], said[1], said[0]], [0, 2], cjk=False) == set()
+
+
 def test_an_answer_that_announces_what_follows_takes_it(tmp_path):
     """A sentence answer ending in a colon ("… simply run the following command:"), or saying
     what it announces ("是按下面的方式标记。"), is only a lead-in: the lines it announces (a

@@ -23,6 +23,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from rapidfuzz import fuzz
+
 from app.readers.ocr.extract import Candidate, Profile, key_matches
 from app.readers.ocr.keyinfo import precise
 from app.readers.ocr.patterns import find_values
@@ -185,6 +187,28 @@ def in_contents(texts: list[str], i: int) -> bool:
     numbered = sum(1 for t in near if _ENTRY_NUMBER.match(t))
     length = len(_LEADERS.sub(" ", " ".join(near)))
     return numbered >= CONTENTS_ENTRIES and length <= numbered * CONTENTS_ENTRY_CHARS
+
+
+POINTER_SIMILARITY = 90  # rapidfuzz ratio of two headings' letters that makes them one heading
+
+
+def _letters(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def contents_pointers(texts: list[str], candidates: list[int], cjk: bool) -> set[int]:
+    """Of the ``candidates``, the headings (questions, titles) whose text comes again in a later
+    candidate: an earlier copy of a heading is its entry in a table of contents, a pointer to
+    the part below the later one, where the answer is. A FAQ's contents list its questions, too
+    long for ``in_contents`` ("我编译程序时为什么会出现 …错误？为什么 … 文件？" / "5.7.")."""
+    heads = sorted(i for i in set(candidates) if needs_next(texts[i], cjk))
+    keys = {i: _letters(texts[i]) for i in heads}
+    return {
+        i
+        for n, i in enumerate(heads)
+        if len(keys[i]) >= 6
+        and any(fuzz.ratio(keys[i], keys[j]) >= POINTER_SIMILARITY for j in heads[n + 1 :])
+    }
 
 
 # the label of a note, tip or warning box, on a line of its own

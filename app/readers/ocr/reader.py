@@ -41,6 +41,7 @@ from app.readers.ocr.answer_policy import (
     asks_reason,
     asks_term,
     confidence,
+    contents_pointers,
     continues,
     decide,
     defined_term,
@@ -1058,8 +1059,10 @@ class OcrReader(Reader):
         choices: list[Choice] = []
         quoted = _literal_sentences(prof, doc.ocr.sentences, text)
         texts = [s.text for s in sentences]
-        for idx, retrieval in doc.index.search(question, k=TOP_K, include=quoted):
-            if in_contents(texts, idx) or idx in doc.heads:
+        found = doc.index.search(question, k=TOP_K, include=quoted)
+        pointers = contents_pointers(texts, [idx for idx, _ in found], prof.cjk)
+        for idx, retrieval in found:
+            if in_contents(texts, idx) or idx in pointers or idx in doc.heads:
                 # a title in the table of contents (the answer is in the body), or a table's
                 # header (each of its rows is read with it)
                 continue
