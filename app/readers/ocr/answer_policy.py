@@ -381,9 +381,13 @@ _REFERS_BACK = re.compile(
     r"^\s*(?:(?:this|these|that|those|such)\s+(?:file|files|one|ones|option|command|field|"
     r"value|package|section|program|tool|directory|method|setting|case|document|list|table|"
     r"policy|standard|rule)\b|it\s+(?:is|was|contains|describes|holds|lists|defines|explains|"
-    r"specifies)\b|they\s+(?:are|were|contain)\b)"
+    r"specifies)\b|they\s+(?:are|were|contain)\b|(?:these|those)\s+(?:are|were)\b|"
+    # a consequence: its cause is said just before ("… compromised. Therefore, we need to …")
+    r"(?:therefore|thus|hence|consequently|for (?:this|that) reason)\b|"
+    r"(?:that|this)(?:'s|’s|\s+is|\s+was)\s+(?:why|the reason)\b)"
     r"|^\s*(?:这个|这些|该|此|它|它们|其)(?:文件|文档|手册|规范|标准|列表|选项|命令|字段|值|软件包|包|"
-    r"程序|工具|目录|方法|设置)?(?:是|为|包含|描述|记录|用于|会|可以|将|定义|规定|说明|列出|介绍)",
+    r"程序|工具|目录|方法|设置)?(?:是|为|包含|描述|记录|用于|会|可以|将|定义|规定|说明|列出|介绍)"
+    r"|^\s*(?:因此|所以|因而|于是|正因如此|这就是为什么|这也是为什么|这就是.{0,6}原因)",
     re.I,
 )
 
