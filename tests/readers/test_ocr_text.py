@@ -422,6 +422,13 @@ def test_reason_and_referring_sentences_bring_their_neighbour():
         "This document defines it."
     )
     assert not refers_back("Thistle grows here.") and not refers_back("The file is small.")
+    # a consequence, whose cause is said just before; a list of things named just before
+    assert refers_back("Therefore, we need to verify new members.") and refers_back(
+        "因此需要验证。"
+    )
+    assert refers_back("That's the reason why the first release was 1.1.")
+    assert refers_back("These are the copyright dates of the original policy.")
+    assert not refers_back("Thesis: the reason is simple.")
 
 
 def test_the_reader_answers_why_with_the_reason_and_this_file_with_its_name(tmp_path):
@@ -945,6 +952,7 @@ def test_a_title_in_the_table_of_contents_is_no_answer(tmp_path, monkeypatch, co
 
     if not contents_skipped:
         monkeypatch.setattr(reader, "in_contents", lambda texts, i: False)
+        monkeypatch.setattr(reader, "contents_pointers", lambda texts, found, cjk: set())
     toc = ["Contents"] + [f"• 1.{n}. {name}" for n, name in enumerate(TOOLS, 1)]
     body = [f"1.{n}. {name}\n{said}" for n, (name, said) in enumerate(TOOLS.items(), 1)]
     text = "\n".join(toc) + "\n\n" + "\n\n".join(body)
