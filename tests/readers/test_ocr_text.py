@@ -1020,6 +1020,72 @@ def test_a_faq_question_listed_in_the_contents_points_to_the_answer_below_it():
     assert contents_pointers([said[0], said[1], said[0]], [0, 2], cjk=False) == set()
 
 
+def test_what_the_reading_lost_is_named():
+    from app.readers.ocr.answer_policy import lost_in_reading
+
+    typeset = "PAM 模块在文件名中使用后缀 “.so”。\n4.5.2 现代的集中式系统管理"
+    assert (
+        lost_in_reading("PAM 模块在文件名中使用后缀 4.5.2 现代的集中式系统管理", typeset) == "“.so”"
+    )
+    # a single misread character is the usual slip; spacing, quotes and markup are not read
+    assert lost_in_reading("另—方面，请注意 -sd 选项", "另一方面，请注意-sd 选项") is None
+    assert lost_in_reading("KUBOTA, 118N means", "KUBOTA, I18N means") is None
+    assert lost_in_reading("Use msgcat some.po", "Use `msgcat` **some.po**") is None
+
+
+class _Dropping:
+    """An OCR engine that reads as the real one does, but drops ``lost`` from every line."""
+
+    def __init__(self, engine, lost: str) -> None:
+        self._engine, self._lost = engine, lost
+
+    def __getattr__(self, name: str):
+        return getattr(self._engine, name)
+
+    def read(self, image, language="auto", pause=None):
+        lines = self._engine.read(image, language, pause)
+        for line in lines:
+            at = line.text.find(self._lost)
+            if at >= 0:
+                cut = slice(at, at + len(self._lost))
+                line.text = line.text[: cut.start] + line.text[cut.stop :]
+                del line.char_x[cut], line.char_conf[cut]
+        return lines
+
+
+def test_an_answer_whose_reading_lost_what_the_page_shows_is_flagged(tmp_path):
+    from app.readers.ocr.reader import OcrReader
+    from app.render import render, resolve_config
+    from app.settings import Settings
+    from tests.helpers.reading import ask
+
+    text = (
+        "Authentication is handled by PAM on Debian systems.\n"
+        "Each PAM module is a shared library, and PAM modules use the suffix .so in their file "
+        "names.\nThe configuration lives in /etc/pam.d, one file per service.\n"
+    )
+    rendered = render(text, resolve_config("en"))
+    question = "Which suffix do PAM modules use in their file names?"
+    notes = {}
+    for lost in ("", " .so"):
+        reader = OcrReader(Settings(_env_file=None, data_dir=tmp_path / f"d{len(lost)}"))
+        if lost:
+            reader.engine = _Dropping(reader.engine, lost)
+        try:
+            answer = ask(reader, rendered, question)
+        finally:
+            reader.close()
+        assert "PAM modules use the suffix" in answer.text, answer.text
+        notes[lost] = [n.en for n in answer.notes if "may have missed" in n.en]
+        if lost:
+            assert answer.needs_review and ".so" not in answer.text
+    assert notes[""] == []
+    assert notes[" .so"] == [
+        "The reading of this passage may have missed “.so”, which the page shows there. "
+        "Please check the boxed text."
+    ]
+
+
 def test_an_answer_that_announces_what_follows_takes_it(tmp_path):
     """A sentence answer ending in a colon ("… simply run the following command:"), or saying
     what it announces ("是按下面的方式标记。"), is only a lead-in: the lines it announces (a

@@ -24,6 +24,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 from app.readers.ocr.extract import Candidate, Profile, key_matches
 from app.readers.ocr.keyinfo import precise
@@ -209,6 +210,44 @@ def contents_pointers(texts: list[str], candidates: list[int], cjk: bool) -> set
         if len(keys[i]) >= 6
         and any(fuzz.ratio(keys[i], keys[j]) >= POINTER_SIMILARITY for j in heads[n + 1 :])
     }
+
+
+LOST_CHARS = 2  # letters or digits in a row that the page shows and the reading lacks
+
+
+def _alnum(text: str) -> tuple[str, list[int]]:
+    """``text``'s letters and digits (NFKC, lower case), and where each stands in ``text``."""
+    chars, where = [], []
+    for i, ch in enumerate(text):
+        for c in unicodedata.normalize("NFKC", ch).lower():
+            if c.isalnum():
+                chars.append(c)
+                where.append(i)
+    return "".join(chars), where
+
+
+def lost_in_reading(read: str, typeset: str) -> str | None:
+    """What the page shows in an answer's passage that its reading lost: the longest run of at
+    least ``LOST_CHARS`` letters or digits of ``typeset`` (the text drawn there) missing or read
+    as something else in ``read`` (the OCR), with the symbols around it ("“.so”" where the
+    reading has "使用后缀 4.5.2"). A single character ("一" read as "—", "I" as "l") is the
+    usual slip and says nothing. Only flags: the answer stays what was read."""
+    mine, _ = _alnum(read)
+    theirs, where = _alnum(typeset)
+    runs = [
+        (j1, j2)
+        for tag, _i1, _i2, j1, j2 in Levenshtein.opcodes(mine, theirs)
+        if tag in ("insert", "replace") and j2 - j1 >= LOST_CHARS
+    ]
+    if not runs:
+        return None
+    best = max(runs, key=lambda run: run[1] - run[0])
+    a, b = where[best[0]], where[best[1] - 1] + 1
+    while a > 0 and not typeset[a - 1].isspace() and not typeset[a - 1].isalnum():
+        a -= 1
+    while b < len(typeset) and not typeset[b].isspace() and not typeset[b].isalnum():
+        b += 1
+    return typeset[a:b].rstrip(".,;:!?。，、；：！？")
 
 
 # the label of a note, tip or warning box, on a line of its own

@@ -50,6 +50,7 @@ from app.readers.ocr.answer_policy import (
     gives_reason,
     in_contents,
     lacks_required_value,
+    lost_in_reading,
     needs_next,
     new_terms,
     opens_part,
@@ -212,6 +213,22 @@ def _table_note(header: str | None) -> list[Note]:
 
 
 _TABLE_HEADER_SHOWN = 200  # characters of a table's caption and header shown with a row
+
+
+def _misread_note(answer: str, rendered: RenderedDoc, span: Span | None) -> list[Note]:
+    """A note when the reading of the answer's passage lost what the page shows there (OCR
+    dropped "“.so”" from "使用后缀 “.so”。"): the answer is flagged, and the boxed passage is
+    where to check it."""
+    lost = None if span is None else lost_in_reading(answer, rendered.text[span.start : span.end])
+    if not lost:
+        return []
+    return [
+        Note(
+            en=f"The reading of this passage may have missed “{lost}”, which the page shows "
+            "there. Please check the boxed text.",
+            zh=f"识别这段文字时可能漏读了页面上的“{lost}”，请核对框出的原文。",
+        )
+    ]
 
 
 def _head_date(
@@ -1172,12 +1189,13 @@ class OcrReader(Reader):
         ):
             spans.append(sent_span)
         kind_zh = "句子" if decision.kind == "sentence" else decision.kind
+        misread = _misread_note(answer_text, rendered, value_span)
         return Answer(
             text=answer_text,
             mode=Mode.QA,
             reader=self.name,
             confidence=conf,
-            needs_review=in_other_words or conf < self.settings.review_threshold,
+            needs_review=in_other_words or bool(misread) or conf < self.settings.review_threshold,
             spans=spans,
             notes=[
                 Note(
@@ -1196,6 +1214,7 @@ class OcrReader(Reader):
                     else []
                 ),
                 *_table_note(doc.headers.get(best.index)),
+                *misread,
             ],
         )
 
