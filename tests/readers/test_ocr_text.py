@@ -1020,6 +1020,26 @@ def test_a_faq_question_listed_in_the_contents_points_to_the_answer_below_it():
     assert contents_pointers([said[0], said[1], said[0]], [0, 2], cjk=False) == set()
 
 
+def test_the_title_above_the_contents_is_no_answer(tmp_path, monkeypatch):
+    from app.readers.ocr import reader
+    from app.readers.ocr.answer_policy import contents_label
+
+    assert contents_label("目 录") and contents_label("Table of Contents")
+    assert not contents_label("目录结构") and not contents_label("The contents of the file")
+    text = (
+        "第 3 章 选择一个 Debian 发布版本\n目 录\n"
+        "3.1. 哪一个 Debian 发布版本更适合我？\n3.2. 新版本发布时会发生什么？\n\n"
+        "3.1. 哪一个 Debian 发布版本更适合我？\n如果您打算运行一台服务器，请安装 stable。\n"
+        "3.2. 新版本发布时会发生什么？\n软件包会从 sid 迁移到 testing。\n"
+    )
+    question = "Debian 13 什么时候发布？"
+    (answer,) = _answers(tmp_path / "a", text, question, preset="zh")
+    assert "第 3 章" not in answer.text, answer.text
+    monkeypatch.setattr(reader, "contents_label", lambda line: False)
+    (answer,) = _answers(tmp_path / "b", text, question, preset="zh")
+    assert "第 3 章" in answer.text  # without the rule: the title, as on the new-user try
+
+
 def test_what_the_reading_lost_is_named():
     from app.readers.ocr.answer_policy import lost_in_reading
 

@@ -190,6 +190,16 @@ def in_contents(texts: list[str], i: int) -> bool:
     return numbered >= CONTENTS_ENTRIES and length <= numbered * CONTENTS_ENTRY_CHARS
 
 
+# the label of a table of contents, on a line of its own
+_CONTENTS_LABEL = re.compile(r"^\W*(?:目\s*录|(?:table\s+of\s+)?contents)\W*$", re.I)
+
+
+def contents_label(line: str) -> bool:
+    """``line`` is the label of a table of contents ("目 录", "Contents"): a heading above it
+    is the document's title, which answers nothing."""
+    return bool(_CONTENTS_LABEL.match(line))
+
+
 POINTER_SIMILARITY = 90  # rapidfuzz ratio of two headings' letters that makes them one heading
 
 

@@ -41,6 +41,7 @@ from app.readers.ocr.answer_policy import (
     asks_reason,
     asks_term,
     confidence,
+    contents_label,
     contents_pointers,
     continues,
     decide,
@@ -1092,6 +1093,8 @@ class OcrReader(Reader):
             ):
                 # a heading, a lead-in ending in a colon, a question or a table header: what
                 # answers it is in the next sentence (a table's row carries its own)
+                if contents_label(sentences[idx + 1].text):
+                    continue  # the document's title, above its contents: no answer below it
                 end = sentences[idx + 1].end
             fits = fitting(text[start:end])
             if reason and not fits:
