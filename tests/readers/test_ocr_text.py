@@ -1034,10 +1034,25 @@ def test_the_title_above_the_contents_is_no_answer(tmp_path, monkeypatch):
     )
     question = "Debian 13 什么时候发布？"
     (answer,) = _answers(tmp_path / "a", text, question, preset="zh")
+    assert not answer.found, answer.text  # nothing here says "13"
+    monkeypatch.setattr(reader, "names_a_number", lambda numbers, window: True)
+    (answer,) = _answers(tmp_path / "b", text, question, preset="zh")
     assert "第 3 章" not in answer.text, answer.text
     monkeypatch.setattr(reader, "contents_label", lambda line: False)
-    (answer,) = _answers(tmp_path / "b", text, question, preset="zh")
-    assert "第 3 章" in answer.text  # without the rule: the title, as on the new-user try
+    (answer,) = _answers(tmp_path / "c", text, question, preset="zh")
+    assert "第 3 章" in answer.text  # without either rule: the title, as on the new-user try
+
+
+def test_a_passage_without_the_number_the_question_names_is_about_something_else():
+    from app.readers.ocr.answer_policy import names_a_number, question_numbers
+
+    assert question_numbers(profile("Debian 13 什么时候发布？")) == ["13"]
+    assert "127.0.1.1" in question_numbers(profile("为什么 /etc/hosts 里会有一行 127.0.1.1？"))
+    assert question_numbers(profile("How many days does it take?")) == []
+    assert names_a_number(["13"], "Debian 13 “trixie” was released in 2025.")
+    assert not names_a_number(["13"], "Released in 2013, version 1.13 of Debian")
+    assert names_a_number(["1.5", "1.7"], "将 vimtutor 中译版从 1.5 升级到 1.7。")
+    assert names_a_number([], "Anything at all.")
 
 
 def test_what_the_reading_lost_is_named():

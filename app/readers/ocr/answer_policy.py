@@ -73,6 +73,7 @@ class Choice:
     fits: bool = False  # holds a value of the kind the question asks for
     defines: bool = False  # starts with the term a "what does X mean" question asks about
     meaning: float = 0.0  # how close the window's meaning is to the question's, in [0, 1]
+    numbers: bool = True  # holds one of the numbers the question names, if it names any
 
     @property
     def support(self) -> float:
@@ -220,6 +221,23 @@ def contents_pointers(texts: list[str], candidates: list[int], cjk: bool) -> set
         if len(keys[i]) >= 6
         and any(fuzz.ratio(keys[i], keys[j]) >= POINTER_SIMILARITY for j in heads[n + 1 :])
     }
+
+
+_NUMBER = re.compile(r"\d+(?:\.\d+)*")
+
+
+def question_numbers(prof: Profile) -> list[str]:
+    """The numbers a question names ("Debian 13", "从 1.5 升级到 1.7", "127.0.1.1")."""
+    return [k for k in (*prof.keys, *prof.literals) if _NUMBER.fullmatch(k)]
+
+
+def names_a_number(numbers: list[str], window: str) -> bool:
+    """``window`` holds one of ``numbers`` as a number of its own ("13" is not in "2013" or
+    "1.13"), or the question names none. A passage without the number the question is about
+    (the release, the version, the address) is about something else."""
+    return not numbers or any(
+        re.search(rf"(?<![\d.]){re.escape(n)}(?!\d)", window) for n in numbers
+    )
 
 
 LOST_CHARS = 2  # letters or digits in a row that the page shows and the reading lacks

@@ -52,9 +52,11 @@ from app.readers.ocr.answer_policy import (
     in_contents,
     lacks_required_value,
     lost_in_reading,
+    names_a_number,
     needs_next,
     new_terms,
     opens_part,
+    question_numbers,
     refers_back,
 )
 from app.readers.ocr.cache import OcrCache
@@ -186,14 +188,14 @@ def _literal_sentences(prof: Profile, sentences: list[Sentence], text: str) -> l
 
 def _answers(choice: Choice) -> bool:
     """Enough of the question's words and support for the sentence to answer it."""
-    return choice.coverage >= MIN_COVERAGE and choice.support >= MIN_SUPPORT
+    return choice.coverage >= MIN_COVERAGE and choice.support >= MIN_SUPPORT and choice.numbers
 
 
 def _answers_in_other_words(choice: Choice, prof: Profile) -> bool:
     """Too few of the question's words, but the window means what the question asks (its
     similarity in meaning to the question): an answer, always to be checked."""
     threshold = MEANING_ANSWERS["zh" if prof.cjk else "en"]
-    return not _answers(choice) and choice.meaning >= threshold
+    return not _answers(choice) and choice.numbers and choice.meaning >= threshold
 
 
 def _table_note(header: str | None) -> list[Note]:
@@ -1075,6 +1077,7 @@ class OcrReader(Reader):
             return bool(new_terms(prof, window))
 
         choices: list[Choice] = []
+        numbers = question_numbers(prof)
         quoted = _literal_sentences(prof, doc.ocr.sentences, text)
         texts = [s.text for s in sentences]
         found = doc.index.search(question, k=TOP_K, include=quoted)
@@ -1130,7 +1133,9 @@ class OcrReader(Reader):
             is_def = defines(window, term) or (
                 idx in doc.headers and labelled(sent.text, prof.keys + prof.literals + prof.runs)
             )
-            choices.append(Choice(idx, start, end, coverage, retrieval, fits, is_def))
+            choice = Choice(idx, start, end, coverage, retrieval, fits, is_def)
+            choice.numbers = names_a_number(numbers, f"{doc.headers.get(idx, '')}\n{window}")
+            choices.append(choice)
         meanings = doc.index.similarities(question, [text[c.start : c.end] for c in choices])
         for choice, meaning in zip(choices, meanings or (), strict=False):
             choice.meaning = max(0.0, meaning)
