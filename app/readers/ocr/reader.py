@@ -1134,7 +1134,14 @@ class OcrReader(Reader):
                 idx in doc.headers and labelled(sent.text, prof.keys + prof.literals + prof.runs)
             )
             choice = Choice(idx, start, end, coverage, retrieval, fits, is_def)
-            choice.numbers = names_a_number(numbers, f"{doc.headers.get(idx, '')}\n{window}")
+            # the number may be said in the sentence before or after (a lead-in, the lines it
+            # announces: "… 领导者名字和起始日期" / "Ian Murdock August 1993")
+            around = text[
+                sentences[max(0, idx - 1)].start : sentences[min(idx + 1, len(sentences) - 1)].end
+            ]
+            choice.numbers = names_a_number(
+                numbers, f"{doc.headers.get(idx, '')}\n{window}\n{around}"
+            )
             choices.append(choice)
         meanings = doc.index.similarities(question, [text[c.start : c.end] for c in choices])
         for choice, meaning in zip(choices, meanings or (), strict=False):
