@@ -36,6 +36,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
@@ -163,18 +164,22 @@ class _Checker:
     def closest(self, spans: list[tuple[int, int]]) -> tuple[int, int]:
         return min(spans, key=lambda ab: (self.distance(*ab), ab[0])) if self.near else spans[0]
 
+    def _tried(self, anchor: str, pattern: re.Pattern[str]) -> Iterator[re.Match[str] | None]:
+        """``pattern`` tried where ``anchor`` (its literal start) occurs in the flat text: found
+        with ``str.find`` first, as a pattern starting with look-behinds would be tested at
+        every position. One item per occurrence: the match there, or None."""
+        flat = self.index.flat
+        pos = flat.find(anchor)
+        while pos >= 0:
+            yield pattern.match(flat, pos)
+            pos = flat.find(anchor, pos + 1)
+
     def exact(self, needle: str, whole: bool = False) -> list[tuple[int, int]]:
-        """Where ``needle`` stands as a whole value (``str.find``, then the boundaries: a
-        pattern starting with look-behinds would test them at every position)."""
+        """Where ``needle`` stands as a whole value (its boundaries checked)."""
         if not needle:
             return []
-        pattern, flat, hits = _pattern(needle, whole), self.index.flat, []
-        pos = flat.find(needle)
-        while pos >= 0 and len(hits) < MAX_HITS:
-            if pattern.match(flat, pos):
-                hits.append((pos, pos + len(needle)))
-            pos = flat.find(needle, pos + 1)
-        return hits
+        found = (m for m in self._tried(needle, _pattern(needle, whole)) if m is not None)
+        return [m.span() for m in itertools.islice(found, MAX_HITS)]
 
     def unit_at(self, a: int, b: int) -> tuple[int, int, Unit]:
         """The number at flat ``a:b`` widened to the currency, scale or % written next to it."""
@@ -233,14 +238,9 @@ class _Checker:
         for left, right in itertools.pairwise(pieces):
             words = _is_word(left[-1]) and _is_word(right[0])
             joined += (r"\s" if words else r"\s?") + re.escape(right)
-        pattern, flat, hits = re.compile(rf"(?<![{_AL}]){joined}(?![{_AL}])"), self.index.flat, []
-        pos, seen = flat.find(pieces[0]), 0
-        while pos >= 0 and seen < MAX_HITS:  # str.find first, as in ``exact``
-            seen += 1
-            m = pattern.match(flat, pos)
-            if m is not None and m.group(0) != needle:
-                hits.append(m.span())
-            pos = flat.find(pieces[0], pos + 1)
+        pattern = re.compile(rf"(?<![{_AL}]){joined}(?![{_AL}])")
+        tried = itertools.islice(self._tried(pieces[0], pattern), MAX_HITS)
+        hits = [m.span() for m in tried if m is not None and m.group(0) != needle]
         return self.closest(hits) if hits else None
 
     def near_date(self, needle: str) -> tuple[int, int] | None:

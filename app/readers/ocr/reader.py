@@ -1135,13 +1135,12 @@ class OcrReader(Reader):
             )
             choice = Choice(idx, start, end, coverage, retrieval, fits, is_def)
             # the number may be said in the sentence before or after (a lead-in, the lines it
-            # announces: "… 领导者名字和起始日期" / "Ian Murdock August 1993")
+            # announces: "… 领导者名字和起始日期" / "Ian Murdock August 1993"); the window never
+            # reaches further than those two
             around = text[
                 sentences[max(0, idx - 1)].start : sentences[min(idx + 1, len(sentences) - 1)].end
             ]
-            choice.numbers = names_a_number(
-                numbers, f"{doc.headers.get(idx, '')}\n{window}\n{around}"
-            )
+            choice.numbers = names_a_number(numbers, f"{doc.headers.get(idx, '')}\n{around}")
             choices.append(choice)
         meanings = doc.index.similarities(question, [text[c.start : c.end] for c in choices])
         for choice, meaning in zip(choices, meanings or (), strict=False):
