@@ -231,6 +231,41 @@ def test_assemble_maps_read_characters_onto_the_rendered_text():
     assert [s.text for s in ocr.sentences] == ["alpha beta garnma 42"]
 
 
+def test_blanks_the_ocr_dropped_between_latin_words_are_put_back():
+    # the Chinese model reads "Linus Torvalds" and "dpkg -l" as one word each; the row drawn
+    # there has the blank, and the characters on both sides agree with the drawn ones
+    text = "由 Linus Torvalds 写就\n运行 dpkg -l 查看\n由 Linus Torvalds 写就"
+    rendered = fake_render(text, cols=30, rows=5)
+
+    def read(row: int, chars: str, drawn: str) -> OcrLine:
+        # each read character sits at the centre of the drawn cell it came from
+        cols, j = [], 0
+        for ch in chars:
+            j = drawn.find(ch, j) if ch in drawn[j:] else j + (drawn[j] == " ")  # a slip
+            cols.append(j)
+            j += 1
+        xs = [(c + 0.5) * CW for c in cols]
+        return OcrLine(chars, (0, row * 10, 180, row * 10 + 10), 0.9, xs, [0.9] * len(chars))
+
+    rows = text.split("\n")
+    lines = [
+        read(0, "由 LinusTorvalds 写就", rows[0]),
+        read(1, "运行 dpkg-l 查看", rows[1]),
+        # a misread word stays misread: only a blank comes back, no character, and only
+        # where the characters beside it were read right
+        read(2, "由 Linus7orvalds 写就", rows[2]),
+    ]
+    ocr = assemble([lines], rendered.layout, rendered.text)
+    assert "Linus Torvalds" in ocr.text
+    assert "dpkg -l" in ocr.text
+    assert "Linus7orvalds" in ocr.text
+    start = ocr.text.index("Torvalds")
+    assert ocr.source_span(start, start + 8) == (text.index("Torvalds"), text.index("Torvalds") + 8)
+    assert len(ocr.conf) == len(ocr.text) == len(ocr.offsets)
+    # without the rendered text nothing is put back
+    assert "LinusTorvalds" in assemble([lines], rendered.layout).text
+
+
 def test_cache_round_trip_and_corrupt_entries(tmp_path):
     cache = OcrCache(tmp_path)
     lines = [OcrLine("abc", (1, 2, 3, 4), 0.5, [1, 2, 3], [0.1, 0.2, 0.3])]

@@ -3,13 +3,15 @@
 The text is what the OCR read (never the source text). The ``LayoutMap`` is used only to say
 *where* a read character sits: each OCR character has a page and an x position, the layout says
 which rendered character was drawn there, so an answer read from the pixels gets an exact span of
-``RenderedDoc.text`` (for evidence boxes) without its wording coming from that text.
+``RenderedDoc.text`` (for evidence boxes) without its wording coming from that text. One thing
+is taken from the drawn row: a blank between two Latin words that the OCR model dropped, where
+the characters on both sides were read as drawn (``_PageLayout.respaced``): no letter or digit.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -76,14 +78,60 @@ class _PageLayout:
         heights = np.diff(np.sort(self.centres))
         self.pitch = float(np.median(heights)) if len(heights) else 10.0
 
-    def offsets_for(self, line: OcrLine) -> np.ndarray:
-        out = np.full(len(line.text), -1, np.int64)
+    def _row(self, line: OcrLine) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """The drawn row a read line lies on: its characters' offsets and x ranges, left to
+        right; None for text read where nothing was rendered (page decoration)."""
         if not self.lines or not len(line.text):
-            return out
+            return None
         i = int(np.argmin(np.abs(self.centres - line.y_centre)))
         if abs(self.centres[i] - line.y_centre) > max(self.pitch, 4.0) * 0.75:
-            return out  # read text where nothing was rendered (page decoration)
+            return None
         _, offs, x0, x1 = self.lines[i]
+        return offs, x0, x1
+
+    def respaced(self, line: OcrLine) -> OcrLine:
+        """``line`` with the blanks between Latin words that the OCR model dropped put back.
+
+        The Chinese recognition model often reads two Latin words as one ("LinusTorvalds",
+        "debian/rulesbinary", "Linux2.6.30"): on a page rendered at a low resolution the blank
+        is narrower than the model notices. Where the row drawn there has one blank, and the
+        characters read on both sides agree with the drawn ones (at least ``_AGREE`` each), the
+        blank is put back. Nothing else of the reading changes: no character is added, dropped
+        or replaced, so a misread word stays misread.
+        """
+        row = self._row(line) if self.text is not None else None
+        if row is None:
+            return line
+        from rapidfuzz.distance import Levenshtein
+
+        read = line.text
+        drawn = "".join(self.text[o] for o in row[0])  # type: ignore[index]
+        ops = list(Levenshtein.opcodes(read, drawn))
+        cuts = [
+            op.src_start
+            for before, op, after in zip(ops, ops[1:], ops[2:], strict=False)
+            if op.tag == "insert"
+            and drawn[op.dest_start : op.dest_end] == " "
+            and before.tag == after.tag == "equal"
+            and before.src_end - before.src_start >= _AGREE
+            and after.src_end - after.src_start >= _AGREE
+            and _between_words(read[op.src_start - 1], read[op.src_start])
+        ]
+        if not cuts:
+            return line
+        text, xs, confs = list(read), list(line.char_x), list(line.char_conf)
+        for cut in reversed(cuts):
+            text.insert(cut, " ")
+            xs.insert(cut, (xs[cut - 1] + xs[cut]) / 2)
+            confs.insert(cut, min(confs[cut - 1], confs[cut]))
+        return replace(line, text="".join(text), char_x=xs, char_conf=confs)
+
+    def offsets_for(self, line: OcrLine) -> np.ndarray:
+        out = np.full(len(line.text), -1, np.int64)
+        row = self._row(line)
+        if row is None:
+            return out
+        offs, x0, x1 = row
         xs = np.asarray(line.char_x)
         pos = np.clip(np.searchsorted(x0, xs, side="right") - 1, 0, len(offs) - 1)
         # a centre just right of a character's box belongs to the nearer neighbour
@@ -110,6 +158,24 @@ class _PageLayout:
                 out[op.src_start : op.src_end] = offs[op.dest_start : op.dest_end]
 
 
+_AGREE = 2  # characters read as drawn on each side of a blank that is put back
+
+
+_OPENING = "\"'(“‘[{<"
+
+
+def _between_words(left: str, right: str) -> bool:
+    """A blank between ``left`` and ``right`` separates two Latin words, a word and its option
+    ("dpkg -l") or bracket, or a number and what follows it ("1.7. Debian", "V:54, I:226");
+    not the blank inside quotes or before a comma, which the typesetting may have but a
+    reader does not miss."""
+    if not (ord(left) < 0x250 and ord(right) < 0x250) or left.isspace() or right.isspace():
+        return False  # CJK needs no blank to read right
+    if right.isalnum():
+        return left not in _OPENING
+    return left.isalnum() and right in "-("
+
+
 def _separator(left: str, right: str) -> str:
     if not left or not right or left[-1] == "\n" or right[0] == "\n":
         return ""
@@ -121,7 +187,8 @@ def _separator(left: str, right: str) -> str:
 def assemble(pages: list[list[OcrLine]], layout: LayoutMap, text: str | None = None) -> OcrText:
     """Join the lines of every page (already in reading order) into one ``OcrText``.
 
-    ``text`` (the rendered text) only refines where each read character sits; see ``_align``.
+    ``text`` (the rendered text) refines where each read character sits (``_align``) and puts
+    back the blanks between Latin words that the OCR dropped (``_PageLayout.respaced``).
     """
     parts: list[str] = []
     offsets: list[np.ndarray] = []
@@ -135,6 +202,7 @@ def assemble(pages: list[list[OcrLine]], layout: LayoutMap, text: str | None = N
         for line in lines:
             if not line.text:
                 continue
+            line = page_layout.respaced(line)
             sep = _separator(last, line.text)
             if sep:
                 parts.append(sep)
