@@ -1,6 +1,6 @@
 """Fit the built-in reader's answer confidence on the DEV half of the real-document set.
 
-    .venv/bin/python -m eval.qa_real.calibrate [--split dev] [--fit]
+    .venv/bin/python -m eval.qa_real.calibrate [--split dev] [--fit] [--rows-out FILE]
 
 Each dev question is asked the way the product asks it (``Pipeline.ask_once``: the lines that
 match the question first, more pages only when the answer is not sure enough; pages come from
@@ -15,6 +15,7 @@ reliability of the fitted confidence on them. Never run this on the held-out spl
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 from pathlib import Path
@@ -84,6 +85,7 @@ def collect(
                 "answer": answer.text,
                 "kind": decision.kind if decision else "not-found",
                 "features": [decision.features[f] for f in FEATURES] if decision else None,
+                "all_features": dict(decision.features) if decision else None,
                 "confidence": answer.confidence,
                 **judged,
             }
@@ -163,8 +165,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--docs", nargs="*", default=None)
     parser.add_argument("--fit", action="store_true")
     parser.add_argument("--whole", action="store_true", help="answer from whole documents")
+    parser.add_argument("--rows-out", type=Path, help="write every answer's row here (JSON)")
     args = parser.parse_args(argv)
     rows = collect(args.split, args.docs, whole=args.whole)
+    if args.rows_out:
+        args.rows_out.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
     answerable = [r for r in rows if r["answerable"]]
     print(
         f"\ncorrect {sum(r['correct'] for r in answerable)}/{len(answerable)} answerable, "

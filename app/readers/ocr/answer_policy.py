@@ -152,6 +152,8 @@ def decide(
         "typed": 1.0 if prof.typed else 0.0,
         "fits": 1.0 if (best.fits or not prof.typed) else 0.0,
         "ocr": ocr_conf,
+        "meaning": best.meaning,
+        "defines": 1.0 if best.defines else 0.0,
     }
     return Decision(a, b, kind, features)
 
