@@ -26,7 +26,10 @@ from app.text import is_cjk
 log = logging.getLogger(__name__)
 
 # bump when the post-processing (markers, spaces, row merging) changes: cached pages then differ
-POSTPROCESS = 3
+POSTPROCESS = 4
+# a newline marker's ink spans at most this share of a row's height (" \\n " is drawn about 0.9
+# em wide, a row is about 1.6 em high); the next marker's ink starts about 1.4 em further on
+MARKER_WIDTH = 0.75
 
 
 @dataclass
@@ -92,7 +95,7 @@ def split_markers(image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
 
 
 def marker_runs(mask: np.ndarray, y0: int, y1: int, x0: int, x1: int) -> list[float]:
-    """x centres of the newline markers inside a line's band (one per connected column run)."""
+    """x centres of the newline markers inside a line's band."""
     # only the central rows: the band of a crop also holds the edges of the lines around it
     trim = max(1, round(0.3 * (y1 - y0)))
     band = mask[max(0, y0 + trim) : y1 - trim, max(0, x0) : x1]
@@ -105,7 +108,16 @@ def marker_runs(mask: np.ndarray, y0: int, y1: int, x0: int, x1: int) -> list[fl
             runs.append((start, prev))
             start = cur
     runs.append((start, cols[-1]))
-    return [max(0, x0) + (a + b) / 2 for a, b in runs]
+    # one marker is two glyphs ("\\" and "n"), which the band can show apart: runs that fit in
+    # one marker's width are one marker (the next marker starts at least a blank further on)
+    reach = MARKER_WIDTH * (y1 - y0)
+    markers: list[tuple[int, int]] = []
+    for a, b in runs:
+        if markers and b - markers[-1][0] <= reach:
+            markers[-1] = (markers[-1][0], b)
+        else:
+            markers.append((a, b))
+    return [max(0, x0) + (a + b) / 2 for a, b in markers]
 
 
 def insert_markers(line: OcrLine, markers: list[float]) -> OcrLine:

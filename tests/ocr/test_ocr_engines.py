@@ -1,5 +1,6 @@
 """app.ocr: the engine registry, the engines' shared pixel post-processing, and rapidocr."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -44,6 +45,41 @@ def test_markers_are_removed_from_pixels_and_put_back_as_newlines():
     line = OcrLine("ab cd", (0, 0, 60, 10), 0.9, [5, 10, 22, 35, 40], [0.9] * 5)
     out = insert_markers(line, [22.5])
     assert out.text == "ab\ncd" and len(out.char_x) == len(out.text)
+
+
+def test_a_marker_drawn_as_two_glyphs_is_one_newline():
+    # " \\n " is two glyphs; the band of a row can show them apart ("\\" and "n", 3 columns
+    # between), which once read as two newlines: a blank line inside every wrapped sentence
+    mask = np.zeros((16, 80), bool)
+    mask[5:11, 10:13] = True  # "\\"
+    mask[5:11, 16:20] = True  # "n"
+    mask[5:11, 34:37] = True  # the next marker, a blank further on
+    mask[5:11, 40:44] = True
+    assert marker_runs(mask, 0, 16, 0, 80) == [14.5, 38.5]
+
+
+@pytest.mark.parametrize(
+    ("preset", "text"),
+    [
+        (
+            "zh",
+            "本教程是由 Michael C. Pierce 和\nRobert K. Ware 所编写的。\n\n第二段从这里开始，\n一直到这里结束。",
+        ),
+        (
+            "en",
+            "Version 3, 29 June 2007\n\nCopyright (C) 2007 Free Software\nFoundation, Inc.\n\n\nPreamble",
+        ),
+    ],
+)
+def test_rapidocr_reads_each_newline_marker_once(preset, text):
+    rendered = render(text, resolve_config(preset))
+    lines = ocr.get_engine("rapidocr").read(rendered.pages[0].image, preset)
+    read = "".join(line.text for line in lines)
+    assert read.count("\n") == text.count("\n")
+    # blank lines where the text has them, and nowhere else
+    assert [len(gap) for gap in re.findall(r"\n+", read)] == [
+        len(gap) for gap in re.findall(r"\n+", text)
+    ]
 
 
 def test_rows_are_merged_left_to_right_without_repeats():
