@@ -591,6 +591,11 @@ def test_a_quoted_option_finds_its_sentence_among_many_that_share_the_command(tm
     assert find_literal("-e", "re-enter the password") == []  # a whole token only
     assert find_literal("ps --pid 1 -f", "run ps --pid1 -f now") != []  # OCR's spaces forgiven
     assert find_literal(":q!", "提示：：q！<回车> 会丢弃") == [(3, 6)]  # full-width forms too
+    # a sans-serif l read as I: "dpkg -I" is "dpkg -l"; but no i is an l, and no 1 either
+    assert find_literal("dpkg -l", "run dpkg -I now") == [(4, 11)]
+    assert find_literal("dpkg -l", "run dpkg -i foo.deb") == []
+    assert find_literal("ls -l", "ls -1 lists one per line") == []
+    assert find_literal("DPKG -L", "dpkg -l") == [(0, 7)]
     filler = [
         f"The passwd command of host {n} changes the password of user{n} when run by root."
         for n in range(40)
@@ -1376,3 +1381,55 @@ def test_how_a_chinese_question_asks_is_no_key_word():
     assert profile("dpkg -l 这个命令是干什么用的？").runs == ("命令",)
     assert profile("这个 Vim 教程最初是由谁编写的？").runs == ("教程", "最初", "编写")
     assert profile("做饭需要什么？").runs == ("做饭", "需要")  # "做" of a content word stays
+
+
+def test_a_question_about_a_shown_command_gets_the_sentence_that_introduces_it(tmp_path):
+    from app.readers.ocr.answer_policy import introduces, shown_command
+
+    assert shown_command("$ dpkg -l", ("dpkg -l",)) and shown_command("dpkg -I", ("DPKG -l",))
+    assert not shown_command("Run dpkg -l to see them.", ("dpkg -l",))
+    assert introduces("要查看所有已安装的软件包的版本，请运行：") and introduces(
+        "To list them, run:"
+    )
+    assert not introduces("dpkg -l lists the packages.")
+    text = (
+        "Package tools.\n\n"
+        "To get a one-line description of the state of package foo, run:\n"
+        "dpkg --list foo\n"
+        "To find the packages that are only partly installed, run:\n"
+        "dpkg --audit\n"
+        "Note that dpkg can be installed on other systems than Debian, so its presence proves "
+        "nothing about the system.\n\n"
+        "The archive holds many packages."
+    )
+    (answer,) = _answers(tmp_path, text, "What does dpkg --audit do?")
+    # the command alone, or the command with the note below it, says nothing of what it does
+    assert "packages that are only partly installed" in answer.text
+    assert "dpkg --audit" in answer.text and "presence proves nothing" not in answer.text
+    zh = (
+        "软件包工具。\n\n"
+        "要得到关于软件包 foo 安装状态的描述，请执行：\n"
+        "dpkg --list foo\n"
+        "要查看所有已安装的软件包的版本，请运行：\n"
+        "dpkg -l\n"
+        "注意，程序 dpkg 的存在意味着您可以在您的系统上安装 Debian 软件包。\n\n"
+        "档案库里有很多软件包。"
+    )
+    (answer,) = _answers(tmp_path / "zh", zh, "dpkg -l 这个命令是干什么用的？", preset="zh")
+    assert "查看所有已安装的软件包的版本" in answer.text and "dpkg -l" in answer.text
+
+
+def test_an_option_read_with_a_capital_i_is_still_the_option_asked_about(tmp_path):
+    # a sans-serif l and I look alike: OCR reads "dpkg -l" as "dpkg -I"; the question's "-l"
+    # still finds it, and "-i" (a real option of its own) is not taken for it
+    text = (
+        "Package tools.\n\n"
+        "To install a package file you have downloaded, run:\n"
+        "dpkg -i foo.deb\n"
+        "To see the versions of all installed packages, run:\n"
+        "dpkg -l\n"
+        "The archive holds many packages, and the weather is fine."
+    )
+    listed, installed = _answers(tmp_path, text, "What does dpkg -l do?", "What does dpkg -i do?")
+    assert "versions of all installed packages" in listed.text
+    assert "install a package file" in installed.text

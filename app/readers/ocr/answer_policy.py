@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from app.readers.ocr.extract import Candidate, Profile, key_matches
+from app.readers.ocr.extract import Candidate, Profile, find_literal, key_matches
 from app.readers.ocr.keyinfo import precise
 from app.readers.ocr.patterns import find_values
 from app.text import STOP_AND_QUESTION_WORDS, is_cjk
@@ -459,6 +459,26 @@ _REFERS_BACK = re.compile(
     r"|^\s*(?:因此|所以|因而|于是|正因如此|这就是为什么|这也是为什么|这就是.{0,6}原因)",
     re.I,
 )
+
+
+_PROMPT = re.compile(r"^\s*[$#>]?\s*")
+COMMAND_LINE = 80  # at most this many characters on a line that shows a command
+
+
+def shown_command(sentence: str, literals: tuple[str, ...]) -> bool:
+    """``sentence`` is a line showing a command the question quotes ("dpkg -l", "$ debuild
+    -us -uc"): it starts with the command, after a shell prompt, and is no longer than a command
+    line."""
+    line = _PROMPT.sub("", sentence, count=1)
+    return len(line) <= COMMAND_LINE and any(
+        start == 0 for lit in literals for start, _ in find_literal(lit, line)
+    )
+
+
+def introduces(sentence: str) -> bool:
+    """``sentence`` ends with a colon: it says what the line below it is for ("To list the
+    installed packages, run:")."""
+    return sentence.rstrip().endswith((":", "："))
 
 
 def refers_back(sentence: str) -> bool:

@@ -304,9 +304,22 @@ def literals(question: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+# a lower-case l that OCR reads as the capital I it looks like in a sans-serif font ("dpkg -I" for
+# "dpkg -l"), or as a bar; not as a 1, which is an option of its own ("ls -1")
+_READ_AS = {"l": "lI|"}
+
+
+def _literal_char(ch: str) -> str:
+    if ch in _READ_AS:
+        return "[" + re.escape(_READ_AS[ch]) + "]"
+    if ch.upper() != ch:
+        return "[" + re.escape(ch) + re.escape(ch.upper()) + "]"
+    return re.escape(ch)
+
+
 @functools.lru_cache(maxsize=256)
 def _literal_re(literal: str) -> re.Pattern[str]:
-    chars = [re.escape(ch) for ch in literal.lower() if not ch.isspace()]
+    chars = [_literal_char(ch) for ch in literal.lower() if not ch.isspace()]
     head = r"(?<![A-Za-z0-9])" if chars and literal[0].isalnum() else r"(?<![A-Za-z0-9-])"
     tail = r"(?![A-Za-z0-9])" if chars and literal[-1].isalnum() else ""
     # with the spaces OCR drops or adds ("ps --pid 1 -f" read as "ps --pid1 -f"), and as a
@@ -318,13 +331,14 @@ def _literal_re(literal: str) -> re.Pattern[str]:
 _HALF_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 
 
-def find_literal(literal: str, low_text: str) -> list[tuple[int, int]]:
-    """Where ``literal`` (a quoted command, option, path) stands in ``low_text`` (lower case),
-    full-width forms read as their ASCII ones."""
+def find_literal(literal: str, text: str) -> list[tuple[int, int]]:
+    """Where ``literal`` (a quoted command, option, path) stands in ``text``, in any case,
+    full-width forms read as their ASCII ones, and an l as the I that OCR may read for it (in
+    the text as read: lower-cased, that I could not be told from an i)."""
     if not literal.strip():
         return []
     pattern = _literal_re(literal.translate(_HALF_WIDTH))
-    return [m.span() for m in pattern.finditer(low_text.translate(_HALF_WIDTH))]
+    return [m.span() for m in pattern.finditer(text.translate(_HALF_WIDTH))]
 
 
 Weight = Callable[[str], float]
@@ -387,7 +401,7 @@ def key_matches(
     for lit in prof.literals:
         w = max(weight(lit.lower()), 2.0)
         total += w
-        hits = find_literal(lit, low)
+        hits = find_literal(lit, text)
         if hits:
             got += w
             spans.append(hits[0])

@@ -50,6 +50,7 @@ from app.readers.ocr.answer_policy import (
     fitting_values,
     gives_reason,
     in_contents,
+    introduces,
     lacks_required_value,
     lost_in_reading,
     names_a_number,
@@ -58,6 +59,7 @@ from app.readers.ocr.answer_policy import (
     opens_part,
     question_numbers,
     refers_back,
+    shown_command,
 )
 from app.readers.ocr.cache import OcrCache
 from app.readers.ocr.extract import Profile, extract, find_literal, key_matches, profile
@@ -176,10 +178,10 @@ def _literal_sentences(prof: Profile, sentences: list[Sentence], text: str) -> l
     word retrieval drops the symbols, so "-e" would rank like any other mention of passwd."""
     if not prof.literals or not sentences:
         return []
-    low, starts = text.lower(), [s.start for s in sentences]
+    starts = [s.start for s in sentences]
     found: list[int] = []
     for lit in prof.literals:
-        for a, _ in find_literal(lit, low)[:MAX_LITERAL_SENTENCES]:
+        for a, _ in find_literal(lit, text)[:MAX_LITERAL_SENTENCES]:
             idx = bisect.bisect_right(starts, a) - 1
             if idx >= 0 and idx not in found:
                 found.append(idx)
@@ -1121,6 +1123,17 @@ class OcrReader(Reader):
                 # a list of terms, each above its description ("isolation-container" / "The test
                 # wants to … open network TCP ports."): the name asked for is the label above
                 start = sentences[idx - 1].start
+            elif (
+                idx > 0
+                and start == sent.start
+                and shown_command(sent.text, prof.literals)
+                and introduces(sentences[idx - 1].text)
+                and sent.end - sentences[idx - 1].start <= MAX_ANSWER
+            ):
+                # a command on its own line under the sentence that says what it does ("要查看
+                # 所有已安装的软件包的版本，请运行：" / "dpkg -l"): a question about the command
+                # is answered by that sentence, and the command ends the answer
+                start, end = sentences[idx - 1].start, sent.end
             elif (
                 idx > 0 and refers_back(sent.text) and end - sentences[idx - 1].start <= MAX_ANSWER
             ):
