@@ -1433,3 +1433,13 @@ def test_an_option_read_with_a_capital_i_is_still_the_option_asked_about(tmp_pat
     listed, installed = _answers(tmp_path, text, "What does dpkg -l do?", "What does dpkg -i do?")
     assert "versions of all installed packages" in listed.text
     assert "install a package file" in installed.text
+
+
+def test_a_word_in_single_quotes_is_a_key_without_its_quotes():
+    # "'i18n'" once gave the key "i18n'", which no word of the document matched
+    prof = profile("Who wrote the 'Introduction to i18n' the chapter takes its definitions from?")
+    assert "i18n" in prof.keys and not any(k.endswith("'") for k in prof.keys)
+    sentence = "According to Introduction to i18n from Tomohiro KUBOTA, i18n means modification."
+    other = "Every maintainer should read this chapter about translations."
+    assert key_matches(prof, sentence)[0] > key_matches(prof, other)[0]
+    assert profile("Why is it written as 'i18n'?").keys[-1] == "i18n"
