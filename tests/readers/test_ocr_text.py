@@ -1443,3 +1443,31 @@ def test_a_word_in_single_quotes_is_a_key_without_its_quotes():
     other = "Every maintainer should read this chapter about translations."
     assert key_matches(prof, sentence)[0] > key_matches(prof, other)[0]
     assert profile("Why is it written as 'i18n'?").keys[-1] == "i18n"
+
+
+def test_an_abbreviation_is_defined_where_its_words_are_spelled_out():
+    from app.readers.ocr.answer_policy import spells_out
+
+    assert spells_out("PAM 和 NSS（Name Service Switch，名称服务切换）机制给本地系统管理", "NSS")
+    assert spells_out("一个缺陷跟踪系统（bug tracking system,\nBTS），用于保存", "文档里提到的 BTS")
+    assert spells_out("This is the Filesystem Hierarchy Standard (FHS) version 3.0.", "FHS")
+    assert spells_out("NSS（名称服务切换）机制", "NSS")
+    # the abbreviation used, or read another way in passing: no definition
+    assert not spells_out("NSS 缩写也可能意味着 “Network Security Service”。", "NSS")
+    assert not spells_out("Use the FHS (see section 5) for paths.", "FHS")
+    assert not spells_out("Send the bug to the tracker (BTS) now.", "BTS")
+    assert not spells_out("Name Service Switch (NSS) is used.", "what is this")
+
+
+def test_the_reader_answers_what_an_abbreviation_stands_for_where_it_is_spelled_out(tmp_path):
+    # the sentence sharing most of the question's words ("缩写") gives another reading in passing;
+    # the answer is where the abbreviation's words are spelled out
+    zh = (
+        "4.5 PAM 和 NSS\n"
+        "现代的类 Unix 系统提供 PAM（Pluggable Authentication Modules，插入式验证模块）和 "
+        "NSS（Name Service Switch，名称服务切换）机制给本地系统管理员。\n\n"
+        "NSS 提供了一个灵活的名称服务机制，它经常被 C 标准库使用。\n\n"
+        "注意：NSS 缩写也可能意味着“Network Security Service，网络安全服务”，它不是这里的意思。"
+    )
+    (answer,) = _answers(tmp_path, zh, "NSS 是什么的缩写？", preset="zh")
+    assert "Name Service Switch" in answer.text

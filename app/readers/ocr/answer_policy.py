@@ -74,6 +74,7 @@ class Choice:
     defines: bool = False  # starts with the term a "what does X mean" question asks about
     meaning: float = 0.0  # how close the window's meaning is to the question's, in [0, 1]
     numbers: bool = True  # holds one of the numbers the question names, if it names any
+    spells: bool = False  # spells out the abbreviation the question asks about
 
     @property
     def support(self) -> float:
@@ -429,6 +430,51 @@ def defines(window: str, term: str | None) -> bool:
         return False
     said = [ch for ch in squeeze[at + len(target) :] if ch.isalnum()]
     return len(said) >= (4 if any(is_cjk(ch) for ch in said) else 12)
+
+
+_ACRONYM = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9]{1,7}(?![A-Za-z0-9])")
+_LATIN_INITIALS = re.compile(r"[A-Za-z][\w'-]*")
+EXPANSION_CHARS = 60  # at most this many characters of words an abbreviation stands for
+
+
+def _initials_match(acronym: str, words: str) -> bool:
+    """``words`` begin with the abbreviation's letters, in order ("Name Service Switch" for
+    NSS, "bug tracking system" for BTS); written in Chinese, any two characters will do."""
+    if sum(is_cjk(ch) for ch in words) >= 2:
+        return True
+    initials = [w[0].lower() for w in _LATIN_INITIALS.findall(words)]
+    letters = [ch.lower() for ch in acronym if ch.isalpha()]
+    if not letters:
+        return False
+    # the words may be the end of a longer phrase ("This is the Filesystem Hierarchy Standard")
+    for start in (i for i, first in enumerate(initials) if first == letters[0]):
+        it = iter(initials[start:])
+        if all(any(i == ch for i in it) for ch in letters) and (
+            len(initials) - start <= 2 * len(letters)
+        ):
+            return True
+    return False
+
+
+def spells_out(window: str, term: str | None) -> bool:
+    """The window gives the words the abbreviation a question asks about stands for: "NSS（Name
+    Service Switch，名称服务切换）", "缺陷跟踪系统（bug tracking system, BTS）", "Filesystem Hierarchy
+    Standard (FHS)". A window that only uses the abbreviation, or gives it another reading in
+    passing, does not."""
+    found = _ACRONYM.findall(term or "")
+    if not found:
+        return False
+    acronym = re.escape(found[-1])
+    after = re.compile(
+        rf"(?<![A-Za-z0-9]){acronym}\s*[（(]([^（()）]{{2,{EXPANSION_CHARS}}})[)），,]"
+    )
+    inside = re.compile(rf"[（(]([^（()）]{{2,{EXPANSION_CHARS}}}?)[,，]?\s*{acronym}\s*[)）]")
+    before = re.compile(rf"([^（()）。.]{{2,{EXPANSION_CHARS}}}?)\s*[（(]\s*{acronym}\s*[)）]")
+    return any(
+        _initials_match(found[-1], m.group(1))
+        for pattern in (after, inside, before)
+        for m in pattern.finditer(window)
+    )
 
 
 _ASKS_REASON = re.compile(

@@ -60,6 +60,7 @@ from app.readers.ocr.answer_policy import (
     question_numbers,
     refers_back,
     shown_command,
+    spells_out,
 )
 from app.readers.ocr.cache import OcrCache
 from app.readers.ocr.extract import Profile, extract, find_literal, key_matches, profile
@@ -73,6 +74,7 @@ from app.text import BM25, bm25_scores, detect_language, question_language, toke
 
 log = logging.getLogger(__name__)
 
+MAX_SPELLED = 3  # sentences spelling out an abbreviation that are looked at (the first ones)
 MIN_COVERAGE = 0.34  # fewer of the question's key words than this: no answer
 TOP_K = 12
 MAX_LITERAL_SENTENCES = 24  # sentences holding a quoted option or path, each also a candidate
@@ -189,7 +191,10 @@ def _literal_sentences(prof: Profile, sentences: list[Sentence], text: str) -> l
 
 
 def _answers(choice: Choice) -> bool:
-    """Enough of the question's words and support for the sentence to answer it."""
+    """Enough of the question's words and support for the sentence to answer it, or the words
+    of the abbreviation it asks about."""
+    if choice.spells:  # the words an abbreviation stands for: what was asked, in any words
+        return choice.numbers
     return choice.coverage >= MIN_COVERAGE and choice.support >= MIN_SUPPORT and choice.numbers
 
 
@@ -1081,8 +1086,11 @@ class OcrReader(Reader):
         choices: list[Choice] = []
         numbers = question_numbers(prof)
         quoted = _literal_sentences(prof, doc.ocr.sentences, text)
+        # an abbreviation asked about ("NSS 是什么的缩写？") is answered where its words are spelled
+        # out, however few of the question's words that sentence shares
+        spelled = [i for i, sent in enumerate(sentences) if spells_out(sent.text, term)]
         texts = [s.text for s in sentences]
-        found = doc.index.search(question, k=TOP_K, include=quoted)
+        found = doc.index.search(question, k=TOP_K, include=quoted + spelled[:MAX_SPELLED])
         pointers = contents_pointers(texts, [idx for idx, _ in found], prof.cjk)
         for idx, retrieval in found:
             if in_contents(texts, idx) or idx in pointers or idx in doc.heads:
@@ -1143,8 +1151,13 @@ class OcrReader(Reader):
             window = text[start:end]
             # a table row is read with its header: the column the question names is there
             coverage, _ = key_matches(prof, f"{doc.headers.get(idx, '')}\n{window}", weight)
-            is_def = defines(window, term) or (
-                idx in doc.headers and labelled(sent.text, prof.keys + prof.literals + prof.runs)
+            is_def = (
+                defines(window, term)
+                or spells_out(window, term)
+                or (
+                    idx in doc.headers
+                    and labelled(sent.text, prof.keys + prof.literals + prof.runs)
+                )
             )
             choice = Choice(idx, start, end, coverage, retrieval, fits, is_def)
             # the number may be said in the sentence before or after (a lead-in, the lines it
@@ -1159,6 +1172,11 @@ class OcrReader(Reader):
         for choice, meaning in zip(choices, meanings or (), strict=False):
             choice.meaning = max(0.0, meaning)
         choices.sort(key=lambda c: -c.rank)
+        spelling = next((c for c in choices if c.index in spelled), None)
+        if spelling is not None:
+            spelling.spells = True
+            if choices[0] is not spelling and choices[0].index not in spelled:
+                choices = [spelling, *(c for c in choices if c is not spelling)]
         if asks_document_date(prof) and not any(_answers(c) and c.fits for c in choices[:3]):
             head = _head_date(prof, sentences, text, weight)
             if head is not None:
