@@ -119,6 +119,48 @@ def _with_neighbour(
     return start, end, False
 
 
+def _with_what_comes_before(
+    prof: Profile,
+    sentences: list[Sentence],
+    idx: int,
+    start: int,
+    end: int,
+    names: bool,
+    naming: Callable[[str], bool],
+) -> tuple[int, int]:
+    """The window ``start:end`` of sentence ``idx`` widened back to the sentence before it, when
+    that one says what this one is about; else unchanged."""
+    if idx == 0:
+        return start, end
+    sent, prev = sentences[idx], sentences[idx - 1]
+    if (
+        names
+        and start == sent.start
+        and needs_next(prev.text, prof.cjk)
+        and naming(prev.text)
+        and not furniture(prev.text)
+        and end - prev.start <= MAX_ANSWER
+    ):
+        # a list of terms, each above its description ("isolation-container" / "The test wants
+        # to … open network TCP ports."): the name asked for is the label above
+        return prev.start, end
+    if (
+        start == sent.start
+        and shown_command(sent.text, prof.literals)
+        and introduces(prev.text)
+        and sent.end - prev.start <= MAX_ANSWER
+    ):
+        # a command on its own line under the sentence that says what it does ("要查看所有已安装
+        # 的软件包的版本，请运行：" / "dpkg -l"): a question about the command is answered by that
+        # sentence, and the command ends the answer
+        return prev.start, sent.end
+    if refers_back(sent.text) and end - prev.start <= MAX_ANSWER:
+        # "This file describes all the changes …": what "this file" is, is said just before (a
+        # file name, a heading, the previous sentence)
+        return prev.start, end
+    return start, end
+
+
 def _and_what_follows(sentences: list[Sentence], text: str, start: int, end: int) -> int:
     """The end of a sentence answer, carried over the next sentence when it goes on in the same
     line of text (a paragraph; not the next list entry, table row or heading) and both fit an
@@ -1119,35 +1161,7 @@ class OcrReader(Reader):
                 # the name it asks for is in the next sentence ("… you need a basic development
                 # environment. Install build-essential."); the window grows, its score does not
                 start, end, _ = _with_neighbour(sentences, idx, start, end, naming)
-            if (
-                names
-                and idx > 0
-                and start == sent.start
-                and needs_next(sentences[idx - 1].text, prof.cjk)
-                and naming(sentences[idx - 1].text)
-                and not furniture(sentences[idx - 1].text)
-                and end - sentences[idx - 1].start <= MAX_ANSWER
-            ):
-                # a list of terms, each above its description ("isolation-container" / "The test
-                # wants to … open network TCP ports."): the name asked for is the label above
-                start = sentences[idx - 1].start
-            elif (
-                idx > 0
-                and start == sent.start
-                and shown_command(sent.text, prof.literals)
-                and introduces(sentences[idx - 1].text)
-                and sent.end - sentences[idx - 1].start <= MAX_ANSWER
-            ):
-                # a command on its own line under the sentence that says what it does ("要查看
-                # 所有已安装的软件包的版本，请运行：" / "dpkg -l"): a question about the command
-                # is answered by that sentence, and the command ends the answer
-                start, end = sentences[idx - 1].start, sent.end
-            elif (
-                idx > 0 and refers_back(sent.text) and end - sentences[idx - 1].start <= MAX_ANSWER
-            ):
-                # "This file describes all the changes …": what "this file" is, is said just
-                # before (a file name, a heading, the previous sentence)
-                start = sentences[idx - 1].start
+            start, end = _with_what_comes_before(prof, sentences, idx, start, end, names, naming)
             window = text[start:end]
             # a table row is read with its header: the column the question names is there
             coverage, _ = key_matches(prof, f"{doc.headers.get(idx, '')}\n{window}", weight)
