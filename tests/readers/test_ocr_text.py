@@ -1471,3 +1471,53 @@ def test_the_reader_answers_what_an_abbreviation_stands_for_where_it_is_spelled_
     )
     (answer,) = _answers(tmp_path, zh, "NSS 是什么的缩写？", preset="zh")
     assert "Name Service Switch" in answer.text
+
+
+class _Swapping(_Dropping):
+    """An OCR engine that reads as the real one does, but reads every "$" as "S"."""
+
+    def read(self, image, language="auto", pause=None):
+        lines = self._engine.read(image, language, pause)
+        for line in lines:
+            line.text = line.text.replace("$", "S")
+        return lines
+
+
+def test_an_answer_that_reads_a_name_symbol_as_a_letter_is_flagged(tmp_path):
+    from app.readers.ocr.answer_policy import symbol_read_as_letter
+    from app.readers.ocr.reader import OcrReader
+    from app.render import render, resolve_config
+    from app.settings import Settings
+    from tests.helpers.reading import ask
+
+    assert symbol_read_as_letter(
+        '授权文件的位置通过”SXAUTHORITY"环境变量确定。',
+        '授权文件的位置通过"$XAUTHORITY"环境变量确定。',
+    ) == ("$XAUTHORITY", "SXAUTHORITY")
+    assert symbol_read_as_letter("Mail admin@rt.debian.org.", "Mail admin@rt.debian.org.") is None
+    assert symbol_read_as_letter("Use the -sd option", "Use the -sd option") is None
+    text = (
+        "Local clients reach the X server through a UNIX socket.\n"
+        "The location of the authority file is set by the $XAUTHORITY environment variable.\n"
+        "The display is set by the DISPLAY environment variable.\n"
+    )
+    rendered = render(text, resolve_config("en"))
+    question = "Which environment variable sets the location of the authority file?"
+    for swap in (False, True):
+        reader = OcrReader(Settings(_env_file=None, data_dir=tmp_path / f"d{int(swap)}"))
+        if swap:
+            reader.engine = _Swapping(reader.engine, "")
+        try:
+            answer = ask(reader, rendered, question)
+        finally:
+            reader.close()
+        assert "authority file is set by" in answer.text, answer.text
+        notes = [n.en for n in answer.notes if "where the page shows" in n.en]
+        if swap:
+            assert answer.needs_review and "SXAUTHORITY" in answer.text
+            assert notes == [
+                "The reading of this passage has “SXAUTHORITY” where the page shows "
+                "“$XAUTHORITY”. Please check the boxed text."
+            ]
+        else:
+            assert notes == []

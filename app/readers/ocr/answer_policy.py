@@ -281,6 +281,36 @@ def lost_in_reading(read: str, typeset: str) -> str | None:
     return typeset[a:b].rstrip(".,;:!?。，、；：！？")
 
 
+# symbols that begin a name (a shell variable, an address, a comment) and that OCR may read as a
+# letter: "$XAUTHORITY" as "SXAUTHORITY"
+NAME_SYMBOLS = "$@#%"
+_TOKEN_END = re.compile(r"[\s\"'“”‘’()（）,，。;；:：]")
+
+
+def symbol_read_as_letter(read: str, typeset: str) -> tuple[str, str] | None:
+    """(the word drawn, the word read) when the reading of an answer's passage has a letter or
+    digit where the page shows a symbol that begins a name ("$XAUTHORITY" read "SXAUTHORITY"):
+    the word looks right and is not. Only flags: the answer stays what was read."""
+    mine = [(i, ch) for i, ch in enumerate(read) if not ch.isspace()]
+    theirs = [(i, ch) for i, ch in enumerate(typeset) if not ch.isspace()]
+    ops = Levenshtein.opcodes("".join(c for _, c in mine), "".join(c for _, c in theirs))
+    pairs = (
+        (mine[i1 + k], theirs[j1 + k])
+        for tag, i1, i2, j1, j2 in ops
+        if tag == "replace" and i2 - i1 == j2 - j1  # character for character
+        for k in range(i2 - i1)
+    )
+    for (b, got), (a, shown) in pairs:
+        if shown in NAME_SYMBOLS and got.isalnum():
+            end_t = _TOKEN_END.search(typeset, a + 1)
+            end_r = _TOKEN_END.search(read, b + 1)
+            return (
+                typeset[a : end_t.start() if end_t else len(typeset)],
+                read[b : end_r.start() if end_r else len(read)],
+            )
+    return None
+
+
 # the label of a note, tip or warning box, on a line of its own
 _ADMONITION = re.compile(r"(?:注意|提示|警告|小心|重要|Note|Tip|Warning|Caution|Important)", re.I)
 

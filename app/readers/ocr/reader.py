@@ -61,6 +61,7 @@ from app.readers.ocr.answer_policy import (
     refers_back,
     shown_command,
     spells_out,
+    symbol_read_as_letter,
 )
 from app.readers.ocr.cache import OcrCache
 from app.readers.ocr.extract import Profile, extract, find_literal, key_matches, profile
@@ -271,7 +272,18 @@ def _misread_note(answer: str, rendered: RenderedDoc, span: Span | None) -> list
     """A note when the reading of the answer's passage lost what the page shows there (OCR
     dropped "“.so”" from "使用后缀 “.so”。"): the answer is flagged, and the boxed passage is
     where to check it."""
-    lost = None if span is None else lost_in_reading(answer, rendered.text[span.start : span.end])
+    typeset = "" if span is None else rendered.text[span.start : span.end]
+    lost = lost_in_reading(answer, typeset) if typeset else None
+    swapped = symbol_read_as_letter(answer, typeset) if typeset and not lost else None
+    if swapped:
+        shown, got = swapped
+        return [
+            Note(
+                en=f"The reading of this passage has “{got}” where the page shows “{shown}”. "
+                "Please check the boxed text.",
+                zh=f"这段文字识别为“{got}”，页面上是“{shown}”，请核对框出的原文。",
+            )
+        ]
     if not lost:
         return []
     return [
