@@ -18,6 +18,7 @@ the held-out half reports its calibration in docs/BENCHMARKS.md.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -486,23 +487,33 @@ def _initials_match(acronym: str, words: str) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=64)
+def _spellings(acronym: str) -> tuple[re.Pattern[str], ...]:
+    """Where the words an abbreviation stands for are written beside it: after it in brackets,
+    inside the brackets that end with it, or before it in brackets."""
+    a = re.escape(acronym)
+    return (
+        re.compile(rf"(?<![A-Za-z0-9]){a}\s*[（(]([^（()）]{{2,{EXPANSION_CHARS}}})[)），,]"),
+        re.compile(rf"[（(]([^（()）]{{2,{EXPANSION_CHARS}}}?)[,，]?\s*{a}\s*[)）]"),
+        re.compile(rf"([^（()）。.]{{2,{EXPANSION_CHARS}}}?)\s*[（(]\s*{a}\s*[)）]"),
+    )
+
+
+def abbreviation(term: str | None) -> str | None:
+    """The abbreviation a question's term is ("NSS", the "BTS" of "文档里提到的 BTS"), or None."""
+    found = _ACRONYM.findall(term or "")
+    return found[-1] if found else None
+
+
 def spells_out(window: str, term: str | None) -> bool:
     """The window gives the words the abbreviation a question asks about stands for: "NSS（Name
     Service Switch，名称服务切换）", "缺陷跟踪系统（bug tracking system, BTS）", "Filesystem Hierarchy
     Standard (FHS)". A window that only uses the abbreviation, or gives it another reading in
     passing, does not."""
-    found = _ACRONYM.findall(term or "")
-    if not found:
-        return False
-    acronym = re.escape(found[-1])
-    after = re.compile(
-        rf"(?<![A-Za-z0-9]){acronym}\s*[（(]([^（()）]{{2,{EXPANSION_CHARS}}})[)），,]"
-    )
-    inside = re.compile(rf"[（(]([^（()）]{{2,{EXPANSION_CHARS}}}?)[,，]?\s*{acronym}\s*[)）]")
-    before = re.compile(rf"([^（()）。.]{{2,{EXPANSION_CHARS}}}?)\s*[（(]\s*{acronym}\s*[)）]")
-    return any(
-        _initials_match(found[-1], m.group(1))
-        for pattern in (after, inside, before)
+    acronym = abbreviation(term)
+    return acronym is not None and any(
+        _initials_match(acronym, m.group(1))
+        for pattern in _spellings(acronym)
         for m in pattern.finditer(window)
     )
 

@@ -19,9 +19,8 @@ from rapidfuzz import fuzz
 from app.readers.ocr.patterns import Match, find_values
 from app.text import CJK_RUN_RE, STOP_AND_QUESTION_WORDS, cjk_words, question_language
 
-_LATIN_WORD = re.compile(
-    r"[A-Za-z0-9](?:[A-Za-z0-9'-]*[A-Za-z0-9])?"
-)  # no quote or dash at its end
+# a Latin word: no quote or dash at its end ("'i18n'" is the word i18n)
+_LATIN_WORD = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9'-]*[A-Za-z0-9])?")
 _CJK_ASK = re.compile(
     # "是做什么用的", "是用来干嘛的", "这个命令": how a question asks, and what it points at
     r"是?(?:用来)?(?:做|干)(?:什么|嘛)用?的?|用来干嘛|这个|这些|这种|这份|那个|那些|"

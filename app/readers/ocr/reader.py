@@ -36,6 +36,7 @@ from app.readers.ocr.answer_policy import (
     MEANING_ANSWERS,
     MIN_SUPPORT,
     Choice,
+    abbreviation,
     announces,
     asks_document_date,
     asks_reason,
@@ -1142,7 +1143,11 @@ class OcrReader(Reader):
         quoted = _literal_sentences(prof, doc.ocr.sentences, text)
         # an abbreviation asked about ("NSS 是什么的缩写？") is answered where its words are spelled
         # out, however few of the question's words that sentence shares
-        spelled = [i for i, sent in enumerate(sentences) if spells_out(sent.text, term)]
+        spelled = (
+            [i for i, sent in enumerate(sentences) if spells_out(sent.text, term)]
+            if abbreviation(term)
+            else []
+        )
         texts = [s.text for s in sentences]
         found = doc.index.search(question, k=TOP_K, include=quoted + spelled[:MAX_SPELLED])
         pointers = contents_pointers(texts, [idx for idx, _ in found], prof.cjk)
@@ -1201,7 +1206,7 @@ class OcrReader(Reader):
         spelling = next((c for c in choices if c.index in spelled), None)
         if spelling is not None:
             spelling.spells = True
-            if choices[0] is not spelling and choices[0].index not in spelled:
+            if choices[0] is not spelling:  # (the first spelling it out, when any does)
                 choices = [spelling, *(c for c in choices if c is not spelling)]
         if asks_document_date(prof) and not any(_answers(c) and c.fits for c in choices[:3]):
             head = _head_date(prof, sentences, text, weight)
