@@ -66,7 +66,17 @@ if [[ -f "$stamp_file" && "$(cat "$stamp_file")" == "$stamp_hash" ]]; then
   exit 0
 fi
 
-PIP=("$VENV/bin/python" -m pip install --disable-pip-version-check -q)
+# Room for the install: the venv takes about 3 GB (torch, OCR and VLM libraries) and pip unpacks
+# each wheel beside it. A full disk otherwise fails half-way with pip's "[Errno 28]".
+NEED_MB=3500
+free_mb=$(df -Pm "$(dirname "$VENV")" | awk 'NR==2 {print $4}')
+if [[ -n "$free_mb" && "$free_mb" -lt "$NEED_MB" && ! -f "$VENV/.glyph-setup-runtime" && ! -f "$VENV/.glyph-setup-dev" ]]; then
+  log "only ${free_mb} MB free where the venv goes ($(dirname "$VENV")); about ${NEED_MB} MB are needed" \
+    "/ 磁盘空间不足：仅剩 ${free_mb} MB，安装约需 ${NEED_MB} MB"
+  exit 1
+fi
+# --no-cache-dir: the downloaded wheels are not kept a second time in ~/.cache/pip
+PIP=("$VENV/bin/python" -m pip install --disable-pip-version-check --no-cache-dir -q)
 # torch first, pinned: on this kind of machine pip takes the CPU wheel from local disk; on a GPU
 # host PyPI serves the CUDA build. Installing it before the rest stops a dependency from pulling
 # another torch release.
