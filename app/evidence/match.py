@@ -46,7 +46,9 @@ _ABBREV = (
 _SENTENCE_END = re.compile(
     r"(?<!\b[A-Z]\.)"
     + "".join(rf"(?<!\b{re.escape(a)}\.)" for a in _ABBREV)
-    + r"(?<=[.!?])\s+(?![a-z])|(?<=[。！？；])|\n+"
+    + r"(?<=[.!?])\s+(?![a-z])"
+    # a sentence that ends inside its quote or bracket ("… with C compilers.\" Package …")
+    + r"|(?<=[.!?][\"”’')\]])\s+(?![a-z])|(?<=[。！？；])|\n+"
 )
 
 EXACT_SCORE = 1.0

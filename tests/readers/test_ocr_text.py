@@ -490,6 +490,28 @@ def test_the_reader_answers_why_with_the_reason_and_this_file_with_its_name(tmp_
     reader.close()
 
 
+def test_a_why_question_answered_by_that_s_the_reason_takes_the_sentence_before(tmp_path):
+    """A sentence "That's the reason why …" repeats the question's words, and the reason is the
+    sentence before it, not the next one, however causal ("Thus, …"): the answer starts there (a
+    sentence that ends inside its bracket, "… not 1.0.)", still ends there)."""
+    from app.readers.ocr.answer_policy import follows_from
+
+    assert follows_from("That's the reason why the first release was 1.1.")
+    assert follows_from("这就是为什么要先备份。") and follows_from("Therefore, we verify members.")
+    assert not follows_from("This file describes the changes.") and not follows_from("It is.")
+    text = (
+        "Release numbering.\n\n"
+        "A CD vendor shipped a disc called 1.0 that was built from an early development "
+        "snapshot. (That's the reason why the first official release was numbered 1.1 and "
+        "not 1.0.) Thus, the directories of the archive are named after the code names of the "
+        "releases and never after their numbers, so that a directory keeps its name for as "
+        "long as the release it holds is supported.\n\n"
+        "The weather section is not relevant to release numbering at all."
+    )
+    (why,) = _answers(tmp_path, text, "Why was the first official release numbered 1.1?")
+    assert why.text.startswith("A CD vendor shipped a disc"), why.text
+
+
 def test_a_question_for_a_name_takes_the_next_sentence_that_names_it(tmp_path):
     """ "Which package …? / 要装哪个包？": the sentence that repeats the question's words often
     leaves the name to the next one; the answer then holds both."""
@@ -1521,3 +1543,59 @@ def test_an_answer_that_reads_a_name_symbol_as_a_letter_is_flagged(tmp_path):
             ]
         else:
             assert notes == []
+
+
+def test_a_long_sentence_answer_ends_at_a_whole_sentence_or_shows_where_it_was_cut():
+    """An answer window over an answer's length ends at the last whole sentence that holds the
+    question's words ("… than is usual with C compilers.\""), not mid-sentence ("… policy
+    violations in"); where no sentence ends in reach, the cut is shown with "…"."""
+    from app.readers.ocr.answer_policy import MAX_ANSWER, clip, excerpt
+
+    prof = profile("What does FOLDOC say lint is?")
+    lead = (
+        'According to the Free On-line Dictionary of Computing (FOLDOC), lint is: "A Unix C '
+        "language processor which carries out more thorough checks on the code than is usual "
+        'with C compilers." '
+    )
+    rest = (
+        "Package lint tools help package maintainers by automatically finding common problems "
+        "and policy violations in their packages, and each of them explains what it found, "
+        "where it found it and how the maintainer might fix it before the upload."
+    )
+    text = lead + rest
+    assert len(text) > MAX_ANSWER
+    a, b = clip(text, 0, len(text), prof)
+    assert (a, b) == (0, len(lead.rstrip())), text[a:b]
+    assert excerpt(text, a, b, 0, len(text)) == lead.rstrip()
+    # one sentence longer than an answer: cut at a blank, and the cut is marked
+    words = " ".join(f"lint{n} checks FOLDOC entries" for n in range(40))
+    a, b = clip(words, 0, len(words), prof)
+    shown = excerpt(words, a, b, 0, len(words))
+    assert len(shown) <= MAX_ANSWER and shown.endswith("…") and not words[b - 1].isspace()
+    assert words[b] == " " and (a == 0 or words[a - 1] == " ")
+    # Chinese: a sentence ends at "。" with no blank after it
+    zh = "FOLDOC 是自由在线计算机词典。" + "它收录了许多计算机术语的解释，并按字母顺序排列。" * 14
+    a, b = clip(zh, 0, len(zh), profile("FOLDOC 是什么？"))
+    assert a == 0 and zh[a:b].endswith("排列。") and b < len(zh), zh[a:b]
+    assert excerpt(zh, a, b, 0, len(zh)) == zh[a:b]
+
+
+def test_a_sentence_answer_cut_to_length_is_marked_and_cited_once(tmp_path):
+    """The reader's answer from a sentence longer than an answer ends with "…" at a blank, and
+    the place cited is that passage once (not again as the whole sentence beside it)."""
+    from app.readers.ocr.answer_policy import MAX_ANSWER
+
+    long = (
+        "Package lint tools help package maintainers by automatically finding common problems "
+        "and policy violations in their packages, such as missing manual pages, files installed "
+        "in the wrong directories, scripts without a shebang line, licences that are not "
+        "recorded in the copyright file, binaries built without hardening flags, translations "
+        "that are out of date, and symbols that were removed from a shared library without a "
+        "change of its version."
+    )
+    filler = [f"Chapter {n} of this handbook covers the canteen opening hours." for n in range(4)]
+    text = "\n\n".join([*filler[:2], long, *filler[2:]])
+    (answer,) = _answers(tmp_path, text, "What do package lint tools find automatically?")
+    assert answer.text.startswith("Package lint tools help") and answer.text.endswith("…")
+    assert len(answer.text) <= MAX_ANSWER and answer.text[:-1] in long, answer.text
+    assert len(answer.spans) == 1, answer.spans

@@ -533,19 +533,26 @@ _REASON = re.compile(
 )
 
 
+_CONSEQUENCE = (
+    r"(?:therefore|thus|hence|consequently|for (?:this|that) reason)\b|"
+    r"(?:that|this)(?:'s|’s|\s+is|\s+was)\s+(?:why|the reason)\b"
+)
+_CONSEQUENCE_ZH = r"(?:因此|所以|因而|于是|正因如此|这就是为什么|这也是为什么|这就是.{0,6}原因)"
+# where a sentence opens: blanks, and the bracket or quote it may open in
+_OPENS = r"^[\s(（\[“\"'‘]*"
 _REFERS_BACK = re.compile(
-    r"^\s*(?:(?:this|these|that|those|such)\s+(?:file|files|one|ones|option|command|field|"
+    _OPENS + r"(?:(?:this|these|that|those|such)\s+(?:file|files|one|ones|option|command|field|"
     r"value|package|section|program|tool|directory|method|setting|case|document|list|table|"
     r"policy|standard|rule)\b|it\s+(?:is|was|contains|describes|holds|lists|defines|explains|"
     r"specifies)\b|they\s+(?:are|were|contain)\b|(?:these|those)\s+(?:are|were)\b|"
     # a consequence: its cause is said just before ("… compromised. Therefore, we need to …")
-    r"(?:therefore|thus|hence|consequently|for (?:this|that) reason)\b|"
-    r"(?:that|this)(?:'s|’s|\s+is|\s+was)\s+(?:why|the reason)\b)"
-    r"|^\s*(?:这个|这些|该|此|它|它们|其)(?:文件|文档|手册|规范|标准|列表|选项|命令|字段|值|软件包|包|"
+    + rf"{_CONSEQUENCE})"
+    + rf"|{_OPENS}(?:这个|这些|该|此|它|它们|其)(?:文件|文档|手册|规范|标准|列表|选项|命令|字段|值|软件包|包|"
     r"程序|工具|目录|方法|设置)?(?:是|为|包含|描述|记录|用于|会|可以|将|定义|规定|说明|列出|介绍)"
-    r"|^\s*(?:因此|所以|因而|于是|正因如此|这就是为什么|这也是为什么|这就是.{0,6}原因)",
+    + rf"|{_OPENS}{_CONSEQUENCE_ZH}",
     re.I,
 )
+_FOLLOWS_FROM = re.compile(rf"{_OPENS}(?:{_CONSEQUENCE}|{_CONSEQUENCE_ZH})", re.I)
 
 
 _PROMPT = re.compile(r"^\s*[$#>]?\s*")
@@ -566,6 +573,12 @@ def introduces(sentence: str) -> bool:
     """``sentence`` ends with a colon: it says what the line below it is for ("To list the
     installed packages, run:")."""
     return sentence.rstrip().endswith((":", "："))
+
+
+def follows_from(sentence: str) -> bool:
+    """``sentence`` opens with a consequence ("That's the reason why …", "Therefore …", "这就是为什么
+    …"): the reason a "why" question asks for is the sentence before it."""
+    return bool(_FOLLOWS_FROM.match(sentence))
 
 
 def refers_back(sentence: str) -> bool:
@@ -671,30 +684,52 @@ def confidence(features: dict[str, float]) -> float:
 
 
 _BREAK = re.compile(r"[\s,;，；、]")
+# where a sentence ends inside a window: its closing mark, with the quote or bracket that closes
+# round it, before a blank ("… compilers.\" Package …") or anywhere after a Chinese one
+_ENDS = re.compile(r"[.!?][\"”’')）\]]*(?=\s|$)|[。！？][”’」』）)]*")
+_ENDS_IN = 0.4  # the end is moved back to the last sentence end only to keep this much
 
 
 def clip(
     text: str, start: int, end: int, prof: Profile, limit: int = MAX_ANSWER
 ) -> tuple[int, int]:
     """``start:end`` without surrounding blanks, at most ``limit`` characters: a window around
-    the question's words, cut at white space or punctuation."""
+    the question's words that ends at the last whole sentence holding them, else at white space
+    or punctuation (``excerpt`` marks such a cut)."""
     start, end = _trimmed(text, start, end)
     if end - start <= limit:
         return start, end  # a short table is given whole: its header says what the cells mean
     row = _table_row(text, start, end, prof, limit)
     if row is not None:
         return row
+    limit -= 2  # room for the marks of a cut at either end
     _, keys = key_matches(prof, text[start:end])
-    centre = start + (keys[len(keys) // 2][0] if keys else 0)
+    middle = sorted(keys)[len(keys) // 2] if keys else (0, 0)
+    centre, reach = start + middle[0], start + middle[1]
     a = max(start, min(centre - limit // 3, end - limit))
     b = min(end, a + limit)
     if a > start:
         m = _BREAK.search(text, a, b)
         a = m.end() if m and m.end() < b else a
     if b < end:
+        ends = [m.end() for m in _ENDS.finditer(text, a, b)]
+        whole = max((e for e in ends if e >= reach and e - a >= _ENDS_IN * limit), default=0)
         cut = max((m.start() for m in _BREAK.finditer(text, a, b)), default=b)
-        b = cut if cut > a else b
-    return a, b
+        b = whole or (cut if cut > a else b)
+    return _trimmed(text, a, b)
+
+
+_CLOSED = tuple(".!?。！？\"”’')）」』]")
+
+
+def excerpt(text: str, a: int, b: int, start: int, end: int) -> str:
+    """``text[a:b]`` on one line, with "…" where it was cut out of ``start:end`` mid-sentence."""
+    shown = " ".join(text[a:b].split())
+    if a > start and not text[start:a].rstrip().endswith(_CLOSED):
+        shown = "…" + shown
+    if b < end and not shown.endswith(_CLOSED):
+        shown += "…"
+    return shown
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:

@@ -48,7 +48,9 @@ from app.readers.ocr.answer_policy import (
     decide,
     defined_term,
     defines,
+    excerpt,
     fitting_values,
+    follows_from,
     gives_reason,
     in_contents,
     introduces,
@@ -1169,7 +1171,11 @@ class OcrReader(Reader):
                     continue  # the document's title, above its contents: no answer below it
                 end = sentences[idx + 1].end
             fits = fitting(text[start:end])
-            if reason and not fits:
+            if reason and not fits and idx > 0 and follows_from(sent.text):
+                # "That's the reason why the first release was 1.1.": the reason is the sentence
+                # before, which _with_what_comes_before adds (not the next one, however causal)
+                fits = True
+            elif reason and not fits:
                 # the sentence repeats the question's words but the reason it asks for is in
                 # the sentence next to it ("… add Closes: #654321. This way the bug is …"); not
                 # for values: a number in the next sentence is as often another number (dev set)
@@ -1250,7 +1256,11 @@ class OcrReader(Reader):
         a, b = decision.start, decision.end
         if not decision.short:
             b = _and_what_it_announces(text, a, _and_what_follows(doc.ocr.sentences, text, a, b))
-        answer_text = " ".join(text[a:b].split())
+        answer_text = (
+            " ".join(text[a:b].split())
+            if decision.short
+            else excerpt(text, a, b, best.start, best.end)
+        )
         conf = round(confidence(decision.features), 4)
         in_other_words = _answers_in_other_words(best, prof)
         spans = []
@@ -1260,8 +1270,13 @@ class OcrReader(Reader):
         sent_span = self._span(doc, rendered, best.start, best.end, best.coverage)
         if sent_span is not None and (
             value_span is None
-            # a sentence answer holds its sentence (and maybe the next): one place, not two
-            or not (value_span.start <= sent_span.start and sent_span.end <= value_span.end)
+            # a value is shown in its sentence; a sentence answer is its sentence (maybe with
+            # the next, or cut to an answer's length): one place, not the same one twice
+            or not (
+                value_span.start <= sent_span.start and sent_span.end <= value_span.end
+                if decision.short
+                else sent_span.start < value_span.end and value_span.start < sent_span.end
+            )
         ):
             spans.append(sent_span)
         kind_zh = "句子" if decision.kind == "sentence" else decision.kind
