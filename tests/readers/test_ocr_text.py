@@ -827,6 +827,49 @@ def test_a_question_for_a_phone_an_email_or_a_url_is_answered_only_with_one(tmp_
     )
 
 
+AMOUNT_CASES = (
+    # (question, window, the window cannot answer it)
+    ("How much does it cost to join the team?", "You are welcome to join the team.", True),
+    ("How much does it cost to join the team?", "Joining the team is free of charge.", False),
+    ("How much does it cost to join the team?", "See section 4.2 on joining the team.", True),
+    ("How much does the licence cost?", "The licence costs 100 EUR per seat.", False),
+    ("How much disk space do the cache files take?", "They take about 20 MB per user.", False),
+    ("How much disk space do the cache files take?", "Cache files are mapped with mmap(2).", True),
+    ("How much time should I allow?", "Allow at least one week for a review.", False),
+    ("上传软件包需要支付多少费用？", "9.1 上传到仓库 你可以把软件包上传到仓库。", True),
+    ("上传软件包需要支付多少费用？", "上传软件包是免费的。", False),
+    ("安装大概要占用多少磁盘空间？", "安装需要约 150 MB 磁盘空间。", False),
+    (
+        "systemd 软件包的大小是多少？",
+        "systemd | V:857 | 9572 | init 守护进程",
+        False,
+    ),  # a size column
+    ("What is the default value of the timeout?", "The timeout has a default.", False),  # no price
+)
+
+
+@pytest.mark.parametrize(("question", "window", "lacks"), AMOUNT_CASES)
+def test_a_question_for_a_price_or_a_size_needs_a_passage_that_states_one(question, window, lacks):
+    from app.readers.ocr.answer_policy import lacks_required_value
+
+    assert lacks_required_value(profile(question), window) is lacks
+
+
+def test_a_price_question_on_a_document_that_names_no_price_is_not_found(tmp_path):
+    """ "How much does it cost to join?" shares its words with "You are welcome to join …", which
+    says nothing of a price: the answer is "not found", pointing there; a document that says
+    "free of charge" answers it."""
+    filler = [f"Section {n} of this guide covers printer queue number {n}." for n in range(4)]
+    welcome = "You are welcome to join the translation team and update the source tree."
+    question = "How much does it cost to join the translation team?"
+    (answer,) = _answers(tmp_path, "\n\n".join([*filler[:2], welcome, *filler[2:]]), question)
+    assert not answer.found and answer.closest, answer.text
+    free = "Joining the translation team is free of charge for everyone."
+    text = "\n\n".join([*filler[:2], welcome, free, *filler[2:]])
+    (answer,) = _answers(tmp_path, text, question)
+    assert answer.found and "free of charge" in answer.text, answer.text
+
+
 def test_a_long_table_answer_is_the_row_that_matches_not_its_header_or_neighbours(tmp_path):
     """A table too long to give whole gives the row holding the question's words, whole (its
     name included), not a window cut mid-row; the header holds the question's words too but
@@ -1578,6 +1621,20 @@ def test_a_long_sentence_answer_ends_at_a_whole_sentence_or_shows_where_it_was_c
     a, b = clip(zh, 0, len(zh), profile("FOLDOC 是什么？"))
     assert a == 0 and zh[a:b].endswith("排列。") and b < len(zh), zh[a:b]
     assert excerpt(zh, a, b, 0, len(zh)) == zh[a:b]
+
+
+def test_an_answer_that_stops_where_reading_stopped_is_marked():
+    """The first look reads only the lines around the question's words, so a sentence answer can
+    end where reading ended, mid-word ("… the Debian pol"): the rendered text says whether the
+    sentence goes on there."""
+    from app.readers.ocr.answer_policy import goes_on
+
+    text = "It was deprecated in the 4.1.4 version of the Debian policy.\nNext, a list: a, b."
+    assert goes_on(text, text.index("icy"))  # mid-word
+    assert goes_on(text, text.index(" version"))  # mid-sentence, between words
+    assert not goes_on(text, text.index(".\nNext") + 1)  # at the sentence's end
+    assert not goes_on(text, text.index(".\nNext"))  # only its full stop was not read
+    assert not goes_on("A heading\nIts paragraph.", len("A heading"))  # the line ends there
 
 
 def test_a_sentence_answer_cut_to_length_is_marked_and_cited_once(tmp_path):

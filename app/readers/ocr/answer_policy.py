@@ -111,9 +111,55 @@ class Decision:
 REQUIRED_KINDS = frozenset({"phone", "email", "url"})
 
 
+# A question for a price or a fee ("How much does it cost to join?", "需要支付多少费用？") is
+# answered only where one is stated: an amount, or words ("free of charge", "at the cost of
+# distribution", "免费"); a question for a size or a quantity ("How much disk space …?", "要占用
+# 多少磁盘空间？"; not "how much time", a duration said in any words) only where a number is (a
+# table's size column holds bare numbers), not a manual page's section ("mmap(2)")
+_ASKS_PRICE = re.compile(
+    r"\b(?:cost|costs|price|prices|fee|fees)\b|\bhow much (?:do|does|did|will|would|is|are)\b"
+    r"(?!.*\b(?:space|memory|disk|ram|size|storage|bandwidth)\b)|多少钱|费用|价格|收费|花费",
+    re.I,
+)
+_ASKS_SIZE = re.compile(
+    r"\bhow much\b(?!\s+(?:time|longer|later|earlier|more|less)\b)|\bhow (?:big|large)\b|"
+    r"\bwhat size\b|(?:空间|内存|磁盘|大小|容量).{0,6}多少|多少.{0,4}(?:空间|内存|磁盘|容量)",
+    re.I,
+)
+_STATES_PRICE = re.compile(
+    r"\b(?:free|gratis|charges?|costs?|fees?|prices?|paid|pay|nothing|cheap|expensive)\b"
+    r"|免费|收费|费用|价格|成本|付费",
+    re.I,
+)
+_NUMBER_WORDS = re.compile(
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+    r"hundred|thousand|million|dozen|several|few)\b|[一二三四五六七八九十百千万两几]+\s?(?:个|元|天|周|月|年|小时|"
+    r"分钟|字节|兆)",
+    re.I,
+)
+_MANUAL_SECTION = re.compile(r"\w\(\d\w*\)")
+
+
+def asks_amount(question: str) -> bool:
+    """A question for a price, a fee or a size (``lacks_required_value``)."""
+    return bool(_ASKS_PRICE.search(question) or _ASKS_SIZE.search(question))
+
+
+def states_amount(question: str, window: str) -> bool:
+    """``window`` states what an amount question asks for (see ``_ASKS_PRICE``)."""
+    if _STATES_PRICE.search(window) or _NUMBER_WORDS.search(window):
+        return True
+    kinds = ("amount",) if _ASKS_PRICE.search(question) else ("amount", "percent", "number")
+    return any(v.kind in kinds for v in find_values(_MANUAL_SECTION.sub("", window), kinds))
+
+
 def lacks_required_value(prof: Profile, window: str) -> bool:
-    """The question asks for a phone number, an e-mail address or a URL, and ``window`` holds
-    none: it cannot answer, however many of the question's words it shares."""
+    """The question asks for a phone number, an e-mail address or a URL, or for a price, fee or
+    size, and ``window`` holds none: it cannot answer, however many of the question's words it
+    shares (dev: "How much does it cost to join the maintenance team?" was answered "You are
+    welcomed to join the maintenance team …")."""
+    if asks_amount(prof.text):
+        return not states_amount(prof.text, window)
     if not prof.typed or prof.kinds[0] not in REQUIRED_KINDS:
         return False
     kind = prof.kinds[0]
@@ -730,6 +776,16 @@ def excerpt(text: str, a: int, b: int, start: int, end: int) -> str:
     if b < end and not shown.endswith(_CLOSED):
         shown += "…"
     return shown
+
+
+def goes_on(text: str, end: int) -> bool:
+    """The sentence that ends at ``end`` in ``text`` (the rendered text) goes on after it: an
+    answer read from a few lines only (the first look) can stop where reading stopped ("… the
+    4.1.4 version of the Debian pol"), and is then shown with "…"."""
+    if text[:end].rstrip().endswith(_CLOSED):
+        return False
+    after = text[end : end + 2].lstrip(" \t")[:1]
+    return bool(after) and after != "\n" and after not in _CLOSED and after not in ",，:：;；"
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:

@@ -52,6 +52,7 @@ from app.readers.ocr.answer_policy import (
     fitting_values,
     follows_from,
     gives_reason,
+    goes_on,
     in_contents,
     introduces,
     lacks_required_value,
@@ -1279,6 +1280,13 @@ class OcrReader(Reader):
             )
         ):
             spans.append(sent_span)
+        if (
+            not decision.short
+            and value_span is not None
+            and not answer_text.endswith("…")
+            and goes_on(rendered.text, value_span.end)
+        ):
+            answer_text += "…"  # the sentence goes on past the lines read so far
         kind_zh = "句子" if decision.kind == "sentence" else decision.kind
         misread = _misread_note(answer_text, rendered, value_span)
         return Answer(
