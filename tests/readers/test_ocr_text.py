@@ -845,6 +845,8 @@ AMOUNT_CASES = (
         False,
     ),  # a size column
     ("What is the default value of the timeout?", "The timeout has a default.", False),  # no price
+    ("How much does the parcel weigh?", "The parcel weighs 12 kg.", False),  # a quantity
+    ("How much does the parcel weigh?", "The parcel ships to Uppsala.", True),
 )
 
 

@@ -116,9 +116,9 @@ REQUIRED_KINDS = frozenset({"phone", "email", "url"})
 # distribution", "免费"); a question for a size or a quantity ("How much disk space …?", "要占用
 # 多少磁盘空间？"; not "how much time", a duration said in any words) only where a number is (a
 # table's size column holds bare numbers), not a manual page's section ("mmap(2)")
+# (a price by its word: "How much does the parcel weigh?" asks a quantity, "12 kg")
 _ASKS_PRICE = re.compile(
-    r"\b(?:cost|costs|price|prices|fee|fees)\b|\bhow much (?:do|does|did|will|would|is|are)\b"
-    r"(?!.*\b(?:space|memory|disk|ram|size|storage|bandwidth)\b)|多少钱|费用|价格|收费|花费",
+    r"\b(?:cost|costs|price|prices|priced|fee|fees|charge|charged)\b|多少钱|费用|价格|收费|花费",
     re.I,
 )
 _ASKS_SIZE = re.compile(
