@@ -537,6 +537,11 @@ class Evidence(BaseModel):
     source_image_path: str | None = Field(
         None, description="annotated image of the original (PDF) page, when one was written"
     )
+    closest: bool = Field(
+        False,
+        description="not evidence: the passage nearest the question after a not-found answer, "
+        "where a person should look (``Answer.closest_evidence``; drawn in blue, not red)",
+    )
 
 
 CheckStatus = Literal["exact", "near", "absent"]
@@ -588,10 +593,21 @@ class Answer(BaseModel):
     evidence: list[Evidence] = Field(
         default_factory=list, description="red boxes, filled by app.evidence after the reader"
     )
+    closest_evidence: list[Evidence] = Field(
+        default_factory=list,
+        description="a not-found answer: blue boxes on the ``closest`` passage, filled by "
+        "app.evidence (where to look, not support: confidence 0, always flagged)",
+    )
     checks: list[ValueCheck] = Field(
         default_factory=list,
         description="the answer's values looked up in the document, filled by app.evidence",
     )
+
+    @property
+    def shown_evidence(self) -> list[Evidence]:
+        """The boxes to draw and list: the evidence, else (a not-found answer) the closest
+        passage's."""
+        return self.evidence or self.closest_evidence
 
 
 class AnswerChunk(BaseModel):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from app.datamodel import Answer, RenderedDoc
+from app.datamodel import Answer, Evidence, RenderedDoc
 from app.markup import md_block, md_inline, percent
 
 REVIEW_LABEL = "需人工确认 / needs review"
@@ -20,14 +20,16 @@ SCHEMA = 2
 answer's values looked up in the document (``value``, ``status`` exact/near/absent,
 ``document_value``, ``start``/``end``, ``page``, ``page_number``). Evidence items name their
 ``document`` and its own ``document_page_number`` (a collection of several documents numbers its
-pages one after another in ``source_page``)."""
+pages one after another in ``source_page``). ``closest`` (added within version 2; absent in older
+records): a not-found answer's closest passage, items shaped like evidence, where a person should
+look; it supports nothing."""
 
 
 def _number(index: int | None) -> int | None:
     return None if index is None else index + 1
 
 
-def _evidence(answer: Answer) -> list[dict[str, Any]]:
+def _evidence(items: list[Evidence]) -> list[dict[str, Any]]:
     return [
         {
             "page": ev.page,
@@ -47,7 +49,7 @@ def _evidence(answer: Answer) -> list[dict[str, Any]]:
             "image": ev.image_path,
             "source_image": ev.source_image_path,
         }
-        for ev in answer.evidence
+        for ev in items
     ]
 
 
@@ -72,7 +74,9 @@ def answer_record(
         "confidence": round(answer.confidence, 4),
         "needs_review": answer.needs_review,
         "review": REVIEW_LABEL if answer.needs_review else "",
-        "evidence": _evidence(answer),
+        "evidence": _evidence(answer.evidence),
+        # a not-found answer: the passage nearest the question, where to look (not evidence)
+        "closest": _evidence(answer.closest_evidence),
         "stats": {
             **answer.stats.model_dump(exclude_none=True),
             "compression_ratio": round(answer.stats.compression_ratio, 3),
@@ -130,6 +134,20 @@ def _failed_checks(checks: list[dict[str, Any]]) -> list[str]:
     return [*lines, ""]
 
 
+def _places_markdown(rec: dict[str, Any], items: list[dict[str, Any]]) -> list[str]:
+    """One Markdown line per cited place: where (page, original page, document), what."""
+    lines = []
+    for ev in items:
+        where = f"page {ev['page_number']}"
+        own = ev["document_page_number"] or ev["source_page_number"]
+        if own:
+            where += f" (original page {own})"
+        if rec.get("document", {}).get("documents", 1) > 1 and ev["document"]:
+            where = f"{md_inline(ev['document'])}, {where}"
+        lines.append(f"- {where}: “{md_inline(ev['text'])}”")
+    return lines
+
+
 def answer_markdown(answer: Answer, question: str, rendered: RenderedDoc | None = None) -> str:
     """A readable report. Every string from the user, the document or a reader (question,
     answer, thinking, quotes, names) is escaped (``app.markup``): shown as written, never
@@ -144,16 +162,10 @@ def answer_markdown(answer: Answer, question: str, rendered: RenderedDoc | None 
         thinking = md_block(answer.thinking)
         lines += ["<details><summary>Thinking</summary>", "", thinking, "", "</details>", ""]
     if rec["evidence"]:
-        lines += ["## Evidence", ""]
-        for ev in rec["evidence"]:
-            where = f"page {ev['page_number']}"
-            own = ev["document_page_number"] or ev["source_page_number"]
-            if own:
-                where += f" (original page {own})"
-            if rec.get("document", {}).get("documents", 1) > 1 and ev["document"]:
-                where = f"{md_inline(ev['document'])}, {where}"
-            lines.append(f"- {where}: “{md_inline(ev['text'])}”")
-        lines.append("")
+        lines += ["## Evidence", "", *_places_markdown(rec, rec["evidence"]), ""]
+    elif rec["closest"]:
+        lines += ["## Closest passage, not an answer / 最接近的段落（并非答案）", ""]
+        lines += [*_places_markdown(rec, rec["closest"][:1]), ""]
     lines += _failed_checks(rec["checks"])
     if "document" in rec:
         d = rec["document"]

@@ -50,6 +50,21 @@ def test_ask_prints_answer_with_evidence(runner, tmp_path):
     assert list(out.glob("evidence-page001.png"))
 
 
+def test_not_found_points_at_the_closest_passage_in_its_own_image(runner, tmp_path):
+    """No fax number in the agreement: "not found", and the passage to check (the one with the
+    provider's phone) drawn apart from evidence, under its own name."""
+    out = tmp_path / "closest"
+    question = "What is the fax number of the provider?"
+    result = runner.invoke(app, ["ask", str(EXAMPLES / "service_agreement.md"), question,
+                                 "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "answer: Not found in the document." in result.stdout
+    assert "evidence:" not in result.stdout
+    assert "closest passage (not an answer; please check there):\n  page 1: " in result.stdout
+    assert "(outlined in blue)" in result.stdout
+    assert [p.name for p in out.glob("*.png")] == ["closest-page001.png"]
+
+
 def test_ask_json_is_one_object_with_boxes_and_images(runner, tmp_path):
     out = tmp_path / "ev"
     result = runner.invoke(

@@ -49,6 +49,25 @@ def test_json_and_markdown_come_from_the_record():
     assert "page 3 (original page 7)" in markdown  # the numbers people read
 
 
+def test_a_not_found_answer_names_its_closest_passage_apart_from_evidence():
+    """The closest passage of a "not found" answer is where to look, never evidence: its own
+    list in the record and its own heading in the report."""
+    span = Span(start=0, end=5, text="Total")
+    pointer = Evidence(page=1, boxes=[(1, 2, 3, 4)], span=span, confidence=0.0, closest=True)
+    answer = Answer(
+        text="Not found in the document.", found=False, closest=[span], closest_evidence=[pointer]
+    )
+    record = answer_record(answer, "What?")
+    assert record["evidence"] == [] and record["found"] is False
+    (place,) = record["closest"]
+    assert place["page_number"] == 2 and place["text"] == "Total" and place["confidence"] == 0
+    markdown = answer_markdown(answer, "What?")
+    assert "## Evidence" not in markdown
+    assert "## Closest passage, not an answer / 最接近的段落（并非答案）" in markdown
+    assert "- page 2: “Total”" in markdown
+    assert answer_record(_answer(), "What?")["closest"] == []
+
+
 def test_every_writer_uses_the_one_record():
     """The CLI, the job runner and the UI import the record instead of building their own."""
     import inspect

@@ -149,7 +149,7 @@ def ask_command(
     for key, value in final.timings.items():
         timings.setdefault(f"reader_{key}" if key in timings else key, value)
     out_dir = out if out is not None else Path(tempfile.mkdtemp(prefix="glyph-ask-"))
-    if final.evidence:
+    if final.shown_evidence:
         _draw_evidence(pipeline, rendered, final, out_dir, password)
     timings["total"] = time.perf_counter() - started
     final.notes[:0] = left_out
@@ -173,14 +173,21 @@ def _draw_evidence(
     from app.evidence import save_annotated, save_annotated_sources
 
     doc = rendered.document
+    prefix = "evidence" if answer.evidence else "closest"  # a not-found answer: where to look
     try:
-        save_annotated(rendered, answer.evidence, out_dir)
+        save_annotated(rendered, answer.shown_evidence, out_dir, prefix=prefix)
         if doc is not None and doc.format == "pdf":  # the same boxes on the user's PDF pages
             from app.ingest.store import find_original
 
             original = find_original(doc, pipeline.settings)
             if original is not None:
-                save_annotated_sources(original, answer.evidence, out_dir, password=password)
+                save_annotated_sources(
+                    original,
+                    answer.shown_evidence,
+                    out_dir,
+                    prefix=f"{prefix}-original",
+                    password=password,
+                )
     except Exception as err:  # any drawing error: the answer stands
         log.warning("evidence images not written: %s: %s", type(err).__name__, err)
         answer.notes.append(
@@ -190,6 +197,23 @@ def _draw_evidence(
                 zh=f"无法绘制证据图片（{type(err).__name__}）；答案及其页面框选不受影响。",
             )
         )
+
+
+def _print_places(data: dict[str, Any], items: list[dict[str, Any]]) -> None:
+    """Each cited place: its page, words, boxes and images (rendered and original page)."""
+    echo = typer.echo
+    for ev in items:
+        boxes = ", ".join("[" + ", ".join(f"{v:g}" for v in box) + "]" for box in ev["boxes"])
+        label = f"{ev['label']}: " if ev["label"] else ""
+        where = f"{ev['document']}, " if data["document"].get("documents", 1) > 1 else ""
+        echo(f"  {where}page {ev['page_number']}: {label}{ev['text'][:80]!r}")
+        echo(f"    boxes {boxes}")
+        if ev["source_page"] is not None:
+            echo(f"    original page {ev['source_page_number']}: {ev['source_boxes']}")
+            if ev["source_image"]:
+                echo(f"    original image {ev['source_image']}")
+        if ev["image"]:
+            echo(f"    image {ev['image']}")
 
 
 def _print_text(data: dict[str, Any]) -> None:
@@ -203,18 +227,10 @@ def _print_text(data: dict[str, Any]) -> None:
     echo(f"confidence: {data['confidence']:.2f}{review}  (reader: {data['reader']})")
     if data["evidence"]:
         echo("evidence:")
-    for ev in data["evidence"]:
-        boxes = ", ".join("[" + ", ".join(f"{v:g}" for v in box) + "]" for box in ev["boxes"])
-        label = f"{ev['label']}: " if ev["label"] else ""
-        where = f"{ev['document']}, " if data["document"].get("documents", 1) > 1 else ""
-        echo(f"  {where}page {ev['page_number']}: {label}{ev['text'][:80]!r}")
-        echo(f"    boxes {boxes}")
-        if ev["source_page"] is not None:
-            echo(f"    original page {ev['source_page_number']}: {ev['source_boxes']}")
-            if ev["source_image"]:
-                echo(f"    original image {ev['source_image']}")
-        if ev["image"]:
-            echo(f"    image {ev['image']}")
+        _print_places(data, data["evidence"])
+    elif data["closest"]:
+        echo("closest passage (not an answer; please check there):")
+        _print_places(data, data["closest"][:1])
     doc = data["document"]
     echo(
         f"tokens: {doc['visual_tokens']} visual for ~{doc['text_tokens']} text "

@@ -107,16 +107,21 @@ def _closest(rendered: RenderedDoc, answer: Answer, question: str) -> list[Span]
     return spans[:1]
 
 
-def _where_to_look(rendered: RenderedDoc, closest: list[Span]) -> list[Note]:
-    """ "Not found — please check page 7": the closest passage's page and its first words."""
-    notes = []
-    for span in closest:
-        places = evidence_for_span(
+def _closest_evidence(rendered: RenderedDoc, closest: list[Span]) -> list[Evidence]:
+    """Blue boxes on the closest passage: where to look, not support (confidence 0, flagged)."""
+    return [
+        place.model_copy(update={"closest": True})
+        for span in closest
+        for place in evidence_for_span(
             rendered.layout, span, confidence=0.0, needs_review=True, document=rendered.document
         )
-        if not places:
-            continue
-        place = places[0]
+    ]
+
+
+def _where_to_look(closest: list[Evidence]) -> list[Note]:
+    """ "Not found — please check page 7": the closest passage's page and its first words."""
+    notes = []
+    for place in closest[:1]:
         page = place.source_page if place.source_page is not None else place.page
         if place.document is not None:  # a collection: the document, and its own page if paged
             page = place.document_page if place.document_page is not None else page
@@ -124,12 +129,12 @@ def _where_to_look(rendered: RenderedDoc, closest: list[Span]) -> list[Note]:
             where_zh = f"在《{place.document}》第 {page + 1} 页"
         else:
             where_en, where_zh = f"on page {page + 1}", f"在第 {page + 1} 页"
-        quote = _quote(span.text)
+        quote = _quote(place.span.text)
         notes.append(
             Note(
-                en=f"The closest passage is {where_en}: “{quote}” It may not answer the "
-                "question; please check there.",
-                zh=f"最接近的段落{where_zh}：“{quote}” 它未必回答了问题，请到那里核对。",
+                en=f"The closest passage is {where_en} (outlined in blue): “{quote}” It may not "
+                "answer the question; please check there.",
+                zh=f"最接近的段落{where_zh}（蓝框标出）：“{quote}” 它未必回答了问题，请到那里核对。",
             )
         )
     return notes
@@ -160,12 +165,14 @@ def attach(
     """
     if not answer.found or not answer.text.strip():
         closest = _closest(rendered, answer, question)
+        pointers = _closest_evidence(rendered, closest)
         return answer.model_copy(
             update={
                 "found": False,
                 "spans": [],
                 "closest": closest,
-                "notes": [*answer.notes, *_where_to_look(rendered, closest)],
+                "closest_evidence": pointers,
+                "notes": [*answer.notes, *_where_to_look(pointers)],
                 "evidence": [],
                 "checks": [],
                 "needs_review": True,

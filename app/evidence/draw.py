@@ -11,6 +11,7 @@ from app.datamodel import Box, Evidence, RenderedDoc
 
 RED = (230, 0, 0)
 AMBER = (255, 150, 0)  # evidence that needs human review
+BLUE = (0, 100, 220)  # no evidence: the passage closest to a question the reader could not answer
 MAX_SOURCE_SIDE = 2500  # px: an original page is drawn at most this long on its longest side …
 MAX_SOURCE_PIXELS = 4_500_000  # … and this large, whatever its size in points (posters, 200" pages)
 
@@ -40,6 +41,11 @@ def draw_boxes(
     return out
 
 
+def box_color(item: Evidence) -> tuple[int, int, int]:
+    """Red: evidence; amber: evidence a person should check; blue: the closest passage only."""
+    return BLUE if item.closest else AMBER if item.needs_review else RED
+
+
 def annotate_pages(rendered: RenderedDoc, evidence: Sequence[Evidence]) -> dict[int, Image.Image]:
     """Page index → annotated copy, for every page that has evidence."""
     by_page: dict[int, list[Evidence]] = {}
@@ -49,7 +55,7 @@ def annotate_pages(rendered: RenderedDoc, evidence: Sequence[Evidence]) -> dict[
     for page, items in sorted(by_page.items()):
         image = rendered.pages[page].image
         for item in items:
-            image = draw_boxes(image, item.boxes, color=AMBER if item.needs_review else RED)
+            image = draw_boxes(image, item.boxes, color=box_color(item))
         out[page] = image
     return out
 
@@ -112,7 +118,7 @@ def annotate_source_pages(
             image = Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
             for item in items:
                 boxes = [tuple(v * scale for v in box) for box in item.source_boxes]
-                image = draw_boxes(image, boxes, color=AMBER if item.needs_review else RED)  # type: ignore[arg-type]
+                image = draw_boxes(image, boxes, color=box_color(item))  # type: ignore[arg-type]
             out[page_no] = image
     return out
 

@@ -64,9 +64,9 @@ def save_answer(
     from app.report import answer_record
 
     paths: dict[int, Path] = {}
-    for page, image in annotate_pages(rendered, answer.evidence).items():
+    for page, image in annotate_pages(rendered, answer.shown_evidence).items():
         paths[page] = atomic_save_png(out_dir / f"{prefix}-page{page + 1:03d}.png", image)
-    for ev in answer.evidence:
+    for ev in answer.shown_evidence:
         if ev.page in paths:
             ev.image_path = str(paths[ev.page])
     return answer_record(answer, question, rendered), sorted(paths.values())

@@ -40,20 +40,21 @@ class Place:
     confidence: float
     needs_review: bool
     source_page: int | None
-    items: tuple[int, ...]  # indexes into Answer.evidence (one per rendered page it is drawn on)
+    items: tuple[int, ...]  # indexes into Answer.shown_evidence (one per rendered page drawn on)
     document: str | None = None  # the document it is in, when the answer is from several
     document_page: int | None = None  # its page in that document (0-based)
+    closest: bool = False  # no evidence: the passage closest to a question found unanswered
 
 
 def places(answer: Answer, named: bool = False) -> list[Place]:
     """The answer's evidence grouped by (span, original page), in the answer's order;
     ``named``: each place names its document (an answer from several documents)."""
     groups: dict[tuple[int, int, int | None], list[int]] = {}
-    for i, ev in enumerate(answer.evidence):
+    for i, ev in enumerate(answer.shown_evidence):
         groups.setdefault((ev.span.start, ev.span.end, ev.source_page), []).append(i)
     out = []
     for (start, end, source_page), items in groups.items():
-        evs = [answer.evidence[i] for i in items]
+        evs = [answer.shown_evidence[i] for i in items]
         out.append(
             Place(
                 start=start,
@@ -65,6 +66,7 @@ def places(answer: Answer, named: bool = False) -> list[Place]:
                 items=tuple(items),
                 document=evs[0].document if named else None,
                 document_page=evs[0].document_page if named else None,
+                closest=evs[0].closest,
             )
         )
     return out
@@ -105,6 +107,8 @@ def place_label(place: Place, number: int, lang: str) -> str:
         where = t("evidence_item", lang, page=place.source_page + 1)
     else:
         where = t("evidence_passage", lang, n=number)
+    if place.closest:  # no confidence to show: it answers nothing
+        return f"🔍 {where} · {t('evidence_closest', lang)} · “{snippet(place.text)}”"
     flag = "⚠ " if place.needs_review else ""
     return f"{flag}{where} · “{snippet(place.text)}” · {percent(place.confidence)}"
 
@@ -113,9 +117,9 @@ def place_label(place: Place, number: int, lang: str) -> str:
 def matching_text(answer: Answer, text: str | None) -> bool:
     """Whether ``answer``'s evidence offsets point into ``text`` (the open document's): every
     cited span reads the same there."""
-    if text is None or not answer.evidence:
+    if text is None or not answer.shown_evidence:
         return False
-    return all(text[ev.span.start : ev.span.end] == ev.span.text for ev in answer.evidence)
+    return all(text[ev.span.start : ev.span.end] == ev.span.text for ev in answer.shown_evidence)
 
 
 def passage_html(text: str, start: int, end: int, context: int = CONTEXT_CHARS) -> str:

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 def is_collection(answer) -> bool:
     """Whether a job's answer is from several documents (its places then name theirs)."""
-    evidence = answer.evidence
+    evidence = answer.shown_evidence
     return len({ev.document for ev in evidence}) > 1 or any(
         ev.document_page != ev.source_page for ev in evidence
     )

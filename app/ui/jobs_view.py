@@ -163,7 +163,7 @@ class JobsManager:
             log.warning("result of job %s is missing or damaged", job.id, exc_info=True)
             raise _error("err_job_result_missing", id=job.id) from None
         images: dict[int, Image.Image] = {}
-        for ev in answer.evidence:
+        for ev in answer.shown_evidence:
             path = out / f"evidence-page{ev.page + 1:03d}.png"
             if ev.page not in images and path.is_file():
                 try:

@@ -143,9 +143,11 @@ def final_view(answer: Answer, lang: str, named: bool = False) -> AnswerView:
     answer is from several documents, each cited place names its own)."""
     confidence = UIManager.confidence_line(answer, lang)
     if not answer.evidence:
-        confidence += "\n\n" + t("no_evidence", lang)
+        closest = "no_evidence_closest" if answer.closest_evidence else "no_evidence"
+        confidence += "\n\n" + t(closest, lang)
     choices = UIManager.evidence_choices(answer, lang, named)
-    first_page = answer.evidence[0].page if answer.evidence else None
+    shown = answer.shown_evidence
+    first_page = shown[0].page if shown else None
     return AnswerView(answer.text, answer.thinking, confidence, choices, first_page)
 
 
@@ -700,7 +702,7 @@ class UIManager:
                 session.answers.append(answer)
                 session.questions.append(question)
                 session.asked = rendered
-                session.evidence_images = annotate_pages(rendered, answer.evidence)
+                session.evidence_images = annotate_pages(rendered, answer.shown_evidence)
                 update.evidence_pages = sorted(session.evidence_images)
             yield replace(update)
 
@@ -711,7 +713,9 @@ class UIManager:
         if page is None or page not in session.evidence_images:
             page = min(session.evidence_images)
         image = session.evidence_images[page]
-        boxes = [b for ev in session.answers[-1].evidence if ev.page == page for b in ev.boxes]
+        boxes = [
+            b for ev in session.answers[-1].shown_evidence if ev.page == page for b in ev.boxes
+        ]
         return crop_around(image, boxes)
 
     def reader_thinks(self) -> bool:
@@ -745,7 +749,7 @@ class UIManager:
         else:
             passage = ev_view.cited_html(place.text)
         images = session.evidence_images if answer is (session.answers or [None])[-1] else {}
-        dense = ev_view.rendered_crop(images, answer.evidence, place)
+        dense = ev_view.rendered_crop(images, answer.shown_evidence, place)
         preview, preview_doc = None, None
         if same and rendered is not None:
             preview, preview_doc = self._preview_place(session, rendered, place)
@@ -790,7 +794,7 @@ class UIManager:
                 else find_original_file(part.original_path, part.source_sha256, settings)
             )
             own = document.own_page(page_no)
-            items = [answer.evidence[i].model_copy(update={"source_page": own})
+            items = [answer.shown_evidence[i].model_copy(update={"source_page": own})
                      for i in place.items]  # fmt: skip
             image = ev_view.annotated_original(pdf, items, own) if pdf is not None else None
             if image is not None:
@@ -821,13 +825,17 @@ class UIManager:
             doc_name = name or (md_escape(session.document.name) if session.document else "")
             where = t("evidence_where_passage", lang, n=index + 1, count=len(found), name=doc_name)
         parts = [where.rstrip(" ·")]
+        if place.closest:  # not evidence: say so beside the page it points at
+            parts.append(f"🔍 {t('evidence_closest', lang)}")
         if same and session.rendered is not None:
-            pages = sorted({answer.evidence[i].page + 1 for i in place.items})
+            pages = sorted({answer.shown_evidence[i].page + 1 for i in place.items})
             listed = ", ".join(str(p) for p in pages)
             parts.append(t("evidence_rendered_page", lang, page=listed,
                            pages=len(session.rendered.pages)))  # fmt: skip
         if original is not None:
-            parts.append(t("evidence_enlarge", lang))
+            parts.append(
+                t("evidence_enlarge_closest" if place.closest else "evidence_enlarge", lang)
+            )
         elif place.source_page is not None:
             parts.append(
                 t("evidence_no_original", lang) if same else t("evidence_no_context", lang)

@@ -113,6 +113,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "evidence_pages": {"en": "Cited places", "zh": "引用位置"},
     "evidence_item": {"en": "page {page}", "zh": "第 {page} 页"},
     "evidence_passage": {"en": "passage {n}", "zh": "第 {n} 处"},
+    "evidence_closest": {"en": "closest passage, not an answer", "zh": "最接近的段落，并非答案"},
     "evidence_original": {"en": "Original", "zh": "原文"},
     "evidence_original_page": {"en": "Original page", "zh": "原文页面"},
     "evidence_where_page": {
@@ -126,6 +127,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "evidence_rendered_page": {
         "en": "rendered page {page} of {pages}",
         "zh": "渲染页第 {page} 页（共 {pages} 页）",
+    },
+    "evidence_enlarge_closest": {
+        "en": "the blue box marks the closest passage; click the image to enlarge",
+        "zh": "蓝框为最接近的段落；点击图片可放大",
     },
     "evidence_enlarge": {
         "en": "red boxes mark the evidence; click the image to enlarge",
@@ -151,6 +156,11 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "check_page": {"en": " (page {page})", "zh": "（第 {page} 页）"},
     "no_evidence": {"en": "No evidence located.", "zh": "未定位到证据。"},
+    "no_evidence_closest": {
+        "en": "No evidence located. The closest passage is outlined in blue below: it may not "
+        "answer the question.",
+        "zh": "未定位到证据。下方蓝框标出了最接近的段落：它未必回答了问题。",
+    },
     "download_json": {"en": "Download answer (JSON)", "zh": "下载答案（JSON）"},
     "download_md": {"en": "Download answer (Markdown)", "zh": "下载答案（Markdown）"},
     "history": {"en": "Earlier answers", "zh": "历史答案"},

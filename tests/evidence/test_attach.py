@@ -2,7 +2,8 @@ import numpy as np
 from PIL import Image
 
 from app.datamodel import Answer, Document, Mode, SourcePage, Span, TextBlock, Word
-from app.evidence import attach, draw_boxes, save_annotated
+from app.evidence import annotate_pages, attach, draw_boxes, save_annotated
+from app.evidence.draw import AMBER, BLUE, RED, box_color
 from tests.helpers.fake_render import CH, CW, fake_render
 
 DOC = "\n".join(
@@ -68,7 +69,32 @@ def test_not_found_says_where_a_person_should_look():
     assert "page 1" in told.notes[-1].en
     # nothing near: no pointer
     far = attach(rendered, Answer(text="Not found.", found=False), question="Who won the cup?")
-    assert far.closest == [] and far.notes == []
+    assert far.closest == [] and far.notes == [] and far.closest_evidence == []
+    assert far.shown_evidence == []
+
+
+def test_not_found_outlines_the_closest_passage_in_blue_never_as_evidence():
+    """The page a "not found" note names gets a box a person can see, in blue, with no
+    confidence: it says where to look and supports nothing."""
+    rendered = fake_render(DOC, cols=60, rows=20)
+    none = attach(
+        rendered,
+        Answer(text="Not found in the document.", found=False),
+        question="What magic number does the green project use?",
+    )
+    assert none.evidence == [] and none.spans == [] and none.needs_review
+    (place,) = none.closest_evidence
+    assert place.closest and place.confidence == 0.0 and place.needs_review
+    assert place.span == none.closest[0] and place.page == 3 and place.boxes
+    assert none.shown_evidence == none.closest_evidence
+    assert "outlined in blue" in none.notes[-1].en and "蓝框" in none.notes[-1].zh
+    (page,) = annotate_pages(rendered, none.shown_evidence).values()
+    colours = {colour for _, colour in page.getcolors(1 << 20)}
+    assert BLUE in colours and not colours & {RED, AMBER}
+    # an answer with evidence keeps its red boxes and gets no blue ones
+    found = attach(rendered, Answer(text="77315", confidence=0.9), question="magic number?")
+    assert found.closest_evidence == [] and found.shown_evidence == found.evidence
+    assert box_color(found.evidence[0]) == RED
 
 
 def test_span_across_a_page_break_gives_evidence_on_both_pages():

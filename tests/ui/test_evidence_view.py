@@ -63,6 +63,34 @@ def test_a_pdf_answer_is_shown_on_its_original_page(manager, tmp_path):
     assert manager.evidence_place(s, choices[0][1]).caption.startswith("**第 3 页**（共 3 页）")
 
 
+def _blue(image) -> int:
+    a = np.asarray(image.convert("RGB")).astype(int)
+    return int(((a[..., 0] < 60) & (a[..., 1] > 70) & (a[..., 1] < 140) & (a[..., 2] > 180)).sum())
+
+
+def test_not_found_shows_the_closest_passage_in_blue_as_no_answer(manager, tmp_path):
+    """ "Not found, please check page 3": the page is listed and shown with the passage in a blue
+    box, labelled as no answer and with no confidence of its own."""
+    s = Session(root=tmp_path)
+    manager.open_file(s, report_pdf(tmp_path / "report.pdf", pages=3))
+    final = _asked(manager, s, "What is the phone number of the orange project?")
+    assert not final.found and final.evidence == [] and final.closest_evidence
+    view = final_view(final, "en")
+    assert "closest passage is outlined in blue" in view.confidence
+    assert "未定位到证据。下方蓝框" in final_view(final, "zh").confidence
+    ((label, value),) = view.evidence_choices
+    assert label.startswith("🔍 page 3 · closest passage, not an answer · “The magic number")
+    assert "%" not in label and view.first_page == final.closest_evidence[0].page
+    shown = manager.evidence_place(s, value)
+    assert shown.caption.startswith("**Page 3** of 3") and "not an answer" in shown.caption
+    assert "the blue box marks the closest passage" in shown.caption
+    assert "red boxes" not in shown.caption
+    assert _blue(shown.original) > 50 and _red(shown.original) == 0
+    assert _blue(shown.rendered) > 20  # (the dense page's red "\n" marks are the render's)
+    zh = final_view(final, "zh").evidence_choices[0][0]
+    assert zh.startswith("🔍 第 3 页 · 最接近的段落，并非答案")
+
+
 def test_an_original_that_cannot_be_drawn_shows_the_passage(manager, tmp_path):
     s = Session(root=tmp_path)
     manager.open_file(s, report_pdf(tmp_path / "gone.pdf", pages=2))
