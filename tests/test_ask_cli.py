@@ -51,10 +51,10 @@ def test_ask_prints_answer_with_evidence(runner, tmp_path):
 
 
 def test_not_found_points_at_the_closest_passage_in_its_own_image(runner, tmp_path):
-    """No fax number in the agreement: "not found", and the passage to check (the one with the
-    provider's phone) drawn apart from evidence, under its own name."""
+    """The agreement does not say how many people the provider employs: "not found", and the
+    passage to check drawn apart from evidence, under its own name."""
     out = tmp_path / "closest"
-    question = "What is the fax number of the provider?"
+    question = "How many employees does the provider have?"
     result = runner.invoke(app, ["ask", str(EXAMPLES / "service_agreement.md"), question,
                                  "--out", str(out)])  # fmt: skip
     assert result.exit_code == 0, result.output

@@ -872,6 +872,64 @@ def test_a_price_question_on_a_document_that_names_no_price_is_not_found(tmp_pat
     assert answer.found and "free of charge" in answer.text, answer.text
 
 
+FORGE = """Harbour Freight Cooperative: history
+
+The cooperative was founded by three dock workers. Its first office was a shed near the pier.
+For twenty years the cooperative ran its own forge, where crane parts were repaired.
+Until the forge was deprecated and eventually turned off in June 2018, it also made anchors.
+The members elect a board every four years. The board meets in the harbour master's building.
+Membership is open to every company that ships goods through the port."""
+
+
+def test_a_passage_holding_the_kind_of_value_asked_for_answers_few_shared_words(tmp_path):
+    """ "When did the forge close?" shares one word with "Until the forge was … turned off in
+    June 2018": too few to answer by words alone, but it is the one leading passage with a date.
+    The date is given, flagged, with a note saying why; a question for a kind of value no
+    passage holds stays "not found"."""
+    closed, percent = _answers(
+        tmp_path, FORGE, "When did the forge close?", "What share of the members voted?"
+    )
+    assert closed.found and closed.text == "June 2018" and closed.needs_review
+    assert closed.confidence < 0.85
+    assert any("kind of answer asked for (date)" in n.en for n in closed.notes)
+    assert any("所问类型的答案（date）" in n.zh for n in closed.notes)
+    assert not percent.found, percent.text
+
+
+def test_a_kind_of_value_alone_answers_only_from_a_clear_lead():
+    from app.readers.ocr.answer_policy import Choice
+    from app.readers.ocr.reader import _answers_by_kind
+
+    prof = profile("When did the forge close?")
+    dated = Choice(0, 0, 10, coverage=0.2, retrieval=0.8, fits=True, meaning=0.5)
+    assert _answers_by_kind(dated, prof, None)
+    close = Choice(1, 11, 20, coverage=0.2, retrieval=0.75, fits=True, meaning=0.45)
+    assert not _answers_by_kind(dated, prof, close)  # two dated passages nearly alike: unsure
+    far = Choice(1, 11, 20, coverage=0.1, retrieval=0.4, fits=False, meaning=0.3)
+    assert _answers_by_kind(dated, prof, far)
+    undated = Choice(0, 0, 10, coverage=0.2, retrieval=0.8, fits=False, meaning=0.5)
+    assert not _answers_by_kind(undated, prof, far)  # no date: not of the kind asked
+    stray = Choice(0, 0, 10, coverage=0.1, retrieval=0.9, fits=True, meaning=0.5)
+    assert not _answers_by_kind(stray, prof, far)  # too few of the question's words
+    why = profile("Why did the forge close?")  # a reason is no typed value
+    assert not _answers_by_kind(dated, why, far)
+
+
+def test_a_window_with_the_kind_of_value_asked_goes_first_when_nearly_tied():
+    from app.readers.ocr.answer_policy import Choice
+    from app.readers.ocr.reader import _fitting_first
+
+    prof = profile("When was version 3 of the GNU GPL published?")
+    notice = Choice(0, 0, 10, coverage=0.79, retrieval=0.65, meaning=0.41)  # rank 0.909
+    dated = Choice(1, 11, 20, coverage=0.53, retrieval=0.37, fits=True, meaning=0.66)  # 0.889
+    other = Choice(2, 21, 30, coverage=0.57, retrieval=0.81, meaning=0.53)
+    assert _fitting_first(prof, [notice, dated, other]) == [dated, notice, other]
+    far = Choice(1, 11, 20, coverage=0.4, retrieval=0.3, fits=True, meaning=0.3)
+    assert _fitting_first(prof, [notice, far, other]) == [notice, far, other]  # not near
+    why = profile("Why was version 3 of the GNU GPL published?")  # no value asked
+    assert _fitting_first(why, [notice, dated]) == [notice, dated]
+
+
 def test_a_long_table_answer_is_the_row_that_matches_not_its_header_or_neighbours(tmp_path):
     """A table too long to give whole gives the row holding the question's words, whole (its
     name included), not a window cut mid-row; the header holds the question's words too but
@@ -998,11 +1056,13 @@ def test_a_question_in_other_words_gets_its_answer_flagged(tmp_path, monkeypatch
     """Office staff ask in their own words: the sentence that answers shares too few of the
     question's words to pass as an answer by words, but means what is asked. It is the answer,
     always flagged, with a note that says why; a question the document does not answer is still
-    not found. Without the meaning gate both would be "not found"."""
+    not found. Without the meaning gate both would be "not found" (the receipts question would
+    still be answered by the kind of value it asks for, a duration: that rule is off here too)."""
     from app.readers.ocr import answer_policy, reader
 
     if gate is not None:
         monkeypatch.setattr(reader, "MEANING_ANSWERS", {"en": gate, "zh": gate})
+        monkeypatch.setattr(reader, "MIN_KIND_COVERAGE", gate)
     assert answer_policy.MEANING_ANSWERS == {"en": 0.6, "zh": 0.63}
     filler = [
         "The canteen opens at eight and serves breakfast until ten.",

@@ -82,6 +82,9 @@ log = logging.getLogger(__name__)
 MAX_SPELLED = 3  # sentences spelling out an abbreviation that are looked at (the first ones)
 MIN_COVERAGE = 0.34  # fewer of the question's key words than this: no answer
 TOP_K = 12
+MIN_KIND_COVERAGE = 0.15  # … unless it holds the kind of value asked for, and leads by KIND_LEAD
+KIND_LEAD = 0.1
+FIT_TIE = 0.05  # a window this close to the first that holds the kind of value asked goes first
 MAX_LITERAL_SENTENCES = 24  # sentences holding a quoted option or path, each also a candidate
 # An answer from the first-read lines or pages at least this sure is given at once (flagged when
 # under the review threshold) instead of reading every page first: the lines read first are the
@@ -250,6 +253,55 @@ def _answers_in_other_words(choice: Choice, prof: Profile) -> bool:
     similarity in meaning to the question): an answer, always to be checked."""
     threshold = MEANING_ANSWERS["zh" if prof.cjk else "en"]
     return not _answers(choice) and choice.numbers and choice.meaning >= threshold
+
+
+def _answers_by_kind(choice: Choice, prof: Profile, runner_up: Choice | None) -> bool:
+    """Too few of the question's words, but the only leading window holding a value of the kind
+    asked for (a percentage for "百分之多少", a date for "when"): an answer, always to be checked."""
+    if _answers(choice) or not (prof.typed and choice.fits and choice.numbers):
+        return False
+    if choice.coverage < MIN_KIND_COVERAGE or choice.support < MIN_SUPPORT:
+        return False
+    return runner_up is None or choice.rank - runner_up.rank >= KIND_LEAD
+
+
+def _fitting_first(prof: Profile, choices: list[Choice]) -> list[Choice]:
+    """``choices`` (best first), with a window that holds the kind of value asked for first when
+    it is nearly tied with a first that holds none ("Version 3, 29 June 2007" for "When was
+    version 3 published?", not the notice that repeats more of the question's words)."""
+    if not prof.typed or not choices or choices[0].fits:
+        return choices
+    top = choices[0].rank
+    tied = next(
+        (c for c in choices[1:4] if c.fits and _answers(c) and top - c.rank <= FIT_TIE), None
+    )
+    return choices if tied is None else [tied, *(c for c in choices if c is not tied)]
+
+
+def _kind_zh(kind: str) -> str:
+    return "句子" if kind == "sentence" else kind
+
+
+def _why_chosen(kind: str, *, in_other_words: bool, by_kind: bool) -> list[Note]:
+    """Why a passage sharing few of the question's words was chosen: its meaning, or the kind of
+    value it holds (such an answer is always flagged)."""
+    if in_other_words:
+        return [
+            Note(
+                en="The document words this differently from the question: the passage was "
+                "chosen by meaning. Please check it.",
+                zh="文档的措辞与问题不同，这段话是按意思选出的，请核对。",
+            )
+        ]
+    if by_kind:
+        return [
+            Note(
+                en="Few of the question's words are in this passage; it was chosen for holding "
+                f"the kind of answer asked for ({kind}). Please check it.",
+                zh=f"这段话与问题相同的词语不多，因含有所问类型的答案（{_kind_zh(kind)}）而选出，请核对。",
+            )
+        ]
+    return []
 
 
 def _table_note(header: str | None) -> list[Note]:
@@ -1210,6 +1262,7 @@ class OcrReader(Reader):
         for choice, meaning in zip(choices, meanings or (), strict=False):
             choice.meaning = max(0.0, meaning)
         choices.sort(key=lambda c: -c.rank)
+        choices = _fitting_first(prof, choices)
         spelling = next((c for c in choices if c.index in spelled), None)
         if spelling is not None:
             spelling.spells = True
@@ -1234,7 +1287,11 @@ class OcrReader(Reader):
             closest = max(choices, key=lambda c: c.meaning)
             if _answers_in_other_words(closest, prof):
                 choices = [closest, *(c for c in choices if c is not closest)]
-        if not choices or not (_answers(choices[0]) or _answers_in_other_words(choices[0], prof)):
+        runner = choices[1] if len(choices) > 1 else None
+        by_kind = bool(choices) and _answers_by_kind(choices[0], prof, runner)
+        if not choices or not (
+            _answers(choices[0]) or _answers_in_other_words(choices[0], prof) or by_kind
+        ):
             self.last_decision = None
             # the best candidate is no sure answer, but it is where a person should look first
             # (on the dev documents it held the gold passage for 15 of 23 such questions)
@@ -1249,10 +1306,9 @@ class OcrReader(Reader):
             )
             return self._not_found(lang, closest=[nearest] if nearest is not None else [])
         best = choices[0]
-        runner_up = choices[1] if len(choices) > 1 else None
         value = extract(prof, text[best.start : best.end], doc.index.bm25.idf_of)
         ocr_conf = doc.ocr.confidence(best.start, best.end)
-        decision = decide(prof, text, best, runner_up, value, ocr_conf)
+        decision = decide(prof, text, best, runner, value, ocr_conf)
         self.last_decision = decision  # for calibration (eval/qa_real/calibrate.py)
         a, b = decision.start, decision.end
         if not decision.short:
@@ -1287,31 +1343,24 @@ class OcrReader(Reader):
             and goes_on(rendered.text, value_span.end)
         ):
             answer_text += "…"  # the sentence goes on past the lines read so far
-        kind_zh = "句子" if decision.kind == "sentence" else decision.kind
+        kind_zh = _kind_zh(decision.kind)
         misread = _misread_note(answer_text, rendered, value_span)
         return Answer(
             text=answer_text,
             mode=Mode.QA,
             reader=self.name,
             confidence=conf,
-            needs_review=in_other_words or bool(misread) or conf < self.settings.review_threshold,
+            needs_review=in_other_words
+            or by_kind
+            or bool(misread)
+            or conf < self.settings.review_threshold,
             spans=spans,
             notes=[
                 Note(
                     en=f"Read by OCR ({self.engine_name}); answer kind: {decision.kind}.",
                     zh=f"由 OCR（{self.engine_name}）读取；答案类型：{kind_zh}。",
                 ),
-                *(
-                    [
-                        Note(
-                            en="The document words this differently from the question: the "
-                            "passage was chosen by meaning. Please check it.",
-                            zh="文档的措辞与问题不同，这段话是按意思选出的，请核对。",
-                        )
-                    ]
-                    if in_other_words
-                    else []
-                ),
+                *_why_chosen(decision.kind, in_other_words=in_other_words, by_kind=by_kind),
                 *_table_note(doc.headers.get(best.index)),
                 *misread,
             ],
