@@ -26,7 +26,7 @@ import functools
 import logging
 import re
 from collections.abc import Collection, Sequence
-from typing import TYPE_CHECKING, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 
@@ -299,6 +299,25 @@ def cjk_words(text: str) -> list[str]:
     """The words of a Chinese text (jieba's segmentation, with the dictionary its wheel ships:
     no download): "比较流行的客户端" → 比较 / 流行 / 的 / 客户端."""
     return [w for w in _segmenter().lcut(text) if w.strip()]
+
+
+@functools.cache
+def _tagger() -> Any:
+    from jieba import posseg
+
+    return posseg.POSTokenizer(_segmenter())
+
+
+# jieba's word classes that no name has: verbs, adjectives, adverbs, pronouns, prepositions,
+# conjunctions, particles, numerals
+_NOT_NAME_CLASSES = ("v", "a", "d", "r", "p", "c", "u", "m")
+
+
+def cjk_common_word(text: str) -> bool:
+    """Whether jieba reads ``text`` as one common word that no name is ("维护", "负责"), not a
+    name ("林雨晨") or a word it does not know."""
+    words = [w for w in _tagger().lcut(text) if w.word.strip()]
+    return len(words) == 1 and words[0].flag.startswith(_NOT_NAME_CLASSES)
 
 
 def tokenize(

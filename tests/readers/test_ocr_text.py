@@ -84,6 +84,15 @@ def test_value_after_the_key_chinese():
     assert _answer("每10股派发现金红利多少元？", s) == "3.60 元"
 
 
+def test_a_common_word_after_a_role_is_no_chinese_name():
+    """ "由 exfat-fuse 的作者维护" (new-user try, debian-reference ch. 9): "维护" is a verb after
+    "作者", not the author's name; names after a role still are."""
+    found = find_values("exFAT 文件系统工具，由 exfat-fuse 的作者维护。", ("person",))
+    assert found == []
+    for text, name in (("本书作者王小波。", "王小波"), ("联系人：王芳。", "王芳")):
+        assert [m.text for m in find_values(text, ("person",))] == [name]
+
+
 def test_key_matching_tolerates_ocr_slips_and_weights_rare_keys():
     prof = profile("西安的特殊魔法数字是多少？")
     assert prof.runs == ("西安", "特殊", "魔法", "数字")  # the question's words (jieba)
@@ -1219,6 +1228,8 @@ def test_a_passage_without_the_number_the_question_names_is_about_something_else
     assert names_a_number(["13"], "Debian 13 “trixie” was released in 2025.")
     assert not names_a_number(["13"], "Released in 2013, version 1.13 of Debian")
     assert names_a_number(["1.5", "1.7"], "将 vimtutor 中译版从 1.5 升级到 1.7。")
+    assert not names_a_number(["1.0"], "Version 1.0.8 of 13 July 2019")  # another release
+    assert names_a_number(["1.0"], "It was first released as version 1.0.")  # a full stop
     assert names_a_number([], "Anything at all.")
 
 

@@ -283,10 +283,10 @@ def question_numbers(prof: Profile) -> list[str]:
 
 def names_a_number(numbers: list[str], window: str) -> bool:
     """``window`` holds one of ``numbers`` as a number of its own ("13" is not in "2013" or
-    "1.13"), or the question names none. A passage without the number the question is about
-    (the release, the version, the address) is about something else."""
+    "1.13", "1.0" not in "1.0.8"), or the question names none. A passage without the number the
+    question is about (the release, the version, the address) is about something else."""
     return not numbers or any(
-        re.search(rf"(?<![\d.]){re.escape(n)}(?!\d)", window) for n in numbers
+        re.search(rf"(?<![\d.]){re.escape(n)}(?!\.?\d)", window) for n in numbers
     )
 
 
