@@ -130,6 +130,30 @@ def test_a_pdf_answer_on_its_original_page(ui_server, page, tmp_path, shots):
     assert _red(_image(page, "#evidence img")) > 20
 
 
+def _blue(image: Image.Image) -> int:
+    a = np.asarray(image).astype(int)
+    return int(((a[..., 0] < 60) & (a[..., 1] > 70) & (a[..., 1] < 140) & (a[..., 2] > 180)).sum())
+
+
+def test_not_found_shows_the_closest_passage_in_blue(ui_server, page, tmp_path, shots):
+    """ "Not found, please check page 6": the page is listed as the closest passage, no answer,
+    and shown with a blue box, not a red one."""
+    _open(page, ui_server, long_pdf(tmp_path / "ledger.pdf"))
+    _ask(page, "What is the phone number of the orange project?")
+    where = page.locator("#evidence-where")
+    where.get_by_text("closest passage, not an answer").wait_for()
+    assert re.search(r"Page 6\s+of 6 · ledger\.pdf", where.inner_text())
+    assert "Not found" in page.locator("#answer textarea").input_value()
+    (label,) = page.locator("#evidence-pages label").all_inner_texts()
+    assert label.startswith("🔍 page 6 · closest passage, not an answer · “The magic number")
+    assert "outlined in blue" in page.locator("#confidence").inner_text()
+    page.locator("#evidence-original img").wait_for()
+    image = _image(page, "#evidence-original img")
+    assert _blue(image) > 50 and _red(image) == 0
+    page.locator("#evidence-tabs").scroll_into_view_if_needed()
+    page.screenshot(path=str(shots / "evidence-not-found-closest.png"))
+
+
 def test_a_docx_answer_as_a_highlighted_passage(ui_server, page, tmp_path, shots):
     _open(page, ui_server, memo_docx(tmp_path / "memo.docx"))
     _ask(page, "What is the project budget?")
