@@ -84,6 +84,28 @@ def test_value_after_the_key_chinese():
     assert _answer("每10股派发现金红利多少元？", s) == "3.60 元"
 
 
+def test_a_year_range_is_no_phone_number(tmp_path):
+    """ "Copyright © 1996-2019 Julian Seward" has eight digits and a dash, and no phone number:
+    "What is the fax number of Julian Seward?" got "1996-2019" at 93 %, unflagged (new-user
+    try, bzip2 manual). It is "not found" now; a phone number is still found."""
+    assert [m.kind for m in find_values("Copyright © 1996-2019 Julian Seward")] == [
+        "number",
+        "number",
+        "person",
+    ]
+    assert [m.text for m in find_values("Tel 0571-8765 4321", ("phone",))] == ["0571-8765 4321"]
+    text = "\n\n".join(
+        [
+            "bzip2 and libbzip2, version 1.0.8",
+            "A program and library for data compression, by Julian Seward.",
+            "Copyright © 1996-2019 Julian Seward",
+            "This program is released under a BSD-style licence.",
+        ]
+    )
+    (fax,) = _answers(tmp_path, text, "What is the fax number of Julian Seward?")
+    assert not fax.found, fax.text
+
+
 def test_a_common_word_after_a_role_is_no_chinese_name():
     """ "由 exfat-fuse 的作者维护" (new-user try, debian-reference ch. 9): "维护" is a verb after
     "作者", not the author's name; names after a role still are."""

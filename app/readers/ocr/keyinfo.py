@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from app.readers.ocr.patterns import find_values
+from app.readers.ocr.patterns import YEAR_RANGE, find_values
 from app.text import has_cjk
 
 KINDS = ("date", "amount", "percent", "org", "person", "email", "phone", "code", "url")
@@ -50,7 +50,6 @@ class Item:
 
 _TITLE = re.compile(r"^(?:Dr|Mr|Mrs|Ms|Prof|Sir)\.?\s")
 _CJK_PARTICLES = set("的着了地得之与和及或在是为将把被从对向")
-_YEAR_RANGE = re.compile(r"^(?:19|20)\d{2}\s*[-–]\s*(?:19|20)?\d{2}$")
 
 
 def precise(kind: str, value: str) -> bool:
@@ -67,7 +66,7 @@ def precise(kind: str, value: str) -> bool:
         )
     if kind == "phone":
         # one line, no table cell between its parts ("889 | 2408" is two figures of a table)
-        return not _YEAR_RANGE.match(value) and not any(ch in value for ch in "|\n")
+        return not YEAR_RANGE.fullmatch(value) and not any(ch in value for ch in "|\n")
     if kind == "code":
         digits = sum(ch.isdigit() for ch in value)
         return (

@@ -83,6 +83,9 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     ),
 }
 
+# "1996-2019", "2001–22": years, not a phone number (eight digits and a dash)
+YEAR_RANGE = re.compile(r"(?:19|20)\d{2}\s*[-–]\s*(?:19|20)?\d{2}")
+
 # Kinds that are spans of digits: a shorter kind inside a longer one is the same value.
 NUMERIC = ("date", "amount", "percent", "duration", "phone", "code", "number")
 
@@ -114,7 +117,9 @@ def find_values(text: str, kinds: tuple[str, ...] | None = None) -> list[Match]:
                     b -= 3
             if b <= a or any(taken[a:b]):
                 continue
-            if kind == "phone" and sum(ch.isdigit() for ch in text[a:b]) < 7:
+            if kind == "phone" and (
+                sum(ch.isdigit() for ch in text[a:b]) < 7 or YEAR_RANGE.fullmatch(text[a:b])
+            ):
                 continue
             if kind == "person" and _common_words(text[a:b]):
                 continue
