@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from app.text import CJK_PUNCT, CJK_RANGES, HAN, cjk_common_word
+from app.text import CJK_PUNCT, CJK_RANGES, CJK_RUN_RE, HAN, cjk_common_word
 
 _MONTHS = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
@@ -136,11 +136,10 @@ _NOT_NAMES_TEXT = (
     "Central Area Region General Public Free Software Foundation Court Courts Act"
 )
 _NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
-HAN_RE = re.compile(rf"[{HAN}]+")
 
 
 def _common_words(span: str) -> bool:
-    if span and HAN_RE.fullmatch(span):  # "由 … 的作者维护": a verb after the role, not a name
+    if CJK_RUN_RE.fullmatch(span):  # "由 … 的作者维护": a verb after the role, not a name
         return cjk_common_word(span)
     words = span.replace(".", " ").split()
     return bool(words) and (words[0] in _NOT_NAMES or words[-1] in _NOT_NAMES)
