@@ -1751,3 +1751,94 @@ def test_a_sentence_answer_cut_to_length_is_marked_and_cited_once(tmp_path):
     assert answer.text.startswith("Package lint tools help") and answer.text.endswith("…")
     assert len(answer.text) <= MAX_ANSWER and answer.text[:-1] in long, answer.text
     assert len(answer.spans) == 1, answer.spans
+
+
+def test_a_question_for_a_command_or_a_tool_asks_for_a_name_not_a_value(tmp_path):
+    """ "Which command removes a message by its queue ID?" asks for a command: "ID" says what the
+    command works on. It had got "4" (of "exim4") as a code or number; "用哪个工具把 FORTRAN 77
+    代码转换成 C" had got "C/C" of "C/C++"."""
+
+    def typed(question: str) -> bool:
+        return profile(question).typed
+
+    assert not typed("Which command removes a message by its queue ID?")
+    assert not typed("What tool prints the date of the last build?")
+    assert not typed("想按订单编号查找记录，应该用什么命令？")
+    assert not typed("把旧的 COBOL 代码转换成 Java，可以用哪个工具？")
+    # a value asked for by name still is one
+    assert typed("What is the queue ID of the stuck message?")
+    assert typed("What is the phone number of the help desk?")
+    assert typed("这个文件的编号是多少？")
+    # "C/C++" holds no code "C/C"
+    assert [m.text for m in find_values("转换成 C/C++ 源代码", ("code",))] == []
+    text = (
+        "The mail queue can be listed with mailq; each message has a queue ID.\n\n"
+        "To delete a single message by its queue ID, run postsuper -d followed by the ID; "
+        "exim4 users run exim -Mrm instead.\n\n"
+        "Messages that stay in the queue for five days are returned to the sender."
+    )
+    (answer,) = _answers(tmp_path, text, "Which command deletes one message given its queue ID?")
+    assert "postsuper -d" in answer.text, answer.text
+
+
+def test_a_count_keeps_the_noun_or_measure_word_it_counts(tmp_path):
+    """ "How many characters should the short description be?" answered "50" where the text says
+    "50 characters or so"; "ASCII 是几位的代码？" answered "7" for "7位". A figure keeps the noun the
+    question counts with (and "or so" after it) — and only that noun."""
+    from app.readers.ocr.answer_policy import with_counted, with_qualifier
+
+    def counted(question: str, text: str, value: str) -> str:
+        a = text.index(value)
+        x, y = with_qualifier(text, a, with_counted(text, a + len(value), profile(question)))
+        return text[x:y]
+
+    assert counted("How many characters may a title have?", "(72 characters or so)", "72") == (
+        "72 characters or so"
+    )
+    assert counted("How many bits must the key have?", "greater than 2048 bits", "2048") == (
+        "greater than 2048 bits"
+    )
+    assert counted("ASCII 是几位的编码？", "ASCII：7位编码，不带重音", "7") == "7位"
+    assert counted("一共有多少个分区？", "磁盘上共有 4 个分区", "4") == "4 个"
+    # a noun the question does not count with stays out
+    assert counted("How many copies are kept?", "3 mirrors keep them", "3") == "3"
+    assert counted(
+        "How many common lint problems can it fix?", "fixes over 80 common lint problems", "80"
+    ) == ("over 80 common lint problems")
+    assert counted("有几位评审？", "需要 3 名评审", "3") == "3"
+    (answer,) = _answers(
+        tmp_path,
+        "Labels are short.\n\nA label may hold at most 63 characters, letters and digits.",
+        "How many characters can a label hold?",
+    )
+    assert "at most 63 characters" in answer.text, answer.text
+
+
+def test_a_section_number_is_no_figure(tmp_path):
+    """ "How many packages may ship /usr/bin/perl?" answered "2.2" of "(see Section 2.2)" and a
+    count question got "2.3" of the heading "2.3. Module Path". The number of a part of the
+    document gives no figure, unless the question asks for a part."""
+    from app.readers.ocr.patterns import names_part, part_number
+
+    def part(text: str, value: str) -> bool:
+        a = text.index(value)
+        return part_number(text, a, a + len(value))
+
+    assert part("Only one package may hold it (see Section 2.2, Base).", "2.2")
+    assert part("intro\n2.3. Module Path", "2.3")
+    assert part("详见第 6.2 节。", "6.2")
+    assert part("as § 4 says", "4")
+    assert part("Packages\n2. Perl Packages", "2")
+    assert not part("Mirrors\n3 mirrors keep a copy.", "3")
+    assert not part("It takes 2.5 GB of disk.", "2.5")
+    assert not part("Only 2 packages may hold it.", "2")
+    assert names_part("Which section describes the module path?")
+    assert not names_part("How many packages may ship the binary?")
+    text = (
+        "Base package\n\nOnly one package may contain the interpreter binary, and that package "
+        "must be the base package (see Section 2.2, Base Package).\n\n"
+        "2.3. Module Path\n\nModules are installed below the vendor directories."
+    )
+    (answer,) = _answers(tmp_path, text, "How many packages may contain the interpreter binary?")
+    assert answer.text not in ("2.2", "2.3"), answer.text
+    assert "one package" in answer.text, answer.text

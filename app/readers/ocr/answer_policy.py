@@ -29,7 +29,7 @@ from rapidfuzz.distance import Levenshtein
 
 from app.readers.ocr.extract import Candidate, Profile, find_literal, key_matches
 from app.readers.ocr.keyinfo import precise
-from app.readers.ocr.patterns import find_values
+from app.readers.ocr.patterns import find_values, names_part, part_number
 from app.text import STOP_AND_QUESTION_WORDS, is_cjk
 
 MAX_ANSWER = 300
@@ -171,7 +171,13 @@ def fitting_values(prof: Profile, text: str) -> list:
     if not prof.typed:
         return []
     wanted = set(prof.kinds[:2]) & SHORT_KINDS
-    return [v for v in find_values(text, tuple(wanted)) if v.kind in wanted]
+    asks_part = names_part(prof.text)
+    return [
+        v
+        for v in find_values(text, tuple(wanted))
+        if v.kind in wanted
+        and (v.kind != "number" or asks_part or not part_number(text, v.start, v.end))
+    ]
 
 
 def decide(
@@ -187,6 +193,8 @@ def decide(
     kind, a, b = "sentence", best.start, best.end
     if value is not None and prof.typed and value.kind in prof.kinds[:2] and _short(value, window):
         kind, a, b = value.kind, best.start + value.start, best.start + value.end
+        if kind == "number":
+            b = with_counted(text, b, prof)
         if kind in QUALIFIED_KINDS:
             a, b = with_qualifier(text, a, b)
     else:
@@ -422,13 +430,13 @@ def needs_next(sentence: str, cjk: bool) -> bool:
 # Without it the short answer says something else ("1000").
 QUALIFIED_KINDS = frozenset({"number", "amount", "percent", "duration"})
 _QUALIFIER_BEFORE = re.compile(
-    r"(?:\b(?:(?:more|less|fewer) than|over|under|about|around|approximately|roughly|nearly|"
+    r"(?:\b(?:(?:more|less|fewer|greater|larger|smaller|higher|lower) than|over|under|about|around|approximately|roughly|nearly|"
     r"almost|up to|at least|at most|no more than|not more than|some|exactly|only)"
     r"|超过|大约|约|将近|接近|近|多达|至少|最多|不到|不超过|不足|逾|仅)\s*$",
     re.I,
 )
 _QUALIFIER_AFTER = re.compile(
-    r"^\s*(?:(?:or (?:more|less|fewer)|and (?:more|up|above))\b|\+"
+    r"^\s*(?:(?:or (?:more|less|fewer|so)|and (?:more|up|above))\b|\+"
     r"|(?:[^\W\d_]{1,3}\s*)?(?:以上|以下|以内|左右|多|余))",
     re.I,
 )
@@ -443,6 +451,40 @@ def with_qualifier(text: str, a: int, b: int) -> tuple[int, int]:
     if after is not None:
         b += len(after.group(0).rstrip())
     return a, b
+
+
+# The thing a count counts, as the question names it: "how many characters" → "50 characters",
+# "几位的代码" → "7位". Without it the figure alone ("50", "7") says less than the document.
+_COUNTED_ZH = re.compile(r"(?:几|多少)\s*([^\W\d_]{1,2}?)(?=的|[^\W\d_]|\s|[？?，,。]|$)")
+_LATIN_NOUN = re.compile(r"\s*([A-Za-z][A-Za-z-]*)")
+_CJK_UNIT = re.compile(r"\s*([^\W\d_A-Za-z])")
+
+
+def _stem(word: str) -> str:
+    word = word.lower()
+    for end in ("ies", "es", "s"):
+        if word.endswith(end) and len(word) - len(end) >= 3:
+            return word[: -len(end)]
+    return word
+
+
+def with_counted(text: str, b: int, prof: Profile) -> int:
+    """The end of the number ending at ``b`` with the noun or measure word right after it, when
+    the question names that noun ("characters") or asks "几位"/"多少个" with that measure word."""
+    if prof.cjk:
+        asked = {m.group(1)[0] for m in _COUNTED_ZH.finditer(prof.text)}
+        unit = _CJK_UNIT.match(text, b)
+        if unit is not None and unit.group(1) in asked:
+            return unit.end()
+        return b
+    keys = {_stem(k) for k in prof.keys}
+    end = b
+    for _ in range(3):  # "80 common lintian problems": the words of the question that follow
+        noun = _LATIN_NOUN.match(text, end)
+        if noun is None or _stem(noun.group(1)) not in keys:
+            break
+        end = noun.end()
+    return end
 
 
 def _short(value: Candidate, window: str) -> bool:

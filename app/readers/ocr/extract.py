@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from app.readers.ocr.patterns import Match, find_values
+from app.readers.ocr.patterns import Match, find_values, names_part, part_number
 from app.text import CJK_RUN_RE, STOP_AND_QUESTION_WORDS, cjk_words, question_language
 
 # a Latin word: no quote or dash at its end ("'i18n'" is the word i18n)
@@ -184,6 +184,23 @@ _ZH_CIRCUMSTANCE_FIRST = re.compile(
 )
 
 
+# A question that asks for a command, a tool, a file or a package asks for a name: the words
+# for a kind of value elsewhere in it ("根据队列 ID … 该用什么命令", "which command shows the date",
+# "把 FORTRAN 77 代码转换成 C，用哪个工具") say what the named thing works on, not what answers.
+_ASKS_NAMED_THING = re.compile(
+    r"\b(?:which|what)\s+(?:[\w-]+\s+){0,2}?(?:commands?|tools?|programs?|utilit(?:y|ies)|"
+    r"packages?|files?|director(?:y|ies)|options?|switch(?:es)?|functions?|modules?|librar(?:y|ies)|"
+    r"software|applications?|macros?|menus?|settings?)\b"
+    r"|(?:什么|哪个|哪一个|哪种|哪些|哪一种)(?:命令|工具|程序|软件包|软件|包|文件|目录|选项|参数|函数|模块|库|菜单|宏)",
+    re.I,
+)
+
+
+def asks_named_thing(question: str) -> bool:
+    """Whether the question asks for a command, tool, file or the like (a name, not a value)."""
+    return _ASKS_NAMED_THING.search(question) is not None
+
+
 def asking_clause(question: str, cjk: bool) -> str:
     """The question without its circumstances, verbs and names: where kinds of answer are named."""
     if cjk:
@@ -267,7 +284,7 @@ def profile(question: str) -> Profile:
     asking = asking_clause(question, cjk)
     kinds: list[str] = []
     for pattern, ks in table:
-        if pattern.search(asking):
+        if pattern.search(asking) and not asks_named_thing(asking):
             kinds.extend(k for k in ks if k not in kinds)
     typed = bool(kinds)
     kinds.extend(k for k in _GENERIC if k not in kinds)
@@ -516,6 +533,7 @@ def extract(prof: Profile, text: str, weight: Weight | None = None) -> Candidate
             return Candidate(gap[0], gap[1], "cloze", 0.9)
     key_spans = keys
     question_low = prof.text.lower()
+    asks_part = names_part(prof.text)
     best: Candidate | None = None
     values = [
         v
@@ -523,6 +541,8 @@ def extract(prof: Profile, text: str, weight: Weight | None = None) -> Candidate
         # not part of the key itself ("2024" in "2024 年营业收入"), not the question's own words
         if not any(_digits_overlap(text, v, a, b) for a, b in key_spans)
         and not (len(v.text) > 2 and v.text.lower() in question_low)
+        # "Section 2.2" gives no figure
+        and (v.kind != "number" or asks_part or not part_number(text, v.start, v.end))
     ]
     for value in values:
         # keys between the previous value of the same kind and this one: "董事长为林雨晨，董事会

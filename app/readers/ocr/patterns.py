@@ -58,7 +58,7 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     # not \b: a CJK character counts as a word character, so "编号为BX-5104" has no boundary
     "code": re.compile(
         r"(?<![A-Za-z0-9])(?:[A-Z]{1,6}\d*(?:[-/][A-Z0-9]{1,10}){1,6}"
-        r"|(?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{4,})(?![A-Za-z0-9])"
+        r"|(?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{4,})(?![A-Za-z0-9+])"  # not "C/C" of "C/C++"
     ),
     # a number is not the head of a word: "1G", "2nd", "64bit" carry a unit or suffix (letters
     # before it stay: OCR glues "echo 10" into "echo10")
@@ -127,6 +127,45 @@ def find_values(text: str, kinds: tuple[str, ...] | None = None) -> list[Match]:
                 taken[i] = True
             found.append(Match(kind, a, b, text[a:b]))
     return sorted(found, key=lambda m: m.start)
+
+
+# "Section 2.2", "第 6.2.2 节", "§ 3": the number of a part of the document, not a figure it gives
+# (unless the question asks for a part)
+_PART = re.compile(
+    r"\b(?:section|chapter|appendix|part|figure|table|step|paragraph|clause)s?\b|§|[节章条款]", re.I
+)
+_PART_BEFORE = re.compile(
+    r"(?:\b(?:section|sect\.|chapter|chap\.|appendix|part|figure|fig\.|table|step|paragraph|"
+    r"clause)s?|§|第)\s*$",
+    re.I,
+)
+_PART_AFTER = re.compile(r"^\s*[节章条款]")
+# a heading's or a list item's number at the start of a line: "2.3. Module Path", "6.2 邮件",
+# "2. Perl Packages"
+_HEADING_NUMBER = re.compile(r"\d+(?:\.\d+)*")
+_NUMBERING_AFTER = re.compile(r"\.\s+(?:[A-Z]|[\u4e00-\u9fff])")  # "2. Perl Packages", "2.3. Module Path"
+_TITLE_AFTER = re.compile(r"\s+(?:[A-Z][a-z]|[\u4e00-\u9fff])")  # "6.2 邮件", "2.3 Module Path"
+
+
+def part_number(text: str, start: int, end: int) -> bool:
+    """Whether the number ``text[start:end]`` names a part of the document."""
+    line_start = text.rfind("\n", 0, start) + 1
+    value = text[start:end]
+    heading = (
+        not text[line_start:start].strip()
+        and _HEADING_NUMBER.fullmatch(value) is not None
+        and bool(
+            _NUMBERING_AFTER.match(text, end) or ("." in value and _TITLE_AFTER.match(text, end))
+        )
+    )
+    return heading or bool(
+        _PART_BEFORE.search(text[max(0, start - 12) : start]) or _PART_AFTER.match(text[end:])
+    )
+
+
+def names_part(question: str) -> bool:
+    """Whether the question speaks of a part of the document ("which section", "第几章")."""
+    return _PART.search(question) is not None
 
 
 _NOT_NAMES_TEXT = (
