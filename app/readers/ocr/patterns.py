@@ -143,8 +143,9 @@ _PART_AFTER = re.compile(r"^\s*[节章条款]")
 # a heading's or a list item's number at the start of a line: "2.3. Module Path", "6.2 邮件",
 # "2. Perl Packages"
 _HEADING_NUMBER = re.compile(r"\d+(?:\.\d+)*")
-_NUMBERING_AFTER = re.compile(r"\.\s+(?:[A-Z]|[\u4e00-\u9fff])")  # "2. Perl Packages", "2.3. Module Path"
-_TITLE_AFTER = re.compile(r"\s+(?:[A-Z][a-z]|[\u4e00-\u9fff])")  # "6.2 邮件", "2.3 Module Path"
+# "2. Perl Packages", "2.3. Module Path"; a dotted number also before a title: "6.2 邮件"
+_NUMBERING_AFTER = re.compile(r"\.\s+(?:[A-Z]|[\u4e00-\u9fff])")
+_TITLE_AFTER = re.compile(r"\s+(?:[A-Z][a-z]|[\u4e00-\u9fff])")
 
 
 def part_number(text: str, start: int, end: int) -> bool:
