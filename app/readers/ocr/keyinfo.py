@@ -52,6 +52,9 @@ _TITLE = re.compile(r"^(?:Dr|Mr|Mrs|Ms|Prof|Sir)\.?\s")
 _CJK_PARTICLES = set("的着了地得之与和及或在是为将把被从对向")
 
 
+_NAME_HEAD = re.compile(r"[A-Za-z]{2}")
+
+
 def precise(kind: str, value: str) -> bool:
     """Only what the patterns read without guessing: a person named with a title or after a
     role word (not any two capitalised words: "Fifth Floor", "Debian Bug"), a phone number that
@@ -76,6 +79,8 @@ def precise(kind: str, value: str) -> bool:
             # without a separator a code is a name with a number in it ("WPA2", "IPROUTE2"),
             # unless the number is an identifier's ("RFC822", "ISO9001")
             and (digits >= 3 or any(ch in value for ch in "-/"))
+            # names joined by a slash are two names, not one code ("SMTP/POP3", "UTF-16/UCS-2")
+            and not ("/" in value and all(_NAME_HEAD.match(part) for part in value.split("/")))
         )
     if kind == "amount" and value[:1] in "$€£¥￥":
         # "$1" and "$ 3" are shell variables and prompts; money has a separator or more digits
