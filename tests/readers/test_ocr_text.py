@@ -1118,12 +1118,14 @@ def test_a_question_in_other_words_gets_its_answer_flagged(tmp_path, monkeypatch
     question's words to pass as an answer by words, but means what is asked. It is the answer,
     always flagged, with a note that says why; a question the document does not answer is still
     not found. Without the meaning gate both would be "not found" (the receipts question would
-    still be answered by the kind of value it asks for, a duration: that rule is off here too)."""
+    still be answered by the kind of value it asks for, a duration, and the Chinese one by its
+    lead over the other passages: those rules are off here too)."""
     from app.readers.ocr import answer_policy, reader
 
     if gate is not None:
         monkeypatch.setattr(reader, "MEANING_ANSWERS", {"en": gate, "zh": gate})
         monkeypatch.setattr(reader, "MIN_KIND_COVERAGE", gate)
+        monkeypatch.setattr(reader, "LEAD_ANSWERS", {})
     assert answer_policy.MEANING_ANSWERS == {"en": 0.6, "zh": 0.63}
     filler = [
         "The canteen opens at eight and serves breakfast until ten.",
