@@ -686,6 +686,12 @@ def test_the_document_s_own_date_comes_from_its_first_lines_and_is_flagged(tmp_p
     assert asks_document_date(profile("本手册的编写日期是哪一天？"))
     assert not asks_document_date(profile("When does the licence terminate?"))
     assert not asks_document_date(profile("Who wrote this manual?"))
+    # a paper, an article, a book or a policy gives its own date too (a CRC paper's "When was the
+    # paper written?" got a date from its references, "February 2010", not its title block's)
+    assert asks_document_date(profile("When was the paper written?"))
+    assert asks_document_date(profile("When was this article published?"))
+    assert asks_document_date(profile("这篇文章是什么时候发布的？"))
+    assert not asks_document_date(profile("When does the policy apply?"))
     body = [
         f"Section {n} of this handbook was written for the build farm of package {n}."
         for n in range(30)
@@ -694,6 +700,20 @@ def test_the_document_s_own_date_comes_from_its_first_lines_and_is_flagged(tmp_p
     reader = OcrReader(Settings(_env_file=None, data_dir=tmp_path))
     answer = ask(reader, render(text, resolve_config("en")), "When was this handbook written?")
     assert "2023-04-17" in answer.text and answer.needs_review, answer
+    # a dated reference that shares the question's only words ("paper") is no answer to it
+    paper = "\n".join(
+        [
+            "Fast checksums on modern processors",
+            "A. Author and B. Author",
+            "March 14, 2011",
+            "",
+            *body[:20],
+            "References",
+            "[1] C. Writer. Checksums with vector instructions. White Paper 3405, June 2009.",
+        ]
+    )
+    answer = ask(reader, render(paper, resolve_config("en")), "When was the paper written?")
+    assert "March 14, 2011" in answer.text and answer.needs_review, answer
     reader.close()
 
 

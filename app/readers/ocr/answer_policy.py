@@ -677,8 +677,10 @@ def refers_back(sentence: str) -> bool:
 
 _THE_DOCUMENT = re.compile(
     r"\b(?:this|the)\s+(?:document|file|readme|manual|guide|handbook|specification|spec|report|"
-    r"licen[cs]e|agreement|contract|memo|letter|tutorial|minutes|notice|release)\b|"
-    r"at the top\b|本文|本手册|本文档|该文档|此文档|本指南|手册中|文档中|本教程|这份|本报告|本合同|本协议",
+    r"licen[cs]e|agreement|contract|memo|letter|tutorial|minutes|notice|release|paper|article|"
+    r"book|booklet|thesis|study|white ?paper|policy|proposal|brochure)\b|"
+    r"at the top\b|本文|本手册|本文档|该文档|此文档|本指南|手册中|文档中|本教程|这份|这篇|本报告|本合同|本协议|"
+    r"本论文|该论文|这本书",
     re.I,
 )
 _DATED = re.compile(
@@ -698,6 +700,17 @@ def asks_document_date(prof: Profile) -> bool:
         prof.typed
         and prof.kinds[0] == "date"
         and bool(_THE_DOCUMENT.search(q) and _DATED.search(q))
+    )
+
+
+def asks_only_document_date(prof: Profile) -> bool:
+    """ "When was the paper written?": the document's own date and nothing else (every key word
+    names the document or its dating). A dated sentence sharing those words ("Intel White Paper
+    323405, February 2010" in the references) is no answer to it; the title block is."""
+    return (
+        asks_document_date(prof)
+        and not prof.cjk
+        and all(_THE_DOCUMENT.fullmatch(f"the {k}") or _DATED.fullmatch(k) for k in prof.keys)
     )
 
 

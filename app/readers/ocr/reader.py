@@ -39,6 +39,7 @@ from app.readers.ocr.answer_policy import (
     abbreviation,
     announces,
     asks_document_date,
+    asks_only_document_date,
     asks_reason,
     asks_term,
     confidence,
@@ -1301,7 +1302,9 @@ class OcrReader(Reader):
             spelling.spells = True
             if choices[0] is not spelling:  # (the first spelling it out, when any does)
                 choices = [spelling, *(c for c in choices if c is not spelling)]
-        if asks_document_date(prof) and not any(_answers(c) and c.fits for c in choices[:3]):
+        if asks_document_date(prof) and (
+            asks_only_document_date(prof) or not any(_answers(c) and c.fits for c in choices[:3])
+        ):
             head = _head_date(prof, sentences, text, weight)
             if head is not None:
                 choices.insert(0, head)
