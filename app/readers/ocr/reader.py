@@ -401,6 +401,24 @@ def _head_date(
     return None
 
 
+def _with_head_date(
+    prof: Profile,
+    choices: list[Choice],
+    sentences: list[Sentence],
+    text: str,
+    weight: Callable[[str], float],
+) -> list[Choice]:
+    """``choices`` with the title block's date first for a question about the document's own
+    date: when no leading window that answers holds a date, or when the question asks about
+    nothing but that date ("When was the paper written?" is not answered by a reference's date)."""
+    if not asks_document_date(prof):
+        return choices
+    if not asks_only_document_date(prof) and any(_answers(c) and c.fits for c in choices[:3]):
+        return choices
+    head = _head_date(prof, sentences, text, weight)
+    return choices if head is None else [head, *choices]
+
+
 def _moved(line: OcrLine, dy: float) -> OcrLine:
     """A line read on a strip of a page, in the page's coordinates."""
     x0, y0, x1, y1 = line.box
@@ -1302,13 +1320,7 @@ class OcrReader(Reader):
             spelling.spells = True
             if choices[0] is not spelling:  # (the first spelling it out, when any does)
                 choices = [spelling, *(c for c in choices if c is not spelling)]
-        if asks_document_date(prof) and (
-            asks_only_document_date(prof) or not any(_answers(c) and c.fits for c in choices[:3])
-        ):
-            head = _head_date(prof, sentences, text, weight)
-            if head is not None:
-                choices.insert(0, head)
-        return prof, choices
+        return prof, _with_head_date(prof, choices, sentences, text, weight)
 
     def _qa(self, doc: _Doc, rendered: RenderedDoc, question: str, lang: str) -> Answer:
         prof, found = self._choices(doc, question)
