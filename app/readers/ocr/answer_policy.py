@@ -29,7 +29,7 @@ from rapidfuzz.distance import Levenshtein
 
 from app.readers.ocr.extract import Candidate, Profile, find_literal, key_matches
 from app.readers.ocr.keyinfo import precise
-from app.readers.ocr.patterns import find_values, names_part, part_number
+from app.readers.ocr.patterns import find_values, without_part_numbers
 from app.text import STOP_AND_QUESTION_WORDS, is_cjk
 
 MAX_ANSWER = 300
@@ -171,13 +171,8 @@ def fitting_values(prof: Profile, text: str) -> list:
     if not prof.typed:
         return []
     wanted = set(prof.kinds[:2]) & SHORT_KINDS
-    asks_part = names_part(prof.text)
-    return [
-        v
-        for v in find_values(text, tuple(wanted))
-        if v.kind in wanted
-        and (v.kind != "number" or asks_part or not part_number(text, v.start, v.end))
-    ]
+    found = [v for v in find_values(text, tuple(wanted)) if v.kind in wanted]
+    return without_part_numbers(text, found, prof.text)
 
 
 def decide(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from app.readers.ocr.patterns import Match, find_values, names_part, part_number
+from app.readers.ocr.patterns import Match, find_values, without_part_numbers
 from app.text import CJK_RUN_RE, STOP_AND_QUESTION_WORDS, cjk_words, question_language
 
 # a Latin word: no quote or dash at its end ("'i18n'" is the word i18n)
@@ -533,7 +533,6 @@ def extract(prof: Profile, text: str, weight: Weight | None = None) -> Candidate
             return Candidate(gap[0], gap[1], "cloze", 0.9)
     key_spans = keys
     question_low = prof.text.lower()
-    asks_part = names_part(prof.text)
     best: Candidate | None = None
     values = [
         v
@@ -541,9 +540,8 @@ def extract(prof: Profile, text: str, weight: Weight | None = None) -> Candidate
         # not part of the key itself ("2024" in "2024 年营业收入"), not the question's own words
         if not any(_digits_overlap(text, v, a, b) for a, b in key_spans)
         and not (len(v.text) > 2 and v.text.lower() in question_low)
-        # "Section 2.2" gives no figure
-        and (v.kind != "number" or asks_part or not part_number(text, v.start, v.end))
     ]
+    values = without_part_numbers(text, values, prof.text)  # "Section 2.2" gives no figure
     for value in values:
         # keys between the previous value of the same kind and this one: "董事长为林雨晨，董事会
         # 秘书为周文博" pairs 董事长 with 林雨晨 although 董事 occurs again before 周文博

@@ -131,14 +131,9 @@ def find_values(text: str, kinds: tuple[str, ...] | None = None) -> list[Match]:
 
 # "Section 2.2", "第 6.2.2 节", "§ 3": the number of a part of the document, not a figure it gives
 # (unless the question asks for a part)
-_PART = re.compile(
-    r"\b(?:section|chapter|appendix|part|figure|table|step|paragraph|clause)s?\b|§|[节章条款]", re.I
-)
-_PART_BEFORE = re.compile(
-    r"(?:\b(?:section|sect\.|chapter|chap\.|appendix|part|figure|fig\.|table|step|paragraph|"
-    r"clause)s?|§|第)\s*$",
-    re.I,
-)
+_PART_WORDS = "section|chapter|appendix|part|figure|table|step|paragraph|clause"
+_PART = re.compile(rf"\b(?:{_PART_WORDS})s?\b|§|[节章条款]", re.I)
+_PART_BEFORE = re.compile(rf"(?:\b(?:{_PART_WORDS}|sect\.|chap\.|fig\.)s?|§|第)\s*$", re.I)
 _PART_AFTER = re.compile(r"^\s*[节章条款]")
 # a heading's or a list item's number at the start of a line: "2.3. Module Path", "6.2 邮件",
 # "2. Perl Packages"
@@ -167,6 +162,14 @@ def part_number(text: str, start: int, end: int) -> bool:
 def names_part(question: str) -> bool:
     """Whether the question speaks of a part of the document ("which section", "第几章")."""
     return _PART.search(question) is not None
+
+
+def without_part_numbers(text: str, values: list[Match], question: str) -> list[Match]:
+    """``values`` found in ``text`` less the numbers that name a part of the document, unless
+    ``question`` speaks of parts ("How many packages …?" is not answered by "see Section 2.2")."""
+    if names_part(question):
+        return values
+    return [v for v in values if v.kind != "number" or not part_number(text, v.start, v.end)]
 
 
 _NOT_NAMES_TEXT = (
