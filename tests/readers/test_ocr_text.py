@@ -714,6 +714,11 @@ def test_the_document_s_own_date_comes_from_its_first_lines_and_is_flagged(tmp_p
     )
     answer = ask(reader, render(paper, resolve_config("en")), "When was the paper written?")
     assert "March 14, 2011" in answer.text and answer.needs_review, answer
+    # the title block's line shares none of the question's words, yet its date is a date: the
+    # note on screen says so, and says where it came from (it had said "answer kind: sentence")
+    notes = " ".join(n.en for n in answer.notes)
+    assert answer.text == "March 14, 2011" and "answer kind: date" in notes, answer
+    assert "head of the document" in notes and "标题" in " ".join(n.zh for n in answer.notes)
     reader.close()
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from app.readers.ocr.extract import Candidate, Profile, find_literal, key_matches
+from app.readers.ocr.extract import Candidate, Profile, find_literal, key_matches, stem
 from app.readers.ocr.keyinfo import precise
 from app.readers.ocr.patterns import find_values, without_part_numbers
 from app.text import STOP_AND_QUESTION_WORDS, is_cjk
@@ -76,6 +76,7 @@ class Choice:
     meaning: float = 0.0  # how close the window's meaning is to the question's, in [0, 1]
     numbers: bool = True  # holds one of the numbers the question names, if it names any
     spells: bool = False  # spells out the abbreviation the question asks about
+    dated: bool = False  # the title block's date, for a question about the document's own date
 
     @property
     def support(self) -> float:
@@ -455,14 +456,6 @@ _LATIN_NOUN = re.compile(r"\s*([A-Za-z][A-Za-z-]*)")
 _CJK_UNIT = re.compile(r"\s*([^\W\d_A-Za-z])")
 
 
-def _stem(word: str) -> str:
-    word = word.lower()
-    for end in ("ies", "es", "s"):
-        if word.endswith(end) and len(word) - len(end) >= 3:
-            return word[: -len(end)]
-    return word
-
-
 def with_counted(text: str, b: int, prof: Profile) -> int:
     """The end of the number ending at ``b`` with the noun or measure word right after it, when
     the question names that noun ("characters") or asks "几位"/"多少个" with that measure word."""
@@ -472,11 +465,11 @@ def with_counted(text: str, b: int, prof: Profile) -> int:
         if unit is not None and unit.group(1) in asked:
             return unit.end()
         return b
-    keys = {_stem(k) for k in prof.keys}
+    keys = {stem(k) for k in prof.keys}
     end = b
     for _ in range(3):  # "80 common lintian problems": the words of the question that follow
         noun = _LATIN_NOUN.match(text, end)
-        if noun is None or _stem(noun.group(1)) not in keys:
+        if noun is None or stem(noun.group(1)) not in keys:
             break
         end = noun.end()
     return end

@@ -370,7 +370,7 @@ def _english_stemmer():
 
 
 @functools.lru_cache(maxsize=65536)
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
     """The word's Snowball (Porter 2) stem: "copies"/"copy", "distributed"/"distribute",
     "modified"/"modify", "governs"/"governed" each share one."""
     return _english_stemmer().stemWord(word.lower())
@@ -406,12 +406,12 @@ def key_matches(
             continue  # CJK keys are scored as runs below
         w = weight(key)
         total += w
-        stem = _stem(key)
+        key_stem = stem(key)
         hits = [
             (a, b)
             for a, b, word in words
             # same stem ("governs"/"governed"), or an OCR slip in a long word
-            if _stem(word) == stem or (len(key) >= 5 and fuzz.ratio(word, key) >= 85)
+            if stem(word) == key_stem or (len(key) >= 5 and fuzz.ratio(word, key) >= 85)
         ]
         if hits:
             got += w

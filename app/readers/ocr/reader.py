@@ -69,7 +69,14 @@ from app.readers.ocr.answer_policy import (
     symbol_read_as_letter,
 )
 from app.readers.ocr.cache import OcrCache
-from app.readers.ocr.extract import Profile, extract, find_literal, key_matches, profile
+from app.readers.ocr.extract import (
+    Candidate,
+    Profile,
+    extract,
+    find_literal,
+    key_matches,
+    profile,
+)
 from app.readers.ocr.keyinfo import format_items, key_information, precise
 from app.readers.ocr.lines import OcrText, assemble
 from app.readers.ocr.retrieve import HybridIndex, warm_up_embeddings
@@ -307,10 +314,18 @@ def _kind_zh(kind: str) -> str:
 
 
 def _why_chosen(
-    kind: str, *, in_other_words: bool, by_kind: bool, by_lead: bool = False
+    kind: str, *, in_other_words: bool, by_kind: bool, by_lead: bool = False, dated: bool = False
 ) -> list[Note]:
-    """Why a passage sharing few of the question's words was chosen: its meaning, or the kind of
-    value it holds (such an answer is always flagged)."""
+    """Why a passage sharing few of the question's words was chosen: its meaning, the kind of
+    value it holds (such an answer is always flagged), or its place at the document's head."""
+    if dated:
+        return [
+            Note(
+                en="This is the date at the head of the document (its title block); the document "
+                "does not say in words what the date is for. Please check it.",
+                zh="这是文档开头（标题部分）的日期，文档没有明确说明该日期的含义，请核对。",
+            )
+        ]
     if in_other_words:
         return [
             Note(
@@ -397,7 +412,7 @@ def _head_date(
         window = text[sent.start : sent.end]
         if fitting_values(prof, window):
             coverage = max(0.5, key_matches(prof, window, weight)[0])
-            return Choice(idx, sent.start, sent.end, coverage, retrieval=0.0, fits=True)
+            return Choice(idx, sent.start, sent.end, coverage, retrieval=0.0, fits=True, dated=True)
     return None
 
 
@@ -1356,6 +1371,16 @@ class OcrReader(Reader):
             return self._not_found(lang, closest=[nearest] if nearest is not None else [])
         best = choices[0]
         value = extract(prof, text[best.start : best.end], doc.index.bm25.idf_of)
+        if value is None and best.dated:
+            # the title block's date line shares none of the question's words: its date is the
+            # value, not a "sentence" (its note said so on screen)
+            value = next(
+                (
+                    Candidate(v.start, v.end, v.kind, 0.5)
+                    for v in fitting_values(prof, text[best.start : best.end])
+                ),
+                None,
+            )
         ocr_conf = doc.ocr.confidence(best.start, best.end)
         decision = decide(prof, text, best, runner, value, ocr_conf)
         self.last_decision = decision  # for calibration (eval/qa_real/calibrate.py)
@@ -1400,6 +1425,7 @@ class OcrReader(Reader):
             reader=self.name,
             confidence=conf,
             needs_review=in_other_words
+            or best.dated
             or by_kind
             or by_lead
             or bool(misread)
@@ -1411,7 +1437,11 @@ class OcrReader(Reader):
                     zh=f"由 OCR（{self.engine_name}）读取；答案类型：{kind_zh}。",
                 ),
                 *_why_chosen(
-                    decision.kind, in_other_words=in_other_words, by_kind=by_kind, by_lead=by_lead
+                    decision.kind,
+                    in_other_words=in_other_words,
+                    by_kind=by_kind,
+                    by_lead=by_lead,
+                    dated=best.dated,
                 ),
                 *_table_note(doc.headers.get(best.index)),
                 *misread,
