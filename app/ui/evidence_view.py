@@ -110,7 +110,8 @@ def place_label(place: Place, number: int, lang: str) -> str:
     if place.closest:  # no confidence to show: it answers nothing
         return f"🔍 {where} · {t('evidence_closest', lang)} · “{snippet(place.text)}”"
     flag = "⚠ " if place.needs_review else ""
-    return f"{flag}{where} · “{snippet(place.text)}” · {percent(place.confidence)}"
+    support = t("evidence_support", lang, value=percent(place.confidence))
+    return f"{flag}{where} · “{snippet(place.text)}” · {support}"
 
 
 # --- the text the answer's offsets refer to -------------------------------------------------------

@@ -114,6 +114,9 @@ TEXTS: dict[str, dict[str, str]] = {
     "evidence_item": {"en": "page {page}", "zh": "第 {page} 页"},
     "evidence_passage": {"en": "passage {n}", "zh": "第 {n} 处"},
     "evidence_closest": {"en": "closest passage, not an answer", "zh": "最接近的段落，并非答案"},
+    # a cited place's own figure: the answer's confidence times how well this place matches it
+    # (one number beside "Confidence: 95 %" read as a second, different confidence)
+    "evidence_support": {"en": "support {value}", "zh": "支持度 {value}"},
     "evidence_original": {"en": "Original", "zh": "原文"},
     "evidence_original_page": {"en": "Original page", "zh": "原文页面"},
     "evidence_where_page": {

@@ -139,11 +139,14 @@ def test_places_group_a_span_per_original_page():
     places = ev_view.places(answer)
     assert [(p.source_page, p.items) for p in places] == [(4, (0, 1)), (5, (2,)), (None, (3,))]
     labels = [label for label, _ in UIManager.evidence_choices(answer, "en")]
+    # the place's figure is named for what it is, apart from the answer's "Confidence"
     assert labels == [
-        "page 5 · “12 kg” · 70%",
-        "⚠ page 6 · “12 kg” · 100%",
-        "passage 3 · “abc” · 100%",
+        "page 5 · “12 kg” · support 70%",
+        "⚠ page 6 · “12 kg” · support 100%",
+        "passage 3 · “abc” · support 100%",
     ]
+    zh = [label for label, _ in UIManager.evidence_choices(answer, "zh")]
+    assert zh[0] == "第 5 页 · “12 kg” · 支持度 70%", zh
 
 
 def test_value_checks_in_the_confidence_line():
