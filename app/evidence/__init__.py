@@ -65,13 +65,31 @@ def _word_char(ch: str) -> bool:
     return (ch.isalnum() or ch in "_") and not is_cjk(ch)
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _time_designator(text: str, i: int) -> bool:
+    """ISO 8601's "T" between a date and its time ("2022-09-28T06:49"): where a date ends."""
+    return (
+        text[i] == "T"
+        and i >= 10
+        and _ISO_DATE.fullmatch(text, i - 10, i) is not None
+        and text[i + 1 : i + 2].isdigit()
+    )
+
+
 def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
     """``start:end`` widened so that it neither starts nor ends inside a word or number
     ("fault priority value is 50, and the maximum is 1" → "default … is 100")."""
     start, end = max(0, start), min(len(text), end)
     while 0 < start < end and _word_char(text[start - 1]) and _word_char(text[start]):
         start -= 1
-    while start < end < len(text) and _word_char(text[end - 1]) and _word_char(text[end]):
+    while (
+        start < end < len(text)
+        and _word_char(text[end - 1])
+        and _word_char(text[end])
+        and not _time_designator(text, end)
+    ):
         end += 1
     # decimals and thousands: "4.5" and "12,000" are one value
     while (

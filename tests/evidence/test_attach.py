@@ -211,6 +211,12 @@ def test_boxes_snap_to_whole_words_and_numbers():
     assert text[slice(*snap_to_words(text, start, start + 1))] == "4.5"
     inside = text.index("价格"), text.index("价格") + 1  # CJK: nothing to snap to
     assert snap_to_words(text, *inside) == inside
+    # ISO 8601's "T" ends the date: "2022-09-28" of a timestamp, not "2022-09-28T06"
+    stamp = "Last modified 2022-09-28T06:49+00:00 by the robot"
+    date = stamp.index("2022"), stamp.index("T06")
+    assert stamp[slice(*snap_to_words(stamp, date[0], date[1] - 1))] == "2022-09-28"
+    word = "the ABCT1 code"  # a letter T in a word is a letter
+    assert word[slice(*snap_to_words(word, 4, 7))] == "ABCT1"
     rendered = fake_render(text)
     answer = attach(rendered, Answer(text="x", spans=[Span(start=cut[0], end=cut[1])]))
     assert answer.spans[0].text.startswith("default") and answer.spans[0].text.endswith("100")

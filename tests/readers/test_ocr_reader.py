@@ -281,3 +281,42 @@ def test_close_waits_for_every_background_read(tmp_path, monkeypatch):
     reader.close()
     assert not any(t.is_alive() for t in threads)
     assert reader.prefetch(first) is None  # a closed reader starts no new reads
+
+
+def test_key_information_leaves_out_an_item_misread(tmp_path):
+    """An item read with a slip is not listed: the text drawn where it was read says what the
+    page shows ("debian-l10n-english@…", ".../~adl/..."), and a misread address or URL shown
+    as key information would send someone to the wrong place. Items read right stay listed."""
+    from dataclasses import replace
+
+    from app.settings import Settings
+
+    reader = OcrReader(Settings(_env_file=None, data_dir=tmp_path))
+    read = reader.engine.read
+
+    def slipping(image, lang, pause=None):  # the misreads rapidocr made on real manuals
+        lines = read(image, lang, pause)
+        slips = {"l10n": "I10n", "~adl": "-adl"}
+        out = []
+        for line in lines:
+            text = line.text
+            for right, wrong in slips.items():
+                text = text.replace(right, wrong)
+            out.append(replace(line, text=text))
+        return out
+
+    reader.engine.read = slipping
+    text = (
+        "Translators write to debian-l10n-english@lists.debian.org about the templates.\n"
+        "The autotools tutorial is at http://www.lrde.epita.fr/~adl/autotools.html today.\n"
+        "Questions go to help@example.org before 14 March 2025."
+    )
+    try:
+        answer = ask(reader, render(text, resolve_config("en")), "key facts", Mode.EXTRACT)
+    finally:
+        reader.close()
+    assert "help@example.org" in answer.text and "14 March 2025" in answer.text, answer.text
+    assert "I10n" not in answer.text and "-adl" not in answer.text, answer.text
+    assert "l10n" not in answer.text and "lrde" not in answer.text  # not "corrected" either
+    for span in answer.spans:
+        assert span.text in text

@@ -383,11 +383,21 @@ def test_key_information_keeps_only_precise_items():
     assert ("org", "Free Software Foundation") in items  # an explicit organisation pattern
     for wrong in ("Fifth Floor", "Debian Bug", "2001-2022", "OP-TIONAL", "2024-0917"):
         assert wrong not in shown, wrong
+    # a name the line wrapped starts on the line before, in running text; not after a heading
+    wrapped = (
+        "You should have received a copy; if not, write to the Free\n"
+        "Software Foundation, Inc., 51 Franklin Street, Boston, MA 02110-1301, USA.\n"
+        "10.1. New Versions\nMozilla Foundation is the license steward."
+    )
+    found = [(it.kind, " ".join(it.text.split())) for it in key_information(wrapped)]
+    assert ("org", "Free Software Foundation") in found and ("org", "Mozilla Foundation") in found
+    assert not any(kind == "phone" for kind, _ in found), found  # the postcode is no phone
 
 
 def test_key_information_leaves_out_names_with_versions_formulas_and_table_cells():
     """A name with a version ("WPA2", "IPROUTE2") is no ID, an identifier's number is ("RFC822");
-    "MTU - 40" is a formula; two cells of a table are no phone number; an organisation word must
+    "MTU - 40" is a formula; two cells of a table or a postcode are no phone number, nor "%" alone
+    a percentage; an organisation word must
     end its word ("Incoming", "AGREED", "Groups" hold "Inc", "AG", "Group"); a URL is one word."""
     from app.readers.ocr.keyinfo import key_information, precise
 
@@ -403,7 +413,9 @@ def test_key_information_leaves_out_names_with_versions_formulas_and_table_cells
     for wrong in ("WPA2", "IPROUTE2", "MTU", "Incoming", "AGREED", "Google"):
         assert wrong not in shown, (wrong, shown)
     assert not precise("phone", "889 | 2408") and not precise("phone", "889\n2408")
-    assert precise("phone", "+49 30 1234 5678")
+    assert precise("phone", "+49 30 1234 5678") and precise("phone", "021 6543 2100")
+    assert not precise("phone", "02110-1301")  # "Boston, MA 02110-1301": a postcode
+    assert not precise("percent", "%") and precise("percent", "12.5%")
     assert not precise("url", "https://lists.debian.org/devel.html (https://lists.debian.org/")
     assert not precise("url", "http://www.debian.org/-")
     assert precise("url", "https://wiki.debian.org/Teams")
@@ -411,6 +423,28 @@ def test_key_information_leaves_out_names_with_versions_formulas_and_table_cells
     # between its parts is one code
     assert not precise("code", "TLS/IMAP4") and not precise("code", "UTF-32/UCS-4")
     assert precise("code", "NW/BF/2025/0314") and precise("code", "HT/2024/17")
+
+
+def test_a_values_place_is_where_its_read_characters_are_in_the_text():
+    """A read character's place in the typeset text is estimated within its word's box, so a
+    value's span can take in the character after it; it is moved onto the read words when the
+    text holds them right there, and kept when the reading differs."""
+    from app.readers.ocr.reader import _as_read
+
+    text = "详见 https://www.debian.org/devel/testing。下一句"
+    a, b = text.index("https"), text.index("。") + 1  # one character too far
+    assert text[slice(*_as_read(text, a, b, "https://www.debian.org/devel/testing"))] == (
+        "https://www.debian.org/devel/testing"
+    )
+    text = 'see https://fr.wikipedia.org/wiki/Codage_des_caractères" and'
+    a, b = text.index("https"), text.index('"') + 1
+    got = _as_read(text, a, b, "https://fr.wikipedia.org/wiki/Codage_des_caractères")
+    assert text[slice(*got)].endswith("caractères")
+    text = "Total due: 4,321 EUR\nby 3 May"  # a span one character short of the value
+    a, b = text.index("4,321"), text.index("EUR") + 2
+    assert text[slice(*_as_read(text, a, b, "4,321 EUR"))] == "4,321 EUR"
+    a, b = text.index("4,321"), text.index("EUR") + 3
+    assert _as_read(text, a, b, "4,821 EUR") == (a, b)  # read with a slip: the span stays
 
 
 def test_summaries_leave_out_markup_code_and_page_furniture():

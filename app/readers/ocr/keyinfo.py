@@ -53,6 +53,7 @@ _CJK_PARTICLES = set("的着了地得之与和及或在是为将把被从对向"
 
 
 _NAME_HEAD = re.compile(r"[A-Za-z]{2}")
+_ZIP_PLUS_4 = re.compile(r"\d{5}-\d{4}")
 
 
 def precise(kind: str, value: str) -> bool:
@@ -68,8 +69,16 @@ def precise(kind: str, value: str) -> bool:
             has_cjk(value) and len(value) <= 3 and value[0] not in _CJK_PARTICLES
         )
     if kind == "phone":
-        # one line, no table cell between its parts ("889 | 2408" is two figures of a table)
-        return not YEAR_RANGE.fullmatch(value) and not any(ch in value for ch in "|\n")
+        # one line, no table cell between its parts ("889 | 2408" is two figures of a table),
+        # not a US postcode with its +4 ("Boston, MA 02110-1301")
+        return (
+            not YEAR_RANGE.fullmatch(value)
+            and not _ZIP_PLUS_4.fullmatch(value)
+            and not any(ch in value for ch in "|\n")
+        )
+    if kind == "percent":
+        # "%" alone is an operator ("${var%suffix}"), whatever digit OCR read beside it
+        return any(ch.isdigit() for ch in value)
     if kind == "code":
         digits = sum(ch.isdigit() for ch in value)
         return (

@@ -123,10 +123,37 @@ def find_values(text: str, kinds: tuple[str, ...] | None = None) -> list[Match]:
                 continue
             if kind == "person" and _common_words(text[a:b]):
                 continue
+            if kind == "org" and not group:
+                head = _org_head(text, a)
+                a = a if any(taken[head:a]) else head
             for i in range(a, b):
                 taken[i] = True
             found.append(Match(kind, a, b, text[a:b]))
     return sorted(found, key=lambda m: m.start)
+
+
+# the capitalised words that end a line of running text: the head of a name the line wrapped
+_LINE_TAIL_NAME = re.compile(r"(?<![\w&'-])(?:[A-Z][\w&'-]*[ \t]+){0,3}[A-Z][\w&'-]*[ \t]*$")
+_HEADING_START = re.compile(r"\s*(?:\d+(?:\.\d+)*\.?|[-*•·])\s")
+
+
+def _org_head(text: str, start: int) -> int:
+    """Where an organisation's name that starts a line really starts: "… write to the Free" /
+    "Software Foundation, Inc." is the Free Software Foundation. Only after a line of running
+    text (it has a lower-case word and is no heading: "10.1. New Versions" above "Mozilla
+    Foundation is …" is a heading)."""
+    if start == 0 or text[start - 1] != "\n":
+        return start
+    line_start = text.rfind("\n", 0, start - 1) + 1
+    line = text[line_start : start - 1]
+    tail = _LINE_TAIL_NAME.search(line)
+    if (
+        tail is None
+        or _HEADING_START.match(line)
+        or not re.search(r"\b[a-z]", line[: tail.start()])
+    ):
+        return start
+    return line_start + tail.start()
 
 
 # "Section 2.2", "第 6.2.2 节", "§ 3": the number of a part of the document, not a figure it gives

@@ -16,8 +16,10 @@ import concurrent.futures.thread  # noqa: F401 - must register its exit hook bef
 import hashlib
 import itertools
 import logging
+import re
 import threading
 import time
+import unicodedata
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -549,6 +551,27 @@ def _so_far_notes(read: int, total: int, page_s: float | None) -> tuple[Note, No
             zh=f"根据已读的 {read}/{total} 张页面图像作答——其余页面正在后台读取，{when_zh}再问可根据全文作答。",
         ),
     )
+
+
+def _unspaced(text: str) -> str:
+    """``text`` without white space, in NFKC (OCR reads "：" for ":" and spaces CJK apart)."""
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def _as_read(text: str, a: int, b: int, read: str, slack: int = 6) -> tuple[int, int]:
+    """``a:b`` moved onto the read words themselves where the typeset text holds them right there.
+    A read character's place in the text comes from where it was drawn, estimated within its
+    word's box, so the span of a value can take in the character after it ("…/testing。",
+    "…caractères\"") or lose one; a passage read with a slip anywhere keeps its span."""
+    words = read.split()
+    if not words or len(read) > 80:
+        return a, b
+    lo, hi = max(0, a - slack), min(len(text), b + slack)
+    pattern = re.compile(r"\s+".join(re.escape(word) for word in words))
+    found = [m.span() for m in pattern.finditer(text, lo, hi)]
+    if not found:
+        return a, b
+    return min(found, key=lambda span: abs(span[0] - a))
 
 
 class OcrReader(Reader):
@@ -1231,7 +1254,7 @@ class OcrReader(Reader):
         src = doc.ocr.source_span(start, end)
         if src is None:
             return None
-        a, b = src
+        a, b = _as_read(rendered.text, *src, doc.ocr.text[start:end])
         return Span(
             start=a,
             end=b,
@@ -1521,9 +1544,15 @@ class OcrReader(Reader):
         for item in items:
             conf = doc.ocr.confidence(item.start, item.end)
             span = self._span(doc, rendered, item.start, item.end, conf, label=item.kind)
-            if span is None or not precise(item.kind, span.text):
+            if (
+                span is None
                 # checked again on the document's text where it was read: OCR drops what makes
                 # an item imprecise ("889 | 2408" read as "889 2408", "MTU - 40" as "MTU-40")
+                or not precise(item.kind, span.text)
+                # and an item misread is not shown: "www.Irde.epita.fr/-adl" where the page
+                # shows "www.lrde.epita.fr/~adl", "debian-I10n-english@…" for "l10n"
+                or _unspaced(span.text) != _unspaced(item.text)
+            ):
                 continue
             kept.append(item)
             spans.append(span)
