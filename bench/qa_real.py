@@ -228,6 +228,7 @@ def run(
                 t = time.perf_counter()
                 try:
                     ans = pipeline.ask_once(rendered, EXTRACT_QUESTION, "extract")
+                    shown = shown_values(ans.text, len(ans.spans))
                     items = [
                         {
                             "doc": doc.id,
@@ -235,8 +236,9 @@ def run(
                             "type": span.label,
                             "item": span.text,
                             "start": span.start,
+                            **({"shown": shown[i]} if shown else {}),
                         }
-                        for span in ans.spans
+                        for i, span in enumerate(ans.spans)
                     ]
                 except Exception as err:
                     items = []
@@ -291,22 +293,41 @@ def _item_key(doc: str, kind: str | None, item: str) -> tuple[str, str, str]:
     return doc, str(kind), " ".join(str(item).split())
 
 
+def shown_values(answer_text: str, count: int) -> list[str] | None:
+    """The values of a key-information answer's lines ("- E-mail: a@b.org"), one per cited
+    span, in order; None when the lines and the spans do not pair up (a model's own list)."""
+    values = [
+        line.split(": ", 1)[1]
+        for line in answer_text.splitlines()
+        if line.startswith("- ") and ": " in line
+    ]
+    return values if len(values) == count else None
+
+
 def judged_key_info(extracted: list[dict[str, Any]], judgements: list[dict[str, Any]]):
     """Precision over the items this run extracted that a person has judged; items nobody
-    judged yet are counted (and listed) so that a new reader's output gets judged too."""
+    judged yet are counted (and listed) so that a new reader's output gets judged too.
+
+    A person judges the text at the item's place in the document; an item whose value as shown
+    in the answer reads otherwise (a misread: "debian-I10n-…" listed where the page shows
+    "l10n") is wrong whatever that judgement says, and counted in ``shown_misread``."""
     verdict = {
         _item_key(j["doc"], j["type"], j["item"]): j.get("real_and_correct_type")
         for j in judgements
     }
-    matched, unjudged = [], []
+    matched, unjudged, misread = [], [], 0
     for it in extracted:
         key = _item_key(it["doc"], it["type"], it["item"])
-        if verdict.get(key) is None:
+        if "shown" in it and score.squash(it["shown"])[0] != score.squash(it["item"])[0]:
+            misread += 1
+            matched.append({**it, "real_and_correct_type": False})
+        elif verdict.get(key) is None:
             unjudged.append({k: it[k] for k in ("doc", "language", "type", "item")})
         else:
             matched.append({**it, "real_and_correct_type": verdict[key]})
     result = score.key_info_precision(matched)
     result["extracted"] = len(extracted)
+    result["shown_misread"] = misread
     result["unjudged"] = len(unjudged)
     result["unjudged_items"] = unjudged[:200]
     return result

@@ -230,6 +230,18 @@ def test_bench_key_info_counts_only_the_items_this_run_extracted():
     ki = bench.judged_key_info(extracted, judged)
     assert (ki["items"], ki["precision"], ki["extracted"], ki["unjudged"]) == (2, 0.5, 3, 1)
     assert ki["unjudged_items"][0]["type"] == "url"
+    # judged by the text at its place, but shown as the OCR misread it: wrong all the same
+    shown = [
+        {**extracted[0], "shown": "January 2004"},
+        {**judged[2], "language": "en", "item": "Joe Hacker", "shown": "Joe Hackor"},
+    ]
+    ki = bench.judged_key_info(shown, judged)
+    assert (ki["items"], ki["precision"], ki["shown_misread"]) == (2, 0.5, 1)
+    assert bench.shown_values("- Date: January 2004\n- Person: Joe Hacker", 2) == [
+        "January 2004",
+        "Joe Hacker",
+    ]
+    assert bench.shown_values("Not found in the document.", 1) is None
 
 
 def test_bench_selects_by_split_and_limit():

@@ -422,6 +422,10 @@ def test_key_information_leaves_out_names_with_versions_formulas_and_table_cells
     # names joined by a slash are two names ("SMTP/POP3", "UTF-16/UCS-2"); a code with a slash
     # between its parts is one code
     assert not precise("code", "TLS/IMAP4") and not precise("code", "UTF-32/UCS-4")
+    # a licence's or standard's version keeps its decimals ("MPL-2" was shown for "MPL-2.0")
+    licences = "Files: * License: MPL-2.0 or GPL-2.0+, docs under FDL-1.2 and CC0-1.0; C/C++ code."
+    codes = [it.text for it in key_information(licences) if it.kind == "code"]
+    assert codes == ["MPL-2.0", "GPL-2.0+", "FDL-1.2", "CC0-1.0"], codes
     assert precise("code", "NW/BF/2025/0314") and precise("code", "HT/2024/17")
 
 

@@ -46,12 +46,12 @@ def test_final_view_is_the_answer_in_the_chosen_language():
     assert isinstance(en, AnswerView) and en.text == "12 kg" and en.thinking == "hmm"
     # one span drawn on three rendered pages is one cited place
     (label, value), *more = en.evidence_choices
-    assert not more and label == "passage 1 · “12 kg” · 100%" and en.first_page == 2
+    assert not more and label == "passage 1 · “12 kg” · support 100%" and en.first_page == 2
     assert en.first_choice == value and value.endswith(":0")
-    assert zh.evidence_choices == [("第 1 处 · “12 kg” · 100%", value)]
+    assert zh.evidence_choices == [("第 1 处 · “12 kg” · 支持度 100%", value)]
     # on a PDF: the document's own page number
     pdf = final_view(_answer((0, 1), source_page=11), "en")
-    assert [label for label, _ in pdf.evidence_choices] == ["page 12 · “12 kg” · 100%"]
+    assert [label for label, _ in pdf.evidence_choices] == ["page 12 · “12 kg” · support 100%"]
     assert pdf.first_choice != value  # another answer, another value: it is shown anew
     assert "Confidence: **80%**" in en.confidence and "needs review" in en.confidence
     assert "Page images read: 1, 3" in en.confidence and ANSWER_NOTE.en in en.confidence

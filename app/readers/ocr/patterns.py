@@ -57,7 +57,8 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     ),
     # not \b: a CJK character counts as a word character, so "编号为BX-5104" has no boundary
     "code": re.compile(
-        r"(?<![A-Za-z0-9])(?:[A-Z]{1,6}\d*(?:[-/][A-Z0-9]{1,10}){1,6}"
+        # a part may carry a version's decimals and "+": "MPL-2.0", "GPL-2.0+" (not "MPL-2")
+        r"(?<![A-Za-z0-9])(?:[A-Z]{1,6}\d*(?:[-/][A-Z0-9]{1,10}(?:\.\d+)*\+?){1,6}"
         r"|(?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{4,})(?![A-Za-z0-9+])"  # not "C/C" of "C/C++"
     ),
     # a number is not the head of a word: "1G", "2nd", "64bit" carry a unit or suffix (letters

@@ -553,6 +553,36 @@ def _so_far_notes(read: int, total: int, page_s: float | None) -> tuple[Note, No
     )
 
 
+def _value_of(
+    prof: Profile, window: str, best: Choice, idf: Callable[[str], float]
+) -> Candidate | None:
+    """The short value the best window gives, if any. The title block's date line shares none of
+    the question's words: its date is the value, not a "sentence" (its note said so on screen)."""
+    value = extract(prof, window, idf)
+    if value is None and best.dated:
+        value = next(
+            (Candidate(v.start, v.end, v.kind, 0.5) for v in fitting_values(prof, window)), None
+        )
+    return value
+
+
+def _places(value: Span | None, sentence: Span | None, short: bool) -> list[Span]:
+    """The answer's cited places: its value or passage, then the sentence it was taken from. A
+    value is shown in its sentence; a sentence answer is its sentence (maybe with the next, or
+    cut to an answer's length): one place, not the same one twice."""
+    spans = [value] if value is not None else []
+    if sentence is not None and (
+        value is None
+        or not (
+            value.start <= sentence.start and sentence.end <= value.end
+            if short
+            else sentence.start < value.end and value.start < sentence.end
+        )
+    ):
+        spans.append(sentence)
+    return spans
+
+
 def _unspaced(text: str) -> str:
     """``text`` without white space, in NFKC (OCR reads "：" for ":" and spaces CJK apart)."""
     return "".join(unicodedata.normalize("NFKC", text).split())
@@ -1393,17 +1423,7 @@ class OcrReader(Reader):
             )
             return self._not_found(lang, closest=[nearest] if nearest is not None else [])
         best = choices[0]
-        value = extract(prof, text[best.start : best.end], doc.index.bm25.idf_of)
-        if value is None and best.dated:
-            # the title block's date line shares none of the question's words: its date is the
-            # value, not a "sentence" (its note said so on screen)
-            value = next(
-                (
-                    Candidate(v.start, v.end, v.kind, 0.5)
-                    for v in fitting_values(prof, text[best.start : best.end])
-                ),
-                None,
-            )
+        value = _value_of(prof, text[best.start : best.end], best, doc.index.bm25.idf_of)
         ocr_conf = doc.ocr.confidence(best.start, best.end)
         decision = decide(prof, text, best, runner, value, ocr_conf)
         self.last_decision = decision  # for calibration (eval/qa_real/calibrate.py)
@@ -1417,22 +1437,9 @@ class OcrReader(Reader):
         )
         conf = round(confidence(decision.features), 4)
         in_other_words = _answers_in_other_words(best, prof)
-        spans = []
         value_span = self._span(doc, rendered, a, b, ocr_conf)
-        if value_span is not None:
-            spans.append(value_span)
         sent_span = self._span(doc, rendered, best.start, best.end, best.coverage)
-        if sent_span is not None and (
-            value_span is None
-            # a value is shown in its sentence; a sentence answer is its sentence (maybe with
-            # the next, or cut to an answer's length): one place, not the same one twice
-            or not (
-                value_span.start <= sent_span.start and sent_span.end <= value_span.end
-                if decision.short
-                else sent_span.start < value_span.end and value_span.start < sent_span.end
-            )
-        ):
-            spans.append(sent_span)
+        spans = _places(value_span, sent_span, decision.short)
         if (
             not decision.short
             and value_span is not None
