@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import unicodedata
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -52,6 +53,12 @@ CJK_RE = re.compile(f"[{CJK_RANGES}]")  # one CJK letter
 CJK_CHAR_RE = re.compile(f"[{CJK_RANGES}{CJK_PUNCT}]")  # one CJK letter or punctuation mark
 CJK_RUN_RE = re.compile(f"[{CJK_RANGES}]+")  # a run of CJK letters
 _LETTER_RE = re.compile(r"[^\W\d_]")  # a letter of any script (CJK characters included)
+
+
+def unspaced(text: str) -> str:
+    """``text`` in NFKC without white space: how two readings of the same words are compared
+    (OCR reads "：" for ":" and spaces CJK characters apart)."""
+    return "".join(unicodedata.normalize("NFKC", text).split())
 
 
 def is_cjk(ch: str) -> bool:

@@ -30,7 +30,7 @@ from rapidfuzz.distance import Levenshtein
 from app.readers.ocr.extract import Candidate, Profile, find_literal, key_matches, stem
 from app.readers.ocr.keyinfo import precise
 from app.readers.ocr.patterns import find_values, without_part_numbers
-from app.text import STOP_AND_QUESTION_WORDS, is_cjk
+from app.text import STOP_AND_QUESTION_WORDS, is_cjk, unspaced
 
 MAX_ANSWER = 300
 # Kinds of value that are an answer on their own when the question asks for them.
@@ -530,8 +530,8 @@ def defines(window: str, term: str | None) -> bool:
     if not term:
         return False
     head = _NUMBERING.sub("", window.strip(), count=1)
-    squeeze = "".join(unicodedata.normalize("NFKC", head).lower().split())
-    target = "".join(unicodedata.normalize("NFKC", term).lower().split())
+    squeeze = unspaced(head).lower()
+    target = unspaced(term).lower()
     at = squeeze.find(target)
     if at not in range(0, 4):
         return False

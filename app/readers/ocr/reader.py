@@ -19,7 +19,6 @@ import logging
 import re
 import threading
 import time
-import unicodedata
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -85,7 +84,14 @@ from app.readers.ocr.retrieve import HybridIndex, warm_up_embeddings
 from app.readers.ocr.summarize import furniture, requested_length, summarize
 from app.readers.ocr.tables import labelled, read_tables
 from app.settings import Settings
-from app.text import BM25, bm25_scores, detect_language, question_language, tokenize
+from app.text import (
+    BM25,
+    bm25_scores,
+    detect_language,
+    question_language,
+    tokenize,
+    unspaced,
+)
 
 log = logging.getLogger(__name__)
 
@@ -581,11 +587,6 @@ def _places(value: Span | None, sentence: Span | None, short: bool) -> list[Span
     ):
         spans.append(sentence)
     return spans
-
-
-def _unspaced(text: str) -> str:
-    """``text`` without white space, in NFKC (OCR reads "：" for ":" and spaces CJK apart)."""
-    return "".join(unicodedata.normalize("NFKC", text).split())
 
 
 def _as_read(text: str, a: int, b: int, read: str, slack: int = 6) -> tuple[int, int]:
@@ -1558,7 +1559,7 @@ class OcrReader(Reader):
                 or not precise(item.kind, span.text)
                 # and an item misread is not shown: "www.Irde.epita.fr/-adl" where the page
                 # shows "www.lrde.epita.fr/~adl", "debian-I10n-english@…" for "l10n"
-                or _unspaced(span.text) != _unspaced(item.text)
+                or unspaced(span.text) != unspaced(item.text)
             ):
                 continue
             kept.append(item)
