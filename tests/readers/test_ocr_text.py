@@ -1778,6 +1778,53 @@ def test_an_answer_that_reads_a_name_symbol_as_a_letter_is_flagged(tmp_path):
             assert notes == []
 
 
+def test_an_answer_that_reads_an_option_with_other_dashes_is_flagged(tmp_path):
+    """OCR that reads "--keep" as "-keep" gives an option that looks right and fails when typed:
+    the answer is flagged, with the option the page shows."""
+    from app.readers.ocr.answer_policy import option_dashes_misread
+    from app.readers.ocr.reader import OcrReader
+    from app.render import render, resolve_config
+    from app.settings import Settings
+    from tests.helpers.reading import ask
+
+    drawn = "-k --keep  Keep (don't delete) input files during compression."
+    assert option_dashes_misread(drawn.replace("--keep", "-keep"), drawn) == ("--keep", "-keep")
+    assert option_dashes_misread(drawn.replace("--keep", "—keep"), drawn) == ("--keep", "—keep")
+    assert option_dashes_misread("Use dpkg-buildpackage —sa", "Use dpkg-buildpackage -sa") == (
+        "-sa",
+        "—sa",
+    )
+    # read as drawn, a range or a compound word, an option read without any dash: nothing
+    assert option_dashes_misread(drawn, drawn) is None
+    assert option_dashes_misread("1998-2002 dpkg-source", "1998-2002 dpkg-source") is None
+    assert option_dashes_misread("the keep option", "the --keep option") is None
+    text = (
+        "Compression removes each input file once its compressed copy is written.\n"
+        "To keep the input files, call it with the --keep option on the command line.\n"
+        "The compressed file has the same modification date as the original.\n"
+    )
+    rendered = render(text, resolve_config("en"))
+    question = "Which option keeps the input files?"
+    for drop in (False, True):
+        reader = OcrReader(Settings(_env_file=None, data_dir=tmp_path / f"d{int(drop)}"))
+        if drop:
+            reader.engine = _Dropping(reader.engine, "-")  # "--keep" read "-keep"
+        try:
+            answer = ask(reader, rendered, question)
+        finally:
+            reader.close()
+        assert "keep" in answer.text, answer.text
+        notes = [n.en for n in answer.notes if "where the page shows" in n.en]
+        if drop:
+            assert answer.needs_review and "-keep" in answer.text and "--keep" not in answer.text
+            assert notes == [
+                "The reading of this passage has “-keep” where the page shows “--keep”. "
+                "Please check the boxed text."
+            ]
+        else:
+            assert "--keep" in answer.text and notes == []
+
+
 def test_a_long_sentence_answer_ends_at_a_whole_sentence_or_shows_where_it_was_cut():
     """An answer window over an answer's length ends at the last whole sentence that holds the
     question's words ("… than is usual with C compilers.\""), not mid-sentence ("… policy

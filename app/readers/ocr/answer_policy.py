@@ -362,6 +362,30 @@ def symbol_read_as_letter(read: str, typeset: str) -> tuple[str, str] | None:
     return None
 
 
+# a command-line option as drawn ("-k", "--keep"), and the dashes OCR may read in front of its
+# name: a hyphen, or a dash of another width ("—keep", "–keep")
+_OPTION_DRAWN = re.compile(r"(?<![\w-])(-{1,2})([A-Za-z][\w-]*)")
+_DASH_CLASS = re.escape("-‐‑‒–—―−")
+
+
+def option_dashes_misread(read: str, typeset: str) -> tuple[str, str] | None:
+    """(the option drawn, the option read) when the reading of an answer's passage gives a
+    command-line option other dashes than the page shows ("--keep" read "-keep" or "—keep"): the
+    option looks right and does not work when typed. Only when the reading never has the option
+    as drawn. Only flags: the answer stays what was read."""
+    for m in _OPTION_DRAWN.finditer(typeset):
+        dashes, name = m.groups()
+        read_as = [
+            r.group(1)
+            for r in re.finditer(
+                rf"(?<![\w{_DASH_CLASS}])([{_DASH_CLASS}]+)({re.escape(name)})(?![\w-])", read, re.I
+            )
+        ]
+        if read_as and dashes not in read_as:
+            return m.group(0), f"{read_as[0]}{name}"
+    return None
+
+
 # the label of a note, tip or warning box, on a line of its own
 _ADMONITION = re.compile(r"(?:注意|提示|警告|小心|重要|Note|Tip|Warning|Caution|Important)", re.I)
 

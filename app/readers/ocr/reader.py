@@ -63,6 +63,7 @@ from app.readers.ocr.answer_policy import (
     needs_next,
     new_terms,
     opens_part,
+    option_dashes_misread,
     question_numbers,
     refers_back,
     shown_command,
@@ -387,7 +388,11 @@ def _misread_note(answer: str, rendered: RenderedDoc, span: Span | None) -> list
     where to check it."""
     typeset = "" if span is None else rendered.text[span.start : span.end]
     lost = lost_in_reading(answer, typeset) if typeset else None
-    swapped = symbol_read_as_letter(answer, typeset) if typeset and not lost else None
+    swapped = (
+        symbol_read_as_letter(answer, typeset) or option_dashes_misread(answer, typeset)
+        if typeset and not lost
+        else None
+    )
     if swapped:
         shown, got = swapped
         return [
