@@ -216,13 +216,19 @@ def attach(
     if not evidence or all(ev.needs_review for ev in evidence):
         needs_review = True  # an answer nobody can point at must be checked by a person
     checks, check_notes = check_answer(rendered, answer.text, answer.mode, spans)
+    needs_review = needs_review or bool(check_notes)
+    if not needs_review:
+        # "⚠ needs review" means one thing on the screen: the places of an answer that needs
+        # none are not marked for checking either (a sentence around a sure value may hold few of
+        # the question's words; its support figure says so)
+        evidence = [ev.model_copy(update={"needs_review": False}) for ev in evidence]
     return answer.model_copy(
         update={
             "spans": spans,
             "evidence": evidence,
             "checks": checks,
             "notes": [*answer.notes, *check_notes],
-            "needs_review": needs_review or bool(check_notes),
+            "needs_review": needs_review,
         }
     )
 

@@ -47,6 +47,36 @@ def test_unsupported_or_low_confidence_answers_need_review():
     assert none.evidence == [] and none.needs_review  # a person should look
 
 
+def test_the_places_of_an_answer_that_needs_no_review_are_not_marked_for_review():
+    """ "⚠ needs review" means one thing: a sure value's sentence that holds few of the question's
+    words keeps its lower support figure, but no amber box or ⚠ beside an unflagged answer; the
+    places of a flagged answer keep their own marks."""
+    rendered = fake_render(DOC)
+    value_at = DOC.index("77315")
+    sentence_at = DOC.index("The magic number")
+    spans = [
+        Span(start=value_at, end=value_at + 5, text="77315", score=0.99),
+        Span(start=sentence_at, end=len(DOC), text=DOC[sentence_at:], score=0.5),
+    ]
+    sure = attach(
+        rendered, Answer(text="77315", confidence=0.95, spans=spans), review_threshold=0.85
+    )
+    assert not sure.needs_review and len(sure.evidence) == 2
+    assert [round(ev.confidence, 2) for ev in sure.evidence] == [0.94, 0.47]
+    assert not any(ev.needs_review for ev in sure.evidence)
+    assert {box_color(ev) for ev in sure.evidence} == {RED}
+    unsure = attach(
+        rendered, Answer(text="77315", confidence=0.8, spans=spans), review_threshold=0.85
+    )
+    assert unsure.needs_review and all(ev.needs_review for ev in unsure.evidence)
+    flagged = attach(
+        rendered,
+        Answer(text="77315", confidence=0.95, spans=spans, needs_review=True),
+        review_threshold=0.85,
+    )
+    assert [ev.needs_review for ev in flagged.evidence] == [False, True]
+
+
 def test_not_found_says_where_a_person_should_look():
     """ "Not found — please check page 4": the reader's nearest passage (or the sentence holding
     most of the question's rare words) is named with its page, never cited as evidence."""
