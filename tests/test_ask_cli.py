@@ -83,8 +83,8 @@ def test_ask_json_is_one_object_with_boxes_and_images(runner, tmp_path):
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["answer"] == "38.62 亿元" and data["reader"] == "ocr"
-    # flagged exactly when the calibrated confidence is under the default threshold (0.85)
-    assert 0.6 <= data["confidence"] <= 1 and data["needs_review"] is (data["confidence"] < 0.85)
+    # flagged exactly when the calibrated confidence is under the default threshold (0.9)
+    assert 0.6 <= data["confidence"] <= 1 and data["needs_review"] is (data["confidence"] < 0.9)
     assert data["checks"] == [
         {**data["checks"][0], "value": "38.62 亿元", "status": "exact", "page_number": 1}
     ]

@@ -72,8 +72,7 @@ def test_new_users_path_english(pipeline, agreement):
     answer = pipeline.ask_once(agreement, "What is the annual subscription fee?", reader="ocr")
     assert answer.text == "EUR 186,400"
     # confidence is the calibrated chance of being right (app/readers/ocr/answer_policy.py);
-    # the review flag is that chance against the threshold (0.85 by default: a short value is
-    # right less often than a sentence on the dev documents, so it is often flagged)
+    # the review flag is that chance against the threshold (0.9 by default)
     threshold = pipeline.settings.review_threshold
     assert answer.reader == "ocr" and answer.confidence >= 0.6
     assert answer.needs_review == (answer.confidence < threshold)

@@ -63,7 +63,7 @@ def test_final_view_is_the_answer_in_the_chosen_language():
 
 
 def test_a_confidence_just_under_the_review_threshold_never_reads_as_the_threshold():
-    # 0.8497 is flagged under the default 0.85; ".0%" showed it as "85%" beside "needs review"
+    # 0.8497 is flagged under a 0.85 threshold; ".0%" showed it as "85%" beside "needs review"
     flagged = final_view(_answer(confidence=0.8497, needs_review=True), "en")
     assert "Confidence: **84%**" in flagged.confidence and "needs review" in flagged.confidence
     sure = final_view(_answer(confidence=0.9999), "zh")
