@@ -1383,34 +1383,42 @@ class _Dropping:
         return lines
 
 
-def test_an_answer_whose_reading_lost_what_the_page_shows_is_flagged(tmp_path):
+def _read_right_and_wrong(tmp_path, text: str, question: str, misreading) -> tuple:
+    """The answers of a reader with the real OCR engine and of one whose engine is wrapped in
+    ``misreading`` (an engine that reads as the real one, with one slip), on ``text`` rendered."""
     from app.readers.ocr.reader import OcrReader
     from app.render import render, resolve_config
     from app.settings import Settings
     from tests.helpers.reading import ask
 
+    rendered = render(text, resolve_config("en"))
+    answers = []
+    for slip in (False, True):
+        reader = OcrReader(Settings(_env_file=None, data_dir=tmp_path / f"d{int(slip)}"))
+        if slip:
+            reader.engine = misreading(reader.engine)
+        try:
+            answers.append(ask(reader, rendered, question))
+        finally:
+            reader.close()
+    return tuple(answers)
+
+
+def test_an_answer_whose_reading_lost_what_the_page_shows_is_flagged(tmp_path):
     text = (
         "Authentication is handled by PAM on Debian systems.\n"
         "Each PAM module is a shared library, and PAM modules use the suffix .so in their file "
         "names.\nThe configuration lives in /etc/pam.d, one file per service.\n"
     )
-    rendered = render(text, resolve_config("en"))
     question = "Which suffix do PAM modules use in their file names?"
-    notes = {}
-    for lost in ("", " .so"):
-        reader = OcrReader(Settings(_env_file=None, data_dir=tmp_path / f"d{len(lost)}"))
-        if lost:
-            reader.engine = _Dropping(reader.engine, lost)
-        try:
-            answer = ask(reader, rendered, question)
-        finally:
-            reader.close()
+    right, lost = _read_right_and_wrong(
+        tmp_path, text, question, lambda engine: _Dropping(engine, " .so")
+    )
+    for answer in (right, lost):
         assert "PAM modules use the suffix" in answer.text, answer.text
-        notes[lost] = [n.en for n in answer.notes if "may have missed" in n.en]
-        if lost:
-            assert answer.needs_review and ".so" not in answer.text
-    assert notes[""] == []
-    assert notes[" .so"] == [
+    assert lost.needs_review and ".so" not in lost.text
+    assert [n.en for n in right.notes if "may have missed" in n.en] == []
+    assert [n.en for n in lost.notes if "may have missed" in n.en] == [
         "The reading of this passage may have missed “.so”, which the page shows there. "
         "Please check the boxed text."
     ]
@@ -1740,10 +1748,6 @@ class _Swapping(_Dropping):
 
 def test_an_answer_that_reads_a_name_symbol_as_a_letter_is_flagged(tmp_path):
     from app.readers.ocr.answer_policy import symbol_read_as_letter
-    from app.readers.ocr.reader import OcrReader
-    from app.render import render, resolve_config
-    from app.settings import Settings
-    from tests.helpers.reading import ask
 
     assert symbol_read_as_letter(
         '授权文件的位置通过”SXAUTHORITY"环境变量确定。',
@@ -1756,36 +1760,24 @@ def test_an_answer_that_reads_a_name_symbol_as_a_letter_is_flagged(tmp_path):
         "The location of the authority file is set by the $XAUTHORITY environment variable.\n"
         "The display is set by the DISPLAY environment variable.\n"
     )
-    rendered = render(text, resolve_config("en"))
     question = "Which environment variable sets the location of the authority file?"
-    for swap in (False, True):
-        reader = OcrReader(Settings(_env_file=None, data_dir=tmp_path / f"d{int(swap)}"))
-        if swap:
-            reader.engine = _Swapping(reader.engine, "")
-        try:
-            answer = ask(reader, rendered, question)
-        finally:
-            reader.close()
+    right, swapped = _read_right_and_wrong(
+        tmp_path, text, question, lambda engine: _Swapping(engine, "")
+    )
+    for answer in (right, swapped):
         assert "authority file is set by" in answer.text, answer.text
-        notes = [n.en for n in answer.notes if "where the page shows" in n.en]
-        if swap:
-            assert answer.needs_review and "SXAUTHORITY" in answer.text
-            assert notes == [
-                "The reading of this passage has “SXAUTHORITY” where the page shows "
-                "“$XAUTHORITY”. Please check the boxed text."
-            ]
-        else:
-            assert notes == []
+    assert [n.en for n in right.notes if "where the page shows" in n.en] == []
+    assert swapped.needs_review and "SXAUTHORITY" in swapped.text
+    assert [n.en for n in swapped.notes if "where the page shows" in n.en] == [
+        "The reading of this passage has “SXAUTHORITY” where the page shows "
+        "“$XAUTHORITY”. Please check the boxed text."
+    ]
 
 
 def test_an_answer_that_reads_an_option_with_other_dashes_is_flagged(tmp_path):
     """OCR that reads "--keep" as "-keep" gives an option that looks right and fails when typed:
     the answer is flagged, with the option the page shows."""
     from app.readers.ocr.answer_policy import option_dashes_misread
-    from app.readers.ocr.reader import OcrReader
-    from app.render import render, resolve_config
-    from app.settings import Settings
-    from tests.helpers.reading import ask
 
     drawn = "-k --keep  Keep (don't delete) input files during compression."
     assert option_dashes_misread(drawn.replace("--keep", "-keep"), drawn) == ("--keep", "-keep")
@@ -1803,26 +1795,19 @@ def test_an_answer_that_reads_an_option_with_other_dashes_is_flagged(tmp_path):
         "To keep the input files, call it with the --keep option on the command line.\n"
         "The compressed file has the same modification date as the original.\n"
     )
-    rendered = render(text, resolve_config("en"))
-    question = "Which option keeps the input files?"
-    for drop in (False, True):
-        reader = OcrReader(Settings(_env_file=None, data_dir=tmp_path / f"d{int(drop)}"))
-        if drop:
-            reader.engine = _Dropping(reader.engine, "-")  # "--keep" read "-keep"
-        try:
-            answer = ask(reader, rendered, question)
-        finally:
-            reader.close()
-        assert "keep" in answer.text, answer.text
-        notes = [n.en for n in answer.notes if "where the page shows" in n.en]
-        if drop:
-            assert answer.needs_review and "-keep" in answer.text and "--keep" not in answer.text
-            assert notes == [
-                "The reading of this passage has “-keep” where the page shows “--keep”. "
-                "Please check the boxed text."
-            ]
-        else:
-            assert "--keep" in answer.text and notes == []
+    right, dropped = _read_right_and_wrong(
+        tmp_path,
+        text,
+        "Which option keeps the input files?",
+        lambda engine: _Dropping(engine, "-"),  # "--keep" read "-keep"
+    )
+    assert "--keep" in right.text
+    assert [n.en for n in right.notes if "where the page shows" in n.en] == []
+    assert dropped.needs_review and "-keep" in dropped.text and "--keep" not in dropped.text
+    assert [n.en for n in dropped.notes if "where the page shows" in n.en] == [
+        "The reading of this passage has “-keep” where the page shows “--keep”. "
+        "Please check the boxed text."
+    ]
 
 
 def test_a_long_sentence_answer_ends_at_a_whole_sentence_or_shows_where_it_was_cut():
