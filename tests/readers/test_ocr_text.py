@@ -691,6 +691,11 @@ def test_a_quoted_option_finds_its_sentence_among_many_that_share_the_command(tm
     assert find_literal("dpkg -l", "run dpkg -i foo.deb") == []
     assert find_literal("ls -l", "ls -1 lists one per line") == []
     assert find_literal("DPKG -L", "dpkg -l") == [(0, 7)]
+    # an option's dashes as OCR reads them ("--keep" read "-keep" or "—keep"), one for one dash
+    assert find_literal("--keep", "-k -keep Keep files") == [(3, 8)]
+    assert find_literal("--keep", "-k —keep Keep files") == [(3, 8)]
+    assert find_literal("-k", "-k —keep") == [(0, 2)] and find_literal("-k", "use —k") == [(4, 6)]
+    assert find_literal("-k", "--k --kk") == [] and find_literal("-e", "re—enter") == []
     filler = [
         f"The passwd command of host {n} changes the password of user{n} when run by root."
         for n in range(40)

@@ -335,10 +335,21 @@ def _literal_char(ch: str) -> str:
     return re.escape(ch)
 
 
+# the dashes OCR may read for an option's: a hyphen, or a dash of another width
+_DASHES = re.escape("-‐‑‒–—―−")
+_DASH = f"[{_DASHES}]"
+
+
 @functools.lru_cache(maxsize=256)
 def _literal_re(literal: str) -> re.Pattern[str]:
-    chars = [_literal_char(ch) for ch in literal.lower() if not ch.isspace()]
-    head = r"(?<![A-Za-z0-9])" if chars and literal[0].isalnum() else r"(?<![A-Za-z0-9-])"
+    dashes = len(literal) - len(literal.lstrip("-"))
+    option = dashes in (1, 2) and literal[dashes : dashes + 1].isalpha()
+    body = literal[dashes:] if option else literal
+    chars = [_literal_char(ch) for ch in body.lower() if not ch.isspace()]
+    if option:
+        # an option's dashes as OCR reads them: "--keep" read "-keep" or "—keep"
+        chars.insert(0, _DASH + ("{1,2}" if dashes == 2 else ""))
+    head = r"(?<![A-Za-z0-9])" if chars and literal[0].isalnum() else rf"(?<![A-Za-z0-9{_DASHES}])"
     tail = r"(?![A-Za-z0-9])" if chars and literal[-1].isalnum() else ""
     # with the spaces OCR drops or adds ("ps --pid 1 -f" read as "ps --pid1 -f"), and as a
     # whole token: the option "-e" is not the "-e" of "re-enter"
@@ -351,8 +362,9 @@ _HALF_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000:
 
 def find_literal(literal: str, text: str) -> list[tuple[int, int]]:
     """Where ``literal`` (a quoted command, option, path) stands in ``text``, in any case,
-    full-width forms read as their ASCII ones, and an l as the I that OCR may read for it (in
-    the text as read: lower-cased, that I could not be told from an i)."""
+    full-width forms read as their ASCII ones, an l as the I that OCR may read for it (in the
+    text as read: lower-cased, that I could not be told from an i), and an option's dashes as
+    one or two of any width ("--keep" read "-keep")."""
     if not literal.strip():
         return []
     pattern = _literal_re(literal.translate(_HALF_WIDTH))
