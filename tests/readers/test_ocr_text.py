@@ -1409,6 +1409,11 @@ def _read_right_and_wrong(tmp_path, text: str, question: str, misreading) -> tup
     return tuple(answers)
 
 
+def _notes_saying(answer, words: str) -> list[str]:
+    """The English notes of ``answer`` that say ``words``."""
+    return [n.en for n in answer.notes if words in n.en]
+
+
 def test_an_answer_whose_reading_lost_what_the_page_shows_is_flagged(tmp_path):
     text = (
         "Authentication is handled by PAM on Debian systems.\n"
@@ -1422,8 +1427,8 @@ def test_an_answer_whose_reading_lost_what_the_page_shows_is_flagged(tmp_path):
     for answer in (right, lost):
         assert "PAM modules use the suffix" in answer.text, answer.text
     assert lost.needs_review and ".so" not in lost.text
-    assert [n.en for n in right.notes if "may have missed" in n.en] == []
-    assert [n.en for n in lost.notes if "may have missed" in n.en] == [
+    assert _notes_saying(right, "may have missed") == []
+    assert _notes_saying(lost, "may have missed") == [
         "The reading of this passage may have missed “.so”, which the page shows there. "
         "Please check the boxed text."
     ]
@@ -1771,9 +1776,9 @@ def test_an_answer_that_reads_a_name_symbol_as_a_letter_is_flagged(tmp_path):
     )
     for answer in (right, swapped):
         assert "authority file is set by" in answer.text, answer.text
-    assert [n.en for n in right.notes if "where the page shows" in n.en] == []
+    assert _notes_saying(right, "where the page shows") == []
     assert swapped.needs_review and "SXAUTHORITY" in swapped.text
-    assert [n.en for n in swapped.notes if "where the page shows" in n.en] == [
+    assert _notes_saying(swapped, "where the page shows") == [
         "The reading of this passage has “SXAUTHORITY” where the page shows "
         "“$XAUTHORITY”. Please check the boxed text."
     ]
@@ -1807,9 +1812,9 @@ def test_an_answer_that_reads_an_option_with_other_dashes_is_flagged(tmp_path):
         lambda engine: _Dropping(engine, "-"),  # "--keep" read "-keep"
     )
     assert "--keep" in right.text
-    assert [n.en for n in right.notes if "where the page shows" in n.en] == []
+    assert _notes_saying(right, "where the page shows") == []
     assert dropped.needs_review and "-keep" in dropped.text and "--keep" not in dropped.text
-    assert [n.en for n in dropped.notes if "where the page shows" in n.en] == [
+    assert _notes_saying(dropped, "where the page shows") == [
         "The reading of this passage has “-keep” where the page shows “--keep”. "
         "Please check the boxed text."
     ]

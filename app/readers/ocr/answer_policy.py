@@ -27,7 +27,14 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from app.readers.ocr.extract import Candidate, Profile, find_literal, key_matches, stem
+from app.readers.ocr.extract import (
+    OPTION_DASHES,
+    Candidate,
+    Profile,
+    find_literal,
+    key_matches,
+    stem,
+)
 from app.readers.ocr.keyinfo import precise
 from app.readers.ocr.patterns import find_values, without_part_numbers
 from app.text import STOP_AND_QUESTION_WORDS, is_cjk, unspaced
@@ -364,10 +371,9 @@ def symbol_read_as_letter(read: str, typeset: str) -> tuple[str, str] | None:
     return None
 
 
-# a command-line option as drawn ("-k", "--keep"), and the dashes OCR may read in front of its
-# name: a hyphen, or a dash of another width ("—keep", "–keep")
+# a command-line option as drawn ("-k", "--keep"); OCR may read other dashes in front of its
+# name (``extract.OPTION_DASHES``: "—keep", "–keep")
 _OPTION_DRAWN = re.compile(r"(?<![\w-])(-{1,2})([A-Za-z][\w-]*)")
-_DASH_CLASS = re.escape("-‐‑‒–—―−")
 
 
 def option_dashes_misread(read: str, typeset: str) -> tuple[str, str] | None:
@@ -380,7 +386,9 @@ def option_dashes_misread(read: str, typeset: str) -> tuple[str, str] | None:
         read_as = [
             r.group(1)
             for r in re.finditer(
-                rf"(?<![\w{_DASH_CLASS}])([{_DASH_CLASS}]+)({re.escape(name)})(?![\w-])", read, re.I
+                rf"(?<![\w{OPTION_DASHES}])([{OPTION_DASHES}]+)({re.escape(name)})(?![\w-])",
+                read,
+                re.I,
             )
         ]
         if read_as and dashes not in read_as:

@@ -335,9 +335,10 @@ def _literal_char(ch: str) -> str:
     return re.escape(ch)
 
 
-# the dashes OCR may read for an option's: a hyphen, or a dash of another width
-_DASHES = re.escape("-‐‑‒–—―−")
-_DASH = f"[{_DASHES}]"
+# the dashes OCR may read for an option's: a hyphen, or a dash of another width (escaped for a
+# character class)
+OPTION_DASHES = re.escape("-‐‑‒–—―−")
+_DASH = f"[{OPTION_DASHES}]"
 
 
 @functools.lru_cache(maxsize=256)
@@ -349,7 +350,11 @@ def _literal_re(literal: str) -> re.Pattern[str]:
     if option:
         # an option's dashes as OCR reads them: "--keep" read "-keep" or "—keep"
         chars.insert(0, _DASH + ("{1,2}" if dashes == 2 else ""))
-    head = r"(?<![A-Za-z0-9])" if chars and literal[0].isalnum() else rf"(?<![A-Za-z0-9{_DASHES}])"
+    head = (
+        r"(?<![A-Za-z0-9])"
+        if chars and literal[0].isalnum()
+        else rf"(?<![A-Za-z0-9{OPTION_DASHES}])"
+    )
     tail = r"(?![A-Za-z0-9])" if chars and literal[-1].isalnum() else ""
     # with the spaces OCR drops or adds ("ps --pid 1 -f" read as "ps --pid1 -f"), and as a
     # whole token: the option "-e" is not the "-e" of "re-enter"
