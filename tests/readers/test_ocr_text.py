@@ -1979,3 +1979,38 @@ def test_a_section_number_is_no_figure(tmp_path):
     (answer,) = _answers(tmp_path, text, "How many packages may contain the interpreter binary?")
     assert answer.text not in ("2.2", "2.3"), answer.text
     assert "one package" in answer.text, answer.text
+
+
+def test_the_meaning_of_a_sign_is_where_a_sentence_says_what_it_stands_for(tmp_path):
+    """ "What does the @ sign mean …?": word retrieval does not see a sign, and the sentence that
+    explains it need not start with it ("In the Depends field, `@` stands for …")."""
+    from app.readers.ocr.answer_policy import defined_term, defines, glosses, marker
+
+    assert defined_term("What does the @ sign mean in the Depends field?") == "@"
+    assert defined_term("XML 里的 &lt; 代表什么字符？") == "&lt;"
+    assert defined_term("systemctl status 输出中红色的“●”表示什么状态？") == "●"
+    assert marker("@") == "@" and marker("$1$") == "$1$" and marker("K") == "K"
+    assert marker("Combined Work") is None and marker("lurk") is None
+    assert glosses("You should lurk (that is, read without posting) first.", "lurk")
+    assert glosses("开头的 “$1$” 表示使用 MD5 加密。", "$1$")
+    assert defines("In the Depends field, `@` stands for the binary packages.", "@")
+    assert not glosses("Mail @ the list when you lurk there.", "@")  # uses it, says nothing of it
+    # or names it after saying what it is
+    assert glosses("A program that runs in the background is called a daemon.", "daemon")
+    assert glosses("缺陷跟踪系统，简称 BTS，用于记录问题。", "BTS")
+    assert not glosses("The daemon is started at boot.", "daemon")
+    filler = [
+        f"Test {n} of debian/tests/control lists in its Depends field the packages it needs, "
+        "separated by commas."
+        for n in range(20)
+    ]
+    uses = "If no Depends field is present in debian/tests/control, Depends: @ is assumed."
+    says = (
+        "Two extensions are allowed. Here @ stands for the binary packages built from the "
+        "source package that contains the tests."
+    )
+    text = "\n".join([*filler[:12], uses, says, *filler[12:]])
+    question = "What does the @ sign mean in the Depends field of debian/tests/control?"
+    (answer,) = _answers(tmp_path, text, question)
+    # (before: the sentence that uses "@" with more of the question's words)
+    assert "binary packages built from the source package" in answer.text, answer.text

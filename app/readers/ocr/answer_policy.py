@@ -86,6 +86,7 @@ class Choice:
     numbers: bool = True  # holds one of the numbers the question names, if it names any
     spells: bool = False  # spells out the abbreviation the question asks about
     dated: bool = False  # the title block's date, for a question about the document's own date
+    glosses: bool = False  # says what the term asked about means ("lurk (that is, read …)")
 
     @property
     def support(self) -> float:
@@ -543,26 +544,81 @@ _EN_WHAT_IS = re.compile(
 _ZH_WHAT_IS = re.compile(r"^\s*(?P<term>[^，,。？?\s]{2,12}?)\s*是什么[？?]?\s*$")
 
 
+# the noun a question puts after the marker it asks about: "the @ sign", "“●”符号"
+_MARKER_NOUN = re.compile(
+    r"(?<=\S)\s+(?:sign|symbol|character|mark|marker|prefix|suffix|letter)s?$"
+    r"|(?<=\S)\s*(?:符号|字符|标记|前缀|后缀|字母)$",
+    re.I,
+)
+
+
+def _bare_term(term: str) -> str | None:
+    term = _MARKER_NOUN.sub("", term.strip("\"“”'‘’ "))
+    return term.strip("\"“”'‘’ ") or None
+
+
 def defined_term(question: str) -> str | None:
     """The term a "what does X mean / what is an X / X 是什么意思" question asks about, or None."""
     quoted = _QUOTED.search(question)
     bare = _EN_WHAT_IS.match(question) or _ZH_WHAT_IS.match(question)
     if bare is not None and not bare.group("term").lower().startswith(("the ", "this ", "that ")):
-        return bare.group("term").strip("\"“”'‘’ ") or None
+        return _bare_term(bare.group("term"))
     meaning = _EN_MEANING.search(question) or _ZH_MEANING.search(question)
     if meaning is None:
         return None
     if quoted is not None:
-        return quoted.group(1).strip()
-    term = re.split(r"[，,。；]|中的|中", meaning.group(1))[-1].strip(" 的")
-    return term or None
+        return _bare_term(quoted.group(1))
+    # "XML 里的 &lt; 代表什么", "systemctl status 输出中红色的“●”": the last thing named
+    term = re.split(r"[，,。；]|中的|里的|中", meaning.group(1))[-1].strip(" 的")
+    return _bare_term(term) if term else None
+
+
+def marker(term: str | None) -> str | None:
+    """The term when it is a sign or a short code ("$1$", "●", "@", "K", "&lt;"), which word
+    retrieval does not see, so the sentences holding it are looked for as written."""
+    if not term:
+        return None
+    if len(term) <= 2 or any(not (ch.isalnum() or ch.isspace()) for ch in term):
+        return term
+    return None
+
+
+# what a sentence says right after the term it explains: "`@` stands for …", "lurk (that is,
+# read without posting)", "开头的 “$1$” 表示使用 MD5 加密", "红色的 "●"表示“失败”"
+_GLOSS = re.compile(
+    r"^[\s\"“”'‘’`」》)）]*(?:(?:sign|symbol|character)\s+)?"
+    r"(?:[(（]\s*(?:that is|i\.\s?e\.|meaning|即|也就是)"
+    r"|stands?\s+for\b|means?\b|denotes?\b|indicates?\b|represents?\b|refers?\s+to\b"
+    r"|is\s+(?:short|an\s+abbreviation)\s+for\b|is\s+defined\s+as\b"
+    r"|表示|代表|意味着|是指|指的是|的意思是|就是|也就是|即)",
+    re.I,
+)
+# or names it after saying what it is: "… is called a daemon", "……，简称 BTS"
+_NAMED = re.compile(
+    r"(?:\b(?:is|are)\s+(?:called|known\s+as|referred\s+to\s+as)|称为|叫做|叫作|称作|简称)"
+    r"(?:\s+(?:an?|the))?[\s\"“'‘`「《(（]*$",
+    re.I,
+)
+
+
+def glosses(window: str, term: str | None) -> bool:
+    """The window says what ``term`` means where it uses it, not only at its start."""
+    if not term:
+        return False
+    return any(
+        _GLOSS.match(window[end : end + 40]) or _NAMED.search(window[max(0, start - 40) : start])
+        for start, end in find_literal(term, window)
+    )
 
 
 def defines(window: str, term: str | None) -> bool:
     """The sentence is a definition of ``term``: the term stands at its start, and something is
-    said of it (a heading "4. Combined Works." names the term and defines nothing)."""
+    said of it (a heading "4. Combined Works." names the term and defines nothing), or the
+    sentence says what it means where it uses it (``glosses``)."""
     if not term:
         return False
+    if glosses(window, term):
+        return True
     head = _NUMBERING.sub("", window.strip(), count=1)
     squeeze = unspaced(head).lower()
     target = unspaced(term).lower()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import bisect
 import concurrent.futures.thread  # noqa: F401 - must register its exit hook before ours
+import dataclasses
 import hashlib
 import itertools
 import logging
@@ -21,7 +22,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,11 +55,13 @@ from app.readers.ocr.answer_policy import (
     fitting_values,
     follows_from,
     gives_reason,
+    glosses,
     goes_on,
     in_contents,
     introduces,
     lacks_required_value,
     lost_in_reading,
+    marker,
     names_a_number,
     needs_next,
     new_terms,
@@ -101,6 +104,7 @@ MIN_COVERAGE = 0.34  # fewer of the question's key words than this: no answer
 TOP_K = 12
 MIN_KIND_COVERAGE = 0.15  # … unless it holds the kind of value asked for, and leads by KIND_LEAD
 KIND_LEAD = 0.1
+GLOSS_REACH = 3  # a window saying what the term asked about means goes first from this far down
 FIT_TIE = 0.05  # a window this close to the first that holds the kind of value asked goes first
 # A Chinese question in everyday words shares few bigrams with the sentence that answers it, so
 # coverage says less than in English. A first window that is also first by retrieval, close in
@@ -251,14 +255,16 @@ def _and_what_it_announces(text: str, start: int, end: int) -> int:
     return best
 
 
-def _literal_sentences(prof: Profile, sentences: list[Sentence], text: str) -> list[int]:
-    """Sentences that hold an option, command or path the question quotes ("passwd -e", "$1$"):
-    word retrieval drops the symbols, so "-e" would rank like any other mention of passwd."""
-    if not prof.literals or not sentences:
+def _literal_sentences(literals: Iterable[str], sentences: list[Sentence], text: str) -> list[int]:
+    """Sentences that hold an option, command or path the question quotes ("passwd -e", "$1$"),
+    or the sign it asks the meaning of ("●"): word retrieval drops the symbols, so "-e" would
+    rank like any other mention of passwd."""
+    literals = [lit for lit in literals if lit]
+    if not literals or not sentences:
         return []
     starts = [s.start for s in sentences]
     found: list[int] = []
-    for lit in prof.literals:
+    for lit in literals:
         for a, _ in find_literal(lit, text)[:MAX_LITERAL_SENTENCES]:
             idx = bisect.bisect_right(starts, a) - 1
             if idx >= 0 and idx not in found:
@@ -279,6 +285,13 @@ def _answers_in_other_words(choice: Choice, prof: Profile) -> bool:
     similarity in meaning to the question): an answer, always to be checked."""
     threshold = MEANING_ANSWERS["zh" if prof.cjk else "en"]
     return not _answers(choice) and choice.numbers and choice.meaning >= threshold
+
+
+def _answers_by_gloss(choice: Choice) -> bool:
+    """Too few of the question's words, but the window says what the term asked about means
+    where it uses it ("… subscribe and lurk (that is, read without posting) …"): an answer,
+    always to be checked."""
+    return not _answers(choice) and choice.glosses and choice.numbers
 
 
 def _answers_by_kind(choice: Choice, prof: Profile, runner_up: Choice | None) -> bool:
@@ -323,7 +336,13 @@ def _kind_zh(kind: str) -> str:
 
 
 def _why_chosen(
-    kind: str, *, in_other_words: bool, by_kind: bool, by_lead: bool = False, dated: bool = False
+    kind: str,
+    *,
+    in_other_words: bool,
+    by_kind: bool,
+    by_lead: bool = False,
+    dated: bool = False,
+    by_gloss: bool = False,
 ) -> list[Note]:
     """Why a passage sharing few of the question's words was chosen: its meaning, the kind of
     value it holds (such an answer is always flagged), or its place at the document's head."""
@@ -349,6 +368,14 @@ def _why_chosen(
                 en="Few of the question's words are in this passage; it was chosen for holding "
                 f"the kind of answer asked for ({kind}). Please check it.",
                 zh=f"这段话与问题相同的词语不多，因含有所问类型的答案（{_kind_zh(kind)}）而选出，请核对。",
+            )
+        ]
+    if by_gloss:
+        return [
+            Note(
+                en="Few of the question's words are in this passage; it was chosen for saying "
+                "what the term asked about means. Please check it.",
+                zh="这段话与问题相同的词语不多，因说明了所问词语的含义而选出，请核对。",
             )
         ]
     if by_lead:
@@ -1302,11 +1329,14 @@ class OcrReader(Reader):
     def _choices(self, doc: _Doc, question: str) -> tuple[Profile, list[Choice]]:
         """The retrieved sentence windows, best first (``Choice.rank``)."""
         prof = profile(question)
+        asked = defined_term(question)
+        sign = marker(asked)
+        if sign and sign not in prof.literals:
+            # "What does the @ sign mean?": the sign is looked for and counted as written
+            prof = dataclasses.replace(prof, literals=(*prof.literals, sign))
         # "what does X mean", or "what does the -k option do": an option list's entry starts
         # with the option ("-k --keep  Keep (don't delete) input files …")
-        term = defined_term(question) or next(
-            (lit for lit in prof.literals if lit.startswith("-")), None
-        )
+        term = asked or next((lit for lit in prof.literals if lit.startswith("-")), None)
         reason = asks_reason(question)
         names = not reason and asks_term(question)  # which package / 哪个文件 / who
         weight = doc.index.bm25.idf_of  # rare keys (the thing asked about) count more
@@ -1321,7 +1351,7 @@ class OcrReader(Reader):
 
         choices: list[Choice] = []
         numbers = question_numbers(prof)
-        quoted = _literal_sentences(prof, doc.ocr.sentences, text)
+        quoted = _literal_sentences(prof.literals, sentences, text)
         # an abbreviation asked about ("NSS 是什么的缩写？") is answered where its words are spelled
         # out, however few of the question's words that sentence shares
         spelled = (
@@ -1376,6 +1406,7 @@ class OcrReader(Reader):
                 )
             )
             choice = Choice(idx, start, end, coverage, retrieval, fits, is_def)
+            choice.glosses = glosses(window, asked)
             # the number may be said in the sentence before or after (a lead-in, the lines it
             # announces: "… 领导者名字和起始日期" / "Ian Murdock August 1993"); the window never
             # reaches further than those two
@@ -1390,10 +1421,13 @@ class OcrReader(Reader):
         choices.sort(key=lambda c: -c.rank)
         choices = _fitting_first(prof, choices)
         spelling = next((c for c in choices if c.index in spelled), None)
+        # the sentence saying what the term means, before those that only use it ("If no
+        # Depends field is present, Depends: @ is assumed." for "What does the @ sign mean?")
+        first = spelling or next((c for c in choices[:GLOSS_REACH] if c.glosses), None)
         if spelling is not None:
             spelling.spells = True
-            if choices[0] is not spelling:  # (the first spelling it out, when any does)
-                choices = [spelling, *(c for c in choices if c is not spelling)]
+        if first is not None and choices[0] is not first:
+            choices = [first, *(c for c in choices if c is not first)]
         return prof, _with_head_date(prof, choices, sentences, text, weight)
 
     def _qa(self, doc: _Doc, rendered: RenderedDoc, question: str, lang: str) -> Answer:
@@ -1412,8 +1446,13 @@ class OcrReader(Reader):
         runner = choices[1] if len(choices) > 1 else None
         by_kind = bool(choices) and _answers_by_kind(choices[0], prof, runner)
         by_lead = bool(choices) and not by_kind and _answers_by_lead(choices[0], prof, choices)
+        by_gloss = bool(choices) and not (by_kind or by_lead) and _answers_by_gloss(choices[0])
         if not choices or not (
-            _answers(choices[0]) or _answers_in_other_words(choices[0], prof) or by_kind or by_lead
+            _answers(choices[0])
+            or _answers_in_other_words(choices[0], prof)
+            or by_kind
+            or by_lead
+            or by_gloss
         ):
             self.last_decision = None
             # the best candidate is no sure answer, but it is where a person should look first
@@ -1464,6 +1503,7 @@ class OcrReader(Reader):
             or best.dated
             or by_kind
             or by_lead
+            or by_gloss
             or bool(misread)
             or conf < self.settings.review_threshold,
             spans=spans,
@@ -1478,6 +1518,7 @@ class OcrReader(Reader):
                     by_kind=by_kind,
                     by_lead=by_lead,
                     dated=best.dated,
+                    by_gloss=by_gloss,
                 ),
                 *_table_note(doc.headers.get(best.index)),
                 *misread,
