@@ -2014,3 +2014,25 @@ def test_the_meaning_of_a_sign_is_where_a_sentence_says_what_it_stands_for(tmp_p
     (answer,) = _answers(tmp_path, text, question)
     # (before: the sentence that uses "@" with more of the question's words)
     assert "binary packages built from the source package" in answer.text, answer.text
+
+
+def test_an_option_question_takes_the_sentence_saying_what_the_option_does(tmp_path):
+    """ "What does the -i switch do when running lintian?": the sentence explaining "-i" does
+    not name lintian again, while a dozen sentences about lintian do."""
+    from app.readers.ocr.answer_policy import explains
+
+    assert explains("Notice that the -i option provides detailed explanations.", "-i")
+    assert explains('使用 "--verbose" 参数来找到第一个错误。', "--verbose")
+    assert not explains("You do that with the -k option: dpkg-buildpackage -kKEY", "-k")
+    assert not explains("Install it with dpkg -i foo.deb first.", "-i")
+    about = [
+        f"Running lintian on package {n} checks it against the policy and reports problems."
+        for n in range(14)
+    ]
+    target = (
+        "You should run lintian before every upload. Notice that the -i option provides "
+        "detailed explanations of what each warning means and how to fix it."
+    )
+    text = "\n".join([*about[:9], target, *about[9:]])
+    (answer,) = _answers(tmp_path, text, "What does the -i switch do when running lintian?")
+    assert "detailed explanations of what each warning means" in answer.text, answer.text

@@ -601,6 +601,24 @@ _NAMED = re.compile(
 )
 
 
+# what a sentence says right after an option it explains: "the -i option provides …", "加上
+# "--verbose" 参数来找到第一个 non-UTF-8 字符"; not "-i is …", "-k option:"
+_ACTS = re.compile(
+    r"^[\s\"“”'‘’`」》)）]*(?:(?:option|switch|flag|parameter|argument)\s+|参数|选项)?\s*"
+    r"(?:(?:also|only|then|will|can|may)\s+)?"
+    r"(?:(?!(?:is|was|has|as|its|this|does|options|switches|flags)\b)[a-z]{3,}s\b"
+    r"|用来|用于|来|可以|会|将|表示|使|让)",
+    re.I,
+)
+
+
+def explains(window: str, option: str | None) -> bool:
+    """The window says what the option asked about does, with the option as its subject."""
+    if not option:
+        return False
+    return any(_ACTS.match(window[end : end + 40]) for _, end in find_literal(option, window))
+
+
 def glosses(window: str, term: str | None) -> bool:
     """The window says what ``term`` means where it uses it, not only at its start."""
     if not term:

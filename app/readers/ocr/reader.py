@@ -52,6 +52,7 @@ from app.readers.ocr.answer_policy import (
     defined_term,
     defines,
     excerpt,
+    explains,
     fitting_values,
     follows_from,
     gives_reason,
@@ -1336,6 +1337,10 @@ class OcrReader(Reader):
             prof = dataclasses.replace(prof, literals=(*prof.literals, sign))
         # "what does X mean", or "what does the -k option do": an option list's entry starts
         # with the option ("-k --keep  Keep (don't delete) input files …")
+        option = next(
+            (lit.rsplit(" ", 1)[-1] for lit in prof.literals if lit.rsplit(" ", 1)[-1][:1] == "-"),
+            None,
+        )
         term = asked or next((lit for lit in prof.literals if lit.startswith("-")), None)
         reason = asks_reason(question)
         names = not reason and asks_term(question)  # which package / 哪个文件 / who
@@ -1406,7 +1411,7 @@ class OcrReader(Reader):
                 )
             )
             choice = Choice(idx, start, end, coverage, retrieval, fits, is_def)
-            choice.glosses = glosses(window, asked)
+            choice.glosses = glosses(window, asked) or explains(window, option)
             # the number may be said in the sentence before or after (a lead-in, the lines it
             # announces: "… 领导者名字和起始日期" / "Ian Murdock August 1993"); the window never
             # reaches further than those two
@@ -1423,7 +1428,16 @@ class OcrReader(Reader):
         spelling = next((c for c in choices if c.index in spelled), None)
         # the sentence saying what the term means, before those that only use it ("If no
         # Depends field is present, Depends: @ is assumed." for "What does the @ sign mean?")
-        first = spelling or next((c for c in choices[:GLOSS_REACH] if c.glosses), None)
+        # (for an option, from any place, when it holds as many of the question's other words:
+        # "-R" explained for less(1) is no answer to "date 命令加上 -R 参数")
+        first = spelling or next(
+            (
+                c
+                for c in (choices if option and not asked else choices[:GLOSS_REACH])
+                if c.glosses and (asked or c.coverage >= choices[0].coverage)
+            ),
+            None,
+        )
         if spelling is not None:
             spelling.spells = True
         if first is not None and choices[0] is not first:
@@ -1436,10 +1450,10 @@ class OcrReader(Reader):
         # a question for a phone number, an e-mail address or a URL is answered only by a
         # sentence holding one: the others are no answer, only places to look
         choices = [c for c in found if not lacks_required_value(prof, text[c.start : c.end])]
-        if choices and not _answers(choices[0]):
+        if choices and not _answers(choices[0]) and not choices[0].glosses:
             # in other words than the document's, the sentence that means what is asked may rank
             # under one that shares a word with the question ("Travel policy" for "… when I
-            # travel abroad?")
+            # travel abroad?"); not over one saying what the term or option asked about means
             closest = max(choices, key=lambda c: c.meaning)
             if _answers_in_other_words(closest, prof):
                 choices = [closest, *(c for c in choices if c is not closest)]
