@@ -397,6 +397,20 @@ def option_dashes_misread(read: str, typeset: str) -> tuple[str, str] | None:
     return None
 
 
+def unmentioned_options(literals: tuple[str, ...], text: str) -> list[str]:
+    """The command-line options a question quotes ("--keep", the "-sa" of "dpkg-buildpackage
+    -sa") when the document's text has none of them, however its dashes are drawn: then it does
+    not say what they do. Empty when the question quotes no option or one is there."""
+    options = []
+    for lit in literals:
+        option = lit.rsplit(" ", 1)[-1]
+        if _OPTION_DRAWN.fullmatch(option):
+            options.append(option)
+    if any(find_literal(option, text) for option in options):
+        return []
+    return options
+
+
 # the label of a note, tip or warning box, on a line of its own
 _ADMONITION = re.compile(r"(?:注意|提示|警告|小心|重要|Note|Tip|Warning|Caution|Important)", re.I)
 

@@ -73,6 +73,7 @@ from app.readers.ocr.answer_policy import (
     shown_command,
     spells_out,
     symbol_read_as_letter,
+    unmentioned_options,
 )
 from app.readers.ocr.cache import OcrCache
 from app.readers.ocr.extract import (
@@ -985,6 +986,11 @@ class OcrReader(Reader):
         mode = Mode(mode)
         control = self.control  # this question's (the pipeline may lend the reader meanwhile)
         if mode is Mode.QA:
+            unmentioned = self._unmentioned(rendered, question)
+            if unmentioned is not None:
+                yield AnswerChunk(kind="answer", text=unmentioned.text)
+                yield AnswerChunk(kind="final", answer=unmentioned)
+                return
             warm_up_embeddings(question_language(question))
         doc: _Doc | None = None
         reused = self._read_before(rendered)
@@ -1036,6 +1042,29 @@ class OcrReader(Reader):
         if answer.text:
             yield AnswerChunk(kind="answer", text=answer.text)
         yield AnswerChunk(kind="final", answer=answer)
+
+    def _unmentioned(self, rendered: RenderedDoc, question: str) -> Answer | None:
+        """ "Not found" at once for a question about an option the document's text never has
+        ("What does the --keep option do?" of a manual without it): no page is read for it, and no
+        other option's line is offered as its answer. Not for scans, whose text is OCR'd."""
+        document = rendered.document
+        if document is not None and any(page.scanned for page in document.pages):
+            return None
+        options = unmentioned_options(profile(question).literals, rendered.text)
+        if not options:
+            return None
+        named = ", ".join(f"“{o}”" for o in options)
+        answer = self._not_found(
+            question_language(question),
+            notes=[
+                Note(
+                    en=f"The document does not mention {named} anywhere.",
+                    zh=f"文档中没有出现 {named}。",
+                )
+            ],
+        )
+        answer.stats = rendered.stats.model_copy()
+        return answer
 
     def _so_far(
         self,
