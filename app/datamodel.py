@@ -590,6 +590,11 @@ class Answer(BaseModel):
         description="a not-found answer: the passage nearest the question, where a person should "
         "look (not evidence; app.evidence names its page in a note)",
     )
+    nowhere: bool = Field(
+        False,
+        description="a not-found answer whose reader checked that the document never mentions "
+        "what is asked (an option it does not have): no closest passage is looked for",
+    )
     evidence: list[Evidence] = Field(
         default_factory=list, description="red boxes, filled by app.evidence after the reader"
     )

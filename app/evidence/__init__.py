@@ -115,8 +115,9 @@ def _valid(span: Span, text: str) -> Span | None:
 
 def _closest(rendered: RenderedDoc, answer: Answer, question: str) -> list[Span]:
     """Where a person should look after a "not found" answer to a question: the reader's nearest
-    passage, else the sentence holding most of the question's rare words (none when weak)."""
-    if answer.mode is not Mode.QA or not question.strip():
+    passage, else the sentence holding most of the question's rare words (none when weak, or
+    when the reader found that the document never mentions what is asked)."""
+    if answer.mode is not Mode.QA or not question.strip() or answer.nowhere:
         return []
     spans = [s for s in (_valid(s, rendered.text) for s in answer.closest) if s is not None]
     if not spans:

@@ -101,6 +101,11 @@ def test_not_found_says_where_a_person_should_look():
     far = attach(rendered, Answer(text="Not found.", found=False), question="Who won the cup?")
     assert far.closest == [] and far.notes == [] and far.closest_evidence == []
     assert far.shown_evidence == []
+    # the reader checked that the document never mentions what is asked: no pointer either
+    nowhere = attach(
+        rendered, Answer(text="Not found.", found=False, nowhere=True), question=question
+    )
+    assert nowhere.closest == [] and nowhere.closest_evidence == [] and nowhere.notes == []
 
 
 def test_not_found_outlines_the_closest_passage_in_blue_never_as_evidence():

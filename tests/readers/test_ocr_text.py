@@ -2038,6 +2038,7 @@ def test_an_option_the_document_never_mentions_is_not_found_at_once(tmp_path):
         tmp_path, text, "What does the --force option do?", "What does the --keep option do?"
     )
     assert not missing.found and missing.needs_review and missing.pages_read == []
+    assert missing.nowhere  # app.evidence looks for no closest passage either
     assert any("does not mention “--force”" in note.en for note in missing.notes)
     assert "Keep (don't delete) input files" in kept.text, kept.text
     (zh,) = _answers(tmp_path, text, "--force 参数有什么作用？")

@@ -1064,6 +1064,7 @@ class OcrReader(Reader):
             ],
         )
         answer.stats = rendered.stats.model_copy()
+        answer.nowhere = True  # no other option's line to point at
         return answer
 
     def _so_far(
