@@ -137,6 +137,16 @@ def _closest_evidence(rendered: RenderedDoc, closest: list[Span]) -> list[Eviden
     ]
 
 
+def _weak_places(evidence: list[Evidence]) -> Note:
+    """Why a confident answer is flagged: none of its places supports it well enough."""
+    best = round(100 * max(ev.confidence for ev in evidence))
+    return Note(
+        en=f"The boxed passage supports the answer only in part ({best}% at best); please "
+        "check it.",
+        zh=f"框出的段落只能部分支持这个答案（最高 {best}%），请核对。",
+    )
+
+
 def _where_to_look(closest: list[Evidence]) -> list[Note]:
     """ "Not found — please check page 7": the closest passage's page and its first words."""
     notes = []
@@ -214,8 +224,12 @@ def attach(
             )
         )
     needs_review = answer.needs_review or answer.confidence < review_threshold
+    weak: list[Note] = []
     if not evidence or all(ev.needs_review for ev in evidence):
-        needs_review = True  # an answer nobody can point at must be checked by a person
+        # an answer nobody can point at must be checked by a person; a sure answer flagged only
+        # for this says why (else "94 % · ⚠ needs review" on the screen, and no reason)
+        weak = [] if needs_review or not evidence else [_weak_places(evidence)]
+        needs_review = True
     checks, check_notes = check_answer(rendered, answer.text, answer.mode, spans)
     needs_review = needs_review or bool(check_notes)
     if not needs_review:
@@ -228,7 +242,7 @@ def attach(
             "spans": spans,
             "evidence": evidence,
             "checks": checks,
-            "notes": [*answer.notes, *check_notes],
+            "notes": [*answer.notes, *weak, *check_notes],
             "needs_review": needs_review,
         }
     )

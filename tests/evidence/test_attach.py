@@ -69,6 +69,15 @@ def test_the_places_of_an_answer_that_needs_no_review_are_not_marked_for_review(
         rendered, Answer(text="77315", confidence=0.8, spans=spans), review_threshold=0.85
     )
     assert unsure.needs_review and all(ev.needs_review for ev in unsure.evidence)
+    assert not any("supports the answer only in part" in n.en for n in unsure.notes)
+    # sure, but its only place supports it weakly: flagged, saying why
+    (weak_place,) = spans[1:]
+    weak = attach(
+        rendered, Answer(text="77315", confidence=0.95, spans=[weak_place]), review_threshold=0.85
+    )
+    assert weak.needs_review and all(ev.needs_review for ev in weak.evidence)
+    (why,) = [n for n in weak.notes if "supports the answer only in part" in n.en]
+    assert "(48% at best)" in why.en and "最高 48%" in why.zh  # 0.95 x 0.5, as its place shows
     flagged = attach(
         rendered,
         Answer(text="77315", confidence=0.95, spans=spans, needs_review=True),
