@@ -274,6 +274,46 @@ def _literal_sentences(literals: Iterable[str], sentences: list[Sentence], text:
     return found
 
 
+def _asks_about(question: str) -> tuple[Profile, str | None, str | None]:
+    """The question's profile, the term it asks the meaning of and the option it asks about
+    (the "-sa" of "dpkg-buildpackage -sa"), each None when it asks none."""
+    prof = profile(question)
+    asked = defined_term(question)
+    sign = marker(asked)
+    if sign and sign not in prof.literals:
+        # "What does the @ sign mean?": the sign is looked for and counted as written
+        prof = dataclasses.replace(prof, literals=(*prof.literals, sign))
+    options = [lit.rsplit(" ", 1)[-1] for lit in prof.literals]
+    return prof, asked, next((o for o in options if o.startswith("-")), None)
+
+
+def _saying_what_first(
+    choices: list[Choice], spelled: list[int], asked: str | None, option: str | None
+) -> list[Choice]:
+    """``choices`` with the one saying what is asked first: the first spelling out the
+    abbreviation asked about, else the sentence saying what the term means, before those that
+    only use it ("If no Depends field is present, Depends: @ is assumed." for "What does the @
+    sign mean?"), from the first three; for an option, the one saying what it does from any
+    place, when it holds as many of the question's other words ("-R" explained for less(1) is no
+    answer to "date 命令加上 -R 参数")."""
+    if not choices:
+        return choices
+    spelling = next((c for c in choices if c.index in spelled), None)
+    if spelling is not None:
+        spelling.spells = True
+    first = spelling or next(
+        (
+            c
+            for c in (choices if option and not asked else choices[:GLOSS_REACH])
+            if c.glosses and (asked or c.coverage >= choices[0].coverage)
+        ),
+        None,
+    )
+    if first is None or choices[0] is first:
+        return choices
+    return [first, *(c for c in choices if c is not first)]
+
+
 def _answers(choice: Choice) -> bool:
     """Enough of the question's words and support for the sentence to answer it, or the words
     of the abbreviation it asks about."""
@@ -1359,18 +1399,9 @@ class OcrReader(Reader):
 
     def _choices(self, doc: _Doc, question: str) -> tuple[Profile, list[Choice]]:
         """The retrieved sentence windows, best first (``Choice.rank``)."""
-        prof = profile(question)
-        asked = defined_term(question)
-        sign = marker(asked)
-        if sign and sign not in prof.literals:
-            # "What does the @ sign mean?": the sign is looked for and counted as written
-            prof = dataclasses.replace(prof, literals=(*prof.literals, sign))
+        prof, asked, option = _asks_about(question)
         # "what does X mean", or "what does the -k option do": an option list's entry starts
         # with the option ("-k --keep  Keep (don't delete) input files …")
-        option = next(
-            (lit.rsplit(" ", 1)[-1] for lit in prof.literals if lit.rsplit(" ", 1)[-1][:1] == "-"),
-            None,
-        )
         term = asked or next((lit for lit in prof.literals if lit.startswith("-")), None)
         reason = asks_reason(question)
         names = not reason and asks_term(question)  # which package / 哪个文件 / who
@@ -1455,23 +1486,7 @@ class OcrReader(Reader):
             choice.meaning = max(0.0, meaning)
         choices.sort(key=lambda c: -c.rank)
         choices = _fitting_first(prof, choices)
-        spelling = next((c for c in choices if c.index in spelled), None)
-        # the sentence saying what the term means, before those that only use it ("If no
-        # Depends field is present, Depends: @ is assumed." for "What does the @ sign mean?")
-        # (for an option, from any place, when it holds as many of the question's other words:
-        # "-R" explained for less(1) is no answer to "date 命令加上 -R 参数")
-        first = spelling or next(
-            (
-                c
-                for c in (choices if option and not asked else choices[:GLOSS_REACH])
-                if c.glosses and (asked or c.coverage >= choices[0].coverage)
-            ),
-            None,
-        )
-        if spelling is not None:
-            spelling.spells = True
-        if first is not None and choices[0] is not first:
-            choices = [first, *(c for c in choices if c is not first)]
+        choices = _saying_what_first(choices, spelled, asked, option)
         return prof, _with_head_date(prof, choices, sentences, text, weight)
 
     def _qa(self, doc: _Doc, rendered: RenderedDoc, question: str, lang: str) -> Answer:
