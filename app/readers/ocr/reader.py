@@ -22,7 +22,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -257,11 +257,12 @@ def _and_what_it_announces(text: str, start: int, end: int) -> int:
     return best
 
 
-def _literal_sentences(literals: Iterable[str], sentences: list[Sentence], text: str) -> list[int]:
+def _literal_sentences(
+    literals: tuple[str, ...], sentences: list[Sentence], text: str
+) -> list[int]:
     """Sentences that hold an option, command or path the question quotes ("passwd -e", "$1$"),
     or the sign it asks the meaning of ("●"): word retrieval drops the symbols, so "-e" would
     rank like any other mention of passwd."""
-    literals = [lit for lit in literals if lit]
     if not literals or not sentences:
         return []
     starts = [s.start for s in sentences]
