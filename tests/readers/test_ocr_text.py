@@ -2066,3 +2066,95 @@ def test_an_option_question_takes_the_sentence_saying_what_the_option_does(tmp_p
     text = "\n".join([*about[:9], target, *about[9:]])
     (answer,) = _answers(tmp_path, text, "What does the -i switch do when running lintian?")
     assert "detailed explanations of what each warning means" in answer.text, answer.text
+
+
+def test_a_sentence_that_does_what_the_one_before_says_brings_it(tmp_path):
+    """ "You do that with the -k option:" / "To do this, run …" / "为此，…": what "that" is (the
+    purpose of the option asked about) is said in the sentence before, and an answer without it
+    names the option but not what it is for."""
+    from app.readers.ocr.answer_policy import refers_back
+
+    assert refers_back("You do that with the -k option:") and refers_back("To do this, run it.")
+    assert refers_back("You can do so by editing the file.") and refers_back("为此，请运行：")
+    assert refers_back("This is done by the nightly job.") and refers_back("这样做可以节省时间。")
+    assert not refers_back("Do not edit that file.") and not refers_back("Doing this is slow.")
+    assert not refers_back("Then do this twice.")
+    filler = [f"Chapter {n} of this handbook covers the canteen opening hours." for n in range(4)]
+    said = (
+        "A colleague who uploads for you should not change the packaging. Instead, tell the "
+        "builder to sign with your own key. You do that with the -k option:\n"
+        "pkgbuilder -kKEY-ID\nMore about signing follows later."
+    )
+    text = "\n\n".join([*filler[:2], said, *filler[2:]])
+    (answer,) = _answers(tmp_path, text, "What is the -k option of pkgbuilder for?")
+    assert "sign with your own key" in answer.text and "-kKEY-ID" in answer.text, answer.text
+
+
+def test_a_sentence_broken_by_a_command_line_goes_on_after_it(tmp_path):
+    """Manuals show a command on a line of its own in the middle of a sentence ("The linker
+    options produced by" / "perl -MExtUtils::Embed -e ldopts" / "will link against the dynamic
+    libperl."): a line starting in lower case goes on with the sentence, and an answer that
+    stops before it says nothing."""
+    from app.readers.ocr.answer_policy import resumed_end
+
+    lead = "The default options produced by"
+    text = f"{lead}\n\n  tool --print-flags\n\n  will link against the shared library. Next."
+    assert text[: resumed_end(text, 0, len(lead))].endswith("shared library.")
+    shown = text.index("flags") + len("flags")
+    assert text[: resumed_end(text, 0, shown)].endswith("shared library.")
+    # a sentence that ended, a colon (the announced lines are another rule's), an upper-case
+    # line (a new sentence), or no end in the paragraph: unchanged
+    for done in ("It is done.\n\nwill not", "Run this:\n\ntool\n\nwhich prints", "A\n\nB c."):
+        assert resumed_end(done, 0, done.index("\n")) == done.index("\n")
+    assert resumed_end("Built by\n\nmake\n\nand then\n\nmore", 0, 8) == 8
+    # a table of contents: lines one after another, no line shown on its own, no prose
+    contents = "Fontconfig version 2.14.1 13\nfonts-conf 14\nNotes 1."
+    assert resumed_end(contents, 0, contents.index("\n")) == contents.index("\n")
+    short = "Built by\n\nmake\n\nfoo bar."
+    assert resumed_end(short, 0, 8) == 8
+    filler = [f"Chapter {n} of this handbook covers the canteen opening hours." for n in range(4)]
+    said = (
+        "The default linker flags printed by\n\n  buildhelper --link-flags\n\n"
+        "will link against the shared runtime library."
+    )
+    text = "\n\n".join([*filler[:2], said, *filler[2:]])
+    (answer,) = _answers(
+        tmp_path,
+        text,
+        "By default, what do the flags printed by buildhelper --link-flags link against?",
+    )
+    assert "shared runtime library" in answer.text, answer.text
+
+
+def test_a_date_on_the_line_above_its_sentence_answers_when(tmp_path):
+    """A change log puts the date on the first line of an entry and what changed on the next
+    ("2012年10月01日 赵涛 <…>" / "将 vimtutor 中译版从 1.5 升级到 1.7。"): the line break cuts
+    one sentence, and "when" is answered by its first line, not by the line the words match."""
+    filler = [f"第 {n} 章介绍食堂的开放时间和菜单安排。" for n in range(4)]
+    log = (
+        "变更记录：\n  2019年03月14日 张伟 <zhang@example.org>\n  将员工手册从 2.0 升级到 3.0。\n\n"
+        "  2017年05月02日 李娜 <li@example.org>\n  修正了手册中的多处错别字。"
+    )
+    text = "\n\n".join([*filler[:2], log, *filler[2:]])
+    (answer,) = _answers(tmp_path, text, "员工手册是什么时候从 2.0 升级到 3.0 的？", preset="zh")
+    assert "2019年03月14日" in answer.text, answer.text
+    filler = [f"Chapter {n} of this handbook covers the canteen opening hours." for n in range(4)]
+    log = (
+        "Changes:\n  14 March 2019  Jane Roe <jane@example.org>\n"
+        "  Moved the staff handbook from version 2 to version 3.\n\n"
+        "  2 May 2017  John Doe <john@example.org>\n  Fixed several typos in the handbook."
+    )
+    text = "\n\n".join([*filler[:2], log, *filler[2:]])
+    (answer,) = _answers(
+        tmp_path, text, "When was the staff handbook moved from version 2 to version 3?"
+    )
+    assert "14 March 2019" in answer.text, answer.text
+
+
+def test_a_command_named_like_a_kind_of_value_asks_for_no_value():
+    """ "date 命令后面加上 -R 参数，会有什么效果？" names the date command; it asks what an option
+    does, not for a date (it was answered "20 May 2021", the example output above the line)."""
+    assert not profile("date 命令后面加上 -R 参数，会有什么效果？").typed
+    assert not profile("用 call 函数有什么作用？").typed
+    assert profile("Debian 8 jessie 是哪一年发布的？").kinds[0] == "date"
+    assert profile("用 date 命令显示的日期是哪一天？").kinds[0] == "date"

@@ -743,11 +743,16 @@ _REFERS_BACK = re.compile(
     r"value|package|section|program|tool|directory|method|setting|case|document|list|table|"
     r"policy|standard|rule)\b|it\s+(?:is|was|contains|describes|holds|lists|defines|explains|"
     r"specifies)\b|they\s+(?:are|were|contain)\b|(?:these|those)\s+(?:are|were)\b|"
+    # the act the sentence before described ("… use your key for the signature. You do that
+    # with the -k option:", "To do this, run …", "This is done by …")
+    r"(?:to\s+|(?:you|we|one)\s+(?:(?:can|could|may|should|must|will|would)\s+)?)?"
+    r"do\s+(?:this|that|so)\b|(?:this|that)\s+(?:is|can\s+be|may\s+be)\s+(?:done|achieved)\b|"
     # a consequence: its cause is said just before ("… compromised. Therefore, we need to …")
     + rf"{_CONSEQUENCE})"
     + rf"|{_OPENS}(?:这个|这些|该|此|它|它们|其)(?:文件|文档|手册|规范|标准|列表|选项|命令|字段|值|软件包|包|"
     r"程序|工具|目录|方法|设置)?(?:是|为|包含|描述|记录|用于|会|可以|将|定义|规定|说明|列出|介绍)"
-    + rf"|{_OPENS}{_CONSEQUENCE_ZH}",
+    + rf"|{_OPENS}{_CONSEQUENCE_ZH}"
+    + rf"|{_OPENS}(?:为此[，,]|要做到这一?点|这样做|这可以通过|这是通过)",
     re.I,
 )
 _FOLLOWS_FROM = re.compile(rf"{_OPENS}(?:{_CONSEQUENCE}|{_CONSEQUENCE_ZH})", re.I)
@@ -951,6 +956,39 @@ def goes_on(text: str, end: int) -> bool:
         return False
     after = text[end : end + 2].lstrip(" \t")[:1]
     return bool(after) and after != "\n" and after not in _CLOSED and after not in ",，:：;；"
+
+
+# a sentence broken by a line shown on its own (a command, a path): "The default linker options
+# produced by" / "perl -MExtUtils::Embed -e ldopts" / "will link against the dynamic libperl."
+_RESUMES = re.compile(
+    r"[ \t]*\n(?:[ \t]*\n)?(?:[ \t]*(?P<shown>\S[^\n]{0,79})\n(?:[ \t]*\n)?)?"
+    r"[ \t]*(?=[a-z])"
+)
+_SENTENCE_ENDS = re.compile(r"[.!?](?=[\s\"”’')A-Z]|$)")  # OCR may drop the blank after
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
+def resumed_end(text: str, start: int, end: int, limit: int = MAX_ANSWER) -> int:
+    """The end of the answer ``start:end``, carried to the end of its sentence when the sentence
+    stops without its full stop and goes on after a line shown on its own (a command, a path),
+    in a line that starts with a lower-case word; else ``end``. An English sentence does not
+    start in lower case, so that line is the rest of this one, and the answer without it stops
+    mid-thought ("The default linker options produced by perl -MExtUtils::Embed -e ldopts")."""
+    if text[start:end].rstrip().endswith((*_CLOSED, ":", "：", ";", "；", ",", "，")):
+        return end
+    m = _RESUMES.match(text, end)
+    if (
+        m is None
+        or not _BLANK_LINE.search(m.group(0))  # the line shown is a paragraph of its own
+        or (m.group("shown") and m.group("shown").rstrip().endswith(_CLOSED))
+    ):
+        return end
+    blank = _BLANK_LINE.search(text, m.end())  # the sentence ends in its paragraph
+    stop = min(blank.start() if blank else len(text), start + limit)
+    close = _SENTENCE_ENDS.search(text, m.end(), stop)
+    if close is None or len(text[m.end() : close.end()].split()) < 3:
+        return end  # no end in the paragraph, or no prose (a list of names, "Notes 1.")
+    return close.end()
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:

@@ -179,6 +179,10 @@ _EN_VERB_USE = re.compile(
     re.I,
 )
 _EN_NAME = re.compile(r"(?<=[\w,;:] )[A-Z][a-z]+\b|\b(?!e-mail\b)\w+(?:[-/._]\w+)+")
+# a Latin name before the kind of thing it names ("date 命令", "call 函数"): a name, no kind of answer
+_ZH_NAMED = re.compile(
+    r"[A-Za-z][\w.+-]*\s*(?=(?:命令|程序|工具|软件包|软件|包|文件|目录|选项|参数|函数|模块|库|服务|字段))"
+)
 _ZH_CIRCUMSTANCE_FIRST = re.compile(
     r"^(?:如果|假如|若是?|要是|当)[^，,？?]*[，,]|^[^，,？?]*(?:时|之后|以后|后|的话)[，,]"
 )
@@ -204,7 +208,7 @@ def asks_named_thing(question: str) -> bool:
 def asking_clause(question: str, cjk: bool) -> str:
     """The question without its circumstances, verbs and names: where kinds of answer are named."""
     if cjk:
-        return _ZH_CIRCUMSTANCE_FIRST.sub(" ", question, count=1)
+        return _ZH_NAMED.sub(" ", _ZH_CIRCUMSTANCE_FIRST.sub(" ", question, count=1))
     text = _EN_CIRCUMSTANCE_FIRST.sub("", question, count=1)
     text = _EN_CIRCUMSTANCE_AFTER.sub("", text, count=1)
     text = _EN_VERB_USE.sub(" ", text)

@@ -70,6 +70,7 @@ from app.readers.ocr.answer_policy import (
     option_dashes_misread,
     question_numbers,
     refers_back,
+    resumed_end,
     shown_command,
     spells_out,
     symbol_read_as_letter,
@@ -159,6 +160,30 @@ def _with_neighbour(
     return start, end, False
 
 
+def _line_above_holds(
+    prof: Profile,
+    sentences: list[Sentence],
+    idx: int,
+    text: str,
+    fitting: Callable[[str], bool],
+) -> bool:
+    """The sentence before ``idx`` is the first line of the same sentence (a line break between
+    them, no blank line, and it does not end as a sentence ends), not a part of its own, the two
+    fit an answer's length, and it holds a value of the kind the question asks for."""
+    if idx == 0:
+        return False
+    prev, sent = sentences[idx - 1], sentences[idx]
+    gap = text[prev.end : sent.start]
+    return (
+        gap.count("\n") == 1
+        and not gap.strip()
+        and not continues(prev.text)
+        and not opens_part(prev.text)
+        and sent.end - prev.start <= MAX_ANSWER
+        and fitting(prev.text)
+    )
+
+
 def _with_what_comes_before(
     prof: Profile,
     sentences: list[Sentence],
@@ -192,7 +217,12 @@ def _with_what_comes_before(
     ):
         # a command on its own line under the sentence that says what it does ("要查看所有已安装
         # 的软件包的版本，请运行：" / "dpkg -l"): a question about the command is answered by that
-        # sentence, and the command ends the answer
+        # sentence, and the command ends the answer; that sentence may itself point back ("…
+        # use your key for the signature. You do that with the -k option:" / "dpkg-buildpackage
+        # -kKEY-ID")
+        before = sentences[idx - 2] if idx > 1 else None
+        if before and refers_back(prev.text) and sent.end - before.start <= MAX_ANSWER:
+            return before.start, sent.end
         return prev.start, sent.end
     if refers_back(sent.text) and end - prev.start <= MAX_ANSWER:
         # "This file describes all the changes …": what "this file" is, is said just before (a
@@ -1456,6 +1486,10 @@ class OcrReader(Reader):
                 # the sentence next to it ("… add Closes: #654321. This way the bug is …"); not
                 # for values: a number in the next sentence is as often another number (dev set)
                 start, end, fits = _with_neighbour(sentences, idx, start, end, fitting)
+            elif prof.typed and not fits and _line_above_holds(prof, sentences, idx, text, fitting):
+                # the line above is this sentence's start, cut at a line break, and holds the
+                # value asked for ("2012年10月01日 赵涛 <…>" / "将 vimtutor 中译版从 1.5 升级到 1.7。")
+                start, fits = sentences[idx - 1].start, True
             elif names and not naming(text[start:end]):
                 # the name it asks for is in the next sentence ("… you need a basic development
                 # environment. Install build-essential."); the window grows, its score does not
@@ -1535,6 +1569,8 @@ class OcrReader(Reader):
         a, b = decision.start, decision.end
         if not decision.short:
             b = _and_what_it_announces(text, a, _and_what_follows(doc.ocr.sentences, text, a, b))
+            if best.index not in doc.headers:  # a table's row is no sentence to go on
+                b = resumed_end(text, a, b)
         answer_text = (
             " ".join(text[a:b].split())
             if decision.short
