@@ -148,6 +148,7 @@ def test_ask_pdf_marks_the_original_page_too(runner, tmp_path):
     assert ev["source_page"] == 0 and Path(ev["source_image"]).is_file()
 
 
+@pytest.mark.slow
 def test_ask_huge_pdf_page_draws_bounded_evidence(tmp_path):
     """#21: a 14400 x 14400 pt page (200 inches) crashed `ask` with MuPDF's 'Overly large
     image' after the answer was computed. The original page is drawn at a bounded size."""

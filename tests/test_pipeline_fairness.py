@@ -80,6 +80,7 @@ def test_the_budget_note_in_the_questions_language(pipeline, long_doc):
     assert zh.notes[-1].zh == zh.text
 
 
+@pytest.mark.slow
 def test_a_follow_up_after_the_background_read_answers_from_the_whole_document(tmp_path):
     text = long_text(15_000) + "\n\nThe special magic number for Valparaiso is 4417093.\n"
     rendered = render(text, resolve_config("en"))
@@ -100,6 +101,7 @@ def test_a_follow_up_after_the_background_read_answers_from_the_whole_document(t
         pipeline.close()
 
 
+@pytest.mark.slow
 def test_scripts_and_the_cli_are_not_cut_short(tmp_path):
     """No one else shares their process, and a background read would end with it."""
     rendered = render(long_text(15_000), resolve_config("en"))
@@ -153,6 +155,7 @@ def test_a_waiting_question_goes_before_a_queued_job(pipeline):
     assert order == ["question", "job"]
 
 
+@pytest.mark.slow
 def test_a_job_lends_the_reader_to_a_waiting_question(pipeline):
     from app.readers.control import foreground
 

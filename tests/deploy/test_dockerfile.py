@@ -430,6 +430,7 @@ print("\\n".join(attempts))
     assert "127.0.0.1" not in result.stdout
 
 
+@pytest.mark.slow
 def test_selfcheck_passes_here():
     """What the build runs with the network off: fonts, tesseract, bundled models (OCR, MiniLM,
     multilingual-e5), one question."""

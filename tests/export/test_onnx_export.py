@@ -119,6 +119,7 @@ def test_int8_parity_within_fixture_bound(exported, torch_model, processor, page
         assert relative_error(got, want) < FIXTURE_INT8_BOUND
 
 
+@pytest.mark.slow
 def test_int8_on_realistic_weights(tmp_path):
     """With weights of a trained model's scale, INT8 stays within a few percent of PyTorch."""
     from tests.helpers.tiny_vlm import build_tiny_glm4v

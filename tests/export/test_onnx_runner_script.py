@@ -20,6 +20,7 @@ _spec.loader.exec_module(_module)
 main = _module.main
 
 
+@pytest.mark.slow
 def test_script_writes_fp32_model_and_report(tiny_vlm_dir, tmp_path, capsys):
     out = tmp_path / "sub" / "vision.onnx"
     code = main(["--model", str(tiny_vlm_dir), "--output", str(out), "--quantize", "none"])

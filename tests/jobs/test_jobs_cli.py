@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.jobs.jobs_helpers import ROOT, worker_env
 
 LOCKERS = "Locker register.\nThe access code for locker 3 is 4711.\nLocker 9 opens with 2208."
@@ -51,6 +53,7 @@ def test_submit_status_list_cancel_and_errors(job_settings, tmp_path):
     assert empty.returncode == 2 and "does not exist" in empty.stderr
 
 
+@pytest.mark.slow
 def test_local_batch_with_progress_bar_and_resume(job_settings, tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -74,6 +77,7 @@ def test_local_batch_with_progress_bar_and_resume(job_settings, tmp_path):
     assert (out / "results.jsonl").read_text().splitlines() == lines
 
 
+@pytest.mark.slow
 def test_queued_batch_waits_with_a_progress_bar(job_settings, spawn_worker, tmp_path):
     items = tmp_path / "items.jsonl"
     items.write_text(

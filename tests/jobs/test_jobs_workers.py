@@ -18,6 +18,7 @@ def _kill(proc) -> None:
     proc.wait(timeout=10)
 
 
+@pytest.mark.slow
 def test_job_of_a_killed_worker_completes_on_a_new_worker(job_settings, spawn_worker):
     queue = JobQueue(job_settings)
     text = needle_text("kestrel", pages=2)

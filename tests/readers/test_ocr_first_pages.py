@@ -34,7 +34,7 @@ def long_doc():
     return rendered
 
 
-@pytest.mark.parametrize("first", [1, 0])
+@pytest.mark.parametrize("first", [1, pytest.param(0, marks=pytest.mark.slow)])
 def test_best_pages_first_then_the_rest_in_background(tmp_path, long_doc, first):
     from app.settings import Settings
 

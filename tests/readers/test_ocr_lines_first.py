@@ -110,6 +110,7 @@ def test_background_reads_give_way_between_waves_of_lines(tmp_path, long_doc):
     assert len(calls) >= 3 and set(calls) == {threading.current_thread()}
 
 
+@pytest.mark.slow
 def test_only_background_reads_are_given_a_pause(tmp_path, long_doc, monkeypatch):
     pipeline = Pipeline(_settings(tmp_path, ocr_first_lines=0))
     reader = pipeline.reader("ocr").reader

@@ -1180,7 +1180,7 @@ IN_OTHER_WORDS_ZH = (
 )
 
 
-@pytest.mark.parametrize("gate", [None, 1.01])
+@pytest.mark.parametrize("gate", [None, pytest.param(1.01, marks=pytest.mark.slow)])
 def test_a_question_in_other_words_gets_its_answer_flagged(tmp_path, monkeypatch, gate):
     """Office staff ask in their own words: the sentence that answers shares too few of the
     question's words to pass as an answer by words, but means what is asked. It is the answer,

@@ -146,6 +146,7 @@ def test_queueing_on_a_full_data_dir_is_a_clear_error(tmp_path, monkeypatch):
     assert "任务的输入" in info.value.zh
 
 
+@pytest.mark.slow
 def test_the_ui_on_a_full_temp_disk(full_dir, tmp_path, monkeypatch):
     """The whole UI with session directories on the full tmpfs: uploads are refused with the
     message, pasted text is answered, the downloads' absence is explained."""

@@ -128,6 +128,7 @@ def test_twenty_concurrent_sessions(tmp_path):
     assert failures == [], failures
 
 
+@pytest.mark.slow
 def test_ui_stays_responsive_during_a_long_render(tmp_path):
     from gradio_client import Client, handle_file
 

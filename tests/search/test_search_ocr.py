@@ -26,6 +26,7 @@ def ocr_evaluator(tmp_path_factory):
     evaluator.close()
 
 
+@pytest.mark.slow
 def test_ocr_evaluator_tells_legible_from_illegible(ocr_evaluator, tmp_path):
     items = synthetic_items()
     space = small_space()

@@ -6,12 +6,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from app.train.cli import main
 from app.train.synth import write_qa_set
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_train_sft_script_trains_and_saves_an_adapter(tiny_vlm_dir, tmp_path):
     data = write_qa_set(tmp_path / "qa.jsonl", n=4, lang="zh", sentences=2)
     env = {k: v for k, v in os.environ.items() if not k.startswith("GLYPH_")}

@@ -61,6 +61,7 @@ def test_other_modes_via_api(ui_server, mode):
     assert answer.strip() and message == ""
 
 
+@pytest.mark.slow
 def test_collection_endpoints(ui_server, tmp_path):
     """Several files in one call (a bad one named), questions to some of them, a saved
     collection listed, re-opened in another client and deleted (README, "API")."""

@@ -67,6 +67,7 @@ def _example(page, name: str = "service_agreement.md") -> None:
     _gallery(page)
 
 
+@pytest.mark.slow
 def test_scanned_upload_one_progress_indicator_counting_pages(ui_server, page_at, tmp_path, shots):
     scan, _ = scanned_text_pdf([SCAN_EN] * 3)
     path = tmp_path / "depot-scan.pdf"
@@ -98,6 +99,7 @@ def test_scanned_upload_one_progress_indicator_counting_pages(ui_server, page_at
     page.screenshot(path=str(shots / "scan-done.png"))
 
 
+@pytest.mark.slow
 def test_a_rejected_upload_is_taken_out_of_the_box(ui_server, page_at, tmp_path, shots):
     bad = tmp_path / "broken.pdf"
     bad.write_bytes(b"\x00\x01 definitely not a PDF \xff" * 50)

@@ -40,6 +40,7 @@ def _pick(page, dropdown: str, option: str) -> None:
     page.get_by_role("option", name=option).click()
 
 
+@pytest.mark.slow
 def test_two_documents_one_question_saved_and_reopened(ui_server, page_factory, tmp_path, shots):
     page = page_factory("en-US")
     page.goto(ui_server)

@@ -61,6 +61,7 @@ def _answer(manager: UIManager, s: Session, question: str):
     return last.final
 
 
+@pytest.mark.slow
 def test_several_files_are_asked_as_one_and_the_evidence_names_each(real_files, tmp_path, managers):
     manager = managers(tmp_path / "data")
     s = Session(root=tmp_path / "sessions")

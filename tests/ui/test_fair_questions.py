@@ -43,6 +43,7 @@ def _until(check, timeout: float) -> float:
     return time.monotonic() - started
 
 
+@pytest.mark.slow
 def test_a_pasted_note_is_answered_while_another_session_reads_a_long_document(server):
     from gradio_client import Client
 
@@ -100,6 +101,7 @@ def _paste(page, text: str) -> None:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_stop_button_and_closing_the_tab_in_chromium(server, page_factory, shots):
     url, pipeline = server

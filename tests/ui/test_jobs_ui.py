@@ -77,6 +77,7 @@ def test_queued_upload_is_copied_and_its_result_loads(ui_jobs, tmp_path):
     assert "186,400" in loaded.md_path.read_text()
 
 
+@pytest.mark.slow
 def test_pasted_text_and_unlocked_pdf_are_queued_without_the_password(ui_jobs, tmp_path):
     import pymupdf
 
@@ -131,6 +132,7 @@ def test_queue_refusals_are_clear(tmp_path):
     assert jobs.rows(s)[0][0] == "Cancelled"
 
 
+@pytest.mark.slow
 def test_queue_through_the_api(ui_server):
     from gradio_client import Client
 
@@ -163,6 +165,7 @@ def test_queue_through_the_api(ui_server):
     assert "12" in answer and message == ""
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_queue_in_the_browser(ui_server, page_factory, shots):
     page = page_factory("en-US")
@@ -198,6 +201,7 @@ def test_queue_in_the_browser(ui_server, page_factory, shots):
     assert Path(shots / "jobs.png").is_file()
 
 
+@pytest.mark.slow
 def test_a_collection_is_queued_with_the_ticked_documents(ui_jobs, tmp_path):
     """The queue takes the ticked documents of a collection as one job (issue 20); its answer
     names the document it is in."""

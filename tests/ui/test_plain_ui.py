@@ -109,6 +109,7 @@ def test_scanned_pages_are_reported_page_by_page_in_one_rising_fraction(manager,
     assert reports[-1][0] is None  # rendering has no measurable parts: no made-up percentage
 
 
+@pytest.mark.slow
 def test_a_scanned_pdf_reports_each_page_to_the_pipeline_caller(settings):
     pytest.importorskip("rapidocr")
     from tests.ingest.ingest_samples import scanned_pdf

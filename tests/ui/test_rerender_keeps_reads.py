@@ -32,6 +32,7 @@ def _final(manager: UIManager, s: Session, question: str = FEE):
     return updates[-1].final
 
 
+@pytest.mark.slow
 def test_ask_rerender_ask_does_not_read_the_text_again(manager, monkeypatch):
     reader = manager.pipeline.reader("ocr").reader
     real_read = reader.engine.read
