@@ -524,6 +524,7 @@ def test_reason_and_referring_sentences_bring_their_neighbour():
     assert asks_reason("这样做的目的是什么？") and not asks_reason("Which branch is used?")
     assert gives_reason("This way the bug is closed automatically.")
     assert gives_reason("这样 Bug 报告会被自动关闭。") and not gives_reason("The file is small.")
+    assert gives_reason("By doing this, you avoid needless duplication of the same data.")
     assert refers_back("This file describes all the changes.") and refers_back("该文件记录了变更。")
     assert refers_back("It contains the list of packages.")
     assert refers_back("该文档定义了维护软件包需要遵循的标准。") and refers_back(

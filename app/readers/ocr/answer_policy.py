@@ -723,7 +723,7 @@ _ASKS_REASON = re.compile(
 )
 _REASON = re.compile(
     r"\b(?:because|since|so that|in order to|otherwise|due to|as a result|therefore|thus|"
-    r"(?:in )?(?:this|that) way|which (?:means|makes|lets|allows)|"
+    r"(?:in )?(?:this|that) way|by doing (?:this|that|so)|which (?:means|makes|lets|allows)|"
     r"to (?:avoid|prevent|ensure|allow|make sure|keep)|would|will (?:break|fail|cause|be)|"
     r"breaks?|causes?|means? that)\b|"
     r"因为|由于|所以|因此|以便|为了|否则|这样|从而|以免|导致|便于|使得|用于|会",
