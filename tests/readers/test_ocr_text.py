@@ -2069,6 +2069,17 @@ def test_an_option_question_takes_the_sentence_saying_what_the_option_does(tmp_p
     assert "detailed explanations of what each warning means" in answer.text, answer.text
 
 
+def _among_chapters(passage: str, zh: bool = False) -> str:
+    """``passage`` in the middle of four filler paragraphs (a document long enough to search)."""
+    filler = [
+        f"第 {n} 章介绍食堂的开放时间和菜单安排。"
+        if zh
+        else f"Chapter {n} of this handbook covers the canteen opening hours."
+        for n in range(4)
+    ]
+    return "\n\n".join([*filler[:2], passage, *filler[2:]])
+
+
 def test_a_sentence_that_does_what_the_one_before_says_brings_it(tmp_path):
     """ "You do that with the -k option:" / "To do this, run …" / "为此，…": what "that" is (the
     purpose of the option asked about) is said in the sentence before, and an answer without it
@@ -2080,13 +2091,12 @@ def test_a_sentence_that_does_what_the_one_before_says_brings_it(tmp_path):
     assert refers_back("This is done by the nightly job.") and refers_back("这样做可以节省时间。")
     assert not refers_back("Do not edit that file.") and not refers_back("Doing this is slow.")
     assert not refers_back("Then do this twice.")
-    filler = [f"Chapter {n} of this handbook covers the canteen opening hours." for n in range(4)]
     said = (
         "A colleague who uploads for you should not change the packaging. Instead, tell the "
         "builder to sign with your own key. You do that with the -k option:\n"
         "pkgbuilder -kKEY-ID\nMore about signing follows later."
     )
-    text = "\n\n".join([*filler[:2], said, *filler[2:]])
+    text = _among_chapters(said)
     (answer,) = _answers(tmp_path, text, "What is the -k option of pkgbuilder for?")
     assert "sign with your own key" in answer.text and "-kKEY-ID" in answer.text, answer.text
 
@@ -2113,12 +2123,11 @@ def test_a_sentence_broken_by_a_command_line_goes_on_after_it(tmp_path):
     assert resumed_end(contents, 0, contents.index("\n")) == contents.index("\n")
     short = "Built by\n\nmake\n\nfoo bar."
     assert resumed_end(short, 0, 8) == 8
-    filler = [f"Chapter {n} of this handbook covers the canteen opening hours." for n in range(4)]
     said = (
         "The default linker flags printed by\n\n  buildhelper --link-flags\n\n"
         "will link against the shared runtime library."
     )
-    text = "\n\n".join([*filler[:2], said, *filler[2:]])
+    text = _among_chapters(said)
     (answer,) = _answers(
         tmp_path,
         text,
@@ -2131,21 +2140,19 @@ def test_a_date_on_the_line_above_its_sentence_answers_when(tmp_path):
     """A change log puts the date on the first line of an entry and what changed on the next
     ("2012年10月01日 赵涛 <…>" / "将 vimtutor 中译版从 1.5 升级到 1.7。"): the line break cuts
     one sentence, and "when" is answered by its first line, not by the line the words match."""
-    filler = [f"第 {n} 章介绍食堂的开放时间和菜单安排。" for n in range(4)]
     log = (
         "变更记录：\n  2019年03月14日 张伟 <zhang@example.org>\n  将员工手册从 2.0 升级到 3.0。\n\n"
         "  2017年05月02日 李娜 <li@example.org>\n  修正了手册中的多处错别字。"
     )
-    text = "\n\n".join([*filler[:2], log, *filler[2:]])
+    text = _among_chapters(log, zh=True)
     (answer,) = _answers(tmp_path, text, "员工手册是什么时候从 2.0 升级到 3.0 的？", preset="zh")
     assert "2019年03月14日" in answer.text, answer.text
-    filler = [f"Chapter {n} of this handbook covers the canteen opening hours." for n in range(4)]
     log = (
         "Changes:\n  14 March 2019  Jane Roe <jane@example.org>\n"
         "  Moved the staff handbook from version 2 to version 3.\n\n"
         "  2 May 2017  John Doe <john@example.org>\n  Fixed several typos in the handbook."
     )
-    text = "\n\n".join([*filler[:2], log, *filler[2:]])
+    text = _among_chapters(log)
     (answer,) = _answers(
         tmp_path, text, "When was the staff handbook moved from version 2 to version 3?"
     )
