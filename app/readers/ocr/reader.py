@@ -83,6 +83,7 @@ from app.readers.ocr.extract import (
     extract,
     find_literal,
     key_matches,
+    literals,
     profile,
 )
 from app.readers.ocr.keyinfo import format_items, key_information, precise
@@ -161,7 +162,6 @@ def _with_neighbour(
 
 
 def _line_above_holds(
-    prof: Profile,
     sentences: list[Sentence],
     idx: int,
     text: str,
@@ -287,17 +287,15 @@ def _and_what_it_announces(text: str, start: int, end: int) -> int:
     return best
 
 
-def _literal_sentences(
-    literals: tuple[str, ...], sentences: list[Sentence], text: str
-) -> list[int]:
+def _literal_sentences(quoted: tuple[str, ...], sentences: list[Sentence], text: str) -> list[int]:
     """Sentences that hold an option, command or path the question quotes ("passwd -e", "$1$"),
     or the sign it asks the meaning of ("●"): word retrieval drops the symbols, so "-e" would
     rank like any other mention of passwd."""
-    if not literals or not sentences:
+    if not quoted or not sentences:
         return []
     starts = [s.start for s in sentences]
     found: list[int] = []
-    for lit in literals:
+    for lit in quoted:
         for a, _ in find_literal(lit, text)[:MAX_LITERAL_SENTENCES]:
             idx = bisect.bisect_right(starts, a) - 1
             if idx >= 0 and idx not in found:
@@ -1121,7 +1119,7 @@ class OcrReader(Reader):
         document = rendered.document
         if document is not None and any(page.scanned for page in document.pages):
             return None
-        options = unmentioned_options(profile(question).literals, rendered.text)
+        options = unmentioned_options(literals(question), rendered.text)
         if not options:
             return None
         named = ", ".join(f"“{o}”" for o in options)
@@ -1486,7 +1484,7 @@ class OcrReader(Reader):
                 # the sentence next to it ("… add Closes: #654321. This way the bug is …"); not
                 # for values: a number in the next sentence is as often another number (dev set)
                 start, end, fits = _with_neighbour(sentences, idx, start, end, fitting)
-            elif prof.typed and not fits and _line_above_holds(prof, sentences, idx, text, fitting):
+            elif prof.typed and not fits and _line_above_holds(sentences, idx, text, fitting):
                 # the line above is this sentence's start, cut at a line break, and holds the
                 # value asked for ("2012年10月01日 赵涛 <…>" / "将 vimtutor 中译版从 1.5 升级到 1.7。")
                 start, fits = sentences[idx - 1].start, True
