@@ -2,7 +2,9 @@
 
 The page is parsed by libxml2's HTML parser in event mode (lxml ``target=``), so no tree is built,
 nothing is fetched and nothing runs: scripts, styles, templates, embedded objects and elements
-hidden with ``hidden`` or ``display:none`` are dropped, and the rest is laid out the way a text
+hidden with ``hidden`` or ``display:none`` are dropped, and so are the permalink signs that
+documentation generators put beside each heading ("¶" of Sphinx and MkDocs, "#" of VuePress:
+shown only on hover, they are not part of the heading a reader sees), and the rest is laid out the way a text
 browser would — block elements start new lines, whitespace collapses except inside ``<pre>``,
 list items get their bullet or number, table rows become ``cell | cell``. Event mode also means
 no nesting-depth limit: a page with 100,000 nested ``<div>`` elements parses in linear time.
@@ -47,8 +49,23 @@ _HTML_START_RE = re.compile(
 _HTML_TAG_RE = re.compile(rb"<(?:html|head|body|div|p|h1|table|title|meta)\b[^>]*>", re.I)
 
 
-def _hidden(attrib: Any) -> bool:
-    if "hidden" in attrib:
+# the classes documentation generators give a heading's permalink (Sphinx and MkDocs "headerlink",
+# VuePress "header-anchor", AnchorJS "anchorjs-link")
+_PERMALINK_CLASSES = frozenset({"headerlink", "header-anchor", "anchorjs-link"})
+
+
+def _permalink(attrib: Any) -> bool:
+    """An ``<a>`` that only links to its own heading, drawn as "¶" or "#"."""
+    href = attrib.get("href") or ""
+    if not href.startswith("#"):
+        return False
+    classes = set((attrib.get("class") or "").split())
+    title = (attrib.get("title") or "").lower()
+    return bool(classes & _PERMALINK_CLASSES) or title.startswith("permalink")
+
+
+def _hidden(attrib: Any, tag: str = "") -> bool:
+    if "hidden" in attrib or (tag == "a" and _permalink(attrib)):
         return True
     style = attrib.get("style")
     return bool(style and _HIDDEN_STYLE_RE.search(style))
@@ -81,7 +98,7 @@ class _Collector:
     # --- lxml target interface ----------------------------------------------------------------
     def start(self, tag: Any, attrib: Any) -> None:
         tag = tag.lower() if isinstance(tag, str) else ""
-        starts_skip = (tag in SKIP_TAGS and tag != "head") or _hidden(attrib)
+        starts_skip = (tag in SKIP_TAGS and tag != "head") or _hidden(attrib, tag)
         self.stack.append((tag, starts_skip))
         if tag == "title" and not self.skip:
             self.in_title = True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from app.ingest import load
@@ -104,3 +106,35 @@ def test_deeply_nested_page(settings):
     html = "<html><body>" + "<div>" * 100_000 + "deep text" + "</div>" * 100_000
     doc = load(html.encode(), name="deep.html", settings=settings)
     assert doc.text == "deep text"
+
+
+def test_heading_permalinks_dropped(settings):
+    """The "¶" or "#" a documentation generator puts beside each heading (shown on hover) is no
+    part of the heading; an ordinary link to a part of the page keeps its words."""
+    html = (
+        b'<html><body><h2>Rules<a class="headerlink" href="#rules" title="Link to this heading">'
+        b'\xc2\xb6</a></h2><h3>Limits<a href="#limits" title="Permalink to this headline">'
+        b'\xc2\xb6</a></h3><h3><a class="header-anchor" href="#cost">#</a> Cost</h3>'
+        b'<p>See <a href="#rules">the rules</a> and <a class="headerlink" href="https://x.invalid/">'
+        b"the site</a>.</p></body></html>"
+    )
+    doc = load(html, name="doc.html", settings=settings)
+    assert [b.text for b in doc.blocks] == [
+        "Rules",
+        "Limits",
+        "Cost",
+        "See the rules and the site.",
+    ]
+
+
+SPHINX_CHAPTER = Path("/usr/share/doc/debian-policy/policy.html/ch-sharedlibs.html")
+
+
+@pytest.mark.skipif(not SPHINX_CHAPTER.exists(), reason="debian-policy (scripts/setup.sh) missing")
+def test_sphinx_chapter_headings_without_pilcrow(settings):
+    """A real Sphinx page (Debian Policy, installed by set-up): its headings read as written."""
+    doc = load(SPHINX_CHAPTER, settings=settings)
+    headings = [b.text for b in doc.blocks if b.kind == "heading"]
+    assert "Generating dependencies on shared libraries" in " ".join(headings)
+    assert len(headings) >= 10
+    assert "¶" not in doc.text
