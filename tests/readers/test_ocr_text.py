@@ -1296,6 +1296,20 @@ def test_what_counts_as_a_table_of_contents():
         "bo (Debian 1.3) 是牧羊女，",
     ]
     assert not any(in_contents(names, i) for i in range(3))
+    # entries run together into one sentence (a PDF's contents page, a first look at a few of
+    # its lines: no neighbours), the number of the page before the next entry's section number
+    run = "18 7.1.3.6 GOSTHASH94 and GOSTHASH94CP 19 7.1.4 The struct nettle_hash abstraction ."
+    assert in_contents(["Nettle provides GOSTHASH94.", run, "It outputs 256 bits."], 1)
+    assert in_contents(["3.3 MD4 . . . . . . . . 17 3.4 RIPEMD160 . . . . . . . 18 3.5 SHA1"], 0)
+    assert in_contents(["12 2.3 软件包管理 13 2.4 文件系统"], 0)
+    entry = "7.1.4 The struct nettle_hash abstraction . . . . . . . . . . 20"
+    assert in_contents(["It outputs 256 bits.", entry, "Nettle defines GOSTHASH94."], 1)
+    for prose in (
+        "In 2019 4.2 million users upgraded and in 2020 5.1 million did.",
+        "See section 7.1.4 on page 19 and section 7.2 on page 20 for the details.",
+        "Count to three: 1 ... 2 ... 3 ... and then go on with the next step.",
+    ):
+        assert not in_contents([prose], 0), prose
 
 
 def test_a_faq_question_listed_in_the_contents_points_to_the_answer_below_it():
@@ -2166,3 +2180,41 @@ def test_a_command_named_like_a_kind_of_value_asks_for_no_value():
     assert not profile("用 call 函数有什么作用？").typed
     assert profile("Debian 8 jessie 是哪一年发布的？").kinds[0] == "date"
     assert profile("用 date 命令显示的日期是哪一天？").kinds[0] == "date"
+
+
+def test_a_sentence_doing_what_the_answer_says_is_kept_over_its_first_clauses(tmp_path):
+    """ "When a package … is built, it must run dpkg-shlibdeps on each shared library … 10 To do
+    this, put a call to dpkg-shlibdeps into your debian/rules file": a "how" is answered by the
+    sentence after the one the question's words match. A footnote's number between them does not
+    stop it, and where the two are too long together, the heading run into the first and its
+    first clauses go (the answer says "…" where it starts), not the second sentence."""
+    from app.evidence.match import document_sentences
+    from app.readers.ocr.reader import _and_what_follows
+
+    need = (
+        "When a package that contains any shared libraries or compiled binaries is built, it "
+        "must run the dependency helper on each shared library and compiled binary to "
+        "determine the libraries used and hence the dependencies needed by the package."
+    )
+    how = "To do this, put a call to the dependency helper into the rules file of the package."
+    text = f"Generating dependencies on shared libraries\n{need} 10 {how} More text follows."
+    sentences = document_sentences(text)
+    first = next(s for s in sentences if "must run" in s.text)
+    a, b = _and_what_follows(sentences, text, first.start, first.end)
+    assert text[a:b].startswith("it must run the dependency helper") and text[a:b].endswith(how)
+    assert b - a <= 300
+    # together they fit: both whole, from where the window started
+    short = f"It must run the helper on each library. 10 {how} More."
+    sentences = document_sentences(short)
+    a, b = _and_what_follows(sentences, short, 0, sentences[0].end)
+    assert (a, short[a:b]) == (0, f"It must run the helper on each library. 10 {how}")
+    # a next sentence that does not point back is not worth the first one's start
+    other = f"{need} The rules file is read by the build daemon of the archive every night."
+    sentences = document_sentences(other)
+    assert _and_what_follows(sentences, other, 0, sentences[0].end) == (0, sentences[0].end)
+    text = _among_chapters(f"Generating dependencies on shared libraries\n{need} 10 {how}")
+    (answer,) = _answers(
+        tmp_path, text, "How do I get the dependency helper run on my package's shared libraries?"
+    )
+    assert "put a call to the dependency helper" in answer.text and len(answer.text) <= 300
+    assert answer.text.startswith("…it must run"), answer.text

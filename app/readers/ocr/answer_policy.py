@@ -242,12 +242,29 @@ CONTENTS_ENTRIES = 3  # numbered entries among them that make a contents list
 CONTENTS_ENTRY_CHARS = 40  # at most this many characters per numbered entry, on average
 
 
+# entries of a table of contents read as one run: a page number and the next entry's section
+# number ("… GOSTHASH94CP 19 7.1.4 The struct nettle_hash abstraction"), or dot leaders (six
+# dots or more: not an ellipsis) and a page number ("MD4 . . . . . . 17")
+_ENTRY_JOINT = re.compile(
+    r"(?<!\S)\d{1,4}\s+\d+(?:\.\d+)+\.?\s+[A-Z\u4e00-\u9fff]|(?:\.\s?){6,}\s*\d{1,4}\b"
+)
+_PAGE_AT_END = re.compile(r"(?:\.\s?){6,}\s*\d{1,4}\s*$")  # "… abstraction . . . . . . 20"
+
+
 def in_contents(texts: list[str], i: int) -> bool:
     """``texts[i]`` is a line of a table of contents (the titles there are only pointers: the
     answer is under the heading in the body). Found by its neighbourhood: at least three of the
     sentences around it start with a section number, and together they are as short as titles
-    are; a body heading is followed by its paragraphs, which are longer."""
-    if len(_LEADERS.sub(" ", texts[i])) > 60:
+    are; a body heading is followed by its paragraphs, which are longer. Or by itself: entries
+    run together into one sentence, two joints between them at least (a first look that read a
+    few lines of the contents has no neighbours to judge by), or one whole entry: a section
+    number, its title, dot leaders and a page number."""
+    line = texts[i]
+    if len(_ENTRY_JOINT.findall(line)) >= 2 or (
+        _ENTRY_NUMBER.match(line) and _PAGE_AT_END.search(line)
+    ):
+        return True
+    if len(_LEADERS.sub(" ", line)) > 60:
         return False
     near = texts[max(0, i - CONTENTS_REACH) : i + CONTENTS_REACH + 1]
     numbered = sum(1 for t in near if _ENTRY_NUMBER.match(t))
@@ -440,6 +457,11 @@ def announces(answer: str) -> bool:
         return False
     last = re.split(r"(?<=[.。!！?？])\s*", s[:-1])[-1]
     return bool(_ANNOUNCING.search(last))
+
+
+# the number of a footnote at the start of a sentence that goes on in the same line ("… needed by
+# the package. 10 To do this, put …"); on a line of its own, such a number starts a heading
+FOOTNOTE_MARK = re.compile(r"^\s*\d{1,3}\s+(?=[^\W\d_])")
 
 
 def continues(sentence: str) -> bool:
@@ -736,25 +758,31 @@ _CONSEQUENCE = (
     r"(?:that|this)(?:'s|’s|\s+is|\s+was)\s+(?:why|the reason)\b"
 )
 _CONSEQUENCE_ZH = r"(?:因此|所以|因而|于是|正因如此|这就是为什么|这也是为什么|这就是.{0,6}原因)"
-# where a sentence opens: blanks, and the bracket or quote it may open in
-_OPENS = r"^[\s(（\[“\"'‘]*"
+# where a sentence's words start: after blanks, the bracket or quote it may open in, and the number
+# of a footnote it follows ("… needed by the package. 10 To do this, put …")
+_OPENS = r"^[\s(（\[“\"'‘]*(?:\d{1,3}\s+)?"
+# the act the sentence before described ("… use your key for the signature. You do that with the
+# -k option:", "To do this, run …", "This is done by …", "为此，…")
+_DOES_IT = (
+    r"(?:to\s+|(?:you|we|one)\s+(?:(?:can|could|may|should|must|will|would)\s+)?)?"
+    r"do\s+(?:this|that|so)\b|(?:this|that)\s+(?:is|can\s+be|may\s+be)\s+(?:done|achieved)\b"
+)
+_DOES_IT_ZH = r"(?:为此[，,]|要做到这一?点|这样做|这可以通过|这是通过)"
 _REFERS_BACK = re.compile(
     _OPENS + r"(?:(?:this|these|that|those|such)\s+(?:file|files|one|ones|option|command|field|"
     r"value|package|section|program|tool|directory|method|setting|case|document|list|table|"
     r"policy|standard|rule)\b|it\s+(?:is|was|contains|describes|holds|lists|defines|explains|"
     r"specifies)\b|they\s+(?:are|were|contain)\b|(?:these|those)\s+(?:are|were)\b|"
-    # the act the sentence before described ("… use your key for the signature. You do that
-    # with the -k option:", "To do this, run …", "This is done by …")
-    r"(?:to\s+|(?:you|we|one)\s+(?:(?:can|could|may|should|must|will|would)\s+)?)?"
-    r"do\s+(?:this|that|so)\b|(?:this|that)\s+(?:is|can\s+be|may\s+be)\s+(?:done|achieved)\b|"
+    + rf"{_DOES_IT}|"
     # a consequence: its cause is said just before ("… compromised. Therefore, we need to …")
     + rf"{_CONSEQUENCE})"
     + rf"|{_OPENS}(?:这个|这些|该|此|它|它们|其)(?:文件|文档|手册|规范|标准|列表|选项|命令|字段|值|软件包|包|"
     r"程序|工具|目录|方法|设置)?(?:是|为|包含|描述|记录|用于|会|可以|将|定义|规定|说明|列出|介绍)"
     + rf"|{_OPENS}{_CONSEQUENCE_ZH}"
-    + rf"|{_OPENS}(?:为此[，,]|要做到这一?点|这样做|这可以通过|这是通过)",
+    + rf"|{_OPENS}{_DOES_IT_ZH}",
     re.I,
 )
+_DOES_WHAT_IT_SAYS = re.compile(rf"{_OPENS}(?:{_DOES_IT}|{_DOES_IT_ZH})", re.I)
 _FOLLOWS_FROM = re.compile(rf"{_OPENS}(?:{_CONSEQUENCE}|{_CONSEQUENCE_ZH})", re.I)
 
 
@@ -782,6 +810,12 @@ def follows_from(sentence: str) -> bool:
     """``sentence`` opens with a consequence ("That's the reason why …", "Therefore …", "这就是为什么
     …"): the reason a "why" question asks for is the sentence before it."""
     return bool(_FOLLOWS_FROM.match(sentence))
+
+
+def does_what_it_says(sentence: str) -> bool:
+    """The sentence opens by doing the act the sentence before described ("To do this, put a
+    call to …", "You do that with the -k option:", "为此，…"): it is the "how" of that one."""
+    return bool(_DOES_WHAT_IT_SAYS.match(sentence))
 
 
 def refers_back(sentence: str) -> bool:

@@ -33,6 +33,7 @@ from app.ocr import OcrLine, get_engine
 from app.readers.base import NOT_FOUND, Reader, ReaderCapabilities
 from app.readers.control import QuestionControl, foreground
 from app.readers.ocr.answer_policy import (
+    FOOTNOTE_MARK,
     HEAD_SENTENCES,
     MAX_ANSWER,
     MEANING_ANSWERS,
@@ -51,6 +52,7 @@ from app.readers.ocr.answer_policy import (
     decide,
     defined_term,
     defines,
+    does_what_it_says,
     excerpt,
     explains,
     fitting_values,
@@ -231,26 +233,43 @@ def _with_what_comes_before(
     return start, end
 
 
-def _and_what_follows(sentences: list[Sentence], text: str, start: int, end: int) -> int:
-    """The end of a sentence answer, carried over the next sentence when it goes on in the same
-    line of text (a paragraph; not the next list entry, table row or heading) and both fit an
-    answer's length: the sentence that matches the question often only sets it up ("After you
+_CLAUSE_START = re.compile(r"\n\s*|[,;，；]\s*")  # where the rest of a sentence can be shown from
+MIN_CLAUSE = 60  # characters of the sentence kept before the next one
+
+
+def _and_what_follows(
+    sentences: list[Sentence], text: str, start: int, end: int
+) -> tuple[int, int]:
+    """The window of a sentence answer, carried over the next sentence when it goes on in the
+    same line of text (a paragraph; not the next list entry, table row or heading) and both fit
+    an answer's length: the sentence that matches the question often only sets it up ("After you
     have signed up, your advocate has to confirm your application." / "When your advocate has
-    completed this step you will be assigned an Application Manager …")."""
+    completed this step you will be assigned an Application Manager …"). A number between them
+    is a footnote's ("… needed by the package. 10 To do this, put …"). Where the next sentence
+    does what this one says and the two are too long together, the window starts later in this
+    one (after a heading run into it, or a comma): "… it must run dpkg-shlibdeps on each shared
+    library … To do this, put a call to dpkg-shlibdeps into your debian/rules file" answers a
+    "how" better than the same without its second sentence."""
     starts = [s.start for s in sentences]
     idx = bisect.bisect_right(starts, max(start, end - 1)) - 1
     if not 0 <= idx < len(sentences) - 1 or sentences[idx].end != end:
-        return end  # the answer was cut inside its sentence, or nothing follows
+        return start, end  # the answer was cut inside its sentence, or nothing follows
     nxt = sentences[idx + 1]
     gap = text[end : nxt.start]
-    if (
-        "\n" in gap
-        or nxt.end - start > MAX_ANSWER
-        or furniture(nxt.text)
-        or not continues(nxt.text)
-    ):
-        return end
-    return nxt.end
+    if "\n" in gap or furniture(nxt.text) or not continues(FOOTNOTE_MARK.sub("", nxt.text)):
+        return start, end
+    if nxt.end - start <= MAX_ANSWER:
+        return start, nxt.end
+    if does_what_it_says(nxt.text):
+        # it does what this one says ("To do this, …"): it is more of the answer than the start
+        # of this one, a heading run into it or its first clauses, which go when the two do not
+        # fit together
+        for cut in _CLAUSE_START.finditer(text, start, end):
+            if nxt.end - cut.end() <= MAX_ANSWER:
+                if end - cut.end() >= MIN_CLAUSE:
+                    return cut.end(), nxt.end
+                break
+    return start, end
 
 
 ANNOUNCED_LINES = 3  # lines an answer ending in a colon may take after it
@@ -1565,14 +1584,18 @@ class OcrReader(Reader):
         decision = decide(prof, text, best, runner, value, ocr_conf)
         self.last_decision = decision  # for calibration (eval/qa_real/calibrate.py)
         a, b = decision.start, decision.end
+        cut_from = best.start  # where "…" says a shown sentence was cut
         if not decision.short:
-            b = _and_what_it_announces(text, a, _and_what_follows(doc.ocr.sentences, text, a, b))
+            a, b = _and_what_follows(doc.ocr.sentences, text, a, b)
+            if a > decision.start and text[a - 1] == "\n":
+                cut_from = a  # a heading run into the sentence went: no cut
+            b = _and_what_it_announces(text, a, b)
             if best.index not in doc.headers:  # a table's row is no sentence to go on
                 b = resumed_end(text, a, b)
         answer_text = (
             " ".join(text[a:b].split())
             if decision.short
-            else excerpt(text, a, b, best.start, best.end)
+            else excerpt(text, a, b, cut_from, best.end)
         )
         conf = round(confidence(decision.features), 4)
         in_other_words = _answers_in_other_words(best, prof)
