@@ -2180,6 +2180,14 @@ def test_a_command_named_like_a_kind_of_value_asks_for_no_value():
     assert not profile("用 call 函数有什么作用？").typed
     assert profile("Debian 8 jessie 是哪一年发布的？").kinds[0] == "date"
     assert profile("用 date 命令显示的日期是哪一天？").kinds[0] == "date"
+    # an English word in a Chinese question names a command, a file, a term: no kind of value
+    # ("date 的输出格式" asks for a format; "share" of a path asks for no percentage) …
+    for question in ("date 的输出格式是什么？", "/usr/share 目录里放什么？", "time 能测量什么？"):
+        assert not profile(question).typed, question
+    # … except the few written in Latin letters for a kind of value
+    assert profile("项目主页的 URL 是什么？").kinds[0] == "url"
+    assert profile("维护者的 email 是什么？").kinds[0] == "email"
+    assert "code" in profile("这个软件包的 ID 是什么？").kinds[:2]
 
 
 def test_a_sentence_doing_what_the_answer_says_is_kept_over_its_first_clauses(tmp_path):

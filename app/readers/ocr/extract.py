@@ -137,6 +137,14 @@ _EN_KINDS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
         ("org", "person"),
     ),
 ]
+# In a Chinese question an English word is a name ("date 的输出格式", "/usr/share 目录里", "time 能
+# 测量什么"), except the few that Chinese writes in Latin letters for a kind of value: an e-mail
+# address, a URL, an ID.
+_EN_KINDS_IN_ZH: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
+    (re.compile(r"e-?mail", re.I), ("email",)),
+    (re.compile(r"\b(?:url|homepage)\b", re.I), ("url",)),
+    (re.compile(r"\bid\b", re.I), ("code", "number")),
+]
 _ZH_KINDS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (re.compile(r"邮箱|(?:电子)?邮件地址|电邮|收件(?:地址|人)"), ("email",)),
     (re.compile(r"电话|手机|热线"), ("phone",)),
@@ -284,7 +292,7 @@ def profile(question: str) -> Profile:
                 runs.append(run)
             grams = [run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)]
             keys.extend(g for g in grams if g not in keys)
-    table = _ZH_KINDS + _EN_KINDS if cjk else _EN_KINDS
+    table = _ZH_KINDS + _EN_KINDS_IN_ZH if cjk else _EN_KINDS
     asking = asking_clause(question, cjk)
     kinds: list[str] = []
     for pattern, ks in table:
