@@ -2226,3 +2226,20 @@ def test_a_sentence_doing_what_the_answer_says_is_kept_over_its_first_clauses(tm
     )
     assert "put a call to the dependency helper" in answer.text and len(answer.text) <= 300
     assert answer.text.startswith("…it must run"), answer.text
+
+
+def test_a_chain_of_sentences_pointing_back_reaches_what_they_name(tmp_path):
+    """ "/etc/dpkg/shlibs.default" / "This file lists …" / "It was used when …": the sentence the
+    question matches says "it", the one before says "this file", and only the line above those
+    names the file. The answer reaches back to it (the first rule took one step, and answered
+    "This file lists … It was used …" without saying which file)."""
+    said = (
+        "/etc/office/overrides.list\nThis file lists any printers whose drivers have failed to "
+        "provide correct paper sizes. It was used when the printing service was first set up, "
+        "but it is now normally empty."
+    )
+    text = _among_chapters(said)
+    (answer,) = _answers(
+        tmp_path, text, "Which file was used when the printing service was first set up?"
+    )
+    assert answer.text.startswith("/etc/office/overrides.list"), answer.text

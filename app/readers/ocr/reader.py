@@ -228,7 +228,11 @@ def _with_what_comes_before(
         return prev.start, sent.end
     if refers_back(sent.text) and end - prev.start <= MAX_ANSWER:
         # "This file describes all the changes …": what "this file" is, is said just before (a
-        # file name, a heading, the previous sentence)
+        # file name, a heading, the previous sentence); that one may point back in turn
+        # ("/etc/dpkg/shlibs.default" / "This file lists …" / "It was used when …")
+        before = sentences[idx - 2] if idx > 1 else None
+        if before and refers_back(prev.text) and end - before.start <= MAX_ANSWER:
+            return before.start, end
         return prev.start, end
     return start, end
 
