@@ -2243,3 +2243,24 @@ def test_a_chain_of_sentences_pointing_back_reaches_what_they_name(tmp_path):
         tmp_path, text, "Which file was used when the printing service was first set up?"
     )
     assert answer.text.startswith("/etc/office/overrides.list"), answer.text
+
+
+def test_a_command_at_roots_prompt_is_what_a_lead_in_announces(tmp_path):
+    """ "下面是重新配置 Debian 系统使用的时区。" / "# dpkg-reconfigure tzdata": the "#" is root's
+    prompt, not a Markdown heading, so the announced command is part of the answer (it was
+    answered without it, unflagged at 96 %)."""
+    from app.readers.ocr.answer_policy import opens_part
+
+    assert not opens_part("# dpkg-reconfigure tzdata") and not opens_part("# apt-get install vim")
+    assert opens_part("# Installation") and opens_part("## 安装") and opens_part("2.1. 前提")
+    said = "系统时间通常使用本地时间。\n下面是重新配置系统使用的时区。\n# dpkg-reconfigure tzdata\n"
+    text = _among_chapters(said + "如果希望通过网络更新时间，可以使用网络时间服务。", zh=True)
+    (answer,) = _answers(tmp_path, text, "怎么重新配置系统的时区？", preset="zh")
+    assert "dpkg-reconfigure tzdata" in answer.text, answer.text
+    text = _among_chapters(
+        "The system clock is set when the system is installed.\n"
+        "To change the time zone later, run the following as root.\n# dpkg-reconfigure tzdata\n"
+        "Network time is kept by the time service."
+    )
+    (answer,) = _answers(tmp_path, text, "How do I change the time zone later?")
+    assert "dpkg-reconfigure tzdata" in answer.text, answer.text

@@ -229,8 +229,11 @@ CAPTION = re.compile(r"^\s*(?:表|图|Table|Figure|Fig\.)\s*\d", re.I)
 
 
 # a numbered heading starts with words after its number ("10.3. What …", "5.23 下一节"); a value
-# such as "3.0 (native)" does not
-_SECTION = re.compile(r"^\s*(?:#+\s|\d+(?:\.\d+)*\.?\s+[^\W\d_]|[A-Z]\.\s)")
+# such as "3.0 (native)" does not. "# Title" is Markdown's heading, and "# dpkg-reconfigure
+# tzdata" a command typed at root's prompt.
+_SECTION = re.compile(
+    r"^\s*(?:#+\s(?!\s*[a-z][\w.+-]*(?:\s|$))|\d+(?:\.\d+)*\.?\s+[^\W\d_]|[A-Z]\.\s)"
+)
 
 
 # a table of contents: entries that start with a section number ("• 1.2.6. duck", "2.2.5. aptitude
