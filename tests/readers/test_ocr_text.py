@@ -2264,3 +2264,34 @@ def test_a_command_at_roots_prompt_is_what_a_lead_in_announces(tmp_path):
     )
     (answer,) = _answers(tmp_path, text, "How do I change the time zone later?")
     assert "dpkg-reconfigure tzdata" in answer.text, answer.text
+
+
+def test_an_answer_announcing_lines_it_cannot_show_is_flagged(tmp_path):
+    """ "… run the following command:" with the command too long to fit in the answer: the
+    answer stops short of what it promises (or shows it cut: "… command: archive-tool…"), so it
+    is flagged with a note pointing below the box, however well its words match the question
+    (it was not flagged)."""
+    lead = (
+        "To rebuild every index of the archive after the mirror has been moved to another disk "
+        "or another machine, and after all of the old lock files have been removed by hand from "
+        "the spool directory of the archive, which is usually found under /srv, run the "
+        "following command:"
+    )
+    command = (
+        "archive-tool --rebuild-indices --all-suites --all-architectures --verbose "
+        "--keep-going --log=/var/log/archive/rebuild.log"
+    )
+    text = _among_chapters(f"{lead}\n{command}\nThe rebuild takes about an hour.")
+    (answer,) = _answers(
+        tmp_path, text, "How do I rebuild every index of the archive after the mirror was moved?"
+    )
+    assert "following command:" in answer.text and command not in answer.text
+    assert answer.needs_review
+    assert any("announces what follows" in n.en for n in answer.notes), answer.notes
+    # the same lead-in with a command that fits: shown, and no such note
+    text = _among_chapters(f"{lead}\narchive-tool rebuild\nThe rebuild takes about an hour.")
+    (answer,) = _answers(
+        tmp_path, text, "How do I rebuild every index of the archive after the mirror was moved?"
+    )
+    assert answer.text.endswith("archive-tool rebuild"), answer.text
+    assert not any("announces what follows" in n.en for n in answer.notes)

@@ -39,6 +39,7 @@ from app.readers.ocr.answer_policy import (
     MEANING_ANSWERS,
     MIN_SUPPORT,
     Choice,
+    Decision,
     abbreviation,
     announces,
     asks_document_date,
@@ -501,6 +502,36 @@ def _table_note(header: str | None) -> list[Note]:
 
 
 _TABLE_HEADER_SHOWN = 200  # characters of a table's caption and header shown with a row
+
+
+def _sentence_window(doc: _Doc, best: Choice, decision: Decision) -> tuple[int, int, int, bool]:
+    """A sentence answer's window with the sentences and lines that belong to it (the next one
+    that goes on with it, the lines it announces, the rest of a sentence broken by a command
+    line); where a "…" would say it was cut; and whether it announces lines it does not show
+    whole."""
+    text = doc.ocr.text
+    a, b = _and_what_follows(doc.ocr.sentences, text, decision.start, decision.end)
+    cut_from = best.start
+    if a > decision.start and text[a - 1] == "\n":
+        cut_from = a  # a heading run into the sentence went: no cut
+    announced = _and_what_it_announces(text, a, b)
+    # a lead-in whose announced lines did not fit or were not told apart ("… run the following
+    # command:" and no command): the answer stops short of what it promises
+    unshown = announced == b and announces(text[a:b]) and bool(text[b:].strip())
+    b = announced
+    if best.index not in doc.headers:  # a table's row is no sentence to go on
+        b = resumed_end(text, a, b)
+    # or it shows them cut to an answer's length ("… run the following command: archive-tool…")
+    lead_in = max(text.rfind(":\n", a, b), text.rfind("：\n", a, b))
+    cut = lead_in >= 0 and bool(text[b:].split("\n", 1)[0].strip())
+    return a, b, cut_from, unshown or cut
+
+
+_UNSHOWN_NOTE = Note(
+    en="The passage announces what follows it (a command, a list), which the answer does not "
+    "show whole. Please check the lines below the box.",
+    zh="这段文字引出了后面的内容（命令或列表），答案未能完整显示，请查看框下方的几行。",
+)
 
 
 def _misread_note(answer: str, rendered: RenderedDoc, span: Span | None) -> list[Note]:
@@ -1587,20 +1618,12 @@ class OcrReader(Reader):
         ocr_conf = doc.ocr.confidence(best.start, best.end)
         decision = decide(prof, text, best, runner, value, ocr_conf)
         self.last_decision = decision  # for calibration (eval/qa_real/calibrate.py)
-        a, b = decision.start, decision.end
-        cut_from = best.start  # where "…" says a shown sentence was cut
-        if not decision.short:
-            a, b = _and_what_follows(doc.ocr.sentences, text, a, b)
-            if a > decision.start and text[a - 1] == "\n":
-                cut_from = a  # a heading run into the sentence went: no cut
-            b = _and_what_it_announces(text, a, b)
-            if best.index not in doc.headers:  # a table's row is no sentence to go on
-                b = resumed_end(text, a, b)
-        answer_text = (
-            " ".join(text[a:b].split())
-            if decision.short
-            else excerpt(text, a, b, cut_from, best.end)
-        )
+        if decision.short:
+            a, b, unshown = decision.start, decision.end, False
+            answer_text = " ".join(text[a:b].split())
+        else:
+            a, b, cut_from, unshown = _sentence_window(doc, best, decision)
+            answer_text = excerpt(text, a, b, cut_from, best.end)
         conf = round(confidence(decision.features), 4)
         in_other_words = _answers_in_other_words(best, prof)
         value_span = self._span(doc, rendered, a, b, ocr_conf)
@@ -1626,6 +1649,7 @@ class OcrReader(Reader):
             or by_lead
             or by_gloss
             or bool(misread)
+            or unshown
             or conf < self.settings.review_threshold,
             spans=spans,
             notes=[
@@ -1643,6 +1667,7 @@ class OcrReader(Reader):
                 ),
                 *_table_note(doc.headers.get(best.index)),
                 *misread,
+                *([_UNSHOWN_NOTE] if unshown else []),
             ],
         )
 
