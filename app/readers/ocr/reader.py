@@ -521,9 +521,10 @@ def _sentence_window(doc: _Doc, best: Choice, decision: Decision) -> tuple[int, 
     b = announced
     if best.index not in doc.headers:  # a table's row is no sentence to go on
         b = resumed_end(text, a, b)
-    # or it shows them cut to an answer's length ("… run the following command: archive-tool…")
+    # or it shows them cut to an answer's length ("… run the following command: archive-tool…"),
+    # mid-line and not at a sentence's end
     lead_in = max(text.rfind(":\n", a, b), text.rfind("：\n", a, b))
-    cut = lead_in >= 0 and bool(text[b:].split("\n", 1)[0].strip())
+    cut = lead_in >= 0 and goes_on(text, b)
     return a, b, cut_from, unshown or cut
 
 
