@@ -4,8 +4,8 @@ The page is parsed by libxml2's HTML parser in event mode (lxml ``target=``), so
 nothing is fetched and nothing runs: scripts, styles, templates, embedded objects and elements
 hidden with ``hidden`` or ``display:none`` are dropped, and so are the permalink signs that
 documentation generators put beside each heading ("¶" of Sphinx and MkDocs, "#" of VuePress:
-shown only on hover, they are not part of the heading a reader sees), and the rest is laid out the way a text
-browser would — block elements start new lines, whitespace collapses except inside ``<pre>``,
+shown only on hover, they are not part of the heading a reader sees), and the rest is laid out
+the way a text browser would — block elements start new lines, whitespace collapses except inside ``<pre>``,
 list items get their bullet or number, table rows become ``cell | cell``. Event mode also means
 no nesting-depth limit: a page with 100,000 nested ``<div>`` elements parses in linear time.
 """
@@ -64,8 +64,8 @@ def _permalink(attrib: Any) -> bool:
     return bool(classes & _PERMALINK_CLASSES) or title.startswith("permalink")
 
 
-def _hidden(attrib: Any, tag: str = "") -> bool:
-    if "hidden" in attrib or (tag == "a" and _permalink(attrib)):
+def _hidden(attrib: Any) -> bool:
+    if "hidden" in attrib:
         return True
     style = attrib.get("style")
     return bool(style and _HIDDEN_STYLE_RE.search(style))
@@ -98,7 +98,11 @@ class _Collector:
     # --- lxml target interface ----------------------------------------------------------------
     def start(self, tag: Any, attrib: Any) -> None:
         tag = tag.lower() if isinstance(tag, str) else ""
-        starts_skip = (tag in SKIP_TAGS and tag != "head") or _hidden(attrib, tag)
+        starts_skip = (
+            (tag in SKIP_TAGS and tag != "head")
+            or _hidden(attrib)
+            or (tag == "a" and _permalink(attrib))
+        )
         self.stack.append((tag, starts_skip))
         if tag == "title" and not self.skip:
             self.in_title = True

@@ -248,10 +248,11 @@ CONTENTS_ENTRY_CHARS = 40  # at most this many characters per numbered entry, on
 # entries of a table of contents read as one run: a page number and the next entry's section
 # number ("… GOSTHASH94CP 19 7.1.4 The struct nettle_hash abstraction"), or dot leaders (six
 # dots or more: not an ellipsis) and a page number ("MD4 . . . . . . 17")
+_LEADERS_AND_PAGE = r"(?:\.\s?){6,}\s*\d{1,4}"
 _ENTRY_JOINT = re.compile(
-    r"(?<!\S)\d{1,4}\s+\d+(?:\.\d+)+\.?\s+[A-Z\u4e00-\u9fff]|(?:\.\s?){6,}\s*\d{1,4}\b"
+    rf"(?<!\S)\d{{1,4}}\s+\d+(?:\.\d+)+\.?\s+[A-Z\u4e00-\u9fff]|{_LEADERS_AND_PAGE}\b"
 )
-_PAGE_AT_END = re.compile(r"(?:\.\s?){6,}\s*\d{1,4}\s*$")  # "… abstraction . . . . . . 20"
+_PAGE_AT_END = re.compile(rf"{_LEADERS_AND_PAGE}\s*$")  # "… abstraction . . . . . . 20"
 
 
 def in_contents(texts: list[str], i: int) -> bool:
@@ -464,7 +465,8 @@ def announces(answer: str) -> bool:
 
 # the number of a footnote at the start of a sentence that goes on in the same line ("… needed by
 # the package. 10 To do this, put …"); on a line of its own, such a number starts a heading
-FOOTNOTE_MARK = re.compile(r"^\s*\d{1,3}\s+(?=[^\W\d_])")
+_FOOTNOTE = r"\d{1,3}\s+"
+FOOTNOTE_MARK = re.compile(rf"^\s*{_FOOTNOTE}(?=[^\W\d_])")
 
 
 def continues(sentence: str) -> bool:
@@ -763,7 +765,7 @@ _CONSEQUENCE = (
 _CONSEQUENCE_ZH = r"(?:因此|所以|因而|于是|正因如此|这就是为什么|这也是为什么|这就是.{0,6}原因)"
 # where a sentence's words start: after blanks, the bracket or quote it may open in, and the number
 # of a footnote it follows ("… needed by the package. 10 To do this, put …")
-_OPENS = r"^[\s(（\[“\"'‘]*(?:\d{1,3}\s+)?"
+_OPENS = rf"^[\s(（\[“\"'‘]*(?:{_FOOTNOTE})?"
 # the act the sentence before described ("… use your key for the signature. You do that with the
 # -k option:", "To do this, run …", "This is done by …", "为此，…")
 _DOES_IT = (
