@@ -1,6 +1,6 @@
-"""A fresh check of the built-in reader: 56 questions on 8 documents that are not in the QA set.
+"""A fresh check of the built-in reader: questions on documents that are not in the QA set.
 
-    .venv/bin/python bench/qa_fresh.py [--out results.json]
+    .venv/bin/python bench/qa_fresh.py [--questions eval/qa_real/fresh2.jsonl] [--out results.json]
 
 ``eval/qa_real/fresh.jsonl`` was written on 2026-12-04 by someone who had not seen the reader
 run (25 English and 25 Chinese answerable questions in everyday wording, 6 unanswerable; gold
@@ -10,6 +10,15 @@ Developers' Reference chapter on packages, three English and three Chinese Debia
 and the Debian Reference chapter on data management in Chinese. The questions are scored as
 ``bench/qa_real.py`` scores its own (``eval/qa_real/score.py``), and only aggregates are printed:
 like the held-out half, this set is for measuring, never for tuning — do not read its misses.
+
+``eval/qa_real/fresh2.jsonl`` (2026-12-06) is a second such set, for measuring only: 48 questions
+(24 in each language, 8 unanswerable) on five more documents, written the same way by someone
+who had not seen the reader run — Debian Policy's chapters on documentation and on maintainer
+scripts, Debian Reference's chapter on authentication in Chinese, and two Chinese Debian FAQ
+chapters. ``eval/qa_real/probe.jsonl`` (2026-12-06, written the same way: Debian Policy's
+chapter on files, Debian Reference's chapter on package management in Chinese, and the Debian
+Edu manual as PDF in English and Chinese) is the other kind: its misses were read to find
+classes of failure, so its figures are dev figures.
 """
 
 from __future__ import annotations
@@ -78,8 +87,11 @@ def run(questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, help="write every record here (for the record only)")
+    parser.add_argument(
+        "--questions", type=Path, default=QUESTIONS, help=f"a question file (default {QUESTIONS})"
+    )
     args = parser.parse_args(argv)
-    questions = load()
+    questions = load(args.questions)
     missing = sorted({q["path"] for q in questions if not Path(q["path"]).is_file()})
     if missing:
         print("missing documents (run scripts/setup.sh --dev):", *missing, sep="\n  ")

@@ -26,9 +26,11 @@ APT_DEV=(chromium chromium-driver redis-server poppler-utils docker-compose ngin
   docker.io debootstrap shared-mime-info) # the last three: for scripts/docker_smoke.sh
 want=("${APT_RUNTIME[@]}")
 [[ "$PROFILE" == dev ]] && want+=("${APT_DEV[@]}")
-# documents of the real-document QA set (eval/qa_real/documents.jsonl names each file's package)
+# documents of the real-document QA set (eval/qa_real/documents.jsonl names each file's package;
+# the Debian Edu manuals are documents of eval/qa_real/probe.jsonl)
 APT_EVAL=(debian-faq debian-faq-zh-cn debian-policy debian-reference-common debian-reference-zh-cn
-  developers-reference maint-guide-zh-cn vim-runtime fontconfig)
+  developers-reference maint-guide-zh-cn vim-runtime fontconfig debian-edu-doc-en
+  debian-edu-doc-zh-cn)
 [[ "$PROFILE" == dev ]] && want+=("${APT_EVAL[@]}")
 # more manuals for bench/collection_scale.py (20 documents, over 1,000 PDF pages)
 APT_BENCH=(valgrind nettle-dev zlib1g-dev fontconfig bzip2-doc libtasn1-doc)

@@ -1,34 +1,56 @@
-"""The fresh check (``eval/qa_real/fresh.jsonl``, ``bench/qa_fresh.py``): well formed, and kept
-apart from the QA set's documents."""
+"""The checks outside the QA set (``bench/qa_fresh.py``): well formed, and kept apart from the
+QA set's documents and from each other.
+
+- ``fresh.jsonl`` (2026-12-04) and ``fresh2.jsonl`` (2026-12-06): for measuring only;
+- ``probe.jsonl`` (2026-12-06): questions on four more documents whose misses were read to find
+  classes of failure (like the dev half).
+"""
 
 import json
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from eval.qa_real import score
 from eval.qa_real.build import load_documents
 
-FRESH = Path(__file__).resolve().parents[2] / "eval" / "qa_real" / "fresh.jsonl"
+HERE = Path(__file__).resolve().parents[2] / "eval" / "qa_real"
+# file: (questions, per language, unanswerable)
+SETS = {"fresh.jsonl": (56, 28, 6), "fresh2.jsonl": (48, 24, 8), "probe.jsonl": (48, 24, 8)}
 
 
-def _rows():
-    return [json.loads(line) for line in FRESH.read_text("utf-8").splitlines() if line.strip()]
+def _rows(name: str):
+    path = HERE / name
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
 
 
-def test_the_fresh_questions_are_well_formed():
-    rows = _rows()
-    assert len({r["id"] for r in rows}) == len(rows) == 56
-    assert Counter(r["language"] for r in rows) == {"en": 28, "zh": 28}
-    assert sum(not r["answerable"] for r in rows) == 6
+@pytest.mark.parametrize("name", sorted(SETS))
+def test_the_questions_are_well_formed(name):
+    rows = _rows(name)
+    total, per_language, unanswerable = SETS[name]
+    assert len({r["id"] for r in rows}) == len(rows) == total
+    assert Counter(r["language"] for r in rows) == {"en": per_language, "zh": per_language}
+    assert sum(not r["answerable"] for r in rows) == unanswerable
     for r in rows:
         if r["answerable"]:
             # every gold answer is inside its gold passage (white space aside)
             passage = score.squash(r["passage"])[0]
             assert r["answers"] and all(score.squash(a)[0] in passage for a in r["answers"]), r
+            assert len(r["passage"]) <= 300, r
         else:
             assert not r["answers"] and not r["passage"], r
 
 
-def test_the_fresh_documents_are_not_in_the_set():
+@pytest.mark.parametrize("name", sorted(SETS))
+def test_the_documents_are_not_in_the_set(name):
     used = {d.source_path for d in load_documents()}
-    assert not {Path(r["path"]) for r in _rows()} & {Path(p) for p in used}
+    assert not {Path(r["path"]) for r in _rows(name)} & {Path(p) for p in used}
+
+
+def test_the_checks_share_no_document():
+    docs = {name: {r["path"] for r in _rows(name)} for name in SETS}
+    names = sorted(docs)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            assert not docs[a] & docs[b], (a, b)
