@@ -573,6 +573,22 @@ def test_a_why_question_answered_by_that_s_the_reason_takes_the_sentence_before(
     assert follows_from("That's the reason why the first release was 1.1.")
     assert follows_from("这就是为什么要先备份。") and follows_from("Therefore, we verify members.")
     assert not follows_from("This file describes the changes.") and not follows_from("It is.")
+    # "So …" opens a consequence too; "so that", "so-called" and "Some" do not
+    assert follows_from("So after you changed your password at the login prompt, change it here.")
+    assert follows_from("So, the old key stays valid.")
+    assert not follows_from("So-called mirrors keep a copy.") and not follows_from("Some do.")
+    assert not follows_from("So that it works, restart the service.")
+    said = (
+        "Changing the password at the login prompt works too, but it only updates the "
+        "Kerberos password, not the Samba and LDAP passwords. So after you changed your "
+        "password at the login prompt, you really should also change it in the web tool."
+    )
+    (why,) = _answers(
+        tmp_path / "so",
+        _among_chapters(said),
+        "Why should staff change their password in the web tool rather than at the login prompt?",
+    )
+    assert "only updates the Kerberos password" in why.text, why.text
     text = (
         "Release numbering.\n\n"
         "A CD vendor shipped a disc called 1.0 that was built from an early development "
@@ -672,6 +688,52 @@ def test_what_is_an_x_is_answered_by_its_definition(tmp_path):
     )
     assert answer.text.startswith('A "Service Window" is the part of each working day'), answer.text
     reader.close()
+
+
+def test_a_definition_asked_in_other_words_is_answered_by_the_definition(tmp_path):
+    """ "What counts as X", "what is meant by X", "什么是 X" ask for a definition as "what is an X"
+    does; the words they are asked with ("exactly", "counts") are no words to look for. In a
+    glossary the term stands on its own line above what it means."""
+    from app.readers.ocr.answer_policy import defined_term
+    from app.readers.ocr.extract import profile
+
+    asked = {
+        'In the policy, what exactly counts as a "conffile"?': "conffile",
+        "What is meant by 'binding'?": "binding",
+        "What is the definition of a Derivative Work?": "Derivative Work",
+        "How is a Contributor defined in this license?": "Contributor",
+        "Define the term Licensor.": "Licensor",
+        "什么是孤儿包？": "孤儿包",
+        "在这份文档里，什么叫 conffile？": "conffile",
+        "Contributor 的定义是什么？": "Contributor",
+    }
+    for question, term in asked.items():
+        assert defined_term(question) == term, question
+    for question in (
+        "What share of the outstanding shares counts as control of an entity?",
+        "How many bug reports count as a mass bug filing?",
+        "Which sections of the document define the License?",
+    ):
+        assert defined_term(question) is None, question
+    assert profile('In the policy, what exactly counts as a "conffile"?').keys == ("conffile",)
+    # the words stay keys where no definition is asked
+    assert "exactly" in profile("What exactly does a sponsor do?").keys
+
+    glossary = [
+        "configuration file",
+        "A file that affects the operation of a program, or provides site-specific "
+        "information, or otherwise customizes the behavior of a program.",
+        "conffile",
+        "A file listed in a package's conffiles file, and is treated specially by dpkg.",
+        "The distinction between these two is important; they are not interchangeable. Almost "
+        "all conffiles are configuration files, but many configuration files are not conffiles.",
+    ]
+    filler = [
+        f"Section {n} of this chapter covers the layout of directory number {n}." for n in range(6)
+    ]
+    text = "\n\n".join([*filler[:3], "\n".join(glossary), *filler[3:]])
+    (answer,) = _answers(tmp_path, text, 'In the policy, what exactly counts as a "conffile"?')
+    assert answer.found and "listed in a package's conffiles file" in answer.text, answer.text
 
 
 def test_a_quoted_option_finds_its_sentence_among_many_that_share_the_command(tmp_path):
@@ -908,6 +970,32 @@ def test_a_numbered_heading_leaves_its_answer_to_the_next_sentence():
     assert needs_next("2.1 Why the menu policy was split out of the menu package", cjk=False)
     assert not needs_next("4.5.3 节说明了为什么 GNU su 不支持 wheel 组，这是一句名言。", cjk=True)
     assert not needs_next("The quick check runs every test in the package at once.", cjk=False)
+
+
+def test_an_entry_of_a_list_of_labelled_lines_answers_alone(tmp_path):
+    """A short line "label：what it labels" does not end as a sentence ends, which made it a
+    lead-in whose answer is the next line; in a list of such lines the next line is another
+    entry ("lvm.conf(5)：LVM2 的配置文件" / "lvs(8)：报告逻辑卷的相关信息")."""
+    from app.readers.ocr.answer_policy import sibling_entries
+
+    assert sibling_entries("lvm.conf(5)：LVM2 的配置文件", "lvs(8)：报告逻辑卷的相关信息")
+    assert sibling_entries("Version: 2.1.4", "Maintainer: Jane Roe <jane@example.org>")
+    assert not sibling_entries("请从下面的 man 手册开始了解：", "lvm(8)：LVM2 机制的基础知识")
+    assert not sibling_entries("See http://example.org/x", "Time 10:30 sharp")  # no labels
+    assert not sibling_entries("3.2 Step two: configure", "Step three: install the package")
+
+    lines = [
+        "请从下面的 man 手册开始了解逻辑卷管理器。",
+        "lvm(8)：逻辑卷管理器机制的基础知识",
+        "lvm.conf(5)：逻辑卷管理器的配置文件",
+        "lvs(8)：报告逻辑卷的相关信息",
+        "vgs(8)：报告卷组的相关信息",
+    ]
+    filler = "第二节介绍文件系统的创建、检查与修复，以及挂载选项的设置方法。"
+    text = "\n\n".join([filler, "\n".join(lines), filler.replace("第二节", "第三节")])
+    (answer,) = _answers(tmp_path, text, "逻辑卷管理器的配置文件是哪个？", preset="zh")
+    assert answer.found and "conf(5)" in answer.text, answer.text  # OCR may read "Ivm"
+    assert "lvs(8)" not in answer.text, answer.text
 
 
 def test_a_question_for_a_phone_an_email_or_a_url_is_answered_only_with_one(tmp_path):
@@ -1951,7 +2039,10 @@ def test_a_count_keeps_the_noun_or_measure_word_it_counts(tmp_path):
         "greater than 2048 bits"
     )
     assert counted("ASCII 是几位的编码？", "ASCII：7位编码，不带重音", "7") == "7位"
-    assert counted("一共有多少个分区？", "磁盘上共有 4 个分区", "4") == "4 个"
+    # and the noun after the measure word, as the question says it ("几个字符" → "5 个字符")
+    assert counted("一共有多少个分区？", "磁盘上共有 4 个分区", "4") == "4 个分区"
+    assert counted("一共有多少个分区？", "磁盘上共有 4 个，都在", "4") == "4 个"
+    assert counted("密码最少要设几个字符才能登录？", "至少5 个字符的长度", "5") == "至少5 个字符"
     # a noun the question does not count with stays out
     assert counted("How many copies are kept?", "3 mirrors keep them", "3") == "3"
     assert counted(
@@ -1964,6 +2055,51 @@ def test_a_count_keeps_the_noun_or_measure_word_it_counts(tmp_path):
         "How many characters can a label hold?",
     )
     assert "at most 63 characters" in answer.text, answer.text
+
+
+def test_a_question_for_a_directory_is_answered_by_a_passage_that_holds_a_path(tmp_path):
+    """ "Where do the configuration files have to be kept?" / "保存在哪个目录？" ask for a place on
+    disk: a passage holding a path fits the question (as one holding a date fits "when"), and the
+    answer is the sentence that says what is kept there, not the bare path."""
+    from app.readers.ocr.answer_policy import fitting_values
+    from app.readers.ocr.patterns import find_values
+
+    def paths(text: str) -> list[str]:
+        return [v.text for v in find_values(text, ("path",))]
+
+    assert paths("must reside in /etc. Use ~/.config/foo/ or “/var/cache/apt/archives”") == [
+        "/etc",
+        "~/.config/foo/",
+        "/var/cache/apt/archives",
+    ]
+    assert paths("可以在/etc/systemd/network/ 里配置网络") == ["/etc/systemd/network/"]
+    none = "see https://deb.debian.org/debian and/or TCP/IP at 800Kib/sec, 1/2 of it"
+    assert paths(none) == []
+    asked = profile("Where do the configuration files of a package have to be kept?")
+    assert asked.typed and asked.kinds[0] == "path"
+    assert profile("用 APT 下载的软件包保存在哪个目录？").kinds[0] == "path"
+    assert profile("In which directory do the patches live?").kinds[0] == "path"
+    assert not profile("Where will the annual meeting take place?").typed
+    assert "path" not in profile("Where is the working directory when a test starts?").kinds[:2]
+    assert [v.text for v in fitting_values(asked, "They must reside in /etc.")] == ["/etc"]
+    assert fitting_values(asked, "It costs 20 EUR.") == []  # no amount for a "where"
+
+    said = [
+        "Other packages that use the configuration file must depend on the owning package "
+        "if they require the configuration file to operate.",
+        "Any configuration files created or used by your package must reside in /etc.",
+        "Configuration files of a package must not be changed by another package.",
+    ]
+    filler = [
+        f"Section {n} of this chapter lists the rules for shared libraries, part {n}."
+        for n in range(5)
+    ]
+    text = "\n\n".join([*filler[:2], said[0], *filler[2:4], said[1], said[2], filler[4]])
+    (answer,) = _answers(
+        tmp_path, text, "Where do the configuration files of a package have to be kept?"
+    )
+    assert answer.found and "reside in /etc" in answer.text, answer.text
+    assert answer.text != "/etc"  # the sentence, not the bare path
 
 
 def test_a_section_number_is_no_figure(tmp_path):
@@ -1986,6 +2122,12 @@ def test_a_section_number_is_no_figure(tmp_path):
     assert not part("Only 2 packages may hold it.", "2")
     assert names_part("Which section describes the module path?")
     assert not names_part("How many packages may ship the binary?")
+    # nor is the head of a dotted run a number: "2.7" of the heading "2.7.9.限制 …" (no blank
+    # before its title) or of a version "2.7.18"
+    assert [
+        v.text for v in find_values("2.7.9.限制 APT 的下载带宽到 800Kib/sec", ("number",))
+    ] == []
+    assert [v.text for v in find_values("Python 2.7.18 is old; use 3.11.", ("number",))] == ["3.11"]
     text = (
         "Base package\n\nOnly one package may contain the interpreter binary, and that package "
         "must be the base package (see Section 2.2, Base Package).\n\n"
@@ -2226,6 +2368,33 @@ def test_a_sentence_doing_what_the_answer_says_is_kept_over_its_first_clauses(tm
     )
     assert "put a call to the dependency helper" in answer.text and len(answer.text) <= 300
     assert answer.text.startswith("…it must run"), answer.text
+    assert "package. To do this" in answer.text, answer.text  # the footnote's "10" not shown
+
+
+def test_an_answer_does_not_show_the_numbers_of_footnotes_between_its_sentences():
+    """The page shows a footnote's number raised after its sentence; OCR reads it in line
+    ("… by the package. 10 To do this, …", and an answer that starts with the sentence after it
+    started "13 Here is a good example …"). The answer shows the sentences without it; a number
+    that is part of a sentence stays."""
+    from app.readers.ocr.answer_policy import excerpt
+
+    def shown(text: str, begin: str, start: int = 0) -> str:
+        a = text.index(begin)
+        return excerpt(text, a, len(text), min(a, start), len(text))
+
+    text = "needed by the package. 10 To do this, put a call into the rules file. 11 Then run it."
+    assert shown(text, "needed") == (
+        "needed by the package. To do this, put a call into the rules file. Then run it."
+    )
+    text = "Logs rotate weekly. 13 Here is a good example for a logrotate config file:"
+    assert shown(text, "13") == "Here is a good example for a logrotate config file:"
+    assert shown(text, "13", start=0) == "Here is a good example for a logrotate config file:"
+    for kept in (
+        "The count is 3. 12 packages were built.",  # a count starting a sentence
+        "Chapter\n13 Here begins the next part.",  # a heading's number on its own line
+        "参见第 3 节。10 个软件包已经构建。",
+    ):
+        assert shown(kept, kept[:4]).replace(" ", "") == kept.replace(" ", "").replace("\n", "")
 
 
 def test_a_chain_of_sentences_pointing_back_reaches_what_they_name(tmp_path):

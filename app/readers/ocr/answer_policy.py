@@ -28,6 +28,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
 from app.readers.ocr.extract import (
+    DEFINITION_ASKED,
     OPTION_DASHES,
     Candidate,
     Profile,
@@ -44,6 +45,9 @@ MAX_ANSWER = 300
 SHORT_KINDS = frozenset(
     {"date", "amount", "percent", "email", "phone", "url", "code", "duration", "number"}
 )
+# kinds a passage must hold to fit the question: a path fits "which directory", but the answer
+# is the sentence that says what is kept there ("… must reside in /etc.")
+FITTING_KINDS = SHORT_KINDS | {"path"}
 
 # Fitted on the dev split on 2026-12-05 (python -m eval.qa_real.calibrate --fit: the 385 answered
 # dev questions of 31 documents, the margin taken between candidates' ranks; in-sample ECE 0.024;
@@ -181,7 +185,7 @@ def fitting_values(prof: Profile, text: str) -> list:
     """Values in ``text`` of the kinds the question asks for (its first two, when it named any)."""
     if not prof.typed:
         return []
-    wanted = set(prof.kinds[:2]) & SHORT_KINDS
+    wanted = set(prof.kinds[:2]) & FITTING_KINDS
     found = [v for v in find_values(text, tuple(wanted)) if v.kind in wanted]
     return without_part_numbers(text, found, prof.text)
 
@@ -498,6 +502,18 @@ def needs_next(sentence: str, cjk: bool) -> bool:
     )
 
 
+# a line that is one entry of a list of labelled lines: a short label, its separator, what it
+# labels ("lvm.conf(5)：LVM2 的配置文件", "Version: 2.1"); a URL's or a time's colon is none
+_ENTRY = re.compile(r"^\s*[^\s:：][^:：\n]{0,39}?(?:：|:(?=\s))\s*\S")
+
+
+def sibling_entries(line: str, nxt: str) -> bool:
+    """``line`` and ``nxt`` are two entries of one list of labelled lines (each its own label and
+    what it labels): the entry answers alone, the next is another's. (The OCR may read a
+    full-width colon as ":", so the two kinds are not told apart.)"""
+    return bool(_ENTRY.match(line) and _ENTRY.match(nxt) and not _HEADING.match(line))
+
+
 # A figure is said with how exact it is: "over 1000", "up to 40 euros", "约 30 天", "30 字符以内".
 # Without it the short answer says something else ("1000").
 QUALIFIED_KINDS = frozenset({"number", "amount", "percent", "duration"})
@@ -528,6 +544,7 @@ def with_qualifier(text: str, a: int, b: int) -> tuple[int, int]:
 # The thing a count counts, as the question names it: "how many characters" → "50 characters",
 # "几位的代码" → "7位". Without it the figure alone ("50", "7") says less than the document.
 _COUNTED_ZH = re.compile(r"(?:几|多少)\s*([^\W\d_]{1,2}?)(?=的|[^\W\d_]|\s|[？?，,。]|$)")
+_COUNTED_NOUN_ZH = re.compile(r"(?:几|多少)\s*[^\W\d_]\s*((?:(?!的)[\u4e00-\u9fff]){1,4})")
 _LATIN_NOUN = re.compile(r"\s*([A-Za-z][A-Za-z-]*)")
 _CJK_UNIT = re.compile(r"\s*([^\W\d_A-Za-z])")
 
@@ -538,9 +555,19 @@ def with_counted(text: str, b: int, prof: Profile) -> int:
     if prof.cjk:
         asked = {m.group(1)[0] for m in _COUNTED_ZH.finditer(prof.text)}
         unit = _CJK_UNIT.match(text, b)
-        if unit is not None and unit.group(1) in asked:
-            return unit.end()
-        return b
+        if unit is None or unit.group(1) not in asked:
+            return b
+        # and the noun after the measure word, as far as the text says it as the question does
+        # ("几个字符" → "5 个字符")
+        end = unit.end()
+        for noun in _COUNTED_NOUN_ZH.findall(prof.text):
+            at = len(text[end:]) - len(text[end:].lstrip())
+            same = 0
+            while same < len(noun) and text[end + at + same : end + at + same + 1] == noun[same]:
+                same += 1
+            if same >= min(2, len(noun)):
+                return end + at + same
+        return end
     keys = {stem(k) for k in prof.keys}
     end = b
     for _ in range(3):  # "80 common lintian problems": the words of the question that follow
@@ -601,7 +628,11 @@ def _bare_term(term: str) -> str | None:
 def defined_term(question: str) -> str | None:
     """The term a "what does X mean / what is an X / X 是什么意思" question asks about, or None."""
     quoted = _QUOTED.search(question)
-    bare = _EN_WHAT_IS.match(question) or _ZH_WHAT_IS.match(question)
+    bare = (
+        next((m for p in DEFINITION_ASKED if (m := p.match(question))), None)
+        or _EN_WHAT_IS.match(question)
+        or _ZH_WHAT_IS.match(question)
+    )
     if bare is not None and not bare.group("term").lower().startswith(("the ", "this ", "that ")):
         return _bare_term(bare.group("term"))
     meaning = _EN_MEANING.search(question) or _ZH_MEANING.search(question)
@@ -788,7 +819,11 @@ _REFERS_BACK = re.compile(
     re.I,
 )
 _DOES_WHAT_IT_SAYS = re.compile(rf"{_OPENS}(?:{_DOES_IT}|{_DOES_IT_ZH})", re.I)
-_FOLLOWS_FROM = re.compile(rf"{_OPENS}(?:{_CONSEQUENCE}|{_CONSEQUENCE_ZH})", re.I)
+# "So …" opens a consequence too, but only a "why" question is sure to want what came before it
+# ("So after you changed your password at the login prompt, you should also …": the reason is the
+# sentence before); not "so that", "so-called"
+_SO = r"so(?:,|\s+(?!-|that\b))"
+_FOLLOWS_FROM = re.compile(rf"{_OPENS}(?:{_CONSEQUENCE}|{_SO}|{_CONSEQUENCE_ZH})", re.I)
 
 
 _PROMPT = re.compile(r"^\s*[$#>]?\s*")
@@ -977,10 +1012,21 @@ def clip(
 _CLOSED = tuple(".!?。！？\"”’')）」』]")
 
 
+# a footnote's number after the sentence it belongs to, before the next one ("… by the package.
+# 10 To do this, …"): the page shows it raised, the OCR reads it in line. Not shown in an answer.
+_FOOTNOTE_BETWEEN = re.compile(rf"(?<=[.!?\"”’)])\s+{_FOOTNOTE}(?=[A-Z][a-z])")
+
+
 def excerpt(text: str, a: int, b: int, start: int, end: int) -> str:
-    """``text[a:b]`` on one line, with "…" where it was cut out of ``start:end`` mid-sentence."""
-    shown = " ".join(text[a:b].split())
-    if a > start and not text[start:a].rstrip().endswith(_CLOSED):
+    """``text[a:b]`` on one line, with "…" where it was cut out of ``start:end`` mid-sentence,
+    without the numbers of footnotes between its sentences (also the one of the sentence before
+    it, where the answer starts with it)."""
+    cut_before = a > start and not text[start:a].rstrip().endswith(_CLOSED)
+    mark = FOOTNOTE_MARK.match(text[a:b])
+    if mark is not None and text[:a].rstrip().endswith(_CLOSED) and text[a + mark.end()].isupper():
+        a += mark.end()
+    shown = _FOOTNOTE_BETWEEN.sub(" ", " ".join(text[a:b].split()))
+    if cut_before:
         shown = "…" + shown
     if b < end and not shown.endswith(_CLOSED):
         shown += "…"

@@ -94,7 +94,19 @@ _COPULA = re.compile(
 )
 
 # question cue → kinds of value that answer it, best first
+# where a thing is kept on disk: a directory, a path ("Where are the configuration files kept?",
+# "保存在哪个目录？"); asked as a name ("which directory") too
+_ASKS_PATH_EN = re.compile(
+    r"\bwhere\b[^?]*\b(?:stored|kept|saved|located|installed|placed|put|go|goes|live|lives|"
+    r"reside|resides|found)\b|\b(?:which|what)\s+(?:[\w-]+\s+)?(?:director(?:y|ies)|folders?|paths?)\b"
+    r"|\bin which (?:director(?:y|ies)|folders?)\b",
+    re.I,
+)
+_ASKS_PATH_ZH = re.compile(
+    r"(?:哪个|哪一个|什么)(?:目录|路径|文件夹)|(?:存放|保存|放|装|存储|安装|位于|存)在?(?:哪里|哪儿|何处|哪个位置)"
+)
 _EN_KINDS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
+    (_ASKS_PATH_EN, ("path", "url")),
     (re.compile(r"e-?mail", re.I), ("email",)),
     (re.compile(r"\b(?:phone|telephone|fax|hotline|call cent(?:er|re))\b", re.I), ("phone",)),
     (
@@ -146,6 +158,7 @@ _EN_KINDS_IN_ZH: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (re.compile(r"\bid\b", re.I), ("code", "number")),
 ]
 _ZH_KINDS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
+    (_ASKS_PATH_ZH, ("path", "url")),
     (re.compile(r"邮箱|(?:电子)?邮件地址|电邮|收件(?:地址|人)"), ("email",)),
     (re.compile(r"电话|手机|热线"), ("phone",)),
     (
@@ -259,6 +272,35 @@ _OF_THE_DOCUMENT = re.compile(
 )
 
 
+# a definition asked in other ways: "What counts as a conffile?", "What is meant by 'binding'?",
+# "What is the definition of a Derivative Work?", "How is a 'Contributor' defined?", "什么是
+# conffile？", "什么叫孤儿包？", "Contributor 的定义是什么？" — after a circumstance or not ("In the
+# policy, …", "在这份文档里，…")
+_CIRCUMSTANCE = r"(?:[^,，?？]{1,40}[,，]\s*)?"
+_TERM = r"[\"“'‘]?[^\s?？,，。][^?？,，。]{0,38}?[\"”'’]?"
+DEFINITION_ASKED = (
+    re.compile(
+        rf"^\s*{_CIRCUMSTANCE}(?:what\s+(?:exactly\s+)?(?:counts|qualifies)\s+as|"
+        r"what\s+(?:exactly\s+)?is\s+meant\s+by|what\s+is\s+the\s+definition\s+of|define)\s+"
+        rf"(?:an?\s+|the\s+)?(?:(?:term|word|phrase)\s+)?(?P<term>{_TERM})\s*[?.]*\s*$",
+        re.I,
+    ),
+    re.compile(
+        rf"^\s*{_CIRCUMSTANCE}how\s+(?:is|are)\s+(?:an?\s+|the\s+)?(?P<term>{_TERM})\s+defined\b"
+        r"[^?]{0,40}\?*\s*$",
+        re.I,
+    ),
+    re.compile(
+        rf"^\s*{_CIRCUMSTANCE}(?:究竟|到底)?(?:什么是|什么叫做?|何谓)\s*(?P<term>{_TERM})\s*[？?]?\s*$"
+    ),
+    re.compile(rf"^\s*{_CIRCUMSTANCE}(?P<term>{_TERM})\s*的定义是什么\s*[？?]?\s*$"),
+)
+# the words such a question is asked with, which a definition does not repeat
+_DEFINITION_WORDS = frozenset(
+    {"exactly", "counts", "qualifies", "meant", "definition", "define", "defined", "term", "word"}
+)
+
+
 def profile(question: str) -> Profile:
     cjk = question_language(question) == "zh"
     keys: list[str] = []
@@ -266,9 +308,10 @@ def profile(question: str) -> Profile:
     # an option's letters ("e" of "-e") are no word to look for: the option is a literal
     options = {m.group(1).lower() for m in _OPTION.finditer(question)}
     options |= {w.lower() for lit in quoted for w in _LATIN_WORD.findall(lit) if len(w) <= 2}
+    definition = any(p.match(question) for p in DEFINITION_ASKED)
     for word in _LATIN_WORD.findall(_OF_THE_DOCUMENT.sub(" ", question)):
         low = word.lower()
-        if low in options:
+        if low in options or (definition and low in _DEFINITION_WORDS):
             continue
         if low not in STOP_AND_QUESTION_WORDS and low not in _ASK_WORDS and low not in keys:
             keys.append(low)
@@ -296,7 +339,8 @@ def profile(question: str) -> Profile:
     asking = asking_clause(question, cjk)
     kinds: list[str] = []
     for pattern, ks in table:
-        if pattern.search(asking) and not asks_named_thing(asking):
+        # a name asked for is no value, but a path is both
+        if pattern.search(asking) and (ks[0] == "path" or not asks_named_thing(asking)):
             kinds.extend(k for k in ks if k not in kinds)
     typed = bool(kinds)
     kinds.extend(k for k in _GENERIC if k not in kinds)

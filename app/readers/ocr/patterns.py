@@ -61,10 +61,14 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         r"(?<![A-Za-z0-9])(?:[A-Z]{1,6}\d*(?:[-/][A-Z0-9]{1,10}(?:\.\d+)*\+?){1,6}"
         r"|(?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{4,})(?![A-Za-z0-9+])"  # not "C/C" of "C/C++"
     ),
+    # an absolute path ("/etc", "“/var/cache/apt/archives”", "~/.config/foo/"): not a fraction,
+    # "and/or", "TCP/IP", "KiB/sec" or the slashes of a URL
+    "path": re.compile(r"(?<![A-Za-z0-9_/.:~-])~?(?:/[A-Za-z0-9_.+@*{},-]+)+/?"),
     # a number is not the head of a word: "1G", "2nd", "64bit" carry a unit or suffix (letters
-    # before it stay: OCR glues "echo 10" into "echo10")
+    # before it stay: OCR glues "echo 10" into "echo10"), nor of a dotted run: "2.7" of a section
+    # "2.7.9." or of a version "2.7.18"
     "number": re.compile(
-        rf"(?<![0-9.])[-+]?(?:{_NUM})(?:\s?(?:项|个|人|名|家|次|股))?(?![A-Za-z0-9_])"
+        rf"(?<![0-9.])[-+]?(?:{_NUM})(?:\s?(?:项|个|人|名|家|次|股))?(?![A-Za-z0-9_]|\.\d)"
     ),
     "org": re.compile(
         # on one line: "10.1. New Versions" above "Mozilla Foundation is …" is a heading

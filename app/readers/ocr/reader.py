@@ -75,6 +75,7 @@ from app.readers.ocr.answer_policy import (
     refers_back,
     resumed_end,
     shown_command,
+    sibling_entries,
     spells_out,
     symbol_read_as_letter,
     unmentioned_options,
@@ -195,9 +196,11 @@ def _with_what_comes_before(
     end: int,
     names: bool,
     naming: Callable[[str], bool],
+    reason: bool = False,
 ) -> tuple[int, int]:
     """The window ``start:end`` of sentence ``idx`` widened back to the sentence before it, when
-    that one says what this one is about; else unchanged."""
+    that one says what this one is about (or, for a "why" question, ``reason``, when this one
+    follows from it: "So …"); else unchanged."""
     if idx == 0:
         return start, end
     sent, prev = sentences[idx], sentences[idx - 1]
@@ -227,7 +230,9 @@ def _with_what_comes_before(
         if before and refers_back(prev.text) and sent.end - before.start <= MAX_ANSWER:
             return before.start, sent.end
         return prev.start, sent.end
-    if refers_back(sent.text) and end - prev.start <= MAX_ANSWER:
+    if (refers_back(sent.text) or (reason and follows_from(sent.text))) and (
+        end - prev.start <= MAX_ANSWER
+    ):
         # "This file describes all the changes …": what "this file" is, is said just before (a
         # file name, a heading, the previous sentence); that one may point back in turn
         # ("/etc/dpkg/shlibs.default" / "This file lists …" / "It was used when …")
@@ -1523,6 +1528,7 @@ class OcrReader(Reader):
                 idx + 1 < len(sentences)
                 and idx not in doc.headers
                 and needs_next(sent.text, prof.cjk)
+                and not sibling_entries(sent.text, sentences[idx + 1].text)
             ):
                 # a heading, a lead-in ending in a colon, a question or a table header: what
                 # answers it is in the next sentence (a table's row carries its own)
@@ -1547,7 +1553,9 @@ class OcrReader(Reader):
                 # the name it asks for is in the next sentence ("… you need a basic development
                 # environment. Install build-essential."); the window grows, its score does not
                 start, end, _ = _with_neighbour(sentences, idx, start, end, naming)
-            start, end = _with_what_comes_before(prof, sentences, idx, start, end, names, naming)
+            start, end = _with_what_comes_before(
+                prof, sentences, idx, start, end, names, naming, reason
+            )
             window = text[start:end]
             # a table row is read with its header: the column the question names is there
             coverage, _ = key_matches(prof, f"{doc.headers.get(idx, '')}\n{window}", weight)
