@@ -480,6 +480,10 @@ def test_what_does_x_mean_prefers_the_sentence_that_defines_x():
     assert defines('"Source" form shall mean the preferred form for making modifications', "Source")
     assert not defines('"Object" form shall mean any form resulting from Source form', "Source")
     assert defines("Sponsor (赞助者)：帮助维护者上传软件包的人", "Sponsor（赞助者）")
+    # a letter or sign asked about starts the definition; after a word it is only used there
+    assert defines("“u” 表示微小。", "u") and defines("K 开头的脚本会停止服务。", "K")
+    assert not defines("用 “U” 命令更新可用的软件包列表，“g” 命令执行升级。", "u")
+    assert defined_term("udeb 软件包名字里的“u”是什么意思？") == "u"
 
 
 def test_key_information_addresses_end_where_they_end():
@@ -2073,12 +2077,22 @@ def test_a_question_for_a_directory_is_answered_by_a_passage_that_holds_a_path(t
         "/var/cache/apt/archives",
     ]
     assert paths("可以在/etc/systemd/network/ 里配置网络") == ["/etc/systemd/network/"]
-    none = "see https://deb.debian.org/debian and/or TCP/IP at 800Kib/sec, 1/2 of it"
+    # relative: with its closing slash, or three parts
+    assert paths("stored in debian/patches/ and listed in debian/patches/series.") == [
+        "debian/patches/",
+        "debian/patches/series",
+    ]
+    none = "see https://deb.debian.org/debian and/or TCP/IP at 800Kib/sec, 1/2 of zh-tw/zh-cn"
     assert paths(none) == []
     asked = profile("Where do the configuration files of a package have to be kept?")
     assert asked.typed and asked.kinds[0] == "path"
     assert profile("用 APT 下载的软件包保存在哪个目录？").kinds[0] == "path"
     assert profile("In which directory do the patches live?").kinds[0] == "path"
+    # a place to look something up may be a path or a web address
+    assert profile("Where can I look up the bugs filed against a package?").kinds[:2] == (
+        "path",
+        "url",
+    )
     assert not profile("Where will the annual meeting take place?").typed
     assert "path" not in profile("Where is the working directory when a test starts?").kinds[:2]
     assert [v.text for v in fitting_values(asked, "They must reside in /etc.")] == ["/etc"]

@@ -715,6 +715,8 @@ def defines(window: str, term: str | None) -> bool:
     at = squeeze.find(target)
     if at not in range(0, 4):
         return False
+    if len(target) <= 2 and any(ch.isalnum() for ch in squeeze[:at]):
+        return False  # a sign or letter after a word ("用 “U” 命令…") is not what the sentence is about
     said = [ch for ch in squeeze[at + len(target) :] if ch.isalnum()]
     return len(said) >= (4 if any(is_cjk(ch) for ch in said) else 12)
 

@@ -98,7 +98,7 @@ _COPULA = re.compile(
 # "保存在哪个目录？"); asked as a name ("which directory") too
 _ASKS_PATH_EN = re.compile(
     r"\bwhere\b[^?]*\b(?:stored|kept|saved|located|installed|placed|put|go|goes|live|lives|"
-    r"reside|resides|found)\b|\b(?:which|what)\s+(?:[\w-]+\s+)?(?:director(?:y|ies)|folders?|paths?)\b"
+    r"reside|resides|found|find|look|download|get|obtain)\b|\b(?:which|what)\s+(?:[\w-]+\s+)?(?:director(?:y|ies)|folders?|paths?)\b"
     r"|\bin which (?:director(?:y|ies)|folders?)\b",
     re.I,
 )

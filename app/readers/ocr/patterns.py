@@ -61,9 +61,14 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         r"(?<![A-Za-z0-9])(?:[A-Z]{1,6}\d*(?:[-/][A-Z0-9]{1,10}(?:\.\d+)*\+?){1,6}"
         r"|(?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{4,})(?![A-Za-z0-9+])"  # not "C/C" of "C/C++"
     ),
-    # an absolute path ("/etc", "“/var/cache/apt/archives”", "~/.config/foo/"): not a fraction,
-    # "and/or", "TCP/IP", "KiB/sec" or the slashes of a URL
-    "path": re.compile(r"(?<![A-Za-z0-9_/.:~-])~?(?:/[A-Za-z0-9_.+@*{},-]+)+/?"),
+    # a path: absolute ("/etc", "“/var/cache/apt/archives”", "~/.config/foo/"), or relative
+    # with a closing slash or three parts ("debian/patches/", "debian/patches/series"); not a
+    # fraction, "and/or", "TCP/IP", "KiB/sec", "zh-tw/zh-cn" or the slashes of a URL
+    "path": re.compile(
+        r"(?<![A-Za-z0-9_/.:~-])(?:~?(?:/[A-Za-z0-9_.+@*{},-]+)+/?"
+        r"|[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.+@*-]+)*/(?![A-Za-z0-9_.-])"
+        r"|(?:[A-Za-z0-9_.-]+/){2,}[A-Za-z0-9_.+@*-]+)"
+    ),
     # a number is not the head of a word: "1G", "2nd", "64bit" carry a unit or suffix (letters
     # before it stay: OCR glues "echo 10" into "echo10"), nor of a dotted run: "2.7" of a section
     # "2.7.9." or of a version "2.7.18"
