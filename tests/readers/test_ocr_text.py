@@ -2134,6 +2134,11 @@ def test_a_section_number_is_no_figure(tmp_path):
     assert not part("Mirrors\n3 mirrors keep a copy.", "3")
     assert not part("It takes 2.5 GB of disk.", "2.5")
     assert not part("Only 2 packages may hold it.", "2")
+    # a footnote's number read in line after its sentence, before the next one's first word
+    assert part("… the config file. 13 Here is a good example:", "13")
+    assert part("13 Here is a good example:", "13")
+    assert not part("It saves 12 compressed generations.", "12")
+    assert not part("12 packages were built.", "12") and not part("In 2019 Debian grew.", "2019")
     assert names_part("Which section describes the module path?")
     assert not names_part("How many packages may ship the binary?")
     # nor is the head of a dotted run a number: "2.7" of the heading "2.7.9.限制 …" (no blank
@@ -2383,6 +2388,8 @@ def test_a_sentence_doing_what_the_answer_says_is_kept_over_its_first_clauses(tm
     assert "put a call to the dependency helper" in answer.text and len(answer.text) <= 300
     assert answer.text.startswith("…it must run"), answer.text
     assert "package. To do this" in answer.text, answer.text  # the footnote's "10" not shown
+    # and the number not shown is not taken for one the reading missed
+    assert not [n for n in answer.notes if "missed" in n.en], answer.notes
 
 
 def test_an_answer_does_not_show_the_numbers_of_footnotes_between_its_sentences():

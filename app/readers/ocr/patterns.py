@@ -191,8 +191,29 @@ def part_number(text: str, start: int, end: int) -> bool:
             _NUMBERING_AFTER.match(text, end) or ("." in value and _TITLE_AFTER.match(text, end))
         )
     )
-    return heading or bool(
-        _PART_BEFORE.search(text[max(0, start - 12) : start]) or _PART_AFTER.match(text[end:])
+    return (
+        heading
+        or footnote_mark(text, start, end)
+        or bool(
+            _PART_BEFORE.search(text[max(0, start - 12) : start]) or _PART_AFTER.match(text[end:])
+        )
+    )
+
+
+_CAPITAL_WORD = re.compile(r"\s+[A-Z][a-z]")
+_SENTENCE_CLOSED = tuple('.!?"”’)')
+
+
+def footnote_mark(text: str, start: int, end: int) -> bool:
+    """The number ``text[start:end]`` is a footnote's, read in line after the sentence it belongs
+    to ("… config file. 13 Here is a good example …"), or a heading's without its dot: one to
+    three digits after a sentence's end or at the start, before a capitalised word."""
+    before = text[:start].rstrip()
+    return (
+        end - start <= 3
+        and text[start:end].isdigit()
+        and (not before or before.endswith(_SENTENCE_CLOSED))
+        and _CAPITAL_WORD.match(text, end) is not None
     )
 
 

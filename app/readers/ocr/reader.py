@@ -1646,7 +1646,8 @@ class OcrReader(Reader):
         ):
             answer_text += "…"  # the sentence goes on past the lines read so far
         kind_zh = _kind_zh(decision.kind)
-        misread = _misread_note(answer_text, rendered, value_span)
+        # what was read there, with the footnote numbers the answer does not show
+        misread = _misread_note(" ".join(text[a:b].split()), rendered, value_span)
         return Answer(
             text=answer_text,
             mode=Mode.QA,
