@@ -2116,6 +2116,42 @@ def test_a_question_for_a_directory_is_answered_by_a_passage_that_holds_a_path(t
     assert answer.text != "/etc"  # the sentence, not the bare path
 
 
+def test_a_how_to_question_is_answered_by_a_passage_that_takes_a_step(tmp_path):
+    """ "How do I …?" / "怎样…？" asks for a step to take: a passage with a menu path ("Tools -
+    Protect Document - Protect Fields", "「插入 - 手动分页」"), an imperative ("choose", "选择",
+    "双击") or a command at a prompt fits it, as a date fits "when"; one that only says the thing
+    can be done ("您可以直接在光标位置插入…") does not."""
+    from app.readers.ocr.answer_policy import fitting_values
+
+    def steps(question: str, text: str) -> list[str]:
+        return [v.text for v in fitting_values(profile(question), text) if v.kind == "action"]
+
+    how = "How do I protect the fields of a document?"
+    assert steps(how, "Choose Tools - Protect Document - Protect Fields to protect them.")
+    assert steps(how, "Place the cursor in the cell, then click OK.")
+    assert steps(how, "Then run\n# dpkg --configure -a")
+    assert not steps(how, "Fields can be protected against changes.")
+    assert not steps(how, "Debian uses the bug tracking system of the project.")
+    how_zh = "怎样在光标位置插入分页符？"
+    assert steps(how_zh, "选择「插入 - 手动分页」，然后点击「确定」。")
+    assert not steps(how_zh, "您可以直接在光标位置插入一个分页符。")
+    assert profile(how).kinds[0] == "action" and profile(how_zh).kinds[0] == "action"
+    assert not profile("How do I know which version I have?").typed
+    assert profile("How many packages are there?").kinds[0] != "action"
+
+    said = [
+        "您可以直接在光标位置插入一个带样式的分页符。或者，您可以将带样式的分页符属性应用到一个段落中。",
+        "要在光标位置插入一个带样式的分页符，选择「插入 - 手动分页」，从列表框中选择一个样式名称，"
+        "然后点击「确定」。",
+    ]
+    filler = [
+        f"第{n}节介绍文档中页面样式的页眉、页脚和边框的设置，以及它们的继承关系。" for n in range(5)
+    ]
+    text = "\n\n".join([*filler[:2], *said, *filler[2:]])
+    (answer,) = _answers(tmp_path, text, "怎样在光标所在位置插入一个带样式的分页符？", preset="zh")
+    assert "手动分页" in answer.text, answer.text
+
+
 def test_a_section_number_is_no_figure(tmp_path):
     """ "How many packages may ship /usr/bin/perl?" answered "2.2" of "(see Section 2.2)" and a
     count question got "2.3" of the heading "2.3. Module Path". The number of a part of the

@@ -47,7 +47,7 @@ SHORT_KINDS = frozenset(
 )
 # kinds a passage must hold to fit the question: a path fits "which directory", but the answer
 # is the sentence that says what is kept there ("… must reside in /etc.")
-FITTING_KINDS = SHORT_KINDS | {"path"}
+FITTING_KINDS = SHORT_KINDS | {"path", "action"}
 
 # Fitted on the dev split on 2026-12-05 (python -m eval.qa_real.calibrate --fit: the 385 answered
 # dev questions of 31 documents, the margin taken between candidates' ranks; in-sample ECE 0.024;

@@ -105,6 +105,13 @@ _ASKS_PATH_EN = re.compile(
 _ASKS_PATH_ZH = re.compile(
     r"(?:哪个|哪一个|什么)(?:目录|路径|文件夹)|(?:存放|保存|放|装|存储|安装|位于|存)在?(?:哪里|哪儿|何处|哪个位置)"
 )
+# how to do something: the answer takes a step (a menu path, "choose …", "运行…", a command)
+_ASKS_STEPS_EN = re.compile(
+    r"^\s*(?:[^,?]{1,60},\s*)?(?:how\s+(?:do|can|should|could|would)\s+(?:i|we|you|one)\b"
+    r"(?!\s+(?:know|tell|find out)\b)|how\s+to\b|what\s+(?:steps|should\s+i\s+do)\b)",
+    re.I,
+)
+_ASKS_STEPS_ZH = re.compile(r"(?:怎样|怎么|如何)(?!样|回事)|什么办法|哪些步骤")
 _EN_KINDS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (_ASKS_PATH_EN, ("path", "url")),
     (re.compile(r"e-?mail", re.I), ("email",)),
@@ -148,6 +155,7 @@ _EN_KINDS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
         re.compile(r"\b(?:company|organisation|organization|provider|client|firm|bank)\b", re.I),
         ("org", "person"),
     ),
+    (_ASKS_STEPS_EN, ("action", "path")),
 ]
 # In a Chinese question an English word is a name ("date 的输出格式", "/usr/share 目录里", "time 能
 # 测量什么"), except the few that Chinese writes in Latin letters for a kind of value: an e-mail
@@ -177,6 +185,7 @@ _ZH_KINDS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (re.compile(r"谁|哪位|姓名|董事长|秘书|负责人|经理"), ("person", "org")),
     (re.compile(r"公司|单位|机构"), ("org",)),
     (re.compile(r"多少|几"), ("number", "amount", "percent", "duration")),
+    (_ASKS_STEPS_ZH, ("action", "path")),
 ]
 # The words that name the kind of answer are in the clause that asks. A clause saying when or on
 # what condition ("… when I email a new problem", "If I sue …, when …", "订阅邮件列表时，…"), a
@@ -340,7 +349,7 @@ def profile(question: str) -> Profile:
     kinds: list[str] = []
     for pattern, ks in table:
         # a name asked for is no value, but a path is both
-        if pattern.search(asking) and (ks[0] == "path" or not asks_named_thing(asking)):
+        if pattern.search(asking) and (ks[0] in ("path", "action") or not asks_named_thing(asking)):
             kinds.extend(k for k in ks if k not in kinds)
     typed = bool(kinds)
     kinds.extend(k for k in _GENERIC if k not in kinds)

@@ -69,6 +69,20 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         r"|[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.+@*-]+)*/(?![A-Za-z0-9_.-])"
         r"|(?:[A-Za-z0-9_.-]+/){2,}[A-Za-z0-9_.+@*-]+)"
     ),
+    # what a "how do I …" is answered with: a step to take — a menu path ("Tools - Protect
+    # Document - Protect Fields", "「插入 - 手动分页」"), an imperative that opens a sentence or a
+    # clause ("Choose …", "…, click OK", "选择…", "双击…"), or a command at a shell prompt
+    "action": re.compile(
+        r"[A-Z][\w.]*(?:\s[A-Za-z][\w.]*){0,3}(?:\s[-–]\s[A-Z][\w.]*(?:\s[A-Za-z][\w.]*){0,3})+"
+        r"|「[^「」\n]{1,20}\s?[-–]\s?[^「」\n]{1,20}」"
+        r"|(?:^|(?<=[.;:!?]\s)|(?<=,\s)|(?<=\bthen\s)|(?<=\band\s))"
+        r"(?i:choose|select|click|double-click|right-click|press|type|enter|run|open|uncheck|"
+        r"tick|drag|go to|install|add|edit|set)\b"
+        r"|(?:选择|点击|单击|双击|右击|按下|输入|运行|执行|打开|勾选|取消勾选|取消选中|拖动|安装|设置)"
+        r"(?=[「“\"\s\u4e00-\u9fffA-Za-z])"
+        r"|(?:^|(?<=\n))\s*[$#]\s+[a-z][\w.+-]*",
+        re.MULTILINE,
+    ),
     # a number is not the head of a word: "1G", "2nd", "64bit" carry a unit or suffix (letters
     # before it stay: OCR glues "echo 10" into "echo10"), nor of a dotted run: "2.7" of a section
     # "2.7.9." or of a version "2.7.18"
