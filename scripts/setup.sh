@@ -36,6 +36,11 @@ APT_EVAL=(debian-faq debian-faq-zh-cn debian-policy debian-reference-common debi
 APT_BENCH=(valgrind nettle-dev zlib1g-dev fontconfig bzip2-doc libtasn1-doc)
 [[ "$PROFILE" == dev ]] && want+=("${APT_BENCH[@]}")
 
+# LibreOffice's help in English and Chinese, the documents of eval/qa_real/probe2.jsonl: with its
+# dependencies about 150 MB, so only on request (GLYPH_EVAL_PROBES=1 scripts/setup.sh --dev)
+APT_PROBES=(libreoffice-help-en-us libreoffice-help-zh-cn)
+[[ "$PROFILE" == dev && "${GLYPH_EVAL_PROBES:-0}" == 1 ]] && want+=("${APT_PROBES[@]}")
+
 missing=()
 for pkg in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -2,8 +2,9 @@
 QA set's documents and from each other.
 
 - ``fresh.jsonl`` (2026-12-04) and ``fresh2.jsonl`` (2026-12-06): for measuring only;
-- ``probe.jsonl`` (2026-12-06): questions on four more documents whose misses were read to find
-  classes of failure (like the dev half).
+- ``probe.jsonl`` and ``probe2.jsonl`` (2026-12-06): questions on four more documents each whose
+  misses were read to find classes of failure (like the dev half); probe2's documents are
+  LibreOffice's help pages (``GLYPH_EVAL_PROBES=1 scripts/setup.sh --dev`` installs them).
 """
 
 import json
@@ -17,7 +18,12 @@ from eval.qa_real.build import load_documents
 
 HERE = Path(__file__).resolve().parents[2] / "eval" / "qa_real"
 # file: (questions, per language, unanswerable)
-SETS = {"fresh.jsonl": (56, 28, 6), "fresh2.jsonl": (48, 24, 8), "probe.jsonl": (48, 24, 8)}
+SETS = {
+    "fresh.jsonl": (56, 28, 6),
+    "fresh2.jsonl": (48, 24, 8),
+    "probe.jsonl": (48, 24, 8),
+    "probe2.jsonl": (48, 24, 8),
+}
 
 
 def _rows(name: str):
