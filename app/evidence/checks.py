@@ -77,13 +77,20 @@ class _Candidates:
     dates: dict[tuple[int, int, int], list[int]]
 
 
+# superscript and subscript digits are their digits to a reader ("GOsa²" read "GOsa2", "m³"):
+# one character for one, so the flat text's offsets stay the original's
+_SCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉", "01234567890123456789")
+
+
 class DocIndex:
-    """A document's text made ready for checks: the flat text (``flatten``) for exact search,
-    and on first need the candidates of near matches."""
+    """A document's text made ready for checks: the flat text (``flatten``, superscript and
+    subscript digits as digits) for exact search, and on first need the candidates of near
+    matches."""
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.flat, self.offsets = flatten(text)
+        flat, self.offsets = flatten(text)
+        self.flat = flat.translate(_SCRIPT_DIGITS)
 
     def original(self, a: int, b: int) -> tuple[int, int]:
         """A span of the flat text as a span of the original text."""

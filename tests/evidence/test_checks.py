@@ -124,6 +124,17 @@ def test_a_space_dropped_next_to_a_symbol_is_named_as_the_document_has_it():
     assert (check.status, check.document_value) == ("near", "iconv -f utf8")
 
 
+def test_a_superscript_digit_read_as_its_digit_is_in_the_document():
+    # the Debian Edu manual's "GOsa²", read "GOsa2" by OCR: "GOsa2 does not appear in the
+    # document" was a false note on a right answer
+    rendered = fake_render("Every user should change the password by using GOsa². Volume: 3 m³.")
+    assert _check(rendered, "GOsa2").status == "exact"
+    assert _check(rendered, "GOsa3").status != "exact"
+    checks, notes = check_answer(rendered, "Use GOsa2 to change it.", Mode.QA, [])
+    assert [c.status for c in checks] == ["exact"]
+    assert notes == [], notes
+
+
 def test_units_dates_and_table_numbers():
     rendered = fake_render(AGREEMENT)
     assert _check(rendered, "€186,400").status == "exact"  # € is EUR
