@@ -482,6 +482,8 @@ def test_what_does_x_mean_prefers_the_sentence_that_defines_x():
     assert defines("Sponsor (赞助者)：帮助维护者上传软件包的人", "Sponsor（赞助者）")
     # a letter or sign asked about starts the definition; after a word it is only used there
     assert defines("“u” 表示微小。", "u") and defines("K 开头的脚本会停止服务。", "K")
+    # an option's own dash is no bullet: the entry that starts with it defines it
+    assert defines("-k --keep\nKeep (don't delete) input files during compression.", "-k")
     assert not defines("用 “U” 命令更新可用的软件包列表，“g” 命令执行升级。", "u")
     assert defined_term("udeb 软件包名字里的“u”是什么意思？") == "u"
 

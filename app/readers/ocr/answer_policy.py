@@ -709,7 +709,8 @@ def defines(window: str, term: str | None) -> bool:
         return False
     if glosses(window, term):
         return True
-    head = _NUMBERING.sub("", window.strip(), count=1)
+    # a list's bullet goes, but not an option's own dash ("-k --keep" / "Keep …")
+    head = window.strip() if term.startswith("-") else _NUMBERING.sub("", window.strip(), count=1)
     squeeze = unspaced(head).lower()
     target = unspaced(term).lower()
     at = squeeze.find(target)
