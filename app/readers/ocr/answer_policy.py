@@ -560,13 +560,14 @@ def with_counted(text: str, b: int, prof: Profile) -> int:
         # and the noun after the measure word, as far as the text says it as the question does
         # ("几个字符" → "5 个字符")
         end = unit.end()
+        rest = text[end:]
+        at = end + len(rest) - len(rest.lstrip())
         for noun in _COUNTED_NOUN_ZH.findall(prof.text):
-            at = len(text[end:]) - len(text[end:].lstrip())
             same = 0
-            while same < len(noun) and text[end + at + same : end + at + same + 1] == noun[same]:
+            while same < len(noun) and text[at + same : at + same + 1] == noun[same]:
                 same += 1
             if same >= min(2, len(noun)):
-                return end + at + same
+                return at + same
         return end
     keys = {stem(k) for k in prof.keys}
     end = b
