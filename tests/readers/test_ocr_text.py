@@ -2454,6 +2454,17 @@ def test_an_answer_does_not_show_the_numbers_of_footnotes_between_its_sentences(
         "参见第 3 节。10 个软件包已经构建。",
     ):
         assert shown(kept, kept[:4]).replace(" ", "") == kept.replace(" ", "").replace("\n", "")
+    # one notion of a footnote's number: what the answer hides is what the value checks skip
+    from app.readers.ocr.patterns import footnote_mark
+
+    text = "Rotate logs. 13 Here is one. It keeps 12 copies. 14 The end is 3 Days away."
+    hidden = {n for n in ("13", "12", "14", "3") if n not in shown(text, "Rotate").split()}
+    marks = {
+        n
+        for n in ("13", "12", "14", "3")
+        if footnote_mark(text, text.index(n + " "), text.index(n + " ") + len(n))
+    }
+    assert hidden == marks == {"13", "14"}
 
 
 def test_a_chain_of_sentences_pointing_back_reaches_what_they_name(tmp_path):

@@ -37,7 +37,12 @@ from app.readers.ocr.extract import (
     stem,
 )
 from app.readers.ocr.keyinfo import precise
-from app.readers.ocr.patterns import find_values, without_part_numbers
+from app.readers.ocr.patterns import (
+    FOOTNOTE_NUMBER,
+    find_values,
+    without_footnotes,
+    without_part_numbers,
+)
 from app.text import STOP_AND_QUESTION_WORDS, is_cjk, unspaced
 
 MAX_ANSWER = 300
@@ -469,8 +474,7 @@ def announces(answer: str) -> bool:
 
 # the number of a footnote at the start of a sentence that goes on in the same line ("… needed by
 # the package. 10 To do this, put …"); on a line of its own, such a number starts a heading
-_FOOTNOTE = r"\d{1,3}\s+"
-FOOTNOTE_MARK = re.compile(rf"^\s*{_FOOTNOTE}(?=[^\W\d_])")
+_FOOTNOTE = rf"{FOOTNOTE_NUMBER}\s+"
 
 
 def continues(sentence: str) -> bool:
@@ -1016,20 +1020,12 @@ def clip(
 _CLOSED = tuple(".!?。！？\"”’')）」』]")
 
 
-# a footnote's number after the sentence it belongs to, before the next one ("… by the package.
-# 10 To do this, …"): the page shows it raised, the OCR reads it in line. Not shown in an answer.
-_FOOTNOTE_BETWEEN = re.compile(rf"(?<=[.!?\"”’)])\s+{_FOOTNOTE}(?=[A-Z][a-z])")
-
-
 def excerpt(text: str, a: int, b: int, start: int, end: int) -> str:
     """``text[a:b]`` on one line, with "…" where it was cut out of ``start:end`` mid-sentence,
     without the numbers of footnotes between its sentences (also the one of the sentence before
     it, where the answer starts with it)."""
     cut_before = a > start and not text[start:a].rstrip().endswith(_CLOSED)
-    mark = FOOTNOTE_MARK.match(text[a:b])
-    if mark is not None and text[:a].rstrip().endswith(_CLOSED) and text[a + mark.end()].isupper():
-        a += mark.end()
-    shown = _FOOTNOTE_BETWEEN.sub(" ", " ".join(text[a:b].split()))
+    shown = " ".join(without_footnotes(text, a, b).split())
     if cut_before:
         shown = "…" + shown
     if b < end and not shown.endswith(_CLOSED):

@@ -214,14 +214,22 @@ def part_number(text: str, start: int, end: int) -> bool:
     )
 
 
+# A footnote's number, which the page shows raised and OCR reads in line after the sentence it
+# belongs to ("… config file. 13 Here is a good example …"): one to three digits. The one notion
+# of it the reader has: a value check (``part_number``), the answer shown (``without_footnotes``)
+# and a sentence's start (``OPENING_FOOTNOTE``) all ask it here.
+FOOTNOTE_NUMBER = r"\d{1,3}"
+# a sentence that opens with one ("10 To do this, put …" after "… needed by the package.")
+OPENING_FOOTNOTE = re.compile(rf"^\s*{FOOTNOTE_NUMBER}\s+(?=[^\W\d_])")
 _CAPITAL_WORD = re.compile(r"\s+[A-Z][a-z]")
 _SENTENCE_CLOSED = tuple('.!?"”’)')
+_NUMBER_RUN = re.compile(r"(?<!\S)\d{1,3}(?=\s)")
 
 
 def footnote_mark(text: str, start: int, end: int) -> bool:
-    """The number ``text[start:end]`` is a footnote's, read in line after the sentence it belongs
-    to ("… config file. 13 Here is a good example …"), or a heading's without its dot: one to
-    three digits after a sentence's end or at the start, before a capitalised word."""
+    """The number ``text[start:end]`` is a footnote's (``FOOTNOTE_NUMBER``), or a heading's
+    without its dot: one to three digits after a sentence's end or at the start, before a
+    capitalised word."""
     before = text[:start].rstrip()
     return (
         end - start <= 3
@@ -229,6 +237,19 @@ def footnote_mark(text: str, start: int, end: int) -> bool:
         and (not before or before.endswith(_SENTENCE_CLOSED))
         and _CAPITAL_WORD.match(text, end) is not None
     )
+
+
+def without_footnotes(text: str, a: int, b: int) -> str:
+    """``text[a:b]`` without the footnote numbers in it (``footnote_mark``, judged in the whole
+    ``text``: one that opens ``a:b`` goes too when the sentence before ``a`` has ended; not a
+    number that starts the text, a heading's)."""
+    kept, at = [], a
+    for m in _NUMBER_RUN.finditer(text, a, b):
+        if text[: m.start()].strip() and footnote_mark(text, m.start(), m.end()):
+            kept.append(text[at : m.start()])
+            at = m.end()
+    kept.append(text[at:b])
+    return "".join(kept)
 
 
 def names_part(question: str) -> bool:

@@ -33,7 +33,6 @@ from app.ocr import OcrLine, get_engine
 from app.readers.base import NOT_FOUND, Reader, ReaderCapabilities
 from app.readers.control import QuestionControl, foreground
 from app.readers.ocr.answer_policy import (
-    FOOTNOTE_MARK,
     HEAD_SENTENCES,
     MAX_ANSWER,
     MEANING_ANSWERS,
@@ -92,6 +91,7 @@ from app.readers.ocr.extract import (
 )
 from app.readers.ocr.keyinfo import format_items, key_information, precise
 from app.readers.ocr.lines import OcrText, assemble
+from app.readers.ocr.patterns import OPENING_FOOTNOTE
 from app.readers.ocr.retrieve import HybridIndex, warm_up_embeddings
 from app.readers.ocr.summarize import furniture, requested_length, summarize
 from app.readers.ocr.tables import labelled, read_tables
@@ -266,7 +266,7 @@ def _and_what_follows(
         return start, end  # the answer was cut inside its sentence, or nothing follows
     nxt = sentences[idx + 1]
     gap = text[end : nxt.start]
-    if "\n" in gap or furniture(nxt.text) or not continues(FOOTNOTE_MARK.sub("", nxt.text)):
+    if "\n" in gap or furniture(nxt.text) or not continues(OPENING_FOOTNOTE.sub("", nxt.text)):
         return start, end
     if nxt.end - start <= MAX_ANSWER:
         return start, nxt.end
