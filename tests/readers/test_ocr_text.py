@@ -1212,6 +1212,35 @@ def test_a_sentence_answer_carries_on_into_the_next_sentence_of_its_paragraph(tm
     assert "hard-float" in entry.text and "i386" not in entry.text, entry.text
 
 
+def test_a_chinese_clause_ending_in_a_semicolon_goes_on_to_the_full_stop(tmp_path):
+    """Sentences are split at "；" too, so "所有以“K”开头的脚本都会被执行；" ended an answer and the
+    clause after it, which says what those scripts do, was cut off ("…"). An answer carries on
+    over such clauses, in the same line, up to the full stop."""
+    from app.evidence.match import split_sentences
+    from app.readers.ocr.reader import _and_what_follows
+
+    text = (
+        "每个文件的名称都表明了脚本的执行方式。准确地说，进入运行级别前，所有以“K”开头的脚本"
+        "都会被执行；这些脚本停止服务。然后所有以“S”开头的脚本会被执行；这些脚本启动服务。"
+    )
+    sentences = split_sentences(text)
+    first = sentences[0]
+    a, b = _and_what_follows(sentences, text, first.start, first.end)
+    assert text[a:b].endswith("这些脚本停止服务。"), text[a:b]
+    k = next(s for s in sentences if "K" in s.text)
+    assert text[k.start : _and_what_follows(sentences, text, k.start, k.end)[1]].endswith(
+        "停止服务。"
+    )
+    # a clause on a line of its own is a list's next entry, not more of this one
+    listed = "可选的值有：\n甲：最快；\n乙：最省内存。"
+    sentences = split_sentences(listed)
+    one = next(s for s in sentences if s.text.startswith("甲"))
+    assert _and_what_follows(sentences, listed, one.start, one.end) == (one.start, one.end)
+    said = _among_chapters(text, zh=True)
+    (answer,) = _answers(tmp_path, said, "以“K”开头的脚本是做什么的？", preset="zh")
+    assert "停止服务" in answer.text, answer.text
+
+
 MEANING_CASES = (
     (
         "Who approves a travel request?",

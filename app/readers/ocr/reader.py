@@ -264,12 +264,15 @@ def _and_what_follows(
     idx = bisect.bisect_right(starts, max(start, end - 1)) - 1
     if not 0 <= idx < len(sentences) - 1 or sentences[idx].end != end:
         return start, end  # the answer was cut inside its sentence, or nothing follows
+    whole = _to_full_stop(sentences, text, idx, start)
+    if whole > end:
+        return start, whole  # the sentence was one clause of a longer one: the rest first
     nxt = sentences[idx + 1]
     gap = text[end : nxt.start]
     if "\n" in gap or furniture(nxt.text) or not continues(OPENING_FOOTNOTE.sub("", nxt.text)):
         return start, end
     if nxt.end - start <= MAX_ANSWER:
-        return start, nxt.end
+        return start, _to_full_stop(sentences, text, idx + 1, start)
     if does_what_it_says(nxt.text):
         # it does what this one says ("To do this, …"): it is more of the answer than the start
         # of this one, a heading run into it or its first clauses, which go when the two do not
@@ -280,6 +283,20 @@ def _and_what_follows(
                     return cut.end(), nxt.end
                 break
     return start, end
+
+
+def _to_full_stop(sentences: list[Sentence], text: str, idx: int, start: int) -> int:
+    """The end of sentence ``idx``, carried over the clauses after it while it ends with a
+    Chinese semicolon, where sentences are split, and they go on in the same line and fit an
+    answer's length from ``start``: "所有以“K”开头的脚本都会被执行；" says what is run, and the clause
+    after it, "这些脚本杀死（kill）服务。", what the scripts do."""
+    end = sentences[idx].end
+    while sentences[idx].text.endswith("；") and idx + 1 < len(sentences):
+        nxt = sentences[idx + 1]
+        if "\n" in text[end : nxt.start] or nxt.end - start > MAX_ANSWER or furniture(nxt.text):
+            break
+        idx, end = idx + 1, nxt.end
+    return end
 
 
 ANNOUNCED_LINES = 3  # lines an answer ending in a colon may take after it
