@@ -223,18 +223,27 @@ FOOTNOTE_NUMBER = r"\d{1,3}"
 OPENING_FOOTNOTE = re.compile(rf"^\s*{FOOTNOTE_NUMBER}\s+(?=[^\W\d_])")
 _CAPITAL_WORD = re.compile(r"\s+[A-Z][a-z]")
 _SENTENCE_CLOSED = tuple('.!?"”’)')
-_NUMBER_RUN = re.compile(r"(?<!\S)\d{1,3}(?=\s)")
+_NUMBER_RUN = re.compile(rf"(?<!\S){FOOTNOTE_NUMBER}(?=\s)")
+
+
+def _last_char_before(text: str, start: int) -> str:
+    """The last character before ``start`` that is not white space ("" at the text's start),
+    found without copying what comes before it."""
+    i = start
+    while i > 0 and text[i - 1].isspace():
+        i -= 1
+    return text[i - 1] if i else ""
 
 
 def footnote_mark(text: str, start: int, end: int) -> bool:
     """The number ``text[start:end]`` is a footnote's (``FOOTNOTE_NUMBER``), or a heading's
     without its dot: one to three digits after a sentence's end or at the start, before a
     capitalised word."""
-    before = text[:start].rstrip()
+    last = _last_char_before(text, start)
     return (
         end - start <= 3
         and text[start:end].isdigit()
-        and (not before or before.endswith(_SENTENCE_CLOSED))
+        and (not last or last in _SENTENCE_CLOSED)
         and _CAPITAL_WORD.match(text, end) is not None
     )
 
@@ -245,7 +254,7 @@ def without_footnotes(text: str, a: int, b: int) -> str:
     number that starts the text, a heading's)."""
     kept, at = [], a
     for m in _NUMBER_RUN.finditer(text, a, b):
-        if text[: m.start()].strip() and footnote_mark(text, m.start(), m.end()):
+        if _last_char_before(text, m.start()) and footnote_mark(text, m.start(), m.end()):
             kept.append(text[at : m.start()])
             at = m.end()
     kept.append(text[at:b])
