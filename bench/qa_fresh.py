@@ -18,8 +18,11 @@ scripts, Debian Reference's chapter on authentication in Chinese, and two Chines
 chapters. ``eval/qa_real/probe.jsonl`` (2026-12-06, written the same way: Debian Policy's
 chapter on files, Debian Reference's chapter on package management in Chinese, and the Debian
 Edu manual as PDF in English and Chinese) is the other kind: its misses were read to find
-classes of failure, so its figures are dev figures; so is ``probe2.jsonl`` (LibreOffice's help
-in English and Chinese, installed by ``GLYPH_EVAL_PROBES=1 scripts/setup.sh --dev``).
+classes of failure, so its figures are dev figures; so are ``probe2.jsonl`` (LibreOffice's help
+in English and Chinese, installed by ``GLYPH_EVAL_PROBES=1 scripts/setup.sh --dev``) and
+``probe3.jsonl`` (two thirds Chinese: Debian Reference's system tips and appendix, LibreOffice's
+help on start parameters, keyboard use and CSV filter options, Debian Policy's chapter on the
+operating system; LibreOffice's help as for probe2).
 """
 
 from __future__ import annotations
@@ -96,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     missing = sorted({q["path"] for q in questions if not Path(q["path"]).is_file()})
     if missing:
         print(
-            "missing documents (run scripts/setup.sh --dev; LibreOffice's help, for probe2.jsonl:"
+            "missing documents (run scripts/setup.sh --dev; LibreOffice's help, for probe2/probe3:"
             " GLYPH_EVAL_PROBES=1 scripts/setup.sh --dev):",
             *missing,
             sep="\n  ",

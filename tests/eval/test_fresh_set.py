@@ -4,7 +4,10 @@ QA set's documents and from each other.
 - ``fresh.jsonl`` (2026-12-04) and ``fresh2.jsonl`` (2026-12-06): for measuring only;
 - ``probe.jsonl`` and ``probe2.jsonl`` (2026-12-06): questions on four more documents each whose
   misses were read to find classes of failure (like the dev half); probe2's documents are
-  LibreOffice's help pages (``GLYPH_EVAL_PROBES=1 scripts/setup.sh --dev`` installs them).
+  LibreOffice's help pages (``GLYPH_EVAL_PROBES=1 scripts/setup.sh --dev`` installs them);
+- ``probe3.jsonl`` (2026-12-06, read the same way): two thirds Chinese, on six more documents
+  (Debian Reference's system tips and appendix, LibreOffice's help on start parameters, keyboard
+  use and CSV filter options, Debian Policy's chapter on the operating system).
 """
 
 import json
@@ -17,12 +20,13 @@ from eval.qa_real import score
 from eval.qa_real.build import load_documents
 
 HERE = Path(__file__).resolve().parents[2] / "eval" / "qa_real"
-# file: (questions, per language, unanswerable)
+# file: (questions, English, Chinese, unanswerable)
 SETS = {
-    "fresh.jsonl": (56, 28, 6),
-    "fresh2.jsonl": (48, 24, 8),
-    "probe.jsonl": (48, 24, 8),
-    "probe2.jsonl": (48, 24, 8),
+    "fresh.jsonl": (56, 28, 28, 6),
+    "fresh2.jsonl": (48, 24, 24, 8),
+    "probe.jsonl": (48, 24, 24, 8),
+    "probe2.jsonl": (48, 24, 24, 8),
+    "probe3.jsonl": (48, 16, 32, 8),
 }
 
 
@@ -34,9 +38,9 @@ def _rows(name: str):
 @pytest.mark.parametrize("name", sorted(SETS))
 def test_the_questions_are_well_formed(name):
     rows = _rows(name)
-    total, per_language, unanswerable = SETS[name]
+    total, english, chinese, unanswerable = SETS[name]
     assert len({r["id"] for r in rows}) == len(rows) == total
-    assert Counter(r["language"] for r in rows) == {"en": per_language, "zh": per_language}
+    assert Counter(r["language"] for r in rows) == {"en": english, "zh": chinese}
     assert sum(not r["answerable"] for r in rows) == unanswerable
     for r in rows:
         if r["answerable"]:
