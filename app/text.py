@@ -327,6 +327,28 @@ def cjk_common_word(text: str) -> bool:
     return len(words) == 1 and words[0].flag.startswith(_NOT_NAME_CLASSES)
 
 
+# … and the words a question is phrased with rather than what it is about: by jieba's class,
+# adverbs, pronouns, prepositions, conjunctions, particles, numerals, idioms, words of place or
+# time ("直接", "万一", "弄坏了", "以后"); verbs and adjectives are what many questions ask about
+# ("由谁开发", "免费"), so only those few that are how people talk ("好像", "听说", "具体")
+_PHRASING_CLASSES = ("d", "ad", "r", "p", "c", "u", "m", "i", "y", "f", "t")
+_PHRASING_WORDS = frozenset(
+    ["好像", "似乎", "听说", "据说", "觉得", "不用", "不想", "比如", "例如", "发生", "具体"]
+)
+
+
+def cjk_phrasing(text: str) -> bool:
+    """Whether ``text`` is only words a question is phrased with ("听说", "好像", "直接"), not
+    a noun, a name or a verb it asks about ("鼠标", "安全模式", "开发")."""
+    words = [w for w in _tagger().lcut(text) if w.word.strip()]
+    return bool(words) and all(
+        w.word in _PHRASING_WORDS
+        # a superlative ("最早", "最多") is what is asked, whatever its class
+        or (w.flag.startswith(_PHRASING_CLASSES) and not w.word.startswith("最"))
+        for w in words
+    )
+
+
 def tokenize(
     text: str,
     *,

@@ -2563,3 +2563,103 @@ def test_an_answer_announcing_lines_it_cannot_show_is_flagged(tmp_path):
     )
     assert answer.text.endswith("archive-tool rebuild"), answer.text
     assert not any("announces what follows" in n.en for n in answer.notes)
+
+
+def test_everyday_chinese_phrasing_the_document_never_uses_does_not_hide_the_answer(tmp_path):
+    """ "不用鼠标的话，按哪个键可以直接跳到菜单栏？": "不用" and "直接" are how the question is
+    phrased, and the manual never uses them; as the rarest keys they left the line that answers
+    ("按 F10 键切换到菜单栏…") with too few of the question's words, and the reader said "not
+    found". A noun the document never has stays a key: it is what is asked about."""
+    from app.readers.ocr.extract import without_phrasing
+
+    source = "按 F10 键切换到菜单栏以及切换回原焦点。使用鼠标可以拖动工具栏。"
+    prof = without_phrasing(profile("不用鼠标的话，按哪个键可以直接跳到菜单栏？"), source)
+    assert "菜单栏" in prof.runs and "鼠标" in prof.runs
+    assert "不用" not in prof.runs and "直接" not in prof.runs
+    asked = profile("有没有快捷键能把选中文字的字号调大？")
+    assert "字号" in without_phrasing(asked, source).runs  # a noun it lacks: still asked
+    english = profile("How do I get to the menu bar?")
+    assert without_phrasing(english, source) is english
+    keys = (
+        "您可以只通过键盘来控制程序，而不使用鼠标设备。\n通过鼠标，可以将分割线拖到文档中。\n"
+        "按 F6 键在文档和工具栏之间切换。\n按 Shift+F6 键以相反方向在对象之间切换。\n"
+        "按 F10 键切换到菜单栏以及切换回原焦点。\n按 Esc 键关闭打开的子菜单或工具栏。\n"
+        "如果需要移动工具栏，则必须使用鼠标来完成。"
+    )
+    (answer,) = _answers(
+        tmp_path,
+        _among_chapters(keys, zh=True),
+        "不用鼠标的话，按哪个键可以直接跳到菜单栏？",
+        preset="zh",
+    )
+    assert "F10" in answer.text, answer.text
+    # the confidence was fitted on the share of all the question's words: setting its phrasing
+    # aside finds the answer, but does not make it surer
+    from app.readers.ocr.answer_policy import Choice, decide
+
+    line = "按 F10 键切换到菜单栏以及切换回原焦点。"
+    best = Choice(0, 0, len(line), coverage=0.8, retrieval=0.7)
+    best.worded = 0.4
+    asked = profile("不用鼠标的话，按哪个键可以直接跳到菜单栏？")
+    assert decide(asked, line, best, None, None, 1.0).features["coverage"] == 0.4
+
+
+def test_a_term_on_its_own_line_labels_the_description_below(tmp_path):
+    """A definition list drawn as "65534:" on one line and "User nobody. …" on the next: the
+    number asked for is the term above the sentence that matches, and belongs with it."""
+    from app.readers.ocr.answer_policy import term_label
+
+    assert term_label("65534:") and term_label("-k, --keep:") and term_label("作者：")
+    assert not term_label("Run the following command:") and not term_label("as follows:")
+    assert not term_label("Each line of the file has three fields, as below:")
+    listing = (
+        "The user and group ids are allocated as follows.\n0-99:\n"
+        "Globally allocated by the Debian project, the same on every Debian system.\n100-999:\n"
+        "Dynamically allocated system users and groups.\n1000-59999:\n"
+        "Dynamically allocated user accounts.\n60000-64999:\n"
+        "Globally allocated by the Debian project, but only created on demand.\n65000-65533:\n"
+        "Reserved.\n65534:\nUser nobody. The corresponding gid refers to the group nogroup.\n"
+        "65535:\nThis value must not be used, because it was the error return sentinel value."
+    )
+    (answer,) = _answers(
+        tmp_path, _among_chapters(listing), 'What user ID number does the "nobody" account get?'
+    )
+    assert "65534" in answer.text, answer.text
+
+
+def test_what_a_chinese_question_asks_is_read_from_its_asking_words():
+    """ "好几个" (several), "这几个" (these) ask no count; "这个 HEX" points at the term HEX;
+    "在电脑上的哪个位置" asks for a path."""
+    from app.readers.ocr.answer_policy import defined_term
+
+    several = profile("文档里插了好几个图形，不用鼠标的话怎么选中第一个？")
+    assert several.kinds[:2] == ("action", "path")  # "怎么选中": a step, not a count
+    assert profile("一共有几个参数？").kinds[0] == "number"
+    assert profile("这个命令几乎每天都要用吗？").typed is False
+    assert profile("装好以后，PDF 文件在电脑上的哪个位置？").kinds[0] == "path"
+    assert defined_term("看二进制文件的工具说明里老写着 HEX，这个 HEX 是什么意思？") == "HEX"
+    assert defined_term("所谓的 FHS 是什么意思？") == "FHS"
+
+
+def test_a_sentence_saying_what_the_asked_term_is_answers_over_rows_that_list_it(tmp_path):
+    """ "这个 HEX 是什么意思？" of a chapter whose table rows list "HEX" among a tool's formats: the
+    rows share more of the question's words, but the sentence opening "HEX 是十六进制…" says what
+    it means. It is a candidate however it ranks, and goes first."""
+    from app.readers.ocr.answer_policy import states_meaning
+
+    assert states_meaning("HEX 是十六进制英文 hexadecimal 首字母缩略词。", "HEX")
+    assert states_meaning("An upstream is the original author of the software.", "upstream")
+    assert not states_meaning("hexedit 二进制浏览和编辑器（HEX, ASCII）", "HEX")
+    assert not states_meaning("HEX, ASCII and OCTAL dumps are shown.", "HEX")
+    rows = "\n".join(
+        f"{tool} 查看二进制文件的工具，导出文件（HEX, ASCII, OCTAL）"
+        for tool in ("hexedit", "beav", "bsdmainutils", "coreutils", "ncurses-hexedit")
+    )
+    said = "二进制文件的数据可以用多种格式查看。\nHEX 是十六进制英文 hexadecimal 首字母缩略词，基数是 16。"
+    (answer,) = _answers(
+        tmp_path,
+        _among_chapters(f"{rows}\n\n{said}", zh=True),
+        "看二进制文件的工具说明里老写着 HEX，这个 HEX 是什么意思？",
+        preset="zh",
+    )
+    assert "十六进制" in answer.text, answer.text

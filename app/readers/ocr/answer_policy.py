@@ -94,6 +94,9 @@ class Choice:
     meaning: float = 0.0  # how close the window's meaning is to the question's, in [0, 1]
     numbers: bool = True  # holds one of the numbers the question names, if it names any
     spells: bool = False  # spells out the abbreviation the question asks about
+    # the share of all the question's words, its everyday phrasing too (``without_phrasing``):
+    # what the confidence was fitted on, so an answer is no surer for words set aside
+    worded: float | None = None
     dated: bool = False  # the title block's date, for a question about the document's own date
     glosses: bool = False  # says what the term asked about means ("lurk (that is, read …)")
 
@@ -216,7 +219,7 @@ def decide(
         a, b = clip(text, best.start, best.end, prof)
     margin = best.rank - (runner_up.rank if runner_up is not None else 0.0)
     features = {
-        "coverage": best.coverage,
+        "coverage": best.coverage if best.worded is None else best.worded,
         "retrieval": best.retrieval,
         "margin": max(0.0, margin),
         "short": 1.0 if kind != "sentence" else 0.0,
@@ -455,6 +458,18 @@ def opens_part(line: str) -> bool:
     )
 
 
+# a definition list's term on a line of its own, its description on the next ("65534:" / "User
+# nobody. …", "-k, --keep:"): a few words ending in a colon, no sentence
+_TERM_LABEL = re.compile(r"^[^\s.。!！?？]+(?:\s+[^\s.。!！?？]+){0,2}\s*[:：]$")
+
+
+def term_label(line: str) -> bool:
+    """The line is a term whose description is the line after it: up to three words and a
+    colon ("65534:", "Reserved for:"), not a lead-in that announces a list ("as follows:")."""
+    s = line.strip()
+    return bool(_TERM_LABEL.match(s)) and not _ANNOUNCING.search(s)
+
+
 # what announces the lines after it even where the sentence ends in a full stop, as it often
 # does in translations ("你能够通过如下命令用 iconv(1) 来检查……。", "是按下面的方式标记。")
 _ANNOUNCING = re.compile(r"如下|下面的?|下列|以下|\bas follows\b|\bthe following\b|\bbelow\b", re.I)
@@ -625,8 +640,12 @@ _MARKER_NOUN = re.compile(
 )
 
 
+# the word a Chinese question points at its term with ("这个 HEX 是什么意思", "所谓的 FHS")
+_POINTING_ZH = re.compile(r"^(?:这个|那个|这些|那些|这种|那种|所谓的?)\s*(?=\S)")
+
+
 def _bare_term(term: str) -> str | None:
-    term = _MARKER_NOUN.sub("", term.strip("\"“”'‘’ "))
+    term = _MARKER_NOUN.sub("", _POINTING_ZH.sub("", term.strip("\"“”'‘’ ")))
     return term.strip("\"“”'‘’ ") or None
 
 
@@ -725,6 +744,30 @@ def defines(window: str, term: str | None) -> bool:
         return False  # a sign or letter after a word ("用 “U” 命令…") is not what the sentence is about
     said = [ch for ch in squeeze[at + len(target) :] if ch.isalnum()]
     return len(said) >= (4 if any(is_cjk(ch) for ch in said) else 12)
+
+
+# what says what a term is, right after it: "HEX 是十六进制…", "FHS stands for …"
+_IS_SAID = re.compile(
+    r"\s*(?:[（(][^）)]{1,40}[）)]\s*)?(?:是|即|指|意为|意思是|表示|代表|就是|"
+    r"(?:is|are|means|stands\s+for|refers\s+to)\b)",
+    re.I,
+)
+
+
+def states_meaning(sentence: str, term: str | None) -> bool:
+    """The sentence opens with the term as a word of its own and says what it is ("HEX 是十六进制
+    英文 hexadecimal 首字母缩略词", "An upstream is the …"), not a sentence that opens with a longer
+    word ("hexedit …") or only uses the term; not for a pronoun ("What does it mean when …")."""
+    if not term or term.lower() in STOP_AND_QUESTION_WORDS:
+        return False
+    head = _NUMBERING.sub("", sentence.strip(), count=1)
+    head = re.sub(r"^(?:an?|the)\s+", "", head, flags=re.I)
+    if not head.lower().startswith(term.lower()):
+        return False
+    rest = head[len(term) :]
+    if rest[:1].isalnum():
+        return False
+    return _IS_SAID.match(rest) is not None
 
 
 _ACRONYM = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9]{1,7}(?![A-Za-z0-9])")

@@ -12,12 +12,18 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz
 
 from app.readers.ocr.patterns import Match, find_values, without_part_numbers
-from app.text import CJK_RUN_RE, STOP_AND_QUESTION_WORDS, cjk_words, question_language
+from app.text import (
+    CJK_RUN_RE,
+    STOP_AND_QUESTION_WORDS,
+    cjk_phrasing,
+    cjk_words,
+    question_language,
+)
 
 # a Latin word: no quote or dash at its end ("'i18n'" is the word i18n)
 _LATIN_WORD = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9'-]*[A-Za-z0-9])?")
@@ -103,7 +109,7 @@ _ASKS_PATH_EN = re.compile(
     re.I,
 )
 _ASKS_PATH_ZH = re.compile(
-    r"(?:哪个|哪一个|什么)(?:目录|路径|文件夹)|(?:存放|保存|放|装|存储|安装|位于|存)在?(?:哪里|哪儿|何处|哪个位置)"
+    r"(?:哪个|哪一个|什么)(?:目录|路径|文件夹|位置)|(?:存放|保存|放|装|存储|安装|位于|存)在?(?:哪里|哪儿|何处|哪个位置)"
 )
 # how to do something: the answer takes a step (a menu path, "choose …", "运行…", a command)
 _ASKS_STEPS_EN = re.compile(
@@ -165,12 +171,14 @@ _EN_KINDS_IN_ZH: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (re.compile(r"\b(?:url|homepage)\b", re.I), ("url",)),
     (re.compile(r"\bid\b", re.I), ("code", "number")),
 ]
+# "几" asking a count, not "好几个" (several), "这几个" (these), "几乎" (almost)
+_JI = r"(?<![好这那没])几(?!乎)"
 _ZH_KINDS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (_ASKS_PATH_ZH, ("path", "url")),
     (re.compile(r"邮箱|(?:电子)?邮件地址|电邮|收件(?:地址|人)"), ("email",)),
     (re.compile(r"电话|手机|热线"), ("phone",)),
     (
-        re.compile(r"多长时间|多久|(?:多少|几)个?(?:秒钟?|分钟|小时|天|周|星期|月|年)"),
+        re.compile(rf"多长时间|多久|(?:多少|{_JI})个?(?:秒钟?|分钟|小时|天|周|星期|月|年)"),
         ("duration", "number"),
     ),
     (re.compile(r"何时|什么时候|哪天|哪一天|日期|什么时间|哪年|哪一年"), ("date",)),
@@ -184,7 +192,7 @@ _ZH_KINDS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (re.compile(r"(?<!源)代码|编号|号码|代号|编码"), ("code", "number", "phone")),
     (re.compile(r"谁|哪位|姓名|董事长|秘书|负责人|经理"), ("person", "org")),
     (re.compile(r"公司|单位|机构"), ("org",)),
-    (re.compile(r"多少|几"), ("number", "amount", "percent", "duration")),
+    (re.compile(rf"多少|{_JI}"), ("number", "amount", "percent", "duration")),
     (_ASKS_STEPS_ZH, ("action", "path")),
 ]
 # The words that name the kind of answer are in the clause that asks. A clause saying when or on
@@ -354,6 +362,19 @@ def profile(question: str) -> Profile:
     typed = bool(kinds)
     kinds.extend(k for k in _GENERIC if k not in kinds)
     return Profile(question, cjk, tuple(keys), tuple(kinds), typed, tuple(runs), quoted)
+
+
+def without_phrasing(prof: Profile, source: str) -> Profile:
+    """``prof`` without the words of a Chinese question's everyday phrasing that the document
+    never uses ("听说", "好像", "具体", "不用 … 直接"): they weigh as the rarest of keys, so a
+    sentence that answers in the document's own words held too few of the question's to count.
+    A noun or verb the document never has ("字号", "由谁开发") stays: it is what is asked."""
+    if not prof.cjk:
+        return prof
+    runs = tuple(r for r in prof.runs if r in source or not cjk_phrasing(r))
+    if not runs or len(runs) == len(prof.runs):
+        return prof
+    return replace(prof, runs=runs)
 
 
 # A run of Latin letters, digits and symbols that holds a symbol: an option ("-sa"), a path

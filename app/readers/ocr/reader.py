@@ -76,7 +76,9 @@ from app.readers.ocr.answer_policy import (
     shown_command,
     sibling_entries,
     spells_out,
+    states_meaning,
     symbol_read_as_letter,
+    term_label,
     unmentioned_options,
 )
 from app.readers.ocr.cache import OcrCache
@@ -88,6 +90,7 @@ from app.readers.ocr.extract import (
     key_matches,
     literals,
     profile,
+    without_phrasing,
 )
 from app.readers.ocr.keyinfo import format_items, key_information, precise
 from app.readers.ocr.lines import OcrText, assemble
@@ -172,8 +175,9 @@ def _line_above_holds(
     fitting: Callable[[str], bool],
 ) -> bool:
     """The sentence before ``idx`` is the first line of the same sentence (a line break between
-    them, no blank line, and it does not end as a sentence ends), not a part of its own, the two
-    fit an answer's length, and it holds a value of the kind the question asks for."""
+    them, no blank line, and it does not end as a sentence ends), not a part of its own, or the
+    term the sentence describes ("65534:" / "User nobody."), the two fit an answer's length, and
+    it holds a value of the kind the question asks for."""
     if idx == 0:
         return False
     prev, sent = sentences[idx - 1], sentences[idx]
@@ -182,7 +186,7 @@ def _line_above_holds(
         gap.count("\n") == 1
         and not gap.strip()
         and not continues(prev.text)
-        and not opens_part(prev.text)
+        and (not opens_part(prev.text) or term_label(prev.text))
         and sent.end - prev.start <= MAX_ANSWER
         and fitting(prev.text)
     )
@@ -360,6 +364,19 @@ def _asks_about(question: str) -> tuple[Profile, str | None, str | None]:
         prof = dataclasses.replace(prof, literals=(*prof.literals, sign))
     options = [lit.rsplit(" ", 1)[-1] for lit in prof.literals]
     return prof, asked, next((o for o in options if o.startswith("-")), None)
+
+
+def _saying_what_it_is(sentences: list[Sentence], term: str | None, asked: str | None) -> list[int]:
+    """The first sentences that say what the term asked about is, whatever else they share
+    with the question: an abbreviation's words spelled out ("NSS 是什么的缩写？" of "NSS（Name
+    Service Switch，…）"), else a sentence opening with the term and saying what it is ("HEX 是
+    十六进制…", over table rows that only list "HEX" and share more of the question's words)."""
+    if abbreviation(term):
+        spelled = [i for i, sent in enumerate(sentences) if spells_out(sent.text, term)]
+        if spelled:
+            return spelled[:MAX_SPELLED]
+    stating = [i for i, sent in enumerate(sentences) if states_meaning(sent.text, asked)]
+    return stating[:MAX_SPELLED]
 
 
 def _saying_what_first(
@@ -1503,9 +1520,12 @@ class OcrReader(Reader):
             label=label,
         )
 
-    def _choices(self, doc: _Doc, question: str) -> tuple[Profile, list[Choice]]:
+    def _choices(
+        self, doc: _Doc, question: str, source: str | None = None
+    ) -> tuple[Profile, list[Choice]]:
         """The retrieved sentence windows, best first (``Choice.rank``)."""
-        prof, asked, option = _asks_about(question)
+        worded, asked, option = _asks_about(question)
+        prof = worded if source is None else without_phrasing(worded, source)
         # "what does X mean", or "what does the -k option do": an option list's entry starts
         # with the option ("-k --keep  Keep (don't delete) input files …")
         term = asked or next((lit for lit in prof.literals if lit.startswith("-")), None)
@@ -1524,15 +1544,9 @@ class OcrReader(Reader):
         choices: list[Choice] = []
         numbers = question_numbers(prof)
         quoted = _literal_sentences(prof.literals, sentences, text)
-        # an abbreviation asked about ("NSS 是什么的缩写？") is answered where its words are spelled
-        # out, however few of the question's words that sentence shares
-        spelled = (
-            [i for i, sent in enumerate(sentences) if spells_out(sent.text, term)]
-            if abbreviation(term)
-            else []
-        )
+        spelled = _saying_what_it_is(sentences, term, asked)
         texts = [s.text for s in sentences]
-        found = doc.index.search(question, k=TOP_K, include=quoted + spelled[:MAX_SPELLED])
+        found = doc.index.search(question, k=TOP_K, include=quoted + spelled)
         pointers = contents_pointers(texts, [idx for idx, _ in found], prof.cjk)
         for idx, retrieval in found:
             if in_contents(texts, idx) or idx in pointers or idx in doc.heads:
@@ -1585,6 +1599,10 @@ class OcrReader(Reader):
                 )
             )
             choice = Choice(idx, start, end, coverage, retrieval, fits, is_def)
+            if worded is not prof:
+                choice.worded = key_matches(
+                    worded, f"{doc.headers.get(idx, '')}\n{window}", weight
+                )[0]
             choice.glosses = glosses(window, asked) or explains(window, option)
             # the number may be said in the sentence before or after (a lead-in, the lines it
             # announces: "… 领导者名字和起始日期" / "Ian Murdock August 1993"); the window never
@@ -1603,7 +1621,7 @@ class OcrReader(Reader):
         return prof, _with_head_date(prof, choices, sentences, text, weight)
 
     def _qa(self, doc: _Doc, rendered: RenderedDoc, question: str, lang: str) -> Answer:
-        prof, found = self._choices(doc, question)
+        prof, found = self._choices(doc, question, rendered.text)
         text = doc.ocr.text
         # a question for a phone number, an e-mail address or a URL is answered only by a
         # sentence holding one: the others are no answer, only places to look
