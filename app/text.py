@@ -315,6 +315,11 @@ def _tagger() -> Any:
     return posseg.POSTokenizer(_segmenter())
 
 
+def _tagged_words(text: str) -> list[Any]:
+    """jieba's words of ``text`` with their classes, white space left out."""
+    return [w for w in _tagger().lcut(text) if w.word.strip()]
+
+
 # jieba's word classes that no name has: verbs, adjectives, adverbs, pronouns, prepositions,
 # conjunctions, particles, numerals
 _NOT_NAME_CLASSES = ("v", "a", "d", "r", "p", "c", "u", "m")
@@ -323,7 +328,7 @@ _NOT_NAME_CLASSES = ("v", "a", "d", "r", "p", "c", "u", "m")
 def cjk_common_word(text: str) -> bool:
     """Whether jieba reads ``text`` as one common word that no name is ("维护", "负责"), not a
     name ("林雨晨") or a word it does not know."""
-    words = [w for w in _tagger().lcut(text) if w.word.strip()]
+    words = _tagged_words(text)
     return len(words) == 1 and words[0].flag.startswith(_NOT_NAME_CLASSES)
 
 
@@ -340,7 +345,7 @@ _PHRASING_WORDS = frozenset(
 def cjk_phrasing(text: str) -> bool:
     """Whether ``text`` is only words a question is phrased with ("听说", "好像", "直接"), not
     a noun, a name or a verb it asks about ("鼠标", "安全模式", "开发")."""
-    words = [w for w in _tagger().lcut(text) if w.word.strip()]
+    words = _tagged_words(text)
     return bool(words) and all(
         w.word in _PHRASING_WORDS
         # a superlative ("最早", "最多") is what is asked, whatever its class

@@ -93,7 +93,7 @@ class Choice:
     defines: bool = False  # starts with the term a "what does X mean" question asks about
     meaning: float = 0.0  # how close the window's meaning is to the question's, in [0, 1]
     numbers: bool = True  # holds one of the numbers the question names, if it names any
-    spells: bool = False  # spells out the abbreviation the question asks about
+    spells: bool = False  # spells out the abbreviation asked about, or says what the term is
     # the share of all the question's words, its everyday phrasing too (``without_phrasing``):
     # what the confidence was fitted on, so an answer is no surer for words set aside
     worded: float | None = None
@@ -458,6 +458,11 @@ def opens_part(line: str) -> bool:
     )
 
 
+# what announces the lines after it even where the sentence ends in a full stop, as it often
+# does in translations ("你能够通过如下命令用 iconv(1) 来检查……。", "是按下面的方式标记。")
+_ANNOUNCING = re.compile(r"如下|下面的?|下列|以下|\bas follows\b|\bthe following\b|\bbelow\b", re.I)
+
+
 # a definition list's term on a line of its own, its description on the next ("65534:" / "User
 # nobody. …", "-k, --keep:"): a few words ending in a colon, no sentence
 _TERM_LABEL = re.compile(r"^[^\s.。!！?？]+(?:\s+[^\s.。!！?？]+){0,2}\s*[:：]$")
@@ -468,11 +473,6 @@ def term_label(line: str) -> bool:
     colon ("65534:", "Reserved for:"), not a lead-in that announces a list ("as follows:")."""
     s = line.strip()
     return bool(_TERM_LABEL.match(s)) and not _ANNOUNCING.search(s)
-
-
-# what announces the lines after it even where the sentence ends in a full stop, as it often
-# does in translations ("你能够通过如下命令用 iconv(1) 来检查……。", "是按下面的方式标记。")
-_ANNOUNCING = re.compile(r"如下|下面的?|下列|以下|\bas follows\b|\bthe following\b|\bbelow\b", re.I)
 
 
 def announces(answer: str) -> bool:

@@ -370,7 +370,10 @@ def _saying_what_it_is(sentences: list[Sentence], term: str | None, asked: str |
     """The first sentences that say what the term asked about is, whatever else they share
     with the question: an abbreviation's words spelled out ("NSS 是什么的缩写？" of "NSS（Name
     Service Switch，…）"), else a sentence opening with the term and saying what it is ("HEX 是
-    十六进制…", over table rows that only list "HEX" and share more of the question's words)."""
+    十六进制…", over table rows that only list "HEX" and share more of the question's words).
+    Nothing for a question that asks about no term."""
+    if not (asked or term):
+        return []
     if abbreviation(term):
         spelled = [i for i, sent in enumerate(sentences) if spells_out(sent.text, term)]
         if spelled:
@@ -380,17 +383,18 @@ def _saying_what_it_is(sentences: list[Sentence], term: str | None, asked: str |
 
 
 def _saying_what_first(
-    choices: list[Choice], spelled: list[int], asked: str | None, option: str | None
+    choices: list[Choice], saying: list[int], asked: str | None, option: str | None
 ) -> list[Choice]:
-    """``choices`` with the one saying what is asked first: the first spelling out the
-    abbreviation asked about, else the sentence saying what the term means, before those that
+    """``choices`` with the one saying what is asked first: the first of ``saying`` (spelling
+    out the abbreviation asked about, or opening with the term and saying what it is:
+    ``_saying_what_it_is``), else the sentence saying what the term means, before those that
     only use it ("If no Depends field is present, Depends: @ is assumed." for "What does the @
     sign mean?"), from the first three; for an option, the one saying what it does from any
     place, when it holds as many of the question's other words ("-R" explained for less(1) is no
     answer to "date 命令加上 -R 参数")."""
     if not choices:
         return choices
-    spelling = next((c for c in choices if c.index in spelled), None)
+    spelling = next((c for c in choices if c.index in saying), None)
     if spelling is not None:
         spelling.spells = True
     first = spelling or next(
@@ -409,7 +413,7 @@ def _saying_what_first(
 def _answers(choice: Choice) -> bool:
     """Enough of the question's words and support for the sentence to answer it, or the words
     of the abbreviation it asks about."""
-    if choice.spells:  # the words an abbreviation stands for: what was asked, in any words
+    if choice.spells:  # says what the term asked about is or stands for, in any words
         return choice.numbers
     return choice.coverage >= MIN_COVERAGE and choice.support >= MIN_SUPPORT and choice.numbers
 
@@ -1544,9 +1548,9 @@ class OcrReader(Reader):
         choices: list[Choice] = []
         numbers = question_numbers(prof)
         quoted = _literal_sentences(prof.literals, sentences, text)
-        spelled = _saying_what_it_is(sentences, term, asked)
+        saying = _saying_what_it_is(sentences, term, asked)
         texts = [s.text for s in sentences]
-        found = doc.index.search(question, k=TOP_K, include=quoted + spelled)
+        found = doc.index.search(question, k=TOP_K, include=quoted + saying)
         pointers = contents_pointers(texts, [idx for idx, _ in found], prof.cjk)
         for idx, retrieval in found:
             if in_contents(texts, idx) or idx in pointers or idx in doc.heads:
@@ -1589,7 +1593,8 @@ class OcrReader(Reader):
             )
             window = text[start:end]
             # a table row is read with its header: the column the question names is there
-            coverage, _ = key_matches(prof, f"{doc.headers.get(idx, '')}\n{window}", weight)
+            headed = f"{doc.headers.get(idx, '')}\n{window}"
+            coverage, _ = key_matches(prof, headed, weight)
             is_def = (
                 defines(window, term)
                 or spells_out(window, term)
@@ -1600,9 +1605,7 @@ class OcrReader(Reader):
             )
             choice = Choice(idx, start, end, coverage, retrieval, fits, is_def)
             if worded is not prof:
-                choice.worded = key_matches(
-                    worded, f"{doc.headers.get(idx, '')}\n{window}", weight
-                )[0]
+                choice.worded = key_matches(worded, headed, weight)[0]
             choice.glosses = glosses(window, asked) or explains(window, option)
             # the number may be said in the sentence before or after (a lead-in, the lines it
             # announces: "… 领导者名字和起始日期" / "Ian Murdock August 1993"); the window never
@@ -1617,7 +1620,7 @@ class OcrReader(Reader):
             choice.meaning = max(0.0, meaning)
         choices.sort(key=lambda c: -c.rank)
         choices = _fitting_first(prof, choices)
-        choices = _saying_what_first(choices, spelled, asked, option)
+        choices = _saying_what_first(choices, saying, asked, option)
         return prof, _with_head_date(prof, choices, sentences, text, weight)
 
     def _qa(self, doc: _Doc, rendered: RenderedDoc, question: str, lang: str) -> Answer:
