@@ -22,7 +22,10 @@ classes of failure, so its figures are dev figures; so are ``probe2.jsonl`` (Lib
 in English and Chinese, installed by ``GLYPH_EVAL_PROBES=1 scripts/setup.sh --dev``) and
 ``probe3.jsonl`` (two thirds Chinese: Debian Reference's system tips and appendix, LibreOffice's
 help on start parameters, keyboard use and CSV filter options, Debian Policy's chapter on the
-operating system; LibreOffice's help as for probe2).
+operating system; LibreOffice's help as for probe2), and ``probe4.jsonl`` (two thirds Chinese:
+the Chinese FAQ chapters on getting Debian and on compatibility, GnuPG's Chinese help text,
+LibreOffice's help on digital signatures and collaboration, Debian Policy's chapter on
+relationships between packages, the LGPL 2.1).
 """
 
 from __future__ import annotations

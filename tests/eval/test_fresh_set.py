@@ -7,7 +7,11 @@ QA set's documents and from each other.
   LibreOffice's help pages (``GLYPH_EVAL_PROBES=1 scripts/setup.sh --dev`` installs them);
 - ``probe3.jsonl`` (2026-12-06, read the same way): two thirds Chinese, on six more documents
   (Debian Reference's system tips and appendix, LibreOffice's help on start parameters, keyboard
-  use and CSV filter options, Debian Policy's chapter on the operating system).
+  use and CSV filter options, Debian Policy's chapter on the operating system);
+- ``probe4.jsonl`` (2026-12-06, read the same way): two thirds Chinese, on seven more documents
+  (the Chinese Debian FAQ chapters on getting Debian and on compatibility, GnuPG's Chinese help
+  text, LibreOffice's help on digital signatures and on collaboration in Chinese, Debian
+  Policy's chapter on relationships between packages, the LGPL 2.1).
 """
 
 import json
@@ -27,6 +31,7 @@ SETS = {
     "probe.jsonl": (48, 24, 24, 8),
     "probe2.jsonl": (48, 24, 24, 8),
     "probe3.jsonl": (48, 16, 32, 8),
+    "probe4.jsonl": (48, 16, 32, 8),
 }
 
 
