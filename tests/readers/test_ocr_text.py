@@ -2663,3 +2663,104 @@ def test_a_sentence_saying_what_the_asked_term_is_answers_over_rows_that_list_it
         preset="zh",
     )
     assert "十六进制" in answer.text, answer.text
+
+
+def test_a_web_site_is_asked_for_and_named_by_its_host_alone(tmp_path):
+    """ "哪个网站" / "which site" asks for a web site, and a host name without "https://"
+    ("security.debian.org") is one; an e-mail address's domain and a file name are not."""
+    sites = [(v.kind, v.text) for v in find_values("所有更新都通过 security.debian.org 提供。")]
+    assert sites == [("site", "security.debian.org")]
+    assert [v.kind for v in find_values("Write to debian-user@lists.debian.org today.")] == [
+        "email"
+    ]
+    assert not [v for v in find_values("Read README.md and setup.py first.") if v.kind == "site"]
+    assert profile("稳定版的安全补丁是从哪个网站发出来的？").kinds[:2] == ("url", "site")
+    assert profile("Which website hosts the security updates?").kinds[:2] == ("url", "site")
+    assert "url" not in profile('What does the word "site" refer to here?').kinds[:2]
+    assert not profile("运行级别是否都链接到同一个 target？").typed
+    text = (
+        "稳定版每隔几个月发布一次小版本更新，修正严重的缺陷。\n"
+        "稳定版只会获得安全更新，它们不会增加新的功能。\n"
+        "所有安全更新都通过 security.debian.org 提供。\n"
+        "测试版的软件包从不稳定版自动迁移过来。"
+    )
+    (answer,) = _answers(tmp_path, text, "稳定版的安全更新是从哪个网站提供的？", preset="zh")
+    assert answer.text == "security.debian.org", answer.text
+
+
+def test_a_chinese_yes_or_no_question_asks_in_its_last_clause():
+    """ "我们还有几台 PA-RISC 的老机器，现在的 Debian 还支持吗？" asks yes or no: the count word of
+    the clause that sets the scene asks nothing, and "能不能几个人同时改" is "a few", no count;
+    a count asked in a yes-or-no question's own clause still is one."""
+    assert (
+        profile("我们库房里还有几台惠普 PA-RISC 的老机器，现在的 Debian 还支持吗？").typed is False
+    )
+    assert profile("一份 Writer 文档能不能几个人同时打开一起改？").typed is False
+    assert profile("这个软件包一共有几个版本？").kinds[0] == "number"
+    assert profile("有没有电话可以打？").kinds[0] == "phone"
+
+
+def test_where_to_do_something_in_a_program_asks_for_a_step():
+    """ "共享功能要从哪里打开？", "在哪里填上名字？", "Where do I turn on …?" ask where to go in the
+    program: a menu path or a step answers, as for "how do I …"; "where is it kept" still asks
+    for a path."""
+    assert profile("我想和同事同时编辑表格，共享功能要从哪里打开？").kinds[:2] == ("action", "path")
+    assert profile("每个人要先在哪里填上自己的名字？").kinds[:2] == ("action", "path")
+    assert profile("Where do I turn on change tracking?").kinds[:2] == ("action", "path")
+    assert profile("配置文件保存在哪里？").kinds[0] == "path"
+    assert profile("Where are the configuration files kept?").kinds[0] == "path"
+
+
+def test_a_key_asked_about_is_answered_by_its_entry_in_the_list_of_keys(tmp_path):
+    """ "…确认姓名、邮箱那一步，按 C 是干什么的？": the clause that sets the scene shares more words with
+    the prompt's sentence, and its "邮箱" asks for no e-mail address; the key's own entry
+    ("C  修改注释。") says what pressing it does."""
+    from app.readers.ocr.answer_policy import keys_entry, pressed_key
+
+    assert pressed_key("生成密钥最后确认姓名、邮箱那一步，按 C 是干什么的？") == "C"
+    assert pressed_key("按 F6 键有什么用？") == "F6"
+    assert pressed_key("What does pressing Q do in the viewer?") == "Q"
+    assert pressed_key("What does the C option mean?") is None
+    assert keys_entry("C  修改注释。", "C") and keys_entry("Q: quits the viewer.", "Q")
+    assert not keys_entry("Calc 打开表格。", "C") and not keys_entry("C99 is a standard.", "C")
+    assert profile("生成密钥最后确认姓名、邮箱那一步，按 C 是干什么的？").typed is False
+    prompt = (
+        "请您确认姓名、注释和电子邮件地址是否正确，然后继续生成密钥。\n"
+        "N  修改姓名。\nC  修改注释。\nE  修改电子邮件地址。\nO  继续产生密钥。\nQ  中止产生密钥。"
+    )
+    (answer,) = _answers(
+        tmp_path, prompt, "生成密钥最后确认姓名、邮箱那一步，按 C 是干什么的？", preset="zh"
+    )
+    assert "修改注释" in answer.text and "姓名" not in answer.text, answer.text
+
+
+def test_a_chinese_reason_said_by_naming_it_is_a_reason():
+    """ "…——这就是它叫做“不稳定版”的原因！" and "之所以…" give a reason as "因为" does; a sentence
+    that only asks for one does not."""
+    from app.readers.ocr.answer_policy import gives_reason
+
+    assert gives_reason("您可能不能指望系统像以前一样稳定——这就是它叫做“不稳定版”的原因！")
+    assert gives_reason("之所以这样安排，是考虑到旧机器的用户。")
+    assert not gives_reason("您应该为这份吊销证书指定一个理由。")
+
+
+def test_the_adverbs_a_question_is_asked_with_are_no_keys(tmp_path):
+    """ "What does it actually mean when one package "Suggests" another?": "actually" describes
+    nothing in the document, and as a key it took the share the entry's words needed to answer."""
+    assert "actually" not in profile('What does it actually mean when one "Suggests" another?').keys
+    assert "really" not in profile("Is it really allowed to charge a fee?").keys
+    entries = (
+        "Relationships between packages\n"
+        "A package declares its relationships to another package in its control file. One "
+        "package may depend on another package, recommend it, or suggest it.\n"
+        "Depends\nThis declares an absolute dependency on the packages listed.\n"
+        "Recommends\nThis declares a strong, but not absolute, dependency on another package.\n"
+        "Suggests\nThis is used to declare that one package may be more useful with one or more "
+        "others.\n"
+        "Enhances\nThis field is similar to Suggests but works in the opposite direction.\n"
+        "A package that one installs is unpacked before another package is configured."
+    )
+    (answer,) = _answers(
+        tmp_path, entries, 'What does it actually mean when one package "Suggests" another?'
+    )
+    assert "more useful with one or more others" in answer.text, answer.text

@@ -48,7 +48,7 @@ from app.text import STOP_AND_QUESTION_WORDS, is_cjk, unspaced
 MAX_ANSWER = 300
 # Kinds of value that are an answer on their own when the question asks for them.
 SHORT_KINDS = frozenset(
-    {"date", "amount", "percent", "email", "phone", "url", "code", "duration", "number"}
+    {"date", "amount", "percent", "email", "phone", "url", "site", "code", "duration", "number"}
 )
 # kinds a passage must hold to fit the question: a path fits "which directory", but the answer
 # is the sentence that says what is kept there ("… must reside in /etc.")
@@ -185,8 +185,9 @@ def lacks_required_value(prof: Profile, window: str) -> bool:
         return not states_amount(prof.text, window)
     if not prof.typed or prof.kinds[0] not in REQUIRED_KINDS:
         return False
-    kind = prof.kinds[0]
-    return not any(v.kind == kind for v in find_values(window, (kind,)))
+    # a web site may be named by its host alone ("security.debian.org")
+    kinds = ("url", "site") if prof.kinds[0] == "url" else (prof.kinds[0],)
+    return not any(v.kind in kinds for v in find_values(window, kinds))
 
 
 def fitting_values(prof: Profile, text: str) -> list:
@@ -649,8 +650,41 @@ def _bare_term(term: str) -> str | None:
     return term.strip("\"“”'‘’ ") or None
 
 
+# a key pressed at a prompt or in a program, asked what it does ("按 C 是干什么的？", "按 F6 键有什么
+# 用", "What does pressing Q do?", "What does the F5 key do?"): the entry that starts with it says
+_KEY_ASKED = re.compile(
+    r"按下?\s*(?P<zh>[A-Za-z0-9]|F\d{1,2}|Esc|Tab)\s*键?\s*(?:是|会|能|可以|有|起)?\s*"
+    r"(?:干什么|做什么|什么用|有什么用|有何用|什么作用|有什么作用|怎样|怎么样|的作用)"
+    r"|\bwhat\s+(?:does|do|will)\s+(?:pressing|typing|hitting|the)\s+"
+    r"(?P<en>[A-Za-z0-9]|F\d{1,2})(?:\s+key)?\s+do\b",
+    re.I,
+)
+
+
+def pressed_key(question: str) -> str | None:
+    """The key a question asks what pressing does ("按 C 是干什么的？" → "C"), or None."""
+    key = _KEY_ASKED.search(question)
+    return None if key is None else key.group("zh") or key.group("en")
+
+
+def keys_entry(sentence: str, key: str | None) -> bool:
+    """The sentence is a list's entry for the key: the key alone, then what it does ("C  修改注
+    释。", "Q: quits the viewer"), not a sentence that only opens with the letter ("C is …" is
+    ``states_meaning``'s, "Calc …" a word)."""
+    if not key:
+        return False
+    head = _NUMBERING.sub("", sentence.strip(), count=1)
+    if not head.startswith(key):
+        return False
+    rest = head[len(key) :]
+    return re.match(r"(?:\s*[:：=]\s*|\s+)(?:[^\W\d_]|[\u4e00-\u9fff])", rest) is not None
+
+
 def defined_term(question: str) -> str | None:
     """The term a "what does X mean / what is an X / X 是什么意思" question asks about, or None."""
+    key = pressed_key(question)
+    if key is not None:
+        return key
     quoted = _QUOTED.search(question)
     bare = (
         next((m for p in DEFINITION_ASKED if (m := p.match(question))), None)
@@ -835,7 +869,9 @@ _REASON = re.compile(
     r"(?:in )?(?:this|that) way|by doing (?:this|that|so)|which (?:means|makes|lets|allows)|"
     r"to (?:avoid|prevent|ensure|allow|make sure|keep)|would|will (?:break|fail|cause|be)|"
     r"breaks?|causes?|means? that)\b|"
-    r"因为|由于|所以|因此|以便|为了|否则|这样|从而|以免|导致|便于|使得|用于|会",
+    r"因为|由于|所以|因此|以便|为了|否则|这样|从而|以免|导致|便于|使得|用于|会|"
+    # "…——这就是它叫做“不稳定版”的原因！", "之所以…": a reason said by naming it
+    r"的原因|原因是|之所以|的缘故",
     re.I,
 )
 

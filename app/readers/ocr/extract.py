@@ -117,7 +117,20 @@ _ASKS_STEPS_EN = re.compile(
     r"(?!\s+(?:know|tell|find out)\b)|how\s+to\b|what\s+(?:steps|should\s+i\s+do)\b)",
     re.I,
 )
-_ASKS_STEPS_ZH = re.compile(r"(?:怎样|怎么|如何)(?!样|回事)|什么办法|哪些步骤")
+# where to go to do something in a program ("共享功能要从哪里打开？", "在哪里填上名字？", "Where do I
+# turn on …?"): a menu path or a step answers, as for "how"
+_ASKS_STEPS_ZH = re.compile(
+    r"(?:怎样|怎么|如何)(?!样|回事)|什么办法|哪些步骤|(?:哪里|哪儿|何处)(?:可以|能|才能|要|去)?"
+    r"(?:设置|打开|开启|启用|关闭|禁用|填|输入|修改|更改|选择|选|调整|配置|激活|切换)"
+)
+_ASKS_PLACE_TO_DO_EN = re.compile(
+    r"\bwhere\s+(?:do|can|should|could|would)\s+(?:i|we|you|one)\s+(?:go\s+to\s+)?"
+    r"(?:turn|switch|enable|disable|set|change|configure|activate|select|choose|enter|type|fill|"
+    r"adjust)\b",
+    re.I,
+)
+# a web site, which its host alone may name ("security.debian.org")
+_ASKS_SITE_ZH = re.compile(r"网站|网址|站点|主页|网页")
 _EN_KINDS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (_ASKS_PATH_EN, ("path", "url")),
     (re.compile(r"e-?mail", re.I), ("email",)),
@@ -128,7 +141,7 @@ _EN_KINDS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
             r"|\b(?:a|an|the|which|what|this|that|its|download|web|direct)\s+link\b",
             re.I,
         ),
-        ("url",),
+        ("url", "site"),
     ),
     (re.compile(r"\b(?:when|date|day|deadline|dated)\b|\b(?:what|which) year\b", re.I), ("date",)),
     (
@@ -162,13 +175,14 @@ _EN_KINDS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
         ("org", "person"),
     ),
     (_ASKS_STEPS_EN, ("action", "path")),
+    (_ASKS_PLACE_TO_DO_EN, ("action", "path")),
 ]
 # In a Chinese question an English word is a name ("date 的输出格式", "/usr/share 目录里", "time 能
 # 测量什么"), except the few that Chinese writes in Latin letters for a kind of value: an e-mail
 # address, a URL, an ID.
 _EN_KINDS_IN_ZH: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (re.compile(r"e-?mail", re.I), ("email",)),
-    (re.compile(r"\b(?:url|homepage)\b", re.I), ("url",)),
+    (re.compile(r"\b(?:url|homepage)\b", re.I), ("url", "site")),
     (re.compile(r"\bid\b", re.I), ("code", "number")),
 ]
 # "几" asking a count, not "好几个" (several), "这几个" (these), "几乎" (almost)
@@ -177,6 +191,7 @@ _ZH_KINDS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (_ASKS_PATH_ZH, ("path", "url")),
     (re.compile(r"邮箱|(?:电子)?邮件地址|电邮|收件(?:地址|人)"), ("email",)),
     (re.compile(r"电话|手机|热线"), ("phone",)),
+    (_ASKS_SITE_ZH, ("url", "site")),
     (
         re.compile(rf"多长时间|多久|(?:多少|{_JI})个?(?:秒钟?|分钟|小时|天|周|星期|月|年)"),
         ("duration", "number"),
@@ -221,6 +236,10 @@ _EN_NAME = re.compile(r"(?<=[\w,;:] )[A-Z][a-z]+\b|\b(?!e-mail\b)\w+(?:[-/._]\w+
 _ZH_NAMED = re.compile(
     r"[A-Za-z][\w.+-]*\s*(?=(?:命令|程序|工具|软件包|软件|包|文件|目录|选项|参数|函数|模块|库|服务|字段))"
 )
+# the words a Chinese clause asks with
+_ZH_ASKING = re.compile(r"什么|哪|谁|几|多少|怎|如何|为何|为啥|何时|何处|吗|呢|是否|能否")
+# a yes-or-no question: "…吗？", "…对吧？", or a verb asked both ways ("能不能", "是不是", "有没有")
+_ZH_YES_NO = re.compile(r"(?:吗|么|吧|对不对|是不是|行不行)\s*[？?]*\s*$|(\w)不\1|(\w)没\2")
 _ZH_CIRCUMSTANCE_FIRST = re.compile(
     r"^(?:如果|假如|若是?|要是|当)[^，,？?]*[，,]|^[^，,？?]*(?:时|之后|以后|后|的话)[，,]"
 )
@@ -246,7 +265,17 @@ def asks_named_thing(question: str) -> bool:
 def asking_clause(question: str, cjk: bool) -> str:
     """The question without its circumstances, verbs and names: where kinds of answer are named."""
     if cjk:
-        return _ZH_NAMED.sub(" ", _ZH_CIRCUMSTANCE_FIRST.sub(" ", question, count=1))
+        text = _ZH_NAMED.sub(" ", _ZH_CIRCUMSTANCE_FIRST.sub(" ", question, count=1))
+        last = re.split(r"[，,；;]", text.rstrip(" ？?"))[-1]
+        if _ZH_YES_NO.search(text):
+            # "我们还有几台 PA-RISC 的老机器，现在的 Debian 还支持吗？": a yes-or-no question asks in
+            # its last clause, and a "几" in it is "a few" ("能不能几个人同时改"), no count
+            return re.sub(_JI, "些", last)
+        if last != text and _ZH_ASKING.search(last) and len(_ZH_ASKING.sub("", last).strip()) >= 2:
+            # "…确认姓名、邮箱那一步，按 C 是干什么的？": the clauses before the one that asks set
+            # the scene
+            return last
+        return text
     text = _EN_CIRCUMSTANCE_FIRST.sub("", question, count=1)
     text = _EN_CIRCUMSTANCE_AFTER.sub("", text, count=1)
     text = _EN_VERB_USE.sub(" ", text)
@@ -318,6 +347,11 @@ _DEFINITION_WORDS = frozenset(
 )
 
 
+# the adverbs of talk ("What does it actually mean when …", "Is it really …"), which describe
+# nothing in the document: as keys they only lower the share of the sentence that answers
+_EN_PHRASING = frozenset({"actually", "really", "basically", "exactly", "precisely", "ever"})
+
+
 def profile(question: str) -> Profile:
     cjk = question_language(question) == "zh"
     keys: list[str] = []
@@ -328,7 +362,7 @@ def profile(question: str) -> Profile:
     definition = any(p.match(question) for p in DEFINITION_ASKED)
     for word in _LATIN_WORD.findall(_OF_THE_DOCUMENT.sub(" ", question)):
         low = word.lower()
-        if low in options or (definition and low in _DEFINITION_WORDS):
+        if low in options or (definition and low in _DEFINITION_WORDS) or low in _EN_PHRASING:
             continue
         if low not in STOP_AND_QUESTION_WORDS and low not in _ASK_WORDS and low not in keys:
             keys.append(low)

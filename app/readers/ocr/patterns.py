@@ -30,6 +30,14 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     ),
     # an address ends at white space, a closing bracket or Chinese text ("…/documentation/ 上的")
     "url": re.compile(rf"https?://[^\s)<>\"{CJK_RANGES}{CJK_PUNCT}]+"),
+    # a web site named by its host alone ("security.debian.org", "www.example.com/docs"): what
+    # "which website" / "哪个网站" asks for; not the domain of an e-mail address, not a file name
+    # (ASCII bounds: OCR runs it into the Chinese around it, "通过security.debian.org提供")
+    "site": re.compile(
+        r"(?<![A-Za-z0-9_@./:-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+"
+        r"(?:org|com|net|edu|gov|int|info|io|cn|de|uk|fr|jp)(?![A-Za-z0-9_@-])"
+        rf"(?:/[^\s)<>\"{CJK_RANGES}{CJK_PUNCT}]*)?"
+    ),
     "date": re.compile(
         rf"\d{{4}}\s?年\s?\d{{1,2}}\s?月(?:\s?\d{{1,2}}\s?[日号])?"
         rf"|\d{{4}}-\d{{1,2}}-\d{{1,2}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}"
@@ -135,7 +143,7 @@ def find_values(text: str, kinds: tuple[str, ...] | None = None) -> list[Match]:
             a, b = m.span(group) if group else m.span()
             while b > a and text[b - 1] in " ,，.":
                 b -= 1
-            while kind == "url" and b > a and text[b - 1] in "_;:!?'\"":
+            while kind in ("url", "site") and b > a and text[b - 1] in "_;:!?'\"":
                 b -= 1  # the end of a sentence, or a link's underline read as "_"
                 if text[a:b].endswith(("&gt", "&lt")):  # "<https://…/&gt;" of escaped markup
                     b -= 3

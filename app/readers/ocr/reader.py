@@ -62,6 +62,7 @@ from app.readers.ocr.answer_policy import (
     goes_on,
     in_contents,
     introduces,
+    keys_entry,
     lacks_required_value,
     lost_in_reading,
     marker,
@@ -70,6 +71,7 @@ from app.readers.ocr.answer_policy import (
     new_terms,
     opens_part,
     option_dashes_misread,
+    pressed_key,
     question_numbers,
     refers_back,
     resumed_end,
@@ -366,14 +368,21 @@ def _asks_about(question: str) -> tuple[Profile, str | None, str | None]:
     return prof, asked, next((o for o in options if o.startswith("-")), None)
 
 
-def _saying_what_it_is(sentences: list[Sentence], term: str | None, asked: str | None) -> list[int]:
+def _saying_what_it_is(
+    sentences: list[Sentence], term: str | None, asked: str | None, key: str | None = None
+) -> list[int]:
     """The first sentences that say what the term asked about is, whatever else they share
     with the question: an abbreviation's words spelled out ("NSS 是什么的缩写？" of "NSS（Name
     Service Switch，…）"), else a sentence opening with the term and saying what it is ("HEX 是
-    十六进制…", over table rows that only list "HEX" and share more of the question's words).
+    十六进制…", over table rows that only list "HEX" and share more of the question's words);
+    for a key asked about ("按 C 是干什么的？"), the list's entries for it ("C  修改注释。").
     Nothing for a question that asks about no term."""
     if not (asked or term):
         return []
+    if key:
+        entries = [i for i, sent in enumerate(sentences) if keys_entry(sent.text, key)]
+        if entries:
+            return entries[:MAX_SPELLED]
     if abbreviation(term):
         spelled = [i for i, sent in enumerate(sentences) if spells_out(sent.text, term)]
         if spelled:
@@ -1548,7 +1557,7 @@ class OcrReader(Reader):
         choices: list[Choice] = []
         numbers = question_numbers(prof)
         quoted = _literal_sentences(prof.literals, sentences, text)
-        saying = _saying_what_it_is(sentences, term, asked)
+        saying = _saying_what_it_is(sentences, term, asked, pressed_key(question))
         texts = [s.text for s in sentences]
         found = doc.index.search(question, k=TOP_K, include=quoted + saying)
         pointers = contents_pointers(texts, [idx for idx, _ in found], prof.cjk)
