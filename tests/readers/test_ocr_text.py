@@ -722,8 +722,9 @@ def test_a_definition_asked_in_other_words_is_answered_by_the_definition(tmp_pat
     ):
         assert defined_term(question) is None, question
     assert profile('In the policy, what exactly counts as a "conffile"?').keys == ("conffile",)
-    # the words stay keys where no definition is asked
-    assert "exactly" in profile("What exactly does a sponsor do?").keys
+    # the words stay keys where no definition is asked (an adverb of talk, "exactly", never is one)
+    assert "counts" in profile("Which of my uploads counts toward the limit?").keys
+    assert "term" in profile("What term does the sponsor sign?").keys
 
     glossary = [
         "configuration file",
@@ -2674,7 +2675,7 @@ def test_a_web_site_is_asked_for_and_named_by_its_host_alone(tmp_path):
         "email"
     ]
     assert not [v for v in find_values("Read README.md and setup.py first.") if v.kind == "site"]
-    assert profile("稳定版的安全补丁是从哪个网站发出来的？").kinds[:2] == ("url", "site")
+    assert profile("稳定版的安全补丁是从哪个网站发出来的？").kinds[:2] == ("site", "url")
     assert profile("Which website hosts the security updates?").kinds[:2] == ("url", "site")
     assert "url" not in profile('What does the word "site" refer to here?').kinds[:2]
     assert not profile("运行级别是否都链接到同一个 target？").typed

@@ -191,7 +191,8 @@ _ZH_KINDS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (_ASKS_PATH_ZH, ("path", "url")),
     (re.compile(r"邮箱|(?:电子)?邮件地址|电邮|收件(?:地址|人)"), ("email",)),
     (re.compile(r"电话|手机|热线"), ("phone",)),
-    (_ASKS_SITE_ZH, ("url", "site")),
+    # a site fits, but is not required: "网站" as often names where a page is ("Debian 网站上的哪个页面")
+    (_ASKS_SITE_ZH, ("site", "url")),
     (
         re.compile(rf"多长时间|多久|(?:多少|{_JI})个?(?:秒钟?|分钟|小时|天|周|星期|月|年)"),
         ("duration", "number"),
@@ -237,7 +238,7 @@ _ZH_NAMED = re.compile(
     r"[A-Za-z][\w.+-]*\s*(?=(?:命令|程序|工具|软件包|软件|包|文件|目录|选项|参数|函数|模块|库|服务|字段))"
 )
 # the words a Chinese clause asks with
-_ZH_ASKING = re.compile(r"什么|哪|谁|几|多少|怎|如何|为何|为啥|何时|何处|吗|呢|是否|能否")
+_ZH_ASKING = re.compile(rf"什么|哪|谁|{_JI}|多少|怎|如何|为何|为啥|何时|何处|吗|呢|是否|能否")
 # a yes-or-no question: "…吗？", "…对吧？", or a verb asked both ways ("能不能", "是不是", "有没有")
 _ZH_YES_NO = re.compile(r"(?:吗|么|吧|对不对|是不是|行不行)\s*[？?]*\s*$|(\w)不\1|(\w)没\2")
 _ZH_CIRCUMSTANCE_FIRST = re.compile(
@@ -271,10 +272,13 @@ def asking_clause(question: str, cjk: bool) -> str:
             # "我们还有几台 PA-RISC 的老机器，现在的 Debian 还支持吗？": a yes-or-no question asks in
             # its last clause, and a "几" in it is "a few" ("能不能几个人同时改"), no count
             return re.sub(_JI, "些", last)
-        if last != text and _ZH_ASKING.search(last) and len(_ZH_ASKING.sub("", last).strip()) >= 2:
-            # "…确认姓名、邮箱那一步，按 C 是干什么的？": the clauses before the one that asks set
-            # the scene
-            return last
+        clauses = re.split(r"[，,；;]", text)
+        first = next((i for i, c in enumerate(clauses) if _ZH_ASKING.search(c)), 0)
+        asking = "，".join(clauses[first:])
+        if first and len(_ZH_ASKING.sub("", asking).strip(" ？?")) >= 2:
+            # "…确认姓名、邮箱那一步，按 C 是干什么的？": the clauses before the first that asks set
+            # the scene ("哪一年发布的，由谁发布？" asks in both)
+            return asking
         return text
     text = _EN_CIRCUMSTANCE_FIRST.sub("", question, count=1)
     text = _EN_CIRCUMSTANCE_AFTER.sub("", text, count=1)
