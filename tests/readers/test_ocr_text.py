@@ -1090,8 +1090,8 @@ def test_a_passage_holding_the_kind_of_value_asked_for_answers_few_shared_words(
     )
     assert closed.found and closed.text == "June 2018" and closed.needs_review
     assert closed.confidence < 0.85
-    assert any("kind of answer asked for (date)" in n.en for n in closed.notes)
-    assert any("所问类型的答案（date）" in n.zh for n in closed.notes)
+    assert any("kind of answer asked for (a date)" in n.en for n in closed.notes)
+    assert any("所问类型的答案（日期）" in n.zh for n in closed.notes)
     assert not percent.found, percent.text
 
 
@@ -2765,3 +2765,14 @@ def test_the_adverbs_a_question_is_asked_with_are_no_keys(tmp_path):
         tmp_path, entries, 'What does it actually mean when one package "Suggests" another?'
     )
     assert "more useful with one or more others" in answer.text, answer.text
+
+
+def test_the_note_names_the_kind_of_value_a_passage_was_chosen_for_in_words():
+    """A passage chosen for holding the kind of value asked for says which kind in words ("a
+    step or menu path", "日期"), not the answer's own kind ("sentence") or a code name."""
+    from app.readers.ocr.reader import _why_chosen
+
+    (note,) = _why_chosen("action", in_other_words=False, by_kind=True)
+    assert "(a step or menu path)" in note.en and "（操作步骤或菜单路径）" in note.zh
+    (note,) = _why_chosen("site", in_other_words=False, by_kind=True)
+    assert "(a web site)" in note.en and "（网站）" in note.zh

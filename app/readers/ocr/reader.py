@@ -482,6 +482,25 @@ def _kind_zh(kind: str) -> str:
     return "句子" if kind == "sentence" else kind
 
 
+# the kind of value a passage was chosen for, in words ("it was chosen for holding … (a date)")
+_KIND_WORDS = {
+    "action": ("a step or menu path", "操作步骤或菜单路径"),
+    "path": ("a path", "路径"),
+    "url": ("a web address", "网址"),
+    "site": ("a web site", "网站"),
+    "email": ("an e-mail address", "电子邮件地址"),
+    "phone": ("a phone number", "电话号码"),
+    "date": ("a date", "日期"),
+    "duration": ("a duration", "时长"),
+    "amount": ("an amount", "金额"),
+    "percent": ("a percentage", "百分比"),
+    "number": ("a number", "数字"),
+    "code": ("a code", "编号"),
+    "person": ("a name", "人名"),
+    "org": ("an organisation", "机构"),
+}
+
+
 def _why_chosen(
     kind: str,
     *,
@@ -513,8 +532,10 @@ def _why_chosen(
         return [
             Note(
                 en="Few of the question's words are in this passage; it was chosen for holding "
-                f"the kind of answer asked for ({kind}). Please check it.",
-                zh=f"这段话与问题相同的词语不多，因含有所问类型的答案（{_kind_zh(kind)}）而选出，请核对。",
+                f"the kind of answer asked for ({_KIND_WORDS.get(kind, (kind, kind))[0]}). "
+                "Please check it.",
+                zh="这段话与问题相同的词语不多，因含有所问类型的答案"
+                f"（{_KIND_WORDS.get(kind, (kind, kind))[1]}）而选出，请核对。",
             )
         ]
     if by_gloss:
@@ -1715,7 +1736,8 @@ class OcrReader(Reader):
                     zh=f"由 OCR（{self.engine_name}）读取；答案类型：{kind_zh}。",
                 ),
                 *_why_chosen(
-                    decision.kind,
+                    # the kind the passage holds, also where the answer is its sentence
+                    prof.kinds[0] if by_kind and not decision.short else decision.kind,
                     in_other_words=in_other_words,
                     by_kind=by_kind,
                     by_lead=by_lead,
