@@ -191,6 +191,8 @@ _ZH_KINDS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (_ASKS_PATH_ZH, ("path", "url")),
     (re.compile(r"邮箱|(?:电子)?邮件地址|电邮|收件(?:地址|人)"), ("email",)),
     (re.compile(r"电话|手机|热线"), ("phone",)),
+    # "项目主页的 URL": a web address asked for by name, required as in English
+    (re.compile(r"\burl\b", re.I), ("url", "site")),
     # a site fits, but is not required: "网站" as often names where a page is ("Debian 网站上的哪个页面")
     (_ASKS_SITE_ZH, ("site", "url")),
     (
