@@ -269,12 +269,11 @@ def asking_clause(question: str, cjk: bool) -> str:
     """The question without its circumstances, verbs and names: where kinds of answer are named."""
     if cjk:
         text = _ZH_NAMED.sub(" ", _ZH_CIRCUMSTANCE_FIRST.sub(" ", question, count=1))
-        last = re.split(r"[，,；;]", text.rstrip(" ？?"))[-1]
+        clauses = re.split(r"[，,；;]", text)
         if _ZH_YES_NO.search(text):
             # "我们还有几台 PA-RISC 的老机器，现在的 Debian 还支持吗？": a yes-or-no question asks in
             # its last clause, and a "几" in it is "a few" ("能不能几个人同时改"), no count
-            return re.sub(_JI, "些", last)
-        clauses = re.split(r"[，,；;]", text)
+            return re.sub(_JI, "些", clauses[-1].rstrip(" ？?"))
         first = next((i for i, c in enumerate(clauses) if _ZH_ASKING.search(c)), 0)
         asking = "，".join(clauses[first:])
         if first and len(_ZH_ASKING.sub("", asking).strip(" ？?")) >= 2:
