@@ -25,7 +25,10 @@ help on start parameters, keyboard use and CSV filter options, Debian Policy's c
 operating system; LibreOffice's help as for probe2), and ``probe4.jsonl`` (two thirds Chinese:
 the Chinese FAQ chapters on getting Debian and on compatibility, GnuPG's Chinese help text,
 LibreOffice's help on digital signatures and collaboration, Debian Policy's chapter on
-relationships between packages, the LGPL 2.1).
+relationships between packages, the LGPL 2.1), and ``probe5.jsonl`` (two thirds Chinese: the
+Chinese FAQ chapter on choosing a release, LibreOffice's help on Calc's error codes, finding
+records, stock charts and paste special, Debian Policy's chapters on the archive and on shared
+libraries).
 """
 
 from __future__ import annotations

@@ -11,7 +11,11 @@ QA set's documents and from each other.
 - ``probe4.jsonl`` (2026-12-06, read the same way): two thirds Chinese, on seven more documents
   (the Chinese Debian FAQ chapters on getting Debian and on compatibility, GnuPG's Chinese help
   text, LibreOffice's help on digital signatures and on collaboration in Chinese, Debian
-  Policy's chapter on relationships between packages, the LGPL 2.1).
+  Policy's chapter on relationships between packages, the LGPL 2.1);
+- ``probe5.jsonl`` (2026-12-06, read the same way): two thirds Chinese, on seven more documents
+  (the Chinese Debian FAQ chapter on choosing a release, LibreOffice's help on Calc's error codes,
+  finding records, stock charts and paste special in Chinese, Debian Policy's chapters on the
+  archive and on shared libraries).
 """
 
 import json
@@ -32,6 +36,7 @@ SETS = {
     "probe2.jsonl": (48, 24, 24, 8),
     "probe3.jsonl": (48, 16, 32, 8),
     "probe4.jsonl": (48, 16, 32, 8),
+    "probe5.jsonl": (48, 16, 32, 8),
 }
 
 
