@@ -2,7 +2,9 @@
 
 The page is parsed by libxml2's HTML parser in event mode (lxml ``target=``), so no tree is built,
 nothing is fetched and nothing runs: scripts, styles, templates, embedded objects and elements
-hidden with ``hidden`` or ``display:none`` are dropped, and so are the permalink signs that
+hidden with ``hidden`` or ``display:none`` are dropped — except alternatives that a script shows
+one of (``_Alternatives``: LibreOffice's help, whose text for Writer and for Calc sits in hidden
+cases of a "switch", tab panels) — and so are the permalink signs that
 documentation generators put beside each heading ("¶" of Sphinx and MkDocs, "#" of VuePress:
 shown only on hover, they are not part of the heading a reader sees), and the rest is laid out
 the way a text browser would — block elements start new lines, whitespace collapses except inside ``<pre>``,
@@ -71,6 +73,56 @@ def _hidden(attrib: Any) -> bool:
     return bool(style and _HIDDEN_STYLE_RE.search(style))
 
 
+class _Alternatives:
+    """lxml parser target for a first pass: which hidden elements are alternatives that a script
+    shows one of, by their order among the page's elements. An element hidden by the ``hidden``
+    attribute is one when none of its siblings shows any text, or when it is a tab panel.
+    LibreOffice's help puts each application's text in a hidden case of a "switch" (the Calc
+    case, the Writer case, the default) and its viewer shows the one it was opened from: read as
+    a file, every case is hidden and the page said nothing of it. Beside visible text, or hidden
+    by style, an element stays hidden. Event mode like the collector: no tree, no depth limit."""
+
+    def __init__(self) -> None:
+        self.hidden: list[bool] = []
+        self.tab: list[bool] = []
+        self.skipped: list[bool] = []  # a script, a style: its text is never shown
+        self.parent: list[int] = []
+        self.texts: list[bool] = []  # holds text, its own or a child's
+        self.shows: list[bool] = []  # shows text outside its hidden children
+        self.stack: list[int] = []
+
+    def start(self, tag: Any, attrib: Any) -> None:
+        tag = tag.lower() if isinstance(tag, str) else ""
+        self.parent.append(self.stack[-1] if self.stack else -1)
+        self.hidden.append("hidden" in attrib)
+        self.tab.append("hidden" in attrib and attrib.get("role") == "tabpanel")
+        self.skipped.append(tag in SKIP_TAGS)
+        self.texts.append(False)
+        self.shows.append(False)
+        self.stack.append(len(self.hidden) - 1)
+
+    def end(self, tag: Any) -> None:
+        if not self.stack:
+            return
+        i = self.stack.pop()
+        up = self.parent[i]
+        if up >= 0 and self.texts[i] and not self.skipped[i]:
+            self.texts[up] = True
+            self.shows[up] = self.shows[up] or not self.hidden[i]
+
+    def data(self, text: str) -> None:
+        if self.stack and text.strip():
+            self.texts[self.stack[-1]] = True
+            self.shows[self.stack[-1]] = True
+
+    def close(self) -> frozenset[int]:
+        return frozenset(
+            i
+            for i, up in enumerate(self.parent)
+            if self.hidden[i] and (self.tab[i] or (up >= 0 and not self.shows[up]))
+        )
+
+
 @dataclass
 class _List:
     ordered: bool
@@ -82,10 +134,15 @@ class _Collector:
     """lxml parser target: turns start/end/data events into blocks."""
 
     builder: DocumentBuilder
+    alternatives: frozenset[int] = frozenset()  # hidden elements shown all the same (_Alternatives)
+    elements: int = 0  # start tags seen, the index _Alternatives gives them
+    after_alternative: bool = False  # an inline alternative just ended with text: "Command / Ctrl"
+    said: int = 0  # pieces of text kept so far
     skip: int = 0
     pre: int = 0
     buf: list[str] = field(default_factory=list)
-    stack: list[tuple[str, bool]] = field(default_factory=list)  # (tag, starts a skip)
+    # (tag, starts a skip, pieces of text said before it when it is a shown alternative)
+    stack: list[tuple[str, bool, int | None]] = field(default_factory=list)
     lists: list[_List] = field(default_factory=list)
     heading: int | None = None
     in_li: int = 0
@@ -98,12 +155,23 @@ class _Collector:
     # --- lxml target interface ----------------------------------------------------------------
     def start(self, tag: Any, attrib: Any) -> None:
         tag = tag.lower() if isinstance(tag, str) else ""
+        alternative = self.elements in self.alternatives
+        self.elements += 1
         starts_skip = (
             (tag in SKIP_TAGS and tag != "head")
-            or _hidden(attrib)
+            or (_hidden(attrib) and not alternative)
             or (tag == "a" and _permalink(attrib))
         )
-        self.stack.append((tag, starts_skip))
+        self.stack.append((tag, starts_skip, self.said if alternative else None))
+        if (  # side by side in one line of text: "Command / Ctrl"
+            alternative
+            and self.after_alternative
+            and not self.skip
+            and tag not in BLOCK_TAGS
+            and any(piece.strip() for piece in self.buf)
+        ):
+            self.buf.append(" / ")
+        self.after_alternative = False
         if tag == "title" and not self.skip:
             self.in_title = True
             return
@@ -140,7 +208,9 @@ class _Collector:
     def end(self, tag: Any) -> None:
         if not self.stack:
             return
-        tag, started_skip = self.stack.pop()
+        tag, started_skip, said_before = self.stack.pop()
+        if said_before is not None and not self.skip:
+            self.after_alternative = self.said > said_before
         if tag == "title" and self.in_title:
             self.in_title = False
             return
@@ -178,6 +248,9 @@ class _Collector:
             self.title += text
         elif not self.skip:
             self.buf.append(text)
+            if text.strip():
+                self.said += 1
+                self.after_alternative = False
 
     def close(self) -> _Collector:
         self._boundary()
@@ -213,6 +286,18 @@ class _Collector:
         elif self.in_caption:
             kind = "caption"
         self.builder.add(text, kind, level=level)
+
+
+def _parse(text: str, target: Any) -> Any:
+    """Feed ``text`` to libxml2's HTML parser with ``target``; what the target's close returns.
+    no_network: never fetch a DTD or entity; remove_pis/comments: not visible text."""
+    from lxml import etree
+
+    parser = etree.HTMLParser(target=target, no_network=True, remove_comments=True, remove_pis=True)
+    # Feeding in pieces keeps peak memory flat for large pages.
+    for pos in range(0, len(text), 1 << 20):
+        parser.feed(text[pos : pos + (1 << 20)])
+    return parser.close()
 
 
 def _declared_charset(data: bytes) -> str | None:
@@ -271,16 +356,10 @@ class HtmlLoader(Loader):
         text, encoding = decode_html(data, name)
         builder = DocumentBuilder(name, "html", limits)
         builder.metadata["encoding"] = encoding
-        collector = _Collector(builder)
-        # no_network: never fetch a DTD or entity; remove_pis/comments: not visible text.
-        parser = etree.HTMLParser(
-            target=collector, no_network=True, remove_comments=True, remove_pis=True
-        )
         try:
-            # Feeding in pieces keeps peak memory flat for large pages.
-            for pos in range(0, len(text), 1 << 20):
-                parser.feed(text[pos : pos + (1 << 20)])
-            parser.close()
+            # a page that hides nothing needs no first pass
+            alternatives = _parse(text, _Alternatives()) if "hidden" in text else frozenset()
+            collector = _parse(text, _Collector(builder, alternatives))
         except IngestError:
             raise
         except etree.LxmlError as err:

@@ -138,3 +138,33 @@ def test_sphinx_chapter_headings_without_pilcrow(settings):
     assert "Generating dependencies on shared libraries" in " ".join(headings)
     assert len(headings) >= 10
     assert "¶" not in doc.text
+
+
+def test_hidden_alternatives_that_a_script_shows_one_of_are_read(settings):
+    """LibreOffice's help puts the text for each application in a hidden case of a "switch" and
+    its viewer shows one: read as a file, the page said nothing of what it documents. Every case
+    is read (inline ones side by side: "Command / Ctrl"), and so are hidden tab panels; an element
+    hidden beside visible text stays hidden."""
+    html = """<html><body><h1>Paste Special</h1>
+<span class="switch">
+  <span hidden="true" class="MATH"></span>
+  <span hidden="true" class="CALC"><p>Calc pastes cells with their formats.</p></span>
+  <span hidden="true" id="default"><p>Choose Edit - Paste Special.</p></span>
+</span>
+<p>Press <span class="switchinline"><span hidden="true" class="MAC"><span>Command</span></span>
+<span hidden="true" id="defaultsys"><span>Ctrl</span></span></span> + Shift + V.</p>
+<div role="tablist"><div role="tabpanel">On Linux run apt.</div>
+<div role="tabpanel" hidden>On Windows run the installer.</div></div>
+<div hidden>SECRET beside visible text</div>
+<div><script>var x = 1;</script><div hidden>Loading the viewer</div></div>
+</body></html>"""
+    doc = load(html.encode(), name="paste.html", settings=settings)
+    assert [b.text for b in doc.blocks] == [
+        "Paste Special",
+        "Calc pastes cells with their formats.",
+        "Choose Edit - Paste Special.",
+        "Press Command / Ctrl + Shift + V.",
+        "On Linux run apt.",
+        "On Windows run the installer.",
+        "Loading the viewer",
+    ]
