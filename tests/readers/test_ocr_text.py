@@ -2078,6 +2078,12 @@ def test_a_count_keeps_the_noun_or_measure_word_it_counts(tmp_path):
     # and the noun after the measure word, as the question says it ("几个字符" → "5 个字符")
     assert counted("一共有多少个分区？", "磁盘上共有 4 个分区", "4") == "4 个分区"
     assert counted("一共有多少个分区？", "磁盘上共有 4 个，都在", "4") == "4 个"
+    assert (
+        counted("包名最短要几个字符？", "最短长度两个字符；", "两个") == "两个字符"
+    )  # 个 in the number
+    assert (
+        counted("一共有几种主要的版本？", "有三种主要的版本：", "三种") == "三种"
+    )  # 主要 is no noun
     assert counted("密码最少要设几个字符才能登录？", "至少5 个字符的长度", "5") == "至少5 个字符"
     # a noun the question does not count with stays out
     assert counted("How many copies are kept?", "3 mirrors keep them", "3") == "3"
@@ -2776,3 +2782,99 @@ def test_the_note_names_the_kind_of_value_a_passage_was_chosen_for_in_words():
     assert "(a step or menu path)" in note.en and "（操作步骤或菜单路径）" in note.zh
     (note,) = _why_chosen("site", in_other_words=False, by_kind=True)
     assert "(a web site)" in note.en and "（网站）" in note.zh
+
+
+def test_a_size_or_a_count_is_a_number_with_its_unit_or_measure_word(tmp_path):
+    """ "公式里单个标记的长度上限是多大？" asked for a size the sentence gave ("超出了64 KB的大小
+    限制"), but "多大" named no kind of value, so the sentence, sharing few of the question's
+    words, was "not found"; a count in Chinese numerals ("从四款变种中选择一款") was no number at
+    all. A size keeps its unit, and "一个" (how Chinese says "a") and an ordinal count nothing."""
+    from app.readers.ocr.answer_policy import with_unit
+
+    def kinds(question: str) -> tuple[str, ...]:
+        prof = profile(question)
+        return prof.kinds[:2] if prof.typed else ()
+
+    assert kinds("附件最大能有多大？") == ("number", "amount")
+    assert kinds("文件名最长可以多长？") == ("number", "amount")
+    assert kinds("完成这个教程大约需要多长时间？")[0] == "duration"  # a time, as before
+    numbers = [
+        [m.text for m in find_values(text, ("number",)) if m.kind == "number"]
+        for text in (
+            "提供四款模板和两种配色",
+            "一个图表有一种类型",
+            "第三个选项",
+            "十分重要",
+            "有数十个",
+        )
+    ]
+    assert numbers == [["四款", "两种"], [], [], [], []]
+    for text, number, size in [
+        ("超出了64 KB的大小限制", "64", "64 KB"),
+        ("不能超过 20MB。", "20", "20MB"),
+        ("at most 4096 bytes long", "4096", "4096 bytes"),
+        ("分辨率为 300 dpi", "300", "300 dpi"),
+        ("最多 8 个字符", "8", "8"),  # a count's noun is with_counted's, as the question names it
+    ]:
+        a = text.index(number)
+        assert text[a : with_unit(text, a + len(number))] == size
+    [limit] = _answers(
+        tmp_path,
+        "上传规则\n\n每位用户每天可以上传十次。上传的附件不能超过 20 MB，否则系统会拒绝该文件。"
+        "文件名中不要使用空格。",
+        "附件最大能有多大？",
+        preset="zh",
+    )
+    assert limit.found and "20 MB" in limit.text, limit.text
+
+
+def test_whom_to_contact_is_a_name_or_an_address_to_write_to():
+    """ "Who should we contact?" is answered by "send mail to debian-legal@…" as well as by a
+    name: an e-mail address fits it."""
+
+    def kinds(question: str) -> tuple[str, ...]:
+        return profile(question).kinds[:2]
+
+    assert kinds("We are not sure about the licence. Who should we contact?") == ("person", "email")
+    assert kinds("有问题应该联系谁？") == ("person", "email")
+    assert kinds("报销单要交给谁审批？") == ("person", "org")  # no contact asked: as before
+
+
+def test_talk_words_of_a_chinese_question_are_no_keys():
+    """ "…的时候", "一般", "一共", "已经": how a question is said, not what it is about (a
+    document that uses them elsewhere made them keys no answer held)."""
+    assert profile("做报表的时候，一共有几种模板？").runs == ("报表", "模板")
+    assert profile("已经填好的报表一般要等几天审批？").runs == ("填好", "报表", "审批")
+
+
+def test_a_number_keeps_the_name_the_question_gives_it():
+    """ "应该选第几种类型？" was answered "2" where the text says "类型 2 生成传统的图表": the
+    number keeps the question's word right before it; other words before it stay out."""
+    from app.readers.ocr.answer_policy import with_label
+
+    def labelled(question: str, text: str, value: str) -> str:
+        a = text.index(value)
+        return text[with_label(text, a, profile(question)) : a + len(value)]
+
+    assert (
+        labelled("画蜡烛图应该选第几种类型？", "基于这两列，类型 2 生成传统的图表。", "2")
+        == "类型 2"
+    )
+    assert labelled("Which Debian release is the stable one?", "Debian 11 is stable.", "11") == (
+        "Debian 11"
+    )
+    assert labelled("How many packages are there?", "well over 15000 packages", "15000") == "15000"
+    assert labelled("画蜡烛图应该选第几种？", "基于这两列，类型 2 生成传统的图表。", "2") == "2"
+
+
+def test_now_and_how_roughly_are_no_keys_and_ask_for_no_duration():
+    """ "Roughly how many packages are in the archive these days, according to the policy
+    manual?" asked for a duration ("days"), and "roughly", "days" and "manual" were keys that the
+    sentence giving the number ("currently well over 15000") lacks."""
+    prof = profile(
+        "Roughly how many packages are in the Debian archive these days, according to the "
+        "policy manual?"
+    )
+    assert prof.keys == ("packages", "debian", "archive")
+    assert prof.kinds[0] == "number"
+    assert profile("How many days does the review take?").kinds[0] == "duration"

@@ -213,6 +213,8 @@ def decide(
     if value is not None and prof.typed and value.kind in prof.kinds[:2] and _short(value, window):
         kind, a, b = value.kind, best.start + value.start, best.start + value.end
         if kind == "number":
+            a = with_label(text, a, prof)
+            b = with_unit(text, b)
             b = with_counted(text, b, prof)
         if kind in QUALIFIED_KINDS:
             a, b = with_qualifier(text, a, b)
@@ -550,6 +552,38 @@ _QUALIFIER_AFTER = re.compile(
 )
 
 
+# A measure's unit: "64 KB", "8192 bytes", "300 dpi", "10 毫米". Without it the figure alone
+# ("64") answers "how big" with less than the document says.
+_UNIT_AFTER = re.compile(
+    r"\s?(?:[KMGTP]i?B|[KMGT]bit|bytes?|bits?|dpi|px|pt|mm|cm|km|kg|ms|[kMG]?Hz"
+    r"|字节|像素|毫米|厘米|公里|公斤|千克|毫秒|比特)(?![A-Za-z])"
+)
+
+
+# A number's name right before it, as the question says it: "类型 2" for "应该选第几种类型？",
+# "Type 2" for "Which type …?". Alone, "2" does not say what it numbers.
+_LABEL_BEFORE = re.compile(r"(?:(?<![A-Za-z])([A-Za-z][A-Za-z-]*)|([\u4e00-\u9fff]{1,8}))[ \t]?$")
+
+
+def with_label(text: str, a: int, prof: Profile) -> int:
+    """The start of the number starting at ``a`` with the question's word that names it."""
+    label = _LABEL_BEFORE.search(text, max(0, a - 12), a)
+    if label is None:
+        return a
+    latin, cjk = label.groups()
+    if latin is not None:
+        named = not prof.cjk and stem(latin.lower()) in {stem(k) for k in prof.keys}
+        return label.start() if named else a
+    run = next((r for r in prof.runs if len(r) >= 2 and cjk.endswith(r)), None)
+    return a if run is None else label.end(2) - len(run)
+
+
+def with_unit(text: str, b: int) -> int:
+    """The end of the number ending at ``b`` with its unit of measure right after it."""
+    unit = _UNIT_AFTER.match(text, b)
+    return b if unit is None else unit.end()
+
+
 def with_qualifier(text: str, a: int, b: int) -> tuple[int, int]:
     """The value ``text[a:b]`` with the words right next to it that say how exact it is."""
     before = _QUALIFIER_BEFORE.search(text[max(0, a - 24) : a])
@@ -574,16 +608,21 @@ def with_counted(text: str, b: int, prof: Profile) -> int:
     the question names that noun ("characters") or asks "几位"/"多少个" with that measure word."""
     if prof.cjk:
         asked = {m.group(1)[0] for m in _COUNTED_ZH.finditer(prof.text)}
-        unit = _CJK_UNIT.match(text, b)
-        if unit is None or unit.group(1) not in asked:
-            return b
+        if b and text[b - 1] in asked:  # the number holds its measure word ("两个", "8192个")
+            end = b
+        else:
+            unit = _CJK_UNIT.match(text, b)
+            if unit is None or unit.group(1) not in asked:
+                return b
+            end = unit.end()
         # and the noun after the measure word, as far as the text says it as the question does
         # ("几个字符" → "5 个字符")
-        end = unit.end()
         rest = text[end:]
         at = end + len(rest) - len(rest.lstrip())
-        for noun in _COUNTED_NOUN_ZH.findall(prof.text):
-            same = 0
+        for counted in _COUNTED_NOUN_ZH.finditer(prof.text):
+            if prof.text[counted.end(1) : counted.end(1) + 1] == "的":
+                continue  # a word that describes the noun ("几种主要的版本": "主要" is no noun)
+            noun, same = counted.group(1), 0
             while same < len(noun) and text[at + same : at + same + 1] == noun[same]:
                 same += 1
             if same >= min(2, len(noun)):

@@ -63,6 +63,16 @@ _ZH_FUNCTION_WORDS = frozenset(
         "就是",
         "需不需要",
         "要不要",
+        # how long, how often, in all: "…的时候", "一般要等几天", "一共有几种", "已经做好的"
+        "时候",
+        "一般",
+        "平时",
+        "已经",
+        "一共",
+        "总共",
+        "要是",
+        "本身",
+        "这是",
     ]
 )
 # "文档里提到的 X", "按这份文档的说法，…", "根据本手册": the document itself, at the start of a question
@@ -164,6 +174,9 @@ _EN_KINDS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
         ("code", "number", "phone"),
     ),
     (re.compile(r"\bhow many\b|\bcount\b", re.I), ("number", "amount", "duration")),
+    # whom to turn to: a name or an address to write to ("Who should we contact?", "send mail to
+    # debian-legal@…")
+    (re.compile(r"\b(?:contact|get in touch|turn to)\b", re.I), ("person", "email")),
     (
         re.compile(
             r"\b(?:who|whom|whose|person|officer|director|manager|signed|signatory)\b", re.I
@@ -208,8 +221,11 @@ _ZH_KINDS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
         ("amount", "percent", "number"),
     ),
     (re.compile(r"(?<!源)代码|编号|号码|代号|编码"), ("code", "number", "phone")),
+    (re.compile(r"联系(?:谁|哪|人|方式)|(?:找|问|向)谁|发(?:邮件|信)给谁"), ("person", "email")),
     (re.compile(r"谁|哪位|姓名|董事长|秘书|负责人|经理"), ("person", "org")),
     (re.compile(r"公司|单位|机构"), ("org",)),
+    # a size or a limit: "有多大", "多长", "上限是多少" (a duration's "多长时间" is asked above)
+    (re.compile(r"多[大长高宽重远深厚粗](?!时间|程度)"), ("number", "amount")),
     (re.compile(rf"多少|{_JI}"), ("number", "amount", "percent", "duration")),
     (_ASKS_STEPS_ZH, ("action", "path")),
 ]
@@ -282,7 +298,7 @@ def asking_clause(question: str, cjk: bool) -> str:
             return asking
         return text
     text = _EN_CIRCUMSTANCE_FIRST.sub("", question, count=1)
-    text = _EN_CIRCUMSTANCE_AFTER.sub("", text, count=1)
+    text = _EN_NOWADAYS.sub(" ", _EN_CIRCUMSTANCE_AFTER.sub("", text, count=1))
     text = _EN_VERB_USE.sub(" ", text)
     return _EN_NAME.sub(" ", text)
 
@@ -317,8 +333,9 @@ class Profile:
 
 # "under this license", "in this document": the document itself, which every sentence is about
 _OF_THE_DOCUMENT = re.compile(
-    r"\b(?:under|in|according to)\s+(?:this|the)\s+(?:licen[cs]e|agreement|contract|document|"
-    r"manual|guide|handbook|policy|specification|spec|readme|faq|tutorial)\b",
+    r"\b(?:under|in|according to)\s+(?:this|the)\s+(?:policy\s+|user\s+|reference\s+)?"
+    r"(?:licen[cs]e|agreement|contract|document|manual|guide|handbook|policy|specification|spec|"
+    r"readme|faq|tutorial)\b",
     re.I,
 )
 
@@ -354,7 +371,24 @@ _DEFINITION_WORDS = frozenset(
 
 # the adverbs of talk ("What does it actually mean when …", "Is it really …"), which describe
 # nothing in the document: as keys they only lower the share of the sentence that answers
-_EN_PHRASING = frozenset({"actually", "really", "basically", "exactly", "precisely", "ever"})
+_EN_PHRASING = frozenset(
+    {
+        "actually",
+        "really",
+        "basically",
+        "exactly",
+        "precisely",
+        "ever",
+        # how exact a figure asked for may be ("Roughly how many packages …?"): the document says
+        # "well over 15000", not "roughly"
+        "roughly",
+        "approximately",
+        "nowadays",
+    }
+)
+# "these days", "at the moment": now, no duration asked for and no key ("Roughly how many packages
+# are in the archive these days?" asked for a duration)
+_EN_NOWADAYS = re.compile(r"\b(?:these days|at the moment|right now)\b", re.I)
 
 
 def profile(question: str) -> Profile:
@@ -365,7 +399,7 @@ def profile(question: str) -> Profile:
     options = {m.group(1).lower() for m in _OPTION.finditer(question)}
     options |= {w.lower() for lit in quoted for w in _LATIN_WORD.findall(lit) if len(w) <= 2}
     definition = any(p.match(question) for p in DEFINITION_ASKED)
-    for word in _LATIN_WORD.findall(_OF_THE_DOCUMENT.sub(" ", question)):
+    for word in _LATIN_WORD.findall(_EN_NOWADAYS.sub(" ", _OF_THE_DOCUMENT.sub(" ", question))):
         low = word.lower()
         if low in options or (definition and low in _DEFINITION_WORDS) or low in _EN_PHRASING:
             continue

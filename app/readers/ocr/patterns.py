@@ -94,8 +94,14 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     # a number is not the head of a word: "1G", "2nd", "64bit" carry a unit or suffix (letters
     # before it stay: OCR glues "echo 10" into "echo10"), nor of a dotted run: "2.7" of a section
     # "2.7.9." or of a version "2.7.18"
+    # … but a size's unit may follow without a space ("64KB"); a count in Chinese numerals is a
+    # number with its measure word ("四款", "两种"; not "一个", which is how Chinese says "a",
+    # nor an ordinal "第三个", nor "数十个" — dozens)
     "number": re.compile(
-        rf"(?<![0-9.])[-+]?(?:{_NUM})(?:\s?(?:项|个|人|名|家|次|股))?(?![A-Za-z0-9_]|\.\d)"
+        rf"(?<![0-9.])[-+]?(?:{_NUM})(?:\s?(?:项|个|人|名|家|次|股))?"
+        r"(?:(?![A-Za-z0-9_]|\.\d)|(?=(?:[KMGTP]i?B|bytes?)(?![A-Za-z])))"
+        r"|(?<![一二三四五六七八九十两几百千万第数多])[两二三四五六七八九十]{1,3}"
+        r"\s?[个种款项类条步次名位组列行页](?![一二三四五六七八九十])"
     ),
     "org": re.compile(
         # on one line: "10.1. New Versions" above "Mozilla Foundation is …" is a heading
