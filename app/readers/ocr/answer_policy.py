@@ -39,6 +39,7 @@ from app.readers.ocr.extract import (
 from app.readers.ocr.keyinfo import precise
 from app.readers.ocr.patterns import (
     FOOTNOTE_NUMBER,
+    SIZE_UNIT,
     find_values,
     without_footnotes,
     without_part_numbers,
@@ -555,7 +556,7 @@ _QUALIFIER_AFTER = re.compile(
 # A measure's unit: "64 KB", "8192 bytes", "300 dpi", "10 毫米". Without it the figure alone
 # ("64") answers "how big" with less than the document says.
 _UNIT_AFTER = re.compile(
-    r"\s?(?:[KMGTP]i?B|[KMGT]bit|bytes?|bits?|dpi|px|pt|mm|cm|km|kg|ms|[kMG]?Hz"
+    rf"\s?(?:{SIZE_UNIT}|[KMGT]bit|bits?|dpi|px|pt|mm|cm|km|kg|ms|[kMG]?Hz"
     r"|字节|像素|毫米|厘米|公里|公斤|千克|毫秒|比特)(?![A-Za-z])"
 )
 

@@ -195,7 +195,8 @@ _EN_KINDS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
 # address, a URL, an ID.
 _EN_KINDS_IN_ZH: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (re.compile(r"e-?mail", re.I), ("email",)),
-    (re.compile(r"\b(?:url|homepage)\b", re.I), ("url", "site")),
+    # ("URL" itself is in _ZH_KINDS, ahead of the site words: "项目主页的 URL")
+    (re.compile(r"\bhomepage\b", re.I), ("url", "site")),
     (re.compile(r"\bid\b", re.I), ("code", "number")),
 ]
 # "几" asking a count, not "好几个" (several), "这几个" (these), "几乎" (almost)

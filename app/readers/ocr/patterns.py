@@ -21,6 +21,8 @@ _NUM = r"\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _CUR = r"(?:EUR|USD|GBP|CNY|RMB|JPY|CHF|HKD|€|\$|£|¥|￥)"
 _SCALE = r"(?:million|billion|thousand|bn|mn|m|k)\b"
 _CJK_UNIT = r"(?:万亿元|亿元|万元|千元|美元|欧元|港元|元|亿股|万股|亿|万)"
+# a size's unit, which may follow a number without a space ("64KB", "512bytes")
+SIZE_UNIT = r"[KMGTP]i?B|bytes?"
 
 PATTERNS: dict[str, re.Pattern[str]] = {
     # an address's name starts with a letter or digit: "-request@…" is the tail of a template
@@ -99,7 +101,7 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     # nor an ordinal "第三个", nor "数十个" — dozens)
     "number": re.compile(
         rf"(?<![0-9.])[-+]?(?:{_NUM})(?:\s?(?:项|个|人|名|家|次|股))?"
-        r"(?:(?![A-Za-z0-9_]|\.\d)|(?=(?:[KMGTP]i?B|bytes?)(?![A-Za-z])))"
+        rf"(?:(?![A-Za-z0-9_]|\.\d)|(?=(?:{SIZE_UNIT})(?![A-Za-z])))"
         r"|(?<![一二三四五六七八九十两几百千万第数多])[两二三四五六七八九十]{1,3}"
         r"\s?[个种款项类条步次名位组列行页](?![一二三四五六七八九十])"
     ),
