@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from PIL import Image, ImageDraw
 
 from app.datamodel import Box, Evidence, RenderedDoc
 
+RGB = tuple[int, int, int]
 RED = (230, 0, 0)
 AMBER = (255, 150, 0)  # evidence that needs human review
 BLUE = (0, 100, 220)  # no evidence: the passage closest to a question the reader could not answer
@@ -41,7 +43,14 @@ def draw_boxes(
     return out
 
 
-def box_color(item: Evidence) -> tuple[int, int, int]:
+class _Marked(Protocol):
+    """Evidence, or a place the UI shows it at (``app.ui.evidence_view.Place``)."""
+
+    closest: bool
+    needs_review: bool
+
+
+def box_color(item: _Marked) -> RGB:
     """Red: evidence; amber: evidence a person should check; blue: the closest passage only."""
     return BLUE if item.closest else AMBER if item.needs_review else RED
 

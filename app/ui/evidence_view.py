@@ -17,6 +17,7 @@ from pathlib import Path
 from PIL import Image
 
 from app.datamodel import Answer, Box, Document, Evidence
+from app.evidence.draw import BLUE, RED, RGB
 from app.markup import percent
 from app.ui.texts import t
 
@@ -123,8 +124,12 @@ def matching_text(answer: Answer, text: str | None) -> bool:
     return all(text[ev.span.start : ev.span.end] == ev.span.text for ev in answer.shown_evidence)
 
 
-def passage_html(text: str, start: int, end: int, context: int = CONTEXT_CHARS) -> str:
-    """The paragraph(s) around ``text[start:end]``, HTML-escaped, the cited text in ``<mark>``.
+def passage_html(
+    text: str, start: int, end: int, context: int = CONTEXT_CHARS, *, color: RGB = RED
+) -> str:
+    """The paragraph(s) around ``text[start:end]``, HTML-escaped, the cited text in ``<mark>``,
+    outlined in ``color`` as the page images outline it (``box_color``: blue for the closest
+    passage, which answers nothing; amber for evidence to check).
 
     Context: from the start of the cited text's paragraph (and the one before, when that is
     short) to the end of its paragraph (and the one after, when short), at most ``context``
@@ -145,17 +150,21 @@ def passage_html(text: str, start: int, end: int, context: int = CONTEXT_CHARS) 
     if len(after) > context:
         cut = after[:context]
         after = (cut[: cut.rfind(" ")] if " " in cut[-80:] else cut) + "…"
-    return _passage_div(html.escape(before), html.escape(text[start:end]), html.escape(after))
+    return _passage_div(
+        html.escape(before), html.escape(text[start:end]), html.escape(after), color
+    )
 
 
-def cited_html(cited: str) -> str:
+def cited_html(cited: str, *, color: RGB = RED) -> str:
     """Only the cited text (the document it came from is not open any more)."""
-    return _passage_div("", html.escape(cited), "")
+    return _passage_div("", html.escape(cited), "", color)
 
 
-def _passage_div(before: str, cited: str, after: str) -> str:
+def _passage_div(before: str, cited: str, after: str, color: RGB) -> str:
+    r, g, b = color
+    fill = "#dbe9ff" if color == BLUE else "#ffe36e"  # the closest passage is no highlighted answer
     mark = (
-        '<mark style="background:#ffe36e;color:#111;box-shadow:0 0 0 2px #e60000;'
+        f'<mark style="background:{fill};color:#111;box-shadow:0 0 0 2px rgb({r},{g},{b});'
         'border-radius:2px;padding:0 1px">'
     )
     return (

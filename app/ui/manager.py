@@ -20,6 +20,7 @@ from PIL import Image
 from app.datamodel import Answer, AnswerChunk, Mode, Note, RenderedDoc
 from app.errors import GlyphError
 from app.evidence import annotate_pages
+from app.evidence.draw import box_color
 from app.ingest.collection import numbered
 from app.markup import percent
 from app.pipeline import Pipeline, question_for
@@ -745,9 +746,9 @@ class UIManager:
         if original is not None:
             passage = ""
         elif same and text is not None:
-            passage = ev_view.passage_html(text, place.start, place.end)
+            passage = ev_view.passage_html(text, place.start, place.end, color=box_color(place))
         else:
-            passage = ev_view.cited_html(place.text)
+            passage = ev_view.cited_html(place.text, color=box_color(place))
         images = session.evidence_images if answer is (session.answers or [None])[-1] else {}
         dense = ev_view.rendered_crop(images, answer.shown_evidence, place)
         preview, preview_doc = None, None

@@ -113,6 +113,39 @@ def test_another_documents_answer_shows_only_its_cited_text(manager, tmp_path):
     assert "no longer open" in shown.caption and shown.preview_page is None
 
 
+def test_a_passage_is_outlined_in_the_colour_its_page_box_has(manager, tmp_path):
+    """A "not found" answer says its closest passage is "outlined in blue below"; on a document
+    shown as its text (HTML, TXT) that passage was outlined in red like evidence, so the screen
+    read as an answer found. The passage now has its page box's colour: blue for the closest
+    passage, amber for evidence to check, red for evidence."""
+    s = Session(root=tmp_path)
+    manager.open_text(s, "The parcel weighs 12 kg and ships on 3 May.")
+    span = Span(start=0, end=23, text="The parcel weighs 12 kg")
+    for answer, outline in (
+        (
+            Answer(
+                text="",
+                found=False,
+                closest_evidence=[Evidence(page=0, boxes=[], span=span, closest=True)],
+            ),
+            "rgb(0,100,220)",
+        ),
+        (
+            Answer(
+                text="12 kg", evidence=[Evidence(page=0, boxes=[], span=span, needs_review=True)]
+            ),
+            "rgb(255,150,0)",
+        ),
+        (Answer(text="12 kg", evidence=[Evidence(page=0, boxes=[], span=span)]), "rgb(230,0,0)"),
+    ):
+        s.shown = answer
+        shown = manager.evidence_place(s, manager.evidence_choices(answer, "en")[0][1])
+        assert (
+            shown.passage.count("<mark") == 1 and "The parcel weighs 12 kg</mark>" in shown.passage
+        )
+        assert f"0 0 0 2px {outline}" in shown.passage, shown.passage
+
+
 def test_passages_escape_document_text_and_keep_their_paragraph():
     text = "Intro line.\nA <script>alert(1)</script> fee of 5 & more is due.\nNext paragraph."
     start = text.index("5 & more")
