@@ -28,7 +28,8 @@ LibreOffice's help on digital signatures and collaboration, Debian Policy's chap
 relationships between packages, the LGPL 2.1), and ``probe5.jsonl`` (two thirds Chinese: the
 Chinese FAQ chapter on choosing a release, LibreOffice's help on Calc's error codes, finding
 records, stock charts and paste special, Debian Policy's chapters on the archive and on shared
-libraries).
+libraries). Two sets of Chinese questions whose answers are in English text (2026-12-06) are the
+same two kinds: ``probe6.jsonl`` (read like dev) and ``fresh3.jsonl`` (for measuring only).
 """
 
 from __future__ import annotations

@@ -28,17 +28,19 @@ want=("${APT_RUNTIME[@]}")
 [[ "$PROFILE" == dev ]] && want+=("${APT_DEV[@]}")
 # documents of the real-document QA set (eval/qa_real/documents.jsonl names each file's package;
 # the Debian Edu manuals are documents of eval/qa_real/probe.jsonl, GnuPG's Chinese help text one
-# of probe4.jsonl)
+# of probe4.jsonl; Python's policy, Ninja's manual and dpkg's specifications documents of
+# probe6.jsonl and fresh3.jsonl)
 APT_EVAL=(debian-faq debian-faq-zh-cn debian-policy debian-reference-common debian-reference-zh-cn
   developers-reference maint-guide-zh-cn vim-runtime fontconfig debian-edu-doc-en
-  debian-edu-doc-zh-cn gnupg-l10n)
+  debian-edu-doc-zh-cn gnupg-l10n python3-dev ninja-build dpkg-dev)
 [[ "$PROFILE" == dev ]] && want+=("${APT_EVAL[@]}")
 # more manuals for bench/collection_scale.py (20 documents, over 1,000 PDF pages)
 APT_BENCH=(valgrind nettle-dev zlib1g-dev fontconfig bzip2-doc libtasn1-doc)
 [[ "$PROFILE" == dev ]] && want+=("${APT_BENCH[@]}")
 
-# LibreOffice's help in English and Chinese, documents of eval/qa_real/probe2-4.jsonl: with its
-# dependencies about 150 MB, so only on request (GLYPH_EVAL_PROBES=1 scripts/setup.sh --dev)
+# LibreOffice's help in English and Chinese, documents of eval/qa_real/probe2-6.jsonl and
+# fresh3.jsonl: with its dependencies about 150 MB, so only on request
+# (GLYPH_EVAL_PROBES=1 scripts/setup.sh --dev)
 APT_PROBES=(libreoffice-help-en-us libreoffice-help-zh-cn)
 [[ "$PROFILE" == dev && "${GLYPH_EVAL_PROBES:-0}" == 1 ]] && want+=("${APT_PROBES[@]}")
 

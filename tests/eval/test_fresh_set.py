@@ -37,6 +37,8 @@ SETS = {
     "probe3.jsonl": (48, 16, 32, 8),
     "probe4.jsonl": (48, 16, 32, 8),
     "probe5.jsonl": (48, 16, 32, 8),
+    "probe6.jsonl": (40, 0, 40, 6),
+    "fresh3.jsonl": (40, 0, 40, 6),
 }
 
 
@@ -50,7 +52,7 @@ def test_the_questions_are_well_formed(name):
     rows = _rows(name)
     total, english, chinese, unanswerable = SETS[name]
     assert len({r["id"] for r in rows}) == len(rows) == total
-    assert Counter(r["language"] for r in rows) == {"en": english, "zh": chinese}
+    assert Counter(r["language"] for r in rows) == Counter({"en": english, "zh": chinese})
     assert sum(not r["answerable"] for r in rows) == unanswerable
     for r in rows:
         if r["answerable"]:
