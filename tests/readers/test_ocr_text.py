@@ -486,6 +486,9 @@ def test_what_does_x_mean_prefers_the_sentence_that_defines_x():
     assert defines("-k --keep\nKeep (don't delete) input files during compression.", "-k")
     assert not defines("用 “U” 命令更新可用的软件包列表，“g” 命令执行升级。", "u")
     assert defined_term("udeb 软件包名字里的“u”是什么意思？") == "u"
+    # "指的是什么", "啥意思": the same question in other words
+    assert defined_term("报表设置里的 Net Margin 指的是什么？") == "Net Margin"
+    assert defined_term("这个 RAID 啥意思？") == "RAID"
 
 
 def test_key_information_addresses_end_where_they_end():

@@ -658,7 +658,8 @@ _EN_MEANING = re.compile(
     r"what (?:does|do|is)\s+(?:the\s+)?(.+?)\s+(?:mean|stand for|refer to|represent)\b", re.I
 )
 _ZH_MEANING = re.compile(
-    r"(.+?)(?:是什么意思|表示什么|代表什么|是指什么|指什么|是什么的缩写|的含义)"
+    r"(.+?)(?:是什么意思|是啥意思|什么意思|啥意思|表示什么|代表什么|是指什么|指的是什么|指的是啥|指什么|"
+    r"是什么的缩写|的含义)"
 )
 _NUMBERING = re.compile(r"^\s*(?:[#*•-]+|\d+(?:\.\d+)*\.?|[（(]?\w[)）])\s*")
 
