@@ -123,3 +123,52 @@ def test_an_english_paragraph_of_a_chinese_page_answers_a_chinese_question(tmp_p
         assert answer.needs_review and any("CC-CEDICT" in n.en for n in answer.notes)
     assert "会保留批注" in old.text, old.text
     assert not any("CC-CEDICT" in n.en for n in old.notes)
+
+
+def test_the_english_words_lead_to_the_lines_read_first_of_an_english_document_only(tmp_path):
+    from app.readers.ocr.reader import OcrReader
+    from app.render import render, resolve_config
+    from app.settings import Settings
+
+    reader = OcrReader(Settings(_env_file=None, data_dir=tmp_path))
+    try:
+        english = render(GUIDE, resolve_config("en"))
+        words = reader._search_words(english, "恢复的文件放在哪里？").split()
+        assert "恢复的文件放在哪里？" in words and {"restore", "restored", "file"} <= set(words)
+        assert reader._search_words(english, "Where is the file?") == "Where is the file?"
+        chinese = render(COMMENTS, resolve_config("zh"))
+        assert reader._search_words(chinese, "怎样隐藏批注？") == "怎样隐藏批注？"
+    finally:
+        reader.close()
+
+
+def test_an_early_english_answer_to_a_chinese_question_waits_for_the_chinese_text(
+    tmp_path, monkeypatch
+):
+    """On a Chinese document, lines read first that hold an English paragraph answering by the
+    dictionary's words are no early answer: the Chinese text not read yet may say it."""
+    from app.readers.ocr.reader import OcrReader
+    from app.render import render, resolve_config
+    from app.settings import Settings
+    from tests.helpers.reading import ask
+
+    filler = "港口办公室记录每一艘船的货物和泊位，检查按照每年春天商定的时间表进行。"
+    text = "\n".join(
+        [filler * 3] * 12
+        + ["To hide all comments, choose View - Comments and clear the check mark."]
+        + [filler * 3] * 12
+        + ["要隐藏所有批注，请选择「视图 - 批注」并取消勾选。"]
+        + [filler * 3] * 6
+    )
+    rendered = render(text, resolve_config("zh", page_size=(595, 300)))
+    assert len(rendered.pages) >= 3
+    reader = OcrReader(Settings(_env_file=None, data_dir=tmp_path, ocr_first_pages=0))
+    lines, _ = reader._line_index(rendered)
+    english = [i for i, (_, a, b) in enumerate(lines) if "comments" in rendered.text[a:b]]
+    # the English paragraph's lines are the ones read first
+    monkeypatch.setattr(reader, "_candidate_lines", lambda rendered, question: english)
+    try:
+        answer = ask(reader, rendered, "怎样把所有批注都隐藏起来？")
+    finally:
+        reader.close()
+    assert "要隐藏所有批注" in answer.text, answer.text

@@ -489,6 +489,10 @@ def test_what_does_x_mean_prefers_the_sentence_that_defines_x():
     # "指的是什么", "啥意思": the same question in other words
     assert defined_term("报表设置里的 Net Margin 指的是什么？") == "Net Margin"
     assert defined_term("这个 RAID 啥意思？") == "RAID"
+    # of a Chinese phrase, the sign or the Latin words it ends with
+    assert defined_term("Calc 单元格里显示一串 ### 是啥意思？") == "###"
+    assert defined_term("状态栏里出现 Err:502 是什么意思？") == "Err:502"
+    assert defined_term("孤儿包是什么意思？") == "孤儿包"
 
 
 def test_key_information_addresses_end_where_they_end():

@@ -44,7 +44,7 @@ from app.readers.ocr.patterns import (
     without_footnotes,
     without_part_numbers,
 )
-from app.text import STOP_AND_QUESTION_WORDS, is_cjk, unspaced
+from app.text import CJK_RUN_RE, STOP_AND_QUESTION_WORDS, is_cjk, unspaced
 
 MAX_ANSWER = 300
 # Kinds of value that are an answer on their own when the question asks for them.
@@ -661,6 +661,8 @@ _ZH_MEANING = re.compile(
     r"(.+?)(?:是什么意思|是啥意思|什么意思|啥意思|表示什么|代表什么|是指什么|指的是什么|指的是啥|指什么|"
     r"是什么的缩写|的含义)"
 )
+# the Latin words or signs a Chinese phrase ends with ("一串 ###", "选项 Learning Cycles")
+_NAMED_LAST = re.compile(r"(?<=[\u3000-\u9fff\s])[!-~]+(?:\s+[!-~]+)*\s*$")
 _NUMBERING = re.compile(r"^\s*(?:[#*•-]+|\d+(?:\.\d+)*\.?|[（(]?\w[)）])\s*")
 
 
@@ -739,8 +741,11 @@ def defined_term(question: str) -> str | None:
         return None
     if quoted is not None:
         return _bare_term(quoted.group(1))
-    # "XML 里的 &lt; 代表什么", "systemctl status 输出中红色的“●”": the last thing named
+    # "XML 里的 &lt; 代表什么", "systemctl status 输出中红色的“●”": the last thing named, and of
+    # "单元格里显示一串 ### 是啥意思" the sign or Latin words it ends with
     term = re.split(r"[，,。；]|中的|里的|中", meaning.group(1))[-1].strip(" 的")
+    named = _NAMED_LAST.search(term) if CJK_RUN_RE.search(term) else None
+    term = named.group(0) if named else term
     return _bare_term(term) if term else None
 
 

@@ -469,25 +469,36 @@ def _answers_by_lead(choice: Choice, prof: Profile, choices: list[Choice]) -> bo
     return len(choices) < 2 or choice.rank - choices[1].rank >= lead
 
 
-def _answering_first(prof: Profile, choices: list[Choice], text: str) -> list[Choice]:
-    """``choices``, whose first holds too few of the question's words, with one that answers
-    first: in other words than the document's, the sentence that means what is asked may rank
-    under one that shares a word with the question ("Travel policy" for "… when I travel
-    abroad?"; not over one saying what the term or option asked about means), and so may an
-    English sentence that holds the words of a Chinese question."""
+def _closest_first(prof: Profile, choices: list[Choice]) -> list[Choice]:
+    """``choices``, whose first holds too few of the question's words, with the closest in
+    meaning first when that one answers in other words than the document's: the sentence that
+    means what is asked may rank under one that shares a word with the question ("Travel
+    policy" for "… when I travel abroad?"; not over one saying what the term or option asked
+    about means)."""
     closest = max(choices, key=lambda c: c.meaning)
     if _answers_in_other_words(closest, prof):
         return [closest, *(c for c in choices if c is not closest)]
-    return _english_that_answers(prof, choices, text)
+    return choices
+
+
+def _other_ways(prof: Profile, choices: list[Choice]) -> tuple[bool, bool, bool]:
+    """Whether the first of ``choices``, holding too few of the question's words, answers all
+    the same: by the kind of value asked for, by its lead, by saying what the term means."""
+    if not choices:
+        return False, False, False
+    runner = choices[1] if len(choices) > 1 else None
+    by_kind = _answers_by_kind(choices[0], prof, runner)
+    by_lead = not by_kind and _answers_by_lead(choices[0], prof, choices)
+    return by_kind, by_lead, not (by_kind or by_lead) and _answers_by_gloss(choices[0])
 
 
 def _english_that_answers(prof: Profile, choices: list[Choice], text: str) -> list[Choice]:
     """``choices`` with an English window that holds enough of a Chinese question's words (by
-    their English words) first, when the first holds too few and ranks only a little higher: on
+    their English words) first, when the first is no answer and ranks only a little higher: on
     a page that is partly in English (LibreOffice's Chinese help), multilingual-e5 puts the
     Chinese sentences closer in meaning to a Chinese question than the English one that says
     what is asked."""
-    if not prof.cjk:
+    if not prof.cjk or _answers(choices[0]) or choices[0].glosses:
         return choices
     for choice in choices[1:]:
         if choices[0].rank - choice.rank > ENGLISH_LEAD:
@@ -1386,15 +1397,17 @@ class OcrReader(Reader):
             )
         )
 
+    def _text_language(self, rendered: RenderedDoc) -> str:
+        """The document's language, "en" or "zh" (its text's when the render does not say)."""
+        language = self._language(rendered)
+        return detect_language(rendered.text) if language == "auto" else language
+
     def _search_words(self, rendered: RenderedDoc, question: str) -> str:
         """What the lines and pages to read first are looked for by: the question, and for a
         Chinese question on an English document the English words of its words (``glossary``),
         which it otherwise shares none of."""
         prof = profile(question)
-        language = self._language(rendered)
-        if language == "auto":
-            language = detect_language(rendered.text)
-        if not prof.cjk or language == "zh":
+        if not prof.cjk or self._text_language(rendered) == "zh":
             return question
         english = {word for run in prof.runs for word in glossary.english(run)}
         return " ".join([question, *sorted(english)])
@@ -1566,6 +1579,8 @@ class OcrReader(Reader):
             return None
         if answer.confidence < min(EARLY_ANSWER_MIN, self.settings.review_threshold):
             return None  # not sure from this part: read more
+        if _IN_ENGLISH_NOTE in answer.notes and self._text_language(rendered) == "zh":
+            return None  # an English passage of a Chinese document: the rest may say it in Chinese
         term = defined_term(question)
         if term and not defines(answer.text, term):
             # "What is a Combined Work?": a sentence that uses the term is no answer while the
@@ -1713,11 +1728,13 @@ class OcrReader(Reader):
         # sentence holding one: the others are no answer, only places to look
         choices = [c for c in found if not lacks_required_value(prof, text[c.start : c.end])]
         if choices and not _answers(choices[0]) and not choices[0].glosses:
-            choices = _answering_first(prof, choices, text)
+            choices = _closest_first(prof, choices)
+        by_kind, by_lead, by_gloss = _other_ways(prof, choices)
+        if choices and not (_answers_in_other_words(choices[0], prof) or by_kind or by_lead):
+            # no answer at all: an English window of a partly English page, perhaps
+            choices = _english_that_answers(prof, choices, text)
+            by_kind, by_lead, by_gloss = _other_ways(prof, choices)
         runner = choices[1] if len(choices) > 1 else None
-        by_kind = bool(choices) and _answers_by_kind(choices[0], prof, runner)
-        by_lead = bool(choices) and not by_kind and _answers_by_lead(choices[0], prof, choices)
-        by_gloss = bool(choices) and not (by_kind or by_lead) and _answers_by_gloss(choices[0])
         if not choices or not (
             _answers(choices[0])
             or _answers_in_other_words(choices[0], prof)
