@@ -605,7 +605,9 @@ def key_matches(
             spans.append(hits[0])
     for run in prof.runs:
         if english:
-            got, total = _english_words(run, words, spans, got, total, weight)
+            found, w, hits = _english_words(run, words, weight)
+            got, total = got + found, total + w
+            spans.extend(hits)
             continue
         w = _run_weight(run, weight)
         total += w
@@ -631,29 +633,30 @@ def key_matches(
     return (got / total if total else 0.0), sorted(spans)
 
 
+@functools.lru_cache(maxsize=4096)
+def english_stems(run: str) -> frozenset[str]:
+    """The stems of a Chinese word's English words (``glossary.english``)."""
+    return frozenset(stem(e) for e in glossary.english(run))
+
+
 def _english_words(
-    run: str,
-    words: list[tuple[int, int, str]],
-    spans: list[tuple[int, int]],
-    got: float,
-    total: float,
-    weight: Weight,
-) -> tuple[float, float]:
+    run: str, words: list[tuple[int, int, str]], weight: Weight
+) -> tuple[float, float, list[tuple[int, int]]]:
     """A Chinese key ``run`` looked for in English ``words`` by its English words
-    (``glossary``): the same stem, or a word made from one ("solver" of "solve"). A key the
-    dictionary has no word for is left out, not counted as missing."""
+    (``glossary``): the same stem, or a word made from one ("solver" of "solve"). (Its weight
+    where found, its weight, where it was found). A key the dictionary has no word for is left
+    out, not counted as missing: (0, 0, [])."""
     english = glossary.english(run)
     if not english:
-        return got, total
-    stems = {stem(e) for e in english}
+        return 0.0, 0.0, []
+    stems = english_stems(run)
     made = tuple(e for e in english if len(e) >= 5)
     hits = [(a, b, word) for a, b, word in words if stem(word) in stems or word.startswith(made)]
-    if hits:
-        # weighed as an English key is: by how rare the word it was found as is in the document
-        w = min(weight(word) for _, _, word in hits)
-        spans.extend((a, b) for a, b, _ in hits)
-        return got + w, total + w
-    return got, total + min(weight(e) for e in english)
+    if not hits:
+        return 0.0, min(weight(e) for e in english), []
+    # weighed as an English key is: by how rare the word it was found as is in the document
+    w = min(weight(word) for _, _, word in hits)
+    return w, w, [(a, b) for a, b, _ in hits]
 
 
 def _digits_overlap(text: str, value: Match, a: int, b: int) -> bool:

@@ -29,12 +29,10 @@ _NOT_MEANING = re.compile(r"\([^)]*\)|\[[^\]]*\]|\bCL:.*|\bfig\.")
 _NO_SENSE = re.compile(rf"[{CJK_RANGES}]|^\s*(?:surname|abbr\.|Taiwan pr\.|old variant)", re.I)
 _WORD = re.compile(r"[A-Za-z][a-z]+(?:-[a-z]+)*")
 # words every sense is made of ("to get in touch with", "to put aside"): as a key they would
-# match any English sentence
+# match any English sentence (words of two letters or fewer are left out anyway)
 _LIGHT = frozenset(
     [
         "sth",
-        "sb",
-        "one's",
         "oneself",
         "etc",
         "get",
@@ -46,10 +44,8 @@ _LIGHT = frozenset(
         "give",
         "have",
         "has",
-        "do",
         "does",
         "done",
-        "go",
         "goes",
         "come",
         "set",
@@ -62,10 +58,6 @@ _LIGHT = frozenset(
         "also",
         "among",
     ]
-)
-# the characters that say how, not what ("把文件放在桌面上": 放 is what it says, 在 and 上 are not)
-_FUNCTION_CHARACTERS = frozenset(
-    "的了在到是有要会能把被给和与或就都也还又才来去上下里中个这那们用得地着过之及其对为以于而并向从让使"
 )
 # the characters that say how, not what ("放在桌面上": 放 is what it says, 在 and 上 are not)
 _FUNCTION_CHARACTERS = frozenset(

@@ -492,13 +492,19 @@ def _other_ways(prof: Profile, choices: list[Choice]) -> tuple[bool, bool, bool]
     return by_kind, by_lead, not (by_kind or by_lead) and _answers_by_gloss(choices[0])
 
 
+def _answered(prof: Profile, choice: Choice, ways: tuple[bool, bool, bool]) -> bool:
+    """Whether ``choice`` (the first) answers: by the question's words, in other words, or in
+    one of the ``_other_ways``."""
+    return _answers(choice) or _answers_in_other_words(choice, prof) or any(ways)
+
+
 def _english_that_answers(prof: Profile, choices: list[Choice], text: str) -> list[Choice]:
     """``choices`` with an English window that holds enough of a Chinese question's words (by
     their English words) first, when the first is no answer and ranks only a little higher: on
     a page that is partly in English (LibreOffice's Chinese help), multilingual-e5 puts the
     Chinese sentences closer in meaning to a Chinese question than the English one that says
     what is asked."""
-    if not prof.cjk or _answers(choices[0]) or choices[0].glosses:
+    if not prof.cjk or choices[0].glosses:  # … nor one saying what the term asked means
         return choices
     for choice in choices[1:]:
         if choices[0].rank - choice.rank > ENGLISH_LEAD:
@@ -1729,19 +1735,14 @@ class OcrReader(Reader):
         choices = [c for c in found if not lacks_required_value(prof, text[c.start : c.end])]
         if choices and not _answers(choices[0]) and not choices[0].glosses:
             choices = _closest_first(prof, choices)
-        by_kind, by_lead, by_gloss = _other_ways(prof, choices)
-        if choices and not (_answers_in_other_words(choices[0], prof) or by_kind or by_lead):
+        ways = _other_ways(prof, choices)
+        if choices and not _answered(prof, choices[0], ways):
             # no answer at all: an English window of a partly English page, perhaps
             choices = _english_that_answers(prof, choices, text)
-            by_kind, by_lead, by_gloss = _other_ways(prof, choices)
+            ways = _other_ways(prof, choices)
+        by_kind, by_lead, by_gloss = ways
         runner = choices[1] if len(choices) > 1 else None
-        if not choices or not (
-            _answers(choices[0])
-            or _answers_in_other_words(choices[0], prof)
-            or by_kind
-            or by_lead
-            or by_gloss
-        ):
+        if not choices or not _answered(prof, choices[0], ways):
             self.last_decision = None
             # the best candidate is no sure answer, but it is where a person should look first
             # (on the dev documents it held the gold passage for 15 of 23 such questions)

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from app.readers.ocr import glossary
-from app.readers.ocr.extract import stem
+from app.readers.ocr.extract import english_stems, stem
 from app.text import BM25, question_language, tokenize
 
 log = logging.getLogger(__name__)
@@ -219,7 +219,7 @@ class HybridIndex:
         total = 0.0
         n = float(english.sum())
         for run in runs:
-            stems = {stem(w) for w in glossary.english(run)}
+            stems = english_stems(run)
             if stems:
                 hits = np.array([bool(s & stems) for s in self._stems], np.float32)
                 # a word few sentences hold says more of which one is meant (an idf)
