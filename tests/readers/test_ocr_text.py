@@ -1433,6 +1433,22 @@ def test_what_counts_as_a_table_of_contents():
     assert in_contents(["Nettle provides GOSTHASH94.", run, "It outputs 256 bits."], 1)
     assert in_contents(["3.3 MD4 . . . . . . . . 17 3.4 RIPEMD160 . . . . . . . 18 3.5 SHA1"], 0)
     assert in_contents(["12 2.3 软件包管理 13 2.4 文件系统"], 0)
+    # a Chinese contents page as OCR reads it: the page number glued to the title before it
+    # or to a leader dot, the lines cut anywhere (a first look: no neighbours to judge by)
+    prose = "LTSP 客户端使用网络化的音频，将音频从服务器传递到客户端上，这是一个很长的句子。"
+    for run in (
+        "15.4.1 无LTSP 客户端的设76 15.4.2 有LTSP 客户端的设置..",
+        "79 17.1.4 LTSP 客户端配.79 17.1.5 L T SP 客户端的声音 .",
+        ".79 17.1.3 增添LTSP chroot 来支持32 位的电脑客户端.",
+        "3.2 安装介质42 3.3 安装选项",
+    ):
+        assert in_contents([prose, run, prose], 1), run
+    for sentence in (
+        "LTSP 客户端是瘦客户机和无盘工作站两者的一个统称。",
+        "17.1.4 LTSP 客户端配置 运行 man ltsp.conf 来看看可用的配置选项。",
+        "版本 1.5 升级到 1.7 之后，需要 2 3.5 版的工具。",
+    ):
+        assert not in_contents([prose, sentence, prose], 1), sentence
     entry = "7.1.4 The struct nettle_hash abstraction . . . . . . . . . . 20"
     assert in_contents(["It outputs 256 bits.", entry, "Nettle defines GOSTHASH94."], 1)
     for prose in (

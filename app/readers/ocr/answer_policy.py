@@ -265,8 +265,11 @@ CONTENTS_ENTRY_CHARS = 40  # at most this many characters per numbered entry, on
 # number ("… GOSTHASH94CP 19 7.1.4 The struct nettle_hash abstraction"), or dot leaders (six
 # dots or more: not an ellipsis) and a page number ("MD4 . . . . . . 17")
 _LEADERS_AND_PAGE = r"(?:\.\s?){6,}\s*\d{1,4}"
+# the page number stands after a space, or glued to a Chinese title or to the last of its
+# leaders as OCR reads a Chinese contents page ("无LTSP 客户端的设76 15.4.2 有…", "配.79 17.1.5")
 _ENTRY_JOINT = re.compile(
-    rf"(?<!\S)\d{{1,4}}\s+\d+(?:\.\d+)+\.?\s+[A-Z\u4e00-\u9fff]|{_LEADERS_AND_PAGE}\b"
+    r"(?<![^\s\u4e00-\u9fff.…·])\d{1,4}\s+\d+(?:\.\d+)+\.?(?:\s+[A-Z\u4e00-\u9fff]|[\u4e00-\u9fff])"
+    rf"|{_LEADERS_AND_PAGE}\b"
 )
 _PAGE_AT_END = re.compile(rf"{_LEADERS_AND_PAGE}\s*$")  # "… abstraction . . . . . . 20"
 
@@ -280,12 +283,13 @@ def in_contents(texts: list[str], i: int) -> bool:
     few lines of the contents has no neighbours to judge by), or one whole entry: a section
     number, its title, dot leaders and a page number."""
     line = texts[i]
-    if len(_ENTRY_JOINT.findall(line)) >= 2 or (
-        _ENTRY_NUMBER.match(line) and _PAGE_AT_END.search(line)
-    ):
+    joints = _ENTRY_JOINT.findall(line)
+    if len(joints) >= 2 or (_ENTRY_NUMBER.match(line) and (joints or _PAGE_AT_END.search(line))):
         return True
     if len(_LEADERS.sub(" ", line)) > 60:
         return False
+    if _ENTRY_JOINT.match(line.lstrip(".…· ")):
+        return True  # the page number of the entry before, then an entry ("79 17.1.3 增添…")
     near = texts[max(0, i - CONTENTS_REACH) : i + CONTENTS_REACH + 1]
     numbered = sum(1 for t in near if _ENTRY_NUMBER.match(t))
     length = len(_LEADERS.sub(" ", " ".join(near)))
