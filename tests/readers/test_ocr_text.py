@@ -2695,6 +2695,33 @@ def test_a_sentence_saying_what_the_asked_term_is_answers_over_rows_that_list_it
     assert "十六进制" in answer.text, answer.text
 
 
+def test_a_sentence_saying_what_a_whole_term_is_goes_before_its_abbreviation_spelled_out():
+    """ "“LTSP 客户端”指的是什么？": the term is more than its abbreviation, and the sentence
+    opening "LTSP 客户端是…" says what is asked; Chinese puts no space before "是"."""
+    from app.evidence.match import Sentence
+    from app.readers.ocr.answer_policy import states_meaning
+    from app.readers.ocr.reader import _saying_what_it_is
+
+    defining = "LTSP 客户端是瘦客户机和无盘工作站两者的一个统称。"
+    assert states_meaning(defining, "LTSP 客户端")
+    assert not states_meaning(
+        "LTSP 客户端固件：如果网卡依赖非自由固件，引导会失败。", "LTSP 客户端"
+    )
+    assert not states_meaning("端口号是 22。", "端口")  # a longer word, not the term
+    texts = [
+        "LTSP (Linux Terminal Server Project) lets thin clients boot from the network.",
+        "配置 LTSP 客户端之前，请先安装 LTSP 服务器。",
+        defining,
+    ]
+    sentences = []
+    for text in texts:
+        start = sentences[-1].end + 1 if sentences else 0
+        sentences.append(Sentence(start, start + len(text), text))
+    assert _saying_what_it_is(sentences, "LTSP 客户端", "LTSP 客户端") == [2]
+    # the abbreviation alone asked about: its words spelled out, as before
+    assert _saying_what_it_is(sentences, "LTSP", "LTSP") == [0]
+
+
 def test_a_web_site_is_asked_for_and_named_by_its_host_alone(tmp_path):
     """ "哪个网站" / "which site" asks for a web site, and a host name without "https://"
     ("security.debian.org") is one; an e-mail address's domain and a file name are not."""

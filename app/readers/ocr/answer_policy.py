@@ -849,8 +849,8 @@ def states_meaning(sentence: str, term: str | None) -> bool:
     if not head.lower().startswith(term.lower()):
         return False
     rest = head[len(term) :]
-    if rest[:1].isalnum():
-        return False
+    if rest[:1].isalnum() and not is_cjk(rest[:1]):
+        return False  # a longer word (Chinese has no spaces: what follows must say "是", below)
     return _IS_SAID.match(rest) is not None
 
 

@@ -387,11 +387,14 @@ def _saying_what_it_is(
         entries = [i for i, sent in enumerate(sentences) if keys_entry(sent.text, key)]
         if entries:
             return entries[:MAX_SPELLED]
-    if abbreviation(term):
+    acronym = abbreviation(term)
+    stating = [i for i, sent in enumerate(sentences) if states_meaning(sent.text, asked)]
+    if acronym and not (stating and acronym != (term or "").strip()):
+        # … but where the term is more than its abbreviation ("LTSP 客户端"), a sentence saying
+        # what the whole term is goes before one spelling out the abbreviation alone
         spelled = [i for i, sent in enumerate(sentences) if spells_out(sent.text, term)]
         if spelled:
             return spelled[:MAX_SPELLED]
-    stating = [i for i, sent in enumerate(sentences) if states_meaning(sent.text, asked)]
     return stating[:MAX_SPELLED]
 
 
