@@ -2698,7 +2698,7 @@ def test_a_sentence_saying_what_the_asked_term_is_answers_over_rows_that_list_it
 def test_a_sentence_saying_what_a_whole_term_is_goes_before_its_abbreviation_spelled_out():
     """ "“LTSP 客户端”指的是什么？": the term is more than its abbreviation, and the sentence
     opening "LTSP 客户端是…" says what is asked; Chinese puts no space before "是"."""
-    from app.evidence.match import Sentence
+    from app.evidence.match import split_sentences
     from app.readers.ocr.answer_policy import states_meaning
     from app.readers.ocr.reader import _saying_what_it_is
 
@@ -2713,10 +2713,8 @@ def test_a_sentence_saying_what_a_whole_term_is_goes_before_its_abbreviation_spe
         "配置 LTSP 客户端之前，请先安装 LTSP 服务器。",
         defining,
     ]
-    sentences = []
-    for text in texts:
-        start = sentences[-1].end + 1 if sentences else 0
-        sentences.append(Sentence(start, start + len(text), text))
+    sentences = split_sentences("\n".join(texts))
+    assert [s.text for s in sentences] == texts
     assert _saying_what_it_is(sentences, "LTSP 客户端", "LTSP 客户端") == [2]
     # the abbreviation alone asked about: its words spelled out, as before
     assert _saying_what_it_is(sentences, "LTSP", "LTSP") == [0]
