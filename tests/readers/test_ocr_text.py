@@ -297,6 +297,43 @@ def test_blanks_the_ocr_dropped_between_latin_words_are_put_back():
     assert "LinusTorvalds" in assemble([lines], rendered.layout).text
 
 
+def test_blanks_the_ocr_read_between_chinese_characters_drawn_together_are_taken_out():
+    # the Chinese model reads a gap before a character with room on its left ("剪贴板 上的",
+    # "目 录"); the row drawn there has none, so the words the reader looks for stay whole
+    text = "将剪贴板上的内容粘贴\n按 Shift+F6 键切换\n剪贴板上的目录"
+    rendered = fake_render(text, cols=30, rows=5)
+
+    def read(row: int, chars: str, drawn: str) -> OcrLine:
+        cols, j = [], 0
+        for ch in chars:
+            if ch == " " and drawn[j] != " ":
+                cols.append(j - 0.5)  # a gap read between two drawn cells
+                continue
+            j = drawn.find(ch, j) if ch in drawn[j:] else j  # a misread character: its cell
+            cols.append(j)
+            j += 1
+        xs = [(c + 0.5) * CW for c in cols]
+        return OcrLine(chars, (0, row * 10, 180, row * 10 + 10), 0.9, xs, [0.9] * len(chars))
+
+    rows = text.split("\n")
+    lines = [
+        read(0, "将剪贴板 上的内容粘贴", rows[0]),
+        # blanks drawn stay, and a gap read inside Latin text is none of this rule's business
+        read(1, "按 Shift +F6 键切换", rows[1]),
+        # only where the characters beside it were read as drawn: a misread neighbour keeps it
+        read(2, "剪贴扳 上的目 录", rows[2]),
+    ]
+    ocr = assemble([lines], rendered.layout, rendered.text)
+    assert "将剪贴板上的内容粘贴" in ocr.text
+    assert "按 Shift +F6 键切换" in ocr.text
+    assert "剪贴扳 上的目录" in ocr.text  # one Chinese character read as drawn on each side will do
+    start = ocr.text.index("上的内容")
+    assert ocr.source_span(start, start + 4) == (text.index("上的内容"), text.index("上的内容") + 4)
+    assert len(ocr.conf) == len(ocr.text) == len(ocr.offsets)
+    # without the rendered text the reading stays as it was read
+    assert "将剪贴板 上的内容粘贴" in assemble([lines], rendered.layout).text
+
+
 def test_cache_round_trip_and_corrupt_entries(tmp_path):
     cache = OcrCache(tmp_path)
     lines = [OcrLine("abc", (1, 2, 3, 4), 0.5, [1, 2, 3], [0.1, 0.2, 0.3])]

@@ -4,8 +4,10 @@ The text is what the OCR read (never the source text). The ``LayoutMap`` is used
 *where* a read character sits: each OCR character has a page and an x position, the layout says
 which rendered character was drawn there, so an answer read from the pixels gets an exact span of
 ``RenderedDoc.text`` (for evidence boxes) without its wording coming from that text. One thing
-is taken from the drawn row: a blank between two Latin words that the OCR model dropped, where
-the characters on both sides were read as drawn (``_PageLayout.respaced``): no letter or digit.
+is taken from the drawn row: where a blank goes, where the characters on both sides were read as
+drawn (``_PageLayout.respaced``) — one the OCR model dropped between two Latin words is put back,
+one it read between Chinese characters that were drawn side by side is taken out. No letter or
+digit ever comes from the drawn row.
 """
 
 from __future__ import annotations
@@ -90,14 +92,18 @@ class _PageLayout:
         return offs, x0, x1
 
     def respaced(self, line: OcrLine) -> OcrLine:
-        """``line`` with the blanks between Latin words that the OCR model dropped put back.
+        """``line`` with its blanks where the drawn row has them.
 
         The Chinese recognition model often reads two Latin words as one ("LinusTorvalds",
         "debian/rulesbinary", "Linux2.6.30"): on a page rendered at a low resolution the blank
-        is narrower than the model notices. Where the row drawn there has one blank, and the
-        characters read on both sides agree with the drawn ones (at least ``_AGREE`` each), the
-        blank is put back. Nothing else of the reading changes: no character is added, dropped
-        or replaced, so a misread word stays misread.
+        is narrower than the model notices. It also reads a blank where none was drawn between
+        two Chinese characters, mostly before one with room on its left ("剪贴板 上的内容",
+        "目 录"): the reader's words then break apart ("目录" is no longer found), and the answer
+        shows the gap. Where the characters read on both sides agree with the drawn ones (at
+        least ``_AGREE`` each, or one Chinese character each: a misread one is seldom another
+        that the row has there), a blank the row has is put back between Latin words, and one
+        it lacks is taken out beside a Chinese character. Nothing else of the reading changes: no
+        letter, digit or mark is added, dropped or replaced, so a misread word stays misread.
         """
         row = self._row(line) if self.text is not None else None
         if row is None:
@@ -107,23 +113,30 @@ class _PageLayout:
         read = line.text
         drawn = "".join(self.text[o] for o in row[0])  # type: ignore[index]
         ops = list(Levenshtein.opcodes(read, drawn))
-        cuts = [
-            op.src_start
-            for before, op, after in zip(ops, ops[1:], ops[2:], strict=False)
-            if op.tag == "insert"
-            and drawn[op.dest_start : op.dest_end] == " "
-            and before.tag == after.tag == "equal"
-            and before.src_end - before.src_start >= _AGREE
-            and after.src_end - after.src_start >= _AGREE
-            and _between_words(read[op.src_start - 1], read[op.src_start])
-        ]
-        if not cuts:
+        cuts: list[int] = []  # put a blank back before this read character
+        gaps: list[int] = []  # take out this read blank
+        for before, op, after in zip(ops, ops[1:], ops[2:], strict=False):
+            if not before.tag == after.tag == "equal":
+                continue
+            agree = min(before.src_end - before.src_start, after.src_end - after.src_start)
+            left, right = read[op.src_start - 1], read[op.src_end]
+            if op.tag == "insert" and drawn[op.dest_start : op.dest_end] == " ":
+                if agree >= _AGREE and _between_words(left, right):
+                    cuts.append(op.src_start)
+            elif op.tag == "delete" and read[op.src_start : op.src_end] == " ":
+                chinese = is_cjk(left), is_cjk(right)
+                if all(chinese) or (any(chinese) and agree >= _AGREE):
+                    gaps.append(op.src_start)
+        if not cuts and not gaps:
             return line
         text, xs, confs = list(read), list(line.char_x), list(line.char_conf)
-        for cut in reversed(cuts):
-            text.insert(cut, " ")
-            xs.insert(cut, (xs[cut - 1] + xs[cut]) / 2)
-            confs.insert(cut, min(confs[cut - 1], confs[cut]))
+        for at in sorted(cuts + gaps, reverse=True):  # right to left: earlier indices hold
+            if at in gaps:
+                del text[at], xs[at], confs[at]
+            else:
+                text.insert(at, " ")
+                xs.insert(at, (xs[at - 1] + xs[at]) / 2)
+                confs.insert(at, min(confs[at - 1], confs[at]))
         return replace(line, text="".join(text), char_x=xs, char_conf=confs)
 
     def offsets_for(self, line: OcrLine) -> np.ndarray:
@@ -187,8 +200,9 @@ def _separator(left: str, right: str) -> str:
 def assemble(pages: list[list[OcrLine]], layout: LayoutMap, text: str | None = None) -> OcrText:
     """Join the lines of every page (already in reading order) into one ``OcrText``.
 
-    ``text`` (the rendered text) refines where each read character sits (``_align``) and puts
-    back the blanks between Latin words that the OCR dropped (``_PageLayout.respaced``).
+    ``text`` (the rendered text) refines where each read character sits (``_align``), puts
+    back the blanks between Latin words that the OCR dropped and takes out those it read
+    between Chinese characters drawn side by side (``_PageLayout.respaced``).
     """
     parts: list[str] = []
     offsets: list[np.ndarray] = []
