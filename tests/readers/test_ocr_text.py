@@ -652,6 +652,34 @@ def test_a_why_question_answered_by_that_s_the_reason_takes_the_sentence_before(
     assert why.text.startswith("A CD vendor shipped a disc"), why.text
 
 
+def test_a_why_answered_by_a_passage_that_gives_no_reason_is_flagged(tmp_path):
+    """A passage that repeats every word of "why …?" but says no reason is no sure answer,
+    however high its confidence: it is flagged, and the note says what to check."""
+    no_reason = (
+        "Release steps.\n\n"
+        "The release manager must sign the release tag before the upload.\n\n"
+        "The weather section is not relevant to releases at all."
+    )
+    reason = no_reason.replace(
+        "before the upload.", "before the upload, so that anyone can check where it came from."
+    )
+    question = "Why must the release manager sign the release tag before the upload?"
+    (bare,) = _answers(tmp_path / "bare", no_reason, question)
+    (said,) = _answers(tmp_path / "said", reason, question)
+    assert "must sign the release tag" in bare.text and bare.needs_review, bare
+    assert any("does not say why" in n.en and "没有明确说出原因" in n.zh for n in bare.notes)
+    assert "so that anyone can check" in said.text, said.text
+    assert not any("does not say why" in n.en for n in said.notes)
+    (zh,) = _answers(
+        tmp_path / "zh",
+        "发布步骤。\n\n发布经理必须在上传之前给发布标签签名。\n\n天气一节与发布无关。",
+        "发布经理在上传之前给发布标签签名是为了什么？",
+        preset="zh",
+    )
+    assert "给发布标签签名" in zh.text and zh.needs_review, zh
+    assert any("没有明确说出原因" in n.zh for n in zh.notes)
+
+
 def test_a_question_for_a_name_takes_the_next_sentence_that_names_it(tmp_path):
     """ "Which package …? / 要装哪个包？": the sentence that repeats the question's words often
     leaves the name to the next one; the answer then holds both."""

@@ -659,6 +659,12 @@ _IN_ENGLISH_NOTE = Note(
     zh="原文是英文：问题中的中文词是借助词典（CC-CEDICT）逐词对应到原文的，并非翻译，"
     "请核对它是否回答了问题。",
 )
+_NO_REASON_NOTE = Note(
+    en="The question asks why, and the passage does not say why in so many words (no "
+    "“because”, “so that”, “otherwise” …). Please check that it gives the reason.",
+    zh="问题问的是原因，但这段文字没有明确说出原因（没有“因为”“为了”“否则”等）。"
+    "请核对它是否回答了原因。",
+)
 _UNSHOWN_NOTE = Note(
     en="The passage announces what follows it (a command, a list), which the answer does not "
     "show whole. Please check the lines below the box.",
@@ -1785,6 +1791,8 @@ class OcrReader(Reader):
         kind_zh = _kind_zh(decision.kind)
         # a Chinese question answered by an English passage, through its words' English words
         in_english = prof.cjk and glossary.in_english(text[best.start : best.end])
+        # "why …?" answered by a passage that gives no reason, only the question's own words
+        no_reason = asks_reason(question) and not best.fits
         # what was read there, with the footnote numbers the answer does not show
         misread = _misread_note(" ".join(text[a:b].split()), rendered, value_span)
         return Answer(
@@ -1800,6 +1808,7 @@ class OcrReader(Reader):
             or bool(misread)
             or unshown
             or in_english
+            or no_reason
             or conf < self.settings.review_threshold,
             spans=spans,
             notes=[
@@ -1820,6 +1829,7 @@ class OcrReader(Reader):
                 *misread,
                 *([_UNSHOWN_NOTE] if unshown else []),
                 *([_IN_ENGLISH_NOTE] if in_english else []),
+                *([_NO_REASON_NOTE] if no_reason else []),
             ],
         )
 
