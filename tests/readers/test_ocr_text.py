@@ -11,7 +11,7 @@ from app.ocr import OcrLine
 from app.readers.ocr.cache import OcrCache
 from app.readers.ocr.extract import extract, key_matches, profile
 from app.readers.ocr.keyinfo import format_items, key_information
-from app.readers.ocr.lines import assemble
+from app.readers.ocr.lines import assemble, mended_one
 from app.readers.ocr.patterns import find_values
 from app.readers.ocr.retrieve import HybridIndex, tokens
 from app.readers.ocr.summarize import requested_length, summarize, textrank
@@ -332,6 +332,30 @@ def test_blanks_the_ocr_read_between_chinese_characters_drawn_together_are_taken
     assert len(ocr.conf) == len(ocr.text) == len(ocr.offsets)
     # without the rendered text the reading stays as it was read
     assert "将剪贴板 上的内容粘贴" in assemble([lines], rendered.layout).text
+
+
+def test_one_read_as_a_dash_between_chinese_characters_is_one():
+    # "一" is a single stroke, and the OCR model often reads it as an em dash; Chinese writes its
+    # dash doubled, and a dash between Latin text or at a line's end is left as read
+    text = "一次只能有一个用户\n参考手册——网络配置\nF1—F6 之一"
+    rendered = fake_render(text, cols=30, rows=5)
+    read = ["一次只能有—个用户", "参考手册——网络配置", "F1—F6 之一"]
+    lines = [
+        OcrLine(
+            t,
+            (0, row * 10, 180, row * 10 + 10),
+            0.9,
+            [(i + 0.5) * CW for i in range(len(t))],
+            [0.9] * len(t),
+        )
+        for row, t in enumerate(read)
+    ]
+    ocr = assemble([lines], rendered.layout, rendered.text)
+    assert "一次只能有一个用户" in ocr.text and "参考手册——网络配置" in ocr.text
+    assert "F1—F6 之一" in ocr.text
+    start = ocr.text.index("一个用户")
+    assert ocr.source_span(start, start + 1) == (text.index("一个用户"), text.index("一个用户") + 1)
+    assert mended_one(lines[0]).char_x == lines[0].char_x
 
 
 def test_cache_round_trip_and_corrupt_entries(tmp_path):

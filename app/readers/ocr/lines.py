@@ -7,12 +7,14 @@ which rendered character was drawn there, so an answer read from the pixels gets
 is taken from the drawn row: where a blank goes, where the characters on both sides were read as
 drawn (``_PageLayout.respaced``) — one the OCR model dropped between two Latin words is put back,
 one it read between Chinese characters that were drawn side by side is taken out. No letter or
-digit ever comes from the drawn row.
+digit ever comes from the drawn row. One misreading is mended from the language alone: "一"
+(one) read as a dash between two Chinese characters (``mended_one``).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -20,7 +22,7 @@ import numpy as np
 from app.datamodel import LayoutMap
 from app.evidence.match import Sentence, document_sentences
 from app.ocr import OcrLine
-from app.text import is_cjk
+from app.text import HAN, is_cjk
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,19 @@ class OcrText:
     def pages_of(self, start: int, end: int) -> list[int]:
         seg = self.page[max(0, start) : end]
         return sorted({int(p) for p in seg if p >= 0})
+
+
+# "一" read as an em dash: the stroke is all the glyph has. Chinese writes its dash doubled
+# ("——"), so one dash between two Chinese characters is "一" ("第—个", "统—"). On the probes'
+# and dev's Chinese documents (2026-12-07) it was "一" 393 times of 394; once a title's dash.
+_DASH_FOR_ONE = re.compile(f"(?<=[{HAN}])\u2014(?=[{HAN}])")
+
+
+def mended_one(line: OcrLine) -> OcrLine:
+    """``line`` with "一" where the OCR read a single em dash between Chinese characters."""
+    if "\u2014" not in line.text:
+        return line
+    return replace(line, text=_DASH_FOR_ONE.sub("一", line.text))
 
 
 class _PageLayout:
@@ -216,7 +231,7 @@ def assemble(pages: list[list[OcrLine]], layout: LayoutMap, text: str | None = N
         for line in lines:
             if not line.text:
                 continue
-            line = page_layout.respaced(line)
+            line = mended_one(page_layout.respaced(line))
             sep = _separator(last, line.text)
             if sep:
                 parts.append(sep)
