@@ -262,76 +262,67 @@ def test_assemble_maps_read_characters_onto_the_rendered_text():
     assert [s.text for s in ocr.sentences] == ["alpha beta garnma 42"]
 
 
-def test_blanks_the_ocr_dropped_between_latin_words_are_put_back():
-    # the Chinese model reads "Linus Torvalds" and "dpkg -l" as one word each; the row drawn
-    # there has the blank, and the characters on both sides agree with the drawn ones
-    text = "由 Linus Torvalds 写就\n运行 dpkg -l 查看\n由 Linus Torvalds 写就"
+def _read_row(row: int, chars: str, drawn: str) -> OcrLine:
+    """An OCR line reading ``chars`` off the drawn ``row`` of a ``fake_render`` page: each read
+    character at the centre of the drawn cell it came from; a blank read where none was drawn
+    sits between two cells, a misread character in its cell."""
+    cols, j = [], 0
+    for ch in chars:
+        if ch == " " and drawn[j] != " ":
+            cols.append(j - 0.5)
+            continue
+        j = drawn.find(ch, j) if ch in drawn[j:] else j + (drawn[j] == " ")  # a slip
+        cols.append(j)
+        j += 1
+    xs = [(c + 0.5) * CW for c in cols]
+    return OcrLine(chars, (0, row * 10, 180, row * 10 + 10), 0.9, xs, [0.9] * len(chars))
+
+
+@pytest.mark.parametrize(
+    ("text", "read", "shown", "word", "as_read"),
+    [
+        # the Chinese model reads "Linus Torvalds" and "dpkg -l" as one word each; the row drawn
+        # there has the blank, and the characters on both sides agree with the drawn ones. A
+        # misread word stays misread: only a blank comes back, no character, and only where the
+        # characters beside it were read right
+        (
+            "由 Linus Torvalds 写就\n运行 dpkg -l 查看\n由 Linus Torvalds 写就",
+            ["由 LinusTorvalds 写就", "运行 dpkg-l 查看", "由 Linus7orvalds 写就"],
+            ["Linus Torvalds", "dpkg -l", "Linus7orvalds"],
+            "Torvalds",
+            "LinusTorvalds",
+        ),
+        # it also reads a gap before a character with room on its left ("剪贴板 上的", "目 录");
+        # the row drawn there has none, so the words the reader looks for stay whole. Blanks
+        # drawn stay, a gap read inside Latin text is none of this rule's business, and a
+        # misread neighbour keeps it; one Chinese character read as drawn on each side will do
+        (
+            "将剪贴板上的内容粘贴\n按 Shift+F6 键切换\n剪贴板上的目录",
+            ["将剪贴板 上的内容粘贴", "按 Shift +F6 键切换", "剪贴扳 上的目 录"],
+            ["将剪贴板上的内容粘贴", "按 Shift +F6 键切换", "剪贴扳 上的目录"],
+            "上的内容",
+            "将剪贴板 上的内容粘贴",
+        ),
+    ],
+    ids=["dropped-between-latin-words", "read-between-chinese-characters"],
+)
+def test_blanks_go_where_the_drawn_row_has_them(text, read, shown, word, as_read):
     rendered = fake_render(text, cols=30, rows=5)
-
-    def read(row: int, chars: str, drawn: str) -> OcrLine:
-        # each read character sits at the centre of the drawn cell it came from
-        cols, j = [], 0
-        for ch in chars:
-            j = drawn.find(ch, j) if ch in drawn[j:] else j + (drawn[j] == " ")  # a slip
-            cols.append(j)
-            j += 1
-        xs = [(c + 0.5) * CW for c in cols]
-        return OcrLine(chars, (0, row * 10, 180, row * 10 + 10), 0.9, xs, [0.9] * len(chars))
-
-    rows = text.split("\n")
     lines = [
-        read(0, "由 LinusTorvalds 写就", rows[0]),
-        read(1, "运行 dpkg-l 查看", rows[1]),
-        # a misread word stays misread: only a blank comes back, no character, and only
-        # where the characters beside it were read right
-        read(2, "由 Linus7orvalds 写就", rows[2]),
+        _read_row(i, chars, drawn)
+        for i, (chars, drawn) in enumerate(zip(read, text.split("\n"), strict=True))
     ]
     ocr = assemble([lines], rendered.layout, rendered.text)
-    assert "Linus Torvalds" in ocr.text
-    assert "dpkg -l" in ocr.text
-    assert "Linus7orvalds" in ocr.text
-    start = ocr.text.index("Torvalds")
-    assert ocr.source_span(start, start + 8) == (text.index("Torvalds"), text.index("Torvalds") + 8)
-    assert len(ocr.conf) == len(ocr.text) == len(ocr.offsets)
-    # without the rendered text nothing is put back
-    assert "LinusTorvalds" in assemble([lines], rendered.layout).text
-
-
-def test_blanks_the_ocr_read_between_chinese_characters_drawn_together_are_taken_out():
-    # the Chinese model reads a gap before a character with room on its left ("剪贴板 上的",
-    # "目 录"); the row drawn there has none, so the words the reader looks for stay whole
-    text = "将剪贴板上的内容粘贴\n按 Shift+F6 键切换\n剪贴板上的目录"
-    rendered = fake_render(text, cols=30, rows=5)
-
-    def read(row: int, chars: str, drawn: str) -> OcrLine:
-        cols, j = [], 0
-        for ch in chars:
-            if ch == " " and drawn[j] != " ":
-                cols.append(j - 0.5)  # a gap read between two drawn cells
-                continue
-            j = drawn.find(ch, j) if ch in drawn[j:] else j  # a misread character: its cell
-            cols.append(j)
-            j += 1
-        xs = [(c + 0.5) * CW for c in cols]
-        return OcrLine(chars, (0, row * 10, 180, row * 10 + 10), 0.9, xs, [0.9] * len(chars))
-
-    rows = text.split("\n")
-    lines = [
-        read(0, "将剪贴板 上的内容粘贴", rows[0]),
-        # blanks drawn stay, and a gap read inside Latin text is none of this rule's business
-        read(1, "按 Shift +F6 键切换", rows[1]),
-        # only where the characters beside it were read as drawn: a misread neighbour keeps it
-        read(2, "剪贴扳 上的目 录", rows[2]),
-    ]
-    ocr = assemble([lines], rendered.layout, rendered.text)
-    assert "将剪贴板上的内容粘贴" in ocr.text
-    assert "按 Shift +F6 键切换" in ocr.text
-    assert "剪贴扳 上的目录" in ocr.text  # one Chinese character read as drawn on each side will do
-    start = ocr.text.index("上的内容")
-    assert ocr.source_span(start, start + 4) == (text.index("上的内容"), text.index("上的内容") + 4)
+    for part in shown:
+        assert part in ocr.text, (part, ocr.text)
+    start = ocr.text.index(word)
+    assert ocr.source_span(start, start + len(word)) == (
+        text.index(word),
+        text.index(word) + len(word),
+    )
     assert len(ocr.conf) == len(ocr.text) == len(ocr.offsets)
     # without the rendered text the reading stays as it was read
-    assert "将剪贴板 上的内容粘贴" in assemble([lines], rendered.layout).text
+    assert as_read in assemble([lines], rendered.layout).text
 
 
 def test_one_read_as_a_dash_between_chinese_characters_is_one():
