@@ -332,14 +332,8 @@ def test_one_read_as_a_dash_between_chinese_characters_is_one():
     rendered = fake_render(text, cols=30, rows=5)
     read = ["一次只能有—个用户", "参考手册——网络配置", "F1—F6 之一"]
     lines = [
-        OcrLine(
-            t,
-            (0, row * 10, 180, row * 10 + 10),
-            0.9,
-            [(i + 0.5) * CW for i in range(len(t))],
-            [0.9] * len(t),
-        )
-        for row, t in enumerate(read)
+        _read_row(i, t, drawn)
+        for i, (t, drawn) in enumerate(zip(read, text.split("\n"), strict=True))
     ]
     ocr = assemble([lines], rendered.layout, rendered.text)
     assert "一次只能有一个用户" in ocr.text and "参考手册——网络配置" in ocr.text
